@@ -1,0 +1,39 @@
+# keycustody — `make demo` and `make test` are what a newcomer runs.
+# Each piece of the project adds its own targets in mk/NN-<piece>.mk:
+#   TEST_TARGETS  += test-<piece>    (run by `make test`, in file order)
+#   BENCH_TARGETS += bench-<piece>   (run by `make bench`; writes bench-out/<piece>.md)
+#   RUST_TEST_EXCLUDE += --exclude <crate>   (crates that cannot run as plain cargo tests)
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+export CARGO_TERM_COLOR ?= never
+export CARGO_NET_RETRY ?= 5
+
+TEST_TARGETS :=
+BENCH_TARGETS :=
+RUST_TEST_EXCLUDE :=
+include $(sort $(wildcard mk/*.mk))
+
+.PHONY: help test demo bench fmt-check clippy test-rust toolchain
+help:
+	@echo "make demo   - the main job on the embedded default (SQLite): seal, rotate, rewrap, retire"
+	@echo "make test   - everything: fmt, clippy, Rust, Node, Python, wasm (Node + Chromium), interop, vectors"
+	@echo "make bench  - every benchmark beside its baseline; regenerates BENCHMARKS.md"
+
+toolchain:
+	@bash scripts/ensure-rust.sh
+
+test: toolchain fmt-check clippy test-rust $(TEST_TARGETS)
+	@echo "make test: every language and suite passed"
+
+fmt-check: toolchain
+	cargo fmt --all --check
+
+clippy: toolchain
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+test-rust: toolchain
+	cargo test --workspace --locked $(RUST_TEST_EXCLUDE)
+
+bench: toolchain $(BENCH_TARGETS)
+	bash scripts/benchmarks.sh

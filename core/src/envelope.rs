@@ -1,0 +1,126 @@
+//! The `kc1` envelope: byte layout, text form and header parsing.
+//!
+//! ```text
+//! offset  length  field
+//! 0       1       version = 0x01
+//! 1       4       kid (big-endian, non-zero)
+//! 5       12      nonce
+//! 17      n       AES-256-GCM ciphertext (n <= 64 MiB)
+//! 17+n    16      tag
+//! ```
+//! AAD = `version || kid || u32_be(len(owner)) || owner || context`.
+//! Text form: `"kc1." || base64url_nopad(binary)`.
+
+use crate::aead::{NONCE_LEN, TAG_LEN};
+use crate::error::{Error, MalformedKind, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+/// The version byte of `kc1`.
+pub const VERSION: u8 = 0x01;
+/// The text prefix of `kc1`.
+pub const TEXT_PREFIX: &str = "kc1.";
+/// Header length: version, kid, nonce.
+pub const HEADER_LEN: usize = 1 + 4 + NONCE_LEN;
+/// The largest plaintext: 64 MiB.
+pub const MAX_PLAINTEXT: usize = 64 * 1024 * 1024;
+/// The largest binary envelope.
+pub const MAX_BINARY_LEN: usize = HEADER_LEN + MAX_PLAINTEXT + TAG_LEN;
+/// The shortest binary envelope (empty plaintext).
+pub const MIN_BINARY_LEN: usize = HEADER_LEN + TAG_LEN;
+
+/// What the header of an envelope says (no key needed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnvelopeInfo {
+    /// The format version (1).
+    pub version: u8,
+    /// The key id that sealed it.
+    pub kid: u32,
+    /// The plaintext length in bytes.
+    pub plaintext_len: usize,
+}
+
+/// A parsed binary envelope borrowing its bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Parsed<'a> {
+    pub kid: u32,
+    pub nonce: [u8; NONCE_LEN],
+    pub ciphertext: &'a [u8],
+    pub tag: [u8; TAG_LEN],
+}
+
+/// Parses a binary envelope: checks length, version and kid before anything else.
+pub(crate) fn parse_binary(bin: &[u8]) -> Result<Parsed<'_>> {
+    if bin.len() < MIN_BINARY_LEN || bin.len() > MAX_BINARY_LEN {
+        return Err(Error::Malformed(MalformedKind::EnvelopeLength));
+    }
+    let (header, rest) = bin.split_at(HEADER_LEN);
+    if header[0] != VERSION {
+        return Err(Error::Malformed(MalformedKind::EnvelopeVersion));
+    }
+    let kid = u32::from_be_bytes([header[1], header[2], header[3], header[4]]);
+    if kid == 0 {
+        return Err(Error::Malformed(MalformedKind::EnvelopeKid));
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&header[5..HEADER_LEN]);
+    let (ciphertext, tag_bytes) = rest.split_at(rest.len() - TAG_LEN);
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(tag_bytes);
+    Ok(Parsed { kid, nonce, ciphertext, tag })
+}
+
+/// The longest text envelope: prefix plus base64 of the longest binary.
+const MAX_TEXT_LEN: usize = TEXT_PREFIX.len() + (MAX_BINARY_LEN * 4).div_ceil(3);
+
+/// Decodes the text form to binary. Accepts exactly `kc1.` + canonical base64url without padding.
+pub(crate) fn decode_text(text: &str) -> Result<Vec<u8>> {
+    let body = text
+        .strip_prefix(TEXT_PREFIX)
+        .ok_or(Error::Malformed(MalformedKind::EnvelopePrefix))?;
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Error::Malformed(MalformedKind::EnvelopeLength));
+    }
+    URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| Error::Malformed(MalformedKind::Base64))
+}
+
+/// Encodes a binary envelope as text.
+pub(crate) fn encode_text(bin: &[u8]) -> String {
+    let mut out = String::with_capacity(TEXT_PREFIX.len() + (bin.len() * 4).div_ceil(3));
+    out.push_str(TEXT_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(bin, &mut out);
+    out
+}
+
+/// Builds the AAD: `version || kid || u32_be(len(owner)) || owner || context`.
+pub(crate) fn aad(kid: u32, owner: &str, context: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(1 + 4 + 4 + owner.len() + context.len());
+    aad.push(VERSION);
+    aad.extend_from_slice(&kid.to_be_bytes());
+    // Owner length is at most 1024 (checked by callers), so this never saturates.
+    let len = u32::try_from(owner.len()).unwrap_or(u32::MAX);
+    aad.extend_from_slice(&len.to_be_bytes());
+    aad.extend_from_slice(owner.as_bytes());
+    aad.extend_from_slice(context);
+    aad
+}
+
+/// Reads the header of a text envelope: version, kid and plaintext length. No key needed.
+///
+/// # Errors
+/// [`Error::Malformed`] for anything that is not a `kc1` envelope.
+pub fn inspect(envelope: &str) -> Result<EnvelopeInfo> {
+    let bin = decode_text(envelope)?;
+    inspect_binary(&bin)
+}
+
+/// [`inspect`] for the binary form.
+///
+/// # Errors
+/// [`Error::Malformed`].
+pub fn inspect_binary(envelope: &[u8]) -> Result<EnvelopeInfo> {
+    let p = parse_binary(envelope)?;
+    Ok(EnvelopeInfo { version: VERSION, kid: p.kid, plaintext_len: p.ciphertext.len() })
+}

@@ -1,0 +1,72 @@
+//! Key derivation (HKDF-SHA256, RFC 5869) and the labels of every derived key.
+//!
+//! `PRK_kid = HKDF-Extract(salt = "keycustody/v1", IKM = root_kid)` is computed once
+//! per key id; each key is `HKDF-Expand(PRK_kid, LABEL || 0x00 || owner, L)`.
+
+use crate::error::{Error, Result};
+use hkdf::Hkdf;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+/// The HKDF-Extract salt.
+pub const SALT: &[u8] = b"keycustody/v1";
+/// Label of the 32-byte AES-256-GCM key of `kc1` envelopes.
+pub const LABEL_ENVELOPE: &[u8] = b"keycustody/v1/envelope";
+/// Label of the per-tenant HS256 JWT secret.
+pub const LABEL_JWT: &[u8] = b"keycustody/v1/jwt";
+/// Label of the one-time-code hashing pepper.
+pub const LABEL_OTP: &[u8] = b"keycustody/v1/otp";
+/// Label of the HMAC key for pseudonyms (IPs, emails).
+pub const LABEL_PSEUDONYM: &[u8] = b"keycustody/v1/pseudonym";
+/// Label of the audit-chain MAC key.
+pub const LABEL_AUDIT: &[u8] = b"keycustody/v1/audit";
+/// Prefix of custom labels: `keycustody/v1/custom/<purpose>`.
+pub const LABEL_CUSTOM_PREFIX: &[u8] = b"keycustody/v1/custom/";
+/// Label of a root key's public fingerprint (owner is empty for it).
+pub const LABEL_FINGERPRINT: &[u8] = b"keycustody/v1/fingerprint";
+
+/// The largest owner, in bytes.
+pub const MAX_OWNER_LEN: usize = 1024;
+/// The largest output of one HKDF-Expand (255 blocks of SHA-256).
+pub const MAX_DERIVED_LEN: usize = 255 * 32;
+
+/// Checks that an owner is 1 to 1024 bytes.
+///
+/// # Errors
+/// [`Error::InvalidOwner`].
+pub fn check_owner(owner: &str) -> Result<()> {
+    if owner.is_empty() || owner.len() > MAX_OWNER_LEN {
+        return Err(Error::InvalidOwner);
+    }
+    Ok(())
+}
+
+/// The pseudo-random key of one root key (HKDF-Extract output), wiped on drop.
+#[derive(Clone)]
+pub(crate) struct Prk(Zeroizing<[u8; 32]>);
+
+impl Prk {
+    pub(crate) fn extract(root: &[u8]) -> Prk {
+        let (prk, _) = Hkdf::<Sha256>::extract(Some(SALT), root);
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&prk);
+        Prk(out)
+    }
+
+    /// `HKDF-Expand(PRK, label || 0x00 || owner, out.len())`.
+    pub(crate) fn expand(&self, label: &[u8], owner: &[u8], out: &mut [u8]) -> Result<()> {
+        if out.is_empty() || out.len() > MAX_DERIVED_LEN {
+            return Err(Error::InvalidArgument("length must be 1 to 8160 bytes"));
+        }
+        let hk = Hkdf::<Sha256>::from_prk(&self.0[..])
+            .map_err(|_| Error::InvalidArgument("PRK length"))?;
+        hk.expand_multi_info(&[label, &[0u8], owner], out)
+            .map_err(|_| Error::InvalidArgument("length must be 1 to 8160 bytes"))
+    }
+}
+
+impl core::fmt::Debug for Prk {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Prk([REDACTED])")
+    }
+}

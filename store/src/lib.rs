@@ -1,0 +1,2 @@
+//! SQLite and PostgreSQL backends for keycustody.
+#![forbid(unsafe_code)]
