@@ -50,7 +50,9 @@ pub(crate) fn seal_in_place(
                     Aad::from(aad),
                     in_out,
                 )
-                .map_err(|_| Error::TooLarge { limit: crate::envelope::MAX_PLAINTEXT })?;
+                .map_err(|_| Error::TooLarge {
+                    limit: crate::envelope::MAX_PLAINTEXT,
+                })?;
             let mut out = [0u8; TAG_LEN];
             out.copy_from_slice(tag.as_ref());
             Ok(out)
@@ -60,7 +62,9 @@ pub(crate) fn seal_in_place(
             let c = aes_gcm::Aes256Gcm::new(key.into());
             let tag = c
                 .encrypt_in_place_detached(nonce.into(), aad, in_out)
-                .map_err(|_| Error::TooLarge { limit: crate::envelope::MAX_PLAINTEXT })?;
+                .map_err(|_| Error::TooLarge {
+                    limit: crate::envelope::MAX_PLAINTEXT,
+                })?;
             let mut out = [0u8; TAG_LEN];
             out.copy_from_slice(&tag);
             Ok(out)

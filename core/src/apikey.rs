@@ -26,7 +26,9 @@ pub struct ApiKey {
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiKey").field("hint", &self.hint()).finish_non_exhaustive()
+        f.debug_struct("ApiKey")
+            .field("hint", &self.hint())
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,7 +56,9 @@ fn check_prefix(prefix: &str) -> Result<()> {
     let b = prefix.as_bytes();
     let ok = (2..=MAX_PREFIX_LEN).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b[1..].iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if ok {
         Ok(())
     } else {
@@ -93,7 +97,10 @@ impl ApiKey {
         if !crate::constant_time_equal(&expected, &s.as_bytes()[split..]) {
             return Err(Error::Malformed(MalformedKind::ApiKeyChecksum));
         }
-        Ok(ApiKey { key: SecretString::new(s.to_owned()), prefix_len: prefix.len() })
+        Ok(ApiKey {
+            key: SecretString::new(s.to_owned()),
+            prefix_len: prefix.len(),
+        })
     }
 
     /// The prefix (before `_`).
@@ -143,8 +150,15 @@ pub fn generate_api_key(prefix: &str) -> Result<GeneratedApiKey> {
     key.push_str(random.expose_secret());
     let sum = checksum(key.as_bytes());
     key.extend(sum.iter().map(|&c| char::from(c)));
-    let parsed = ApiKey { key: SecretString::new(key), prefix_len: prefix.len() };
-    Ok(GeneratedApiKey { hash: parsed.hash(), hint: parsed.hint(), key: parsed.key })
+    let parsed = ApiKey {
+        key: SecretString::new(key),
+        prefix_len: prefix.len(),
+    };
+    Ok(GeneratedApiKey {
+        hash: parsed.hash(),
+        hint: parsed.hint(),
+        key: parsed.key,
+    })
 }
 
 /// Parses a key (see [`ApiKey::parse`]): reject typos before any database lookup.
@@ -169,10 +183,15 @@ pub fn hash_api_key(key: &str) -> Result<String> {
 /// [`Error::Malformed`] if the key does not parse or the hash is not 64 lowercase hex characters.
 pub fn verify_api_key(key: &str, stored_hash: &str) -> Result<bool> {
     if stored_hash.len() != 64
-        || !stored_hash.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        || !stored_hash
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
     {
         return Err(Error::Malformed(MalformedKind::ApiKeyHash));
     }
     let k = ApiKey::parse(key)?;
-    Ok(crate::constant_time_equal(k.hash().as_bytes(), stored_hash.as_bytes()))
+    Ok(crate::constant_time_equal(
+        k.hash().as_bytes(),
+        stored_hash.as_bytes(),
+    ))
 }

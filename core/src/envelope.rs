@@ -67,7 +67,12 @@ pub(crate) fn parse_binary(bin: &[u8]) -> Result<Parsed<'_>> {
     let (ciphertext, tag_bytes) = rest.split_at(rest.len() - TAG_LEN);
     let mut tag = [0u8; TAG_LEN];
     tag.copy_from_slice(tag_bytes);
-    Ok(Parsed { kid, nonce, ciphertext, tag })
+    Ok(Parsed {
+        kid,
+        nonce,
+        ciphertext,
+        tag,
+    })
 }
 
 /// The longest text envelope: prefix plus base64 of the longest binary.
@@ -122,5 +127,9 @@ pub fn inspect(envelope: &str) -> Result<EnvelopeInfo> {
 /// [`Error::Malformed`].
 pub fn inspect_binary(envelope: &[u8]) -> Result<EnvelopeInfo> {
     let p = parse_binary(envelope)?;
-    Ok(EnvelopeInfo { version: VERSION, kid: p.kid, plaintext_len: p.ciphertext.len() })
+    Ok(EnvelopeInfo {
+        version: VERSION,
+        kid: p.kid,
+        plaintext_len: p.ciphertext.len(),
+    })
 }

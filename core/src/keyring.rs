@@ -119,7 +119,10 @@ pub struct Keyring {
 
 impl Clone for Keyring {
     fn clone(&self) -> Self {
-        Keyring { state: RwLock::new(self.snapshot()), backend: self.backend }
+        Keyring {
+            state: RwLock::new(self.snapshot()),
+            backend: self.backend,
+        }
     }
 }
 
@@ -165,7 +168,10 @@ fn random_root() -> Result<SecretBytes> {
 
 impl Keyring {
     fn from_state(state: State) -> Keyring {
-        Keyring { state: RwLock::new(Arc::new(state)), backend: Backend::DEFAULT }
+        Keyring {
+            state: RwLock::new(Arc::new(state)),
+            backend: Backend::DEFAULT,
+        }
     }
 
     fn snapshot(&self) -> Arc<State> {
@@ -197,7 +203,14 @@ impl Keyring {
     fn with_root(kid: u32, secret: SecretBytes) -> Keyring {
         let (material, fingerprint) = Material::new(secret);
         let mut keys = BTreeMap::new();
-        keys.insert(kid, Entry { state: KeyState::Active, fingerprint, material: Some(material) });
+        keys.insert(
+            kid,
+            Entry {
+                state: KeyState::Active,
+                fingerprint,
+                material: Some(material),
+            },
+        );
         Keyring::from_state(State { primary: kid, keys })
     }
 
@@ -222,11 +235,13 @@ impl Keyring {
     /// [`Error::Malformed`] with a `Keyring*` kind; [`Error::TooLarge`] over 1 MiB.
     pub fn parse(text: &str) -> Result<Keyring> {
         if text.len() > MAX_KEYRING_TEXT {
-            return Err(Error::TooLarge { limit: MAX_KEYRING_TEXT });
+            return Err(Error::TooLarge {
+                limit: MAX_KEYRING_TEXT,
+            });
         }
         // serde_json's messages can quote the input, so only the kind is kept.
-        let j: KeyringJson = serde_json::from_str(text)
-            .map_err(|_| Error::Malformed(MalformedKind::KeyringJson))?;
+        let j: KeyringJson =
+            serde_json::from_str(text).map_err(|_| Error::Malformed(MalformedKind::KeyringJson))?;
         if j.version != 1 {
             return Err(Error::Malformed(MalformedKind::KeyringVersion));
         }
@@ -239,12 +254,18 @@ impl Keyring {
             if k.kid == 0 || keys.contains_key(&k.kid) {
                 return Err(Error::Malformed(MalformedKind::KeyringKid));
             }
-            let state = KeyState::parse(&k.state)
-                .ok_or(Error::Malformed(MalformedKind::KeyringJson))?;
+            let state =
+                KeyState::parse(&k.state).ok_or(Error::Malformed(MalformedKind::KeyringJson))?;
             let entry = if state == KeyState::Retired {
-                Entry { state, fingerprint: String::new(), material: None }
+                Entry {
+                    state,
+                    fingerprint: String::new(),
+                    material: None,
+                }
             } else {
-                let text = k.secret.ok_or(Error::Malformed(MalformedKind::KeyringSecret))?;
+                let text = k
+                    .secret
+                    .ok_or(Error::Malformed(MalformedKind::KeyringSecret))?;
                 let bytes = Zeroizing::new(
                     B64_INDIFFERENT
                         .decode(text.as_bytes())
@@ -257,14 +278,21 @@ impl Keyring {
                 if state == KeyState::Active {
                     active.push(k.kid);
                 }
-                Entry { state, fingerprint, material: Some(material) }
+                Entry {
+                    state,
+                    fingerprint,
+                    material: Some(material),
+                }
             };
             keys.insert(k.kid, entry);
         }
         if active != [j.primary] {
             return Err(Error::Malformed(MalformedKind::KeyringPrimary));
         }
-        Ok(Keyring::from_state(State { primary: j.primary, keys }))
+        Ok(Keyring::from_state(State {
+            primary: j.primary,
+            keys,
+        }))
     }
 
     /// Reads the text form from an environment variable (e.g. `KEYCUSTODY_KEYRING`).
@@ -287,12 +315,18 @@ impl Keyring {
         let meta = f.metadata()?;
         check_key_file_metadata(&meta)?;
         if meta.len() > MAX_KEYRING_TEXT as u64 {
-            return Err(Error::TooLarge { limit: MAX_KEYRING_TEXT });
+            return Err(Error::TooLarge {
+                limit: MAX_KEYRING_TEXT,
+            });
         }
         let mut buf = Zeroizing::new(Vec::new());
-        f.by_ref().take(MAX_KEYRING_TEXT as u64 + 1).read_to_end(&mut buf)?;
+        f.by_ref()
+            .take(MAX_KEYRING_TEXT as u64 + 1)
+            .read_to_end(&mut buf)?;
         if buf.len() > MAX_KEYRING_TEXT {
-            return Err(Error::TooLarge { limit: MAX_KEYRING_TEXT });
+            return Err(Error::TooLarge {
+                limit: MAX_KEYRING_TEXT,
+            });
         }
         let text = std::str::from_utf8(&buf).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
         Keyring::parse(text)
@@ -305,12 +339,18 @@ impl Keyring {
     pub fn export(&self) -> Result<SecretString> {
         let s = self.snapshot();
         let mut out = String::with_capacity(64 + 80 * s.keys.len());
-        out.push_str(&format!("{{\"version\":1,\"primary\":{},\"keys\":[", s.primary));
+        out.push_str(&format!(
+            "{{\"version\":1,\"primary\":{},\"keys\":[",
+            s.primary
+        ));
         for (i, (kid, e)) in s.keys.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&format!("{{\"kid\":{kid},\"state\":\"{}\"", e.state.as_str()));
+            out.push_str(&format!(
+                "{{\"kid\":{kid},\"state\":\"{}\"",
+                e.state.as_str()
+            ));
             if let Some(m) = &e.material {
                 out.push_str(",\"secret\":\"");
                 URL_SAFE_NO_PAD.encode_string(m.secret.expose_secret(), &mut out);
@@ -345,11 +385,17 @@ impl Keyring {
                 return Err(Error::TooLarge { limit: MAX_KEYS });
             }
             let max = s.keys.keys().next_back().copied().unwrap_or(0);
-            let kid = max.checked_add(1).ok_or(Error::TooLarge { limit: u32::MAX as usize })?;
+            let kid = max.checked_add(1).ok_or(Error::TooLarge {
+                limit: u32::MAX as usize,
+            })?;
             let (material, fingerprint) = Material::new(secret);
             s.keys.insert(
                 kid,
-                Entry { state: KeyState::DecryptOnly, fingerprint, material: Some(material) },
+                Entry {
+                    state: KeyState::DecryptOnly,
+                    fingerprint,
+                    material: Some(material),
+                },
             );
             Ok(kid)
         })
@@ -413,7 +459,10 @@ impl Keyring {
             if kid == s.primary {
                 return Err(Error::PrimaryKey(kid));
             }
-            s.keys.remove(&kid).map(|_| ()).ok_or(Error::UnknownKey(kid))
+            s.keys
+                .remove(&kid)
+                .map(|_| ())
+                .ok_or(Error::UnknownKey(kid))
         })
     }
 
@@ -429,7 +478,11 @@ impl Keyring {
         self.snapshot()
             .keys
             .iter()
-            .map(|(kid, e)| KeyInfo { kid: *kid, state: e.state, fingerprint: e.fingerprint.clone() })
+            .map(|(kid, e)| KeyInfo {
+                kid: *kid,
+                state: e.state,
+                fingerprint: e.fingerprint.clone(),
+            })
             .collect()
     }
 
@@ -438,7 +491,11 @@ impl Keyring {
     /// # Errors
     /// [`Error::UnknownKey`].
     pub fn state_of(&self, kid: u32) -> Result<KeyState> {
-        self.snapshot().keys.get(&kid).map(|e| e.state).ok_or(Error::UnknownKey(kid))
+        self.snapshot()
+            .keys
+            .get(&kid)
+            .map(|e| e.state)
+            .ok_or(Error::UnknownKey(kid))
     }
 
     /// Seals `plaintext` for `owner` (and `context`, which may be empty) under the primary key.
@@ -457,13 +514,21 @@ impl Keyring {
     pub fn seal_binary(&self, owner: &str, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce)?;
-        self.seal_inner(self.primary_kid_checked(owner, plaintext)?, owner, plaintext, context, &nonce)
+        self.seal_inner(
+            self.primary_kid_checked(owner, plaintext)?,
+            owner,
+            plaintext,
+            context,
+            &nonce,
+        )
     }
 
     fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
         kdf::check_owner(owner)?;
         if plaintext.len() > MAX_PLAINTEXT {
-            return Err(Error::TooLarge { limit: MAX_PLAINTEXT });
+            return Err(Error::TooLarge {
+                limit: MAX_PLAINTEXT,
+            });
         }
         Ok(self.primary_kid())
     }
@@ -482,7 +547,9 @@ impl Keyring {
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String> {
         let kid = self.primary_kid_checked(owner, plaintext)?;
-        Ok(envelope::encode_text(&self.seal_inner(kid, owner, plaintext, context, nonce)?))
+        Ok(envelope::encode_text(
+            &self.seal_inner(kid, owner, plaintext, context, nonce)?,
+        ))
     }
 
     /// Like [`Keyring::dangerous_seal_with_nonce`] but with an explicit AES backend.
@@ -499,8 +566,13 @@ impl Keyring {
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String> {
         let kid = self.primary_kid_checked(owner, plaintext)?;
-        let kr = Keyring { state: RwLock::new(self.snapshot()), backend };
-        Ok(envelope::encode_text(&kr.seal_inner(kid, owner, plaintext, context, nonce)?))
+        let kr = Keyring {
+            state: RwLock::new(self.snapshot()),
+            backend,
+        };
+        Ok(envelope::encode_text(
+            &kr.seal_inner(kid, owner, plaintext, context, nonce)?,
+        ))
     }
 
     /// Opens with an explicit AES backend (differential tests).
@@ -515,13 +587,17 @@ impl Keyring {
         envelope: &str,
         context: &[u8],
     ) -> Result<SecretBytes> {
-        let kr = Keyring { state: RwLock::new(self.snapshot()), backend };
+        let kr = Keyring {
+            state: RwLock::new(self.snapshot()),
+            backend,
+        };
         kr.open(owner, envelope, context)
     }
 
     fn envelope_key(&self, m: &Material, owner: &str) -> Result<Zeroizing<[u8; 32]>> {
         let mut key = Zeroizing::new([0u8; 32]);
-        m.prk.expand(LABEL_ENVELOPE, owner.as_bytes(), &mut key[..])?;
+        m.prk
+            .expand(LABEL_ENVELOPE, owner.as_bytes(), &mut key[..])?;
         Ok(key)
     }
 

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod aead;
 pub mod apikey;
@@ -13,7 +16,9 @@ pub mod keyring;
 pub mod random;
 mod secret;
 
-pub use apikey::{generate_api_key, hash_api_key, parse_api_key, verify_api_key, ApiKey, GeneratedApiKey};
+pub use apikey::{
+    generate_api_key, hash_api_key, parse_api_key, verify_api_key, ApiKey, GeneratedApiKey,
+};
 pub use ct::constant_time_equal;
 pub use envelope::{inspect, inspect_binary, EnvelopeInfo};
 pub use error::{Error, MalformedKind, Result};

@@ -52,7 +52,9 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn random_string(alphabet: &[u8], len: usize) -> Result<crate::SecretString> {
     check_len(len)?;
     if alphabet.len() < 2 || alphabet.len() > 256 || !alphabet.is_ascii() {
-        return Err(Error::InvalidArgument("alphabet must be 2 to 256 ASCII symbols"));
+        return Err(Error::InvalidArgument(
+            "alphabet must be 2 to 256 ASCII symbols",
+        ));
     }
     let n = alphabet.len();
     // Largest multiple of n that fits in 0..=256.
