@@ -12,8 +12,8 @@ mod ct;
 pub mod envelope;
 mod error;
 pub mod kdf;
-pub mod legacy;
 pub mod keyring;
+pub mod legacy;
 pub mod random;
 mod secret;
 
@@ -23,7 +23,7 @@ pub use apikey::{
 pub use ct::constant_time_equal;
 pub use envelope::{inspect, inspect_binary, EnvelopeInfo};
 pub use error::{Error, MalformedKind, Result};
-pub use legacy::{decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams};
 pub use keyring::{KeyInfo, KeyState, Keyring};
+pub use legacy::{decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams};
 pub use random::{invite_code, random_base62, random_token};
 pub use secret::{SecretBytes, SecretString};
