@@ -1,0 +1,199 @@
+//! Argument conversion: JavaScript values in, Rust values out, with a
+//! `TypeError`/`RangeError` naming the argument (never quoting its value)
+//! when the type or range is wrong.
+//!
+//! napi-rs's own conversions put the offending value into the error message
+//! (a number's digits, an object's JSON). A secret passed in the wrong place
+//! would then end up in a log, so every binding function takes `Unknown`
+//! arguments and converts them here instead. This module is also the only
+//! place with `unsafe`: `Unknown::cast` after the type has been checked.
+
+use crate::error::{Fail, Res};
+use napi::bindgen_prelude::{JsValue, Uint8ArraySlice, Unknown};
+use napi::ValueType;
+use zeroize::Zeroizing;
+
+/// Bytes given as a JavaScript string (its UTF-8 encoding) or a `Uint8Array`/`Buffer`.
+pub(crate) enum Bytes<'a> {
+    /// A string's UTF-8 bytes (wiped on drop), or an empty default.
+    Owned(Zeroizing<Vec<u8>>),
+    /// A view of a `Uint8Array` or `Buffer`, borrowed for the duration of the call.
+    Slice(Uint8ArraySlice<'a>),
+}
+
+impl Bytes<'_> {
+    /// The bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Owned(v) => v,
+            Bytes::Slice(s) => s,
+        }
+    }
+
+    /// A copy that outlives the call (for work on the libuv thread pool), wiped on drop.
+    pub(crate) fn to_owned_bytes(&self) -> Zeroizing<Vec<u8>> {
+        match self {
+            Bytes::Owned(v) => v.clone(),
+            Bytes::Slice(s) => Zeroizing::new(s.to_vec()),
+        }
+    }
+}
+
+fn type_of(v: &Unknown<'_>) -> Res<ValueType> {
+    Ok(v.get_type()?)
+}
+
+fn is_absent(v: &Option<Unknown<'_>>) -> Res<bool> {
+    match v {
+        None => Ok(true),
+        Some(u) => Ok(matches!(
+            type_of(u)?,
+            ValueType::Undefined | ValueType::Null
+        )),
+    }
+}
+
+/// A required string.
+pub(crate) fn string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
+    if type_of(&v)? != ValueType::String {
+        return Err(Fail::Type {
+            arg,
+            expected: "a string",
+        });
+    }
+    // SAFETY: the value was just checked to be a JavaScript string.
+    Ok(unsafe { v.cast::<String>() }?)
+}
+
+/// A required string that holds a secret (wiped on drop).
+pub(crate) fn secret_string(v: Unknown<'_>, arg: &'static str) -> Res<Zeroizing<String>> {
+    string(v, arg).map(Zeroizing::new)
+}
+
+/// An optional string (`undefined` or `null` gives `None`).
+pub(crate) fn opt_string(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<String>> {
+    if is_absent(&v)? {
+        return Ok(None);
+    }
+    match v {
+        Some(u) => string(u, arg).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Required bytes: a string (UTF-8) or a `Uint8Array` (including `Buffer`).
+pub(crate) fn bytes<'a>(v: Unknown<'a>, arg: &'static str) -> Res<Bytes<'a>> {
+    match type_of(&v)? {
+        ValueType::String => {
+            // SAFETY: the value was just checked to be a JavaScript string.
+            let s = Zeroizing::new(unsafe { v.cast::<String>() }?);
+            Ok(Bytes::Owned(Zeroizing::new(s.as_bytes().to_vec())))
+        }
+        ValueType::Object if v.is_typedarray()? => {
+            // SAFETY: the value is a typed array; `Uint8ArraySlice` checks that it
+            // is a Uint8Array (a Buffer is one) and fails otherwise.
+            match unsafe { v.cast::<Uint8ArraySlice<'a>>() } {
+                Ok(s) => Ok(Bytes::Slice(s)),
+                Err(_) => Err(Fail::Type {
+                    arg,
+                    expected: "a string, Buffer or Uint8Array",
+                }),
+            }
+        }
+        _ => Err(Fail::Type {
+            arg,
+            expected: "a string, Buffer or Uint8Array",
+        }),
+    }
+}
+
+/// Optional bytes (`undefined` or `null` gives empty bytes).
+pub(crate) fn opt_bytes<'a>(v: Option<Unknown<'a>>, arg: &'static str) -> Res<Bytes<'a>> {
+    if is_absent(&v)? {
+        return Ok(Bytes::Owned(Zeroizing::new(Vec::new())));
+    }
+    match v {
+        Some(u) => bytes(u, arg),
+        None => Ok(Bytes::Owned(Zeroizing::new(Vec::new()))),
+    }
+}
+
+/// A number that must be an integer in `min..=max` (both exactly representable).
+fn integer(v: Unknown<'_>, arg: &'static str, min: f64, max: f64, range: &'static str) -> Res<f64> {
+    if type_of(&v)? != ValueType::Number {
+        return Err(Fail::Type {
+            arg,
+            expected: "a number",
+        });
+    }
+    // SAFETY: the value was just checked to be a JavaScript number.
+    let n = unsafe { v.cast::<f64>() }?;
+    if !n.is_finite() || n.fract() != 0.0 || n < min || n > max {
+        return Err(Fail::Range {
+            arg,
+            expected: range,
+        });
+    }
+    Ok(n)
+}
+
+/// A key id: an integer from 0 to 2^32 - 1 (the core rejects 0 where it matters).
+pub(crate) fn kid(v: Unknown<'_>, arg: &'static str) -> Res<u32> {
+    let n = integer(
+        v,
+        arg,
+        0.0,
+        f64::from(u32::MAX),
+        "an integer from 0 to 4294967295",
+    )?;
+    // In range and integral, so the conversion is exact.
+    Ok(n as u32)
+}
+
+/// An optional key id.
+pub(crate) fn opt_kid(v: Option<Unknown<'_>>, arg: &'static str, default: u32) -> Res<u32> {
+    match v {
+        Some(u) if !is_absent(&Some(u))? => kid(u, arg),
+        _ => Ok(default),
+    }
+}
+
+/// The largest integer a JavaScript number holds exactly (2^53 - 1).
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// An optional length or count: a non-negative safe integer (the core checks its own limits).
+pub(crate) fn opt_len(v: Option<Unknown<'_>>, arg: &'static str, default: usize) -> Res<usize> {
+    match v {
+        Some(u) if !is_absent(&Some(u))? => {
+            let n = integer(u, arg, 0.0, MAX_SAFE, "a non-negative integer")?;
+            // Saturate on 32-bit targets; the core's limits are far below.
+            Ok(usize::try_from(n as u64).unwrap_or(usize::MAX))
+        }
+        _ => Ok(default),
+    }
+}
+
+/// A required length or count.
+pub(crate) fn len(v: Unknown<'_>, arg: &'static str) -> Res<usize> {
+    let n = integer(v, arg, 0.0, MAX_SAFE, "a non-negative integer")?;
+    Ok(usize::try_from(n as u64).unwrap_or(usize::MAX))
+}
+
+/// An optional signed integer (e.g. a Unix timestamp in seconds).
+#[allow(dead_code)]
+pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i64>> {
+    match v {
+        Some(u) if !is_absent(&Some(u))? => {
+            let n = integer(u, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;
+            Ok(Some(n as i64))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// A required signed integer.
+#[allow(dead_code)]
+pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
+    let n = integer(v, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;
+    Ok(n as i64)
+}

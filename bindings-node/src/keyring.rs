@@ -1,0 +1,602 @@
+//! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
+
+use crate::conv;
+use crate::error::{run, to_js, Fail, Res};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
+use napi::JsString;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The environment variable `Keyring.fromEnv()` reads when no name is given.
+const DEFAULT_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
+
+/// A key and its state, without its secret.
+#[napi(object)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id (a non-zero 32-bit integer).
+    pub kid: u32,
+    /// `"active"` (the primary: seals and opens), `"decrypt-only"` (opens) or `"retired"` (opens nothing).
+    pub state: String,
+    /// A public fingerprint of the key (16 hex characters); empty for a retired key.
+    pub fingerprint: String,
+}
+
+/// A set of root keys: one active primary that seals, any number of
+/// decrypt-only keys that still open, and retired keys that open nothing.
+///
+/// Every tenant (owner) gets its own AES-256 key derived with HKDF from the
+/// root key, so one tenant's envelope never opens as another's. Create one
+/// with `Keyring.generate()`, `Keyring.parse(text)`, `Keyring.fromEnv()`,
+/// `Keyring.fromFile(path)` or `Keyring.fromSecret(secret)`; there is no
+/// public constructor. Printing a keyring never shows a secret.
+///
+/// Errors are `Error` objects with a stable `code` (e.g. `KC_DECRYPT_FAILED`)
+/// and `kind` (e.g. `DecryptFailed`); see the package README.
+#[napi]
+#[derive(Debug)]
+pub struct Keyring {
+    inner: Arc<keycustody::Keyring>,
+}
+
+impl Keyring {
+    fn wrap(inner: keycustody::Keyring) -> Keyring {
+        Keyring {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+fn secret_js_string<'e>(env: &'e Env, s: &keycustody::SecretString) -> Res<JsString<'e>> {
+    Ok(env.create_string(s.expose_secret())?)
+}
+
+fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {
+    let mut z = s.into_zeroizing();
+    // The bytes move into the Buffer (JavaScript owns them from here on).
+    Buffer::from(std::mem::take(&mut *z))
+}
+
+#[napi]
+impl Keyring {
+    /// A new keyring with one fresh random 32-byte key (kid 1, active).
+    ///
+    /// @throws {Error} `KC_RANDOM_UNAVAILABLE` if the OS random number generator fails.
+    #[napi(factory)]
+    pub fn generate(env: &Env) -> napi::Result<Keyring> {
+        run(env, || Ok(Keyring::wrap(keycustody::Keyring::generate()?)))
+    }
+
+    /// Parses the JSON text form:
+    /// `{"version":1,"primary":2,"keys":[{"kid":1,"state":"decrypt-only","secret":"<base64url>"},...]}`.
+    ///
+    /// @throws {Error} `KC_MALFORMED` for text that is not a valid keyring, `KC_TOO_LARGE` over 1 MiB.
+    #[napi(factory)]
+    pub fn parse(
+        env: &Env,
+        #[napi(ts_arg_type = "string")] text: Unknown<'_>,
+    ) -> napi::Result<Keyring> {
+        run(env, || {
+            let text = conv::secret_string(text, "text")?;
+            Ok(Keyring::wrap(keycustody::Keyring::parse(&text)?))
+        })
+    }
+
+    /// Reads the JSON text form from an environment variable (default `KEYCUSTODY_KEYRING`).
+    ///
+    /// @throws {Error} `KC_MISSING_ENV_VAR` if it is not set, or as `Keyring.parse`.
+    #[napi(factory)]
+    pub fn from_env(
+        env: &Env,
+        #[napi(ts_arg_type = "string")] name: Option<Unknown<'_>>,
+    ) -> napi::Result<Keyring> {
+        run(env, || {
+            let name = conv::opt_string(name, "name")?;
+            let name = name.as_deref().unwrap_or(DEFAULT_ENV_VAR);
+            Ok(Keyring::wrap(keycustody::Keyring::from_env(name)?))
+        })
+    }
+
+    /// Reads the JSON text form from a file, refusing a file that group or
+    /// others can access or that another user owns (as ssh does): `chmod 600` it.
+    ///
+    /// @throws {Error} `KC_INSECURE_PERMISSIONS`, `KC_IO`, `KC_TOO_LARGE`, or as `Keyring.parse`.
+    #[napi(factory)]
+    pub fn from_file(
+        env: &Env,
+        #[napi(ts_arg_type = "string")] path: Unknown<'_>,
+    ) -> napi::Result<Keyring> {
+        run(env, || {
+            let path = conv::string(path, "path")?;
+            Ok(Keyring::wrap(keycustody::Keyring::from_file(&path)?))
+        })
+    }
+
+    /// Adopts an existing platform secret (at least 32 bytes) as the only,
+    /// active key with id `kid` (default 1). A string is taken as its UTF-8
+    /// bytes exactly, never hex- or base64-decoded.
+    ///
+    /// @throws {Error} `KC_INVALID_ARGUMENT` for a secret outside 32 to 1024 bytes or a kid of 0.
+    #[napi(factory)]
+    pub fn from_secret(
+        env: &Env,
+        #[napi(ts_arg_type = "string | Uint8Array")] secret: Unknown<'_>,
+        #[napi(ts_arg_type = "number")] kid: Option<Unknown<'_>>,
+    ) -> napi::Result<Keyring> {
+        run(env, || {
+            let secret = conv::bytes(secret, "secret")?;
+            let kid = conv::opt_kid(kid, "kid", 1)?;
+            Ok(Keyring::wrap(keycustody::Keyring::from_secret(
+                secret.as_slice(),
+                kid,
+            )?))
+        })
+    }
+
+    /// The JSON text form, secrets as base64url. This is the keyring's secret:
+    /// store it like one (an env var or a 0600 file), never log it.
+    #[napi]
+    pub fn export<'e>(&self, env: &'e Env) -> napi::Result<JsString<'e>> {
+        run(env, || secret_js_string(env, &self.inner.export()?))
+    }
+
+    /// Adds a fresh random key as `decrypt-only` and returns its kid. Roll the
+    /// new keyring out to every instance before `promote(kid)` makes it seal.
+    ///
+    /// @throws {Error} `KC_RANDOM_UNAVAILABLE`, `KC_TOO_LARGE` when the key limit is reached.
+    #[napi]
+    pub fn add_key(&self, env: &Env) -> napi::Result<u32> {
+        run(env, || Ok(self.inner.add_key()?))
+    }
+
+    /// Makes `kid` the primary (sealing) key; the old primary becomes `decrypt-only`.
+    ///
+    /// @throws {Error} `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED` (with a `kid` property).
+    #[napi]
+    pub fn promote(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "number")] kid: Unknown<'_>,
+    ) -> napi::Result<()> {
+        run(env, || Ok(self.inner.promote(conv::kid(kid, "kid")?)?))
+    }
+
+    /// `addKey()` then `promote()`, for a single instance. Returns the new kid.
+    ///
+    /// @throws {Error} as `addKey` and `promote`.
+    #[napi]
+    pub fn rotate(&self, env: &Env) -> napi::Result<u32> {
+        run(env, || Ok(self.inner.rotate()?))
+    }
+
+    /// Retires `kid`: its secret is dropped and envelopes under it fail with
+    /// `KC_KEY_RETIRED`. Rewrap the data first.
+    ///
+    /// @throws {Error} `KC_PRIMARY_KEY` for the primary, `KC_UNKNOWN_KEY`.
+    #[napi]
+    pub fn retire(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "number")] kid: Unknown<'_>,
+    ) -> napi::Result<()> {
+        run(env, || Ok(self.inner.retire(conv::kid(kid, "kid")?)?))
+    }
+
+    /// Removes `kid` entirely: envelopes under it then fail with `KC_UNKNOWN_KEY`.
+    ///
+    /// @throws {Error} `KC_PRIMARY_KEY` for the primary, `KC_UNKNOWN_KEY`.
+    #[napi]
+    pub fn remove(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "number")] kid: Unknown<'_>,
+    ) -> napi::Result<()> {
+        run(env, || Ok(self.inner.remove(conv::kid(kid, "kid")?)?))
+    }
+
+    /// The kid of the primary (active, sealing) key.
+    #[napi(getter)]
+    pub fn primary_kid(&self) -> u32 {
+        self.inner.primary_kid()
+    }
+
+    /// Every key with its state and fingerprint, in kid order.
+    #[napi]
+    pub fn kids(&self) -> Vec<KeyInfo> {
+        self.inner
+            .kids()
+            .into_iter()
+            .map(|k| KeyInfo {
+                kid: k.kid,
+                state: k.state.as_str().to_owned(),
+                fingerprint: k.fingerprint,
+            })
+            .collect()
+    }
+
+    /// Seals `plaintext` for `owner` (a tenant id: 1 to 1024 bytes of UTF-8)
+    /// and an optional `context` (e.g. the field name, so values cannot be
+    /// swapped between fields) under the primary key. Returns the `kc1.` text envelope.
+    ///
+    /// @throws {Error} `KC_INVALID_OWNER`, `KC_TOO_LARGE` over 64 MiB; `TypeError` for wrong argument types.
+    #[napi]
+    pub fn seal(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> napi::Result<String> {
+        run(env, || {
+            let owner = conv::string(owner, "owner")?;
+            let plaintext = conv::bytes(plaintext, "plaintext")?;
+            let context = conv::opt_bytes(context, "context")?;
+            Ok(self
+                .inner
+                .seal(&owner, plaintext.as_slice(), context.as_slice())?)
+        })
+    }
+
+    /// Opens an envelope sealed for `owner` and `context`; returns the plaintext bytes.
+    ///
+    /// A wrong owner, wrong context, wrong key or tampering all give the one
+    /// error `KC_DECRYPT_FAILED`, by design.
+    ///
+    /// @throws {Error} `KC_DECRYPT_FAILED`, `KC_MALFORMED`, `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED`, `KC_INVALID_OWNER`.
+    #[napi]
+    pub fn open(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> napi::Result<Buffer> {
+        run(env, || {
+            let owner = conv::string(owner, "owner")?;
+            let envelope = conv::string(envelope, "envelope")?;
+            let context = conv::opt_bytes(context, "context")?;
+            let plain = self.inner.open(&owner, &envelope, context.as_slice())?;
+            Ok(secret_buffer(plain))
+        })
+    }
+
+    /// `open`, returning the plaintext as a string; it must be UTF-8.
+    ///
+    /// @throws {Error} as `open`, and `KC_MALFORMED` if the plaintext is not UTF-8.
+    #[napi]
+    pub fn open_text<'e>(
+        &self,
+        env: &'e Env,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> napi::Result<JsString<'e>> {
+        run(env, || {
+            let owner = conv::string(owner, "owner")?;
+            let envelope = conv::string(envelope, "envelope")?;
+            let context = conv::opt_bytes(context, "context")?;
+            let text = self
+                .inner
+                .open_text(&owner, &envelope, context.as_slice())?;
+            secret_js_string(env, &text)
+        })
+    }
+
+    /// Whether the envelope was sealed under a key other than the primary
+    /// (reads the header only; no key is used).
+    ///
+    /// @throws {Error} `KC_MALFORMED`.
+    #[napi]
+    pub fn needs_rewrap(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+    ) -> napi::Result<bool> {
+        run(env, || {
+            let envelope = conv::string(envelope, "envelope")?;
+            Ok(self.inner.needs_rewrap(&envelope)?)
+        })
+    }
+
+    /// The envelope sealed under the primary key (or the same envelope, once
+    /// authenticated, if it already is). The plaintext never leaves Rust.
+    ///
+    /// @throws {Error} as `open` and `seal`.
+    #[napi]
+    pub fn rewrap(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> napi::Result<String> {
+        run(env, || {
+            let owner = conv::string(owner, "owner")?;
+            let envelope = conv::string(envelope, "envelope")?;
+            let context = conv::opt_bytes(context, "context")?;
+            Ok(self.inner.rewrap(&owner, &envelope, context.as_slice())?)
+        })
+    }
+
+    /// Derives a per-owner key for your own purpose (HKDF-SHA256 under the
+    /// primary key, label `keycustody/v1/custom/<purpose>`), `length` bytes (default 32).
+    /// Hand a tenant its subkey without exposing any other tenant.
+    ///
+    /// @throws {Error} `KC_INVALID_ARGUMENT` for an empty purpose or a length outside 1 to 8160, `KC_INVALID_OWNER`.
+    #[napi]
+    pub fn derive_key(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] purpose: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "number")] length: Option<Unknown<'_>>,
+    ) -> napi::Result<Buffer> {
+        run(env, || {
+            let purpose = conv::string(purpose, "purpose")?;
+            let owner = conv::string(owner, "owner")?;
+            let length = conv::opt_len(length, "length", 32)?;
+            Ok(secret_buffer(
+                self.inner.derive_key(&purpose, &owner, length)?,
+            ))
+        })
+    }
+
+    /// `seal` on the libuv thread pool, for large payloads: the event loop
+    /// keeps running. The plaintext is copied first, so the caller may reuse its buffer.
+    ///
+    /// Rejects as `seal` throws.
+    #[napi]
+    pub fn seal_async(
+        &self,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> AsyncTask<SealTask> {
+        let job = (|| -> Res<Job> {
+            Ok(Job {
+                keyring: Arc::clone(&self.inner),
+                owner: conv::string(owner, "owner")?,
+                input: conv::bytes(plaintext, "plaintext")?.to_owned_bytes(),
+                context: conv::opt_bytes(context, "context")?.to_owned_bytes(),
+            })
+        })();
+        AsyncTask::new(SealTask(Pending::new(job)))
+    }
+
+    /// `open` on the libuv thread pool, for large payloads. Resolves to the plaintext bytes.
+    ///
+    /// Rejects as `open` throws.
+    #[napi]
+    pub fn open_async(
+        &self,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask(Pending::new(
+            self.envelope_job(owner, envelope, context),
+        )))
+    }
+
+    /// `openText` on the libuv thread pool. Resolves to the plaintext string.
+    ///
+    /// Rejects as `openText` throws.
+    #[napi]
+    pub fn open_text_async(
+        &self,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> AsyncTask<OpenTextTask> {
+        AsyncTask::new(OpenTextTask(Pending::new(
+            self.envelope_job(owner, envelope, context),
+        )))
+    }
+
+    /// `rewrap` on the libuv thread pool, for large payloads.
+    ///
+    /// Rejects as `rewrap` throws.
+    #[napi]
+    pub fn rewrap_async(
+        &self,
+        #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
+        #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
+    ) -> AsyncTask<RewrapTask> {
+        AsyncTask::new(RewrapTask(Pending::new(
+            self.envelope_job(owner, envelope, context),
+        )))
+    }
+}
+
+impl Keyring {
+    fn envelope_job(
+        &self,
+        owner: Unknown<'_>,
+        envelope: Unknown<'_>,
+        context: Option<Unknown<'_>>,
+    ) -> Res<Job> {
+        Ok(Job {
+            keyring: Arc::clone(&self.inner),
+            owner: conv::string(owner, "owner")?,
+            input: Zeroizing::new(conv::string(envelope, "envelope")?.into_bytes()),
+            context: conv::opt_bytes(context, "context")?.to_owned_bytes(),
+        })
+    }
+}
+
+/// The arguments of an async envelope call, converted (and copied) on the JS thread.
+pub struct Job {
+    keyring: Arc<keycustody::Keyring>,
+    owner: String,
+    /// The plaintext (seal) or the envelope text (open, rewrap).
+    input: Zeroizing<Vec<u8>>,
+    context: Zeroizing<Vec<u8>>,
+}
+
+impl Job {
+    fn envelope_text(&self) -> keycustody::Result<&str> {
+        std::str::from_utf8(&self.input)
+            .map_err(|_| keycustody::Error::Malformed(keycustody::MalformedKind::Utf8))
+    }
+}
+
+/// An async call's state: the converted arguments (or why converting them
+/// failed: the promise then rejects with that error), and later the result.
+pub struct Pending<T> {
+    job: Option<Res<Job>>,
+    _out: std::marker::PhantomData<fn() -> T>,
+}
+
+// `Fail` may hold a napi error referencing a JS value; it is only touched
+// again on the JS thread, in `resolve`.
+impl<T> Pending<T> {
+    fn new(job: Res<Job>) -> Self {
+        Pending {
+            job: Some(job),
+            _out: std::marker::PhantomData,
+        }
+    }
+
+    /// Runs `f` on the worker thread. A conversion failure is kept for `resolve`.
+    fn compute(&mut self, f: impl FnOnce(&Job) -> keycustody::Result<T>) -> Outcome<T> {
+        match self.job.take() {
+            Some(Ok(job)) => Outcome::Done(f(&job)),
+            Some(Err(fail)) => {
+                self.job = Some(Err(fail));
+                Outcome::ArgError
+            }
+            None => Outcome::ArgError,
+        }
+    }
+
+    fn settle<J>(
+        &mut self,
+        env: &Env,
+        out: Outcome<T>,
+        ok: impl FnOnce(T) -> Res<J>,
+    ) -> napi::Result<J> {
+        match out {
+            Outcome::Done(Ok(v)) => ok(v).map_err(|f| to_js(env, f)),
+            Outcome::Done(Err(e)) => Err(to_js(env, Fail::Core(e))),
+            Outcome::ArgError => {
+                let fail = match self.job.take() {
+                    Some(Err(fail)) => fail,
+                    _ => crate::error::internal("async task lost its arguments"),
+                };
+                Err(to_js(env, fail))
+            }
+        }
+    }
+}
+
+/// What the worker thread produced.
+pub enum Outcome<T> {
+    /// The core call ran.
+    Done(keycustody::Result<T>),
+    /// The arguments did not convert; the error is still in `Pending`.
+    ArgError,
+}
+
+/// The task behind `Keyring.sealAsync`.
+#[derive(Debug)]
+pub struct SealTask(Pending<String>);
+
+#[napi]
+impl Task for SealTask {
+    type Output = Outcome<String>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self
+            .0
+            .compute(|j| j.keyring.seal(&j.owner, &j.input, &j.context)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        self.0.settle(&env, output, Ok)
+    }
+}
+
+/// The task behind `Keyring.openAsync`.
+#[derive(Debug)]
+pub struct OpenTask(Pending<keycustody::SecretBytes>);
+
+#[napi]
+impl Task for OpenTask {
+    type Output = Outcome<keycustody::SecretBytes>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self
+            .0
+            .compute(|j| j.keyring.open(&j.owner, j.envelope_text()?, &j.context)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        self.0.settle(&env, output, |p| Ok(secret_buffer(p)))
+    }
+}
+
+/// The task behind `Keyring.openTextAsync`.
+#[derive(Debug)]
+pub struct OpenTextTask(Pending<keycustody::SecretString>);
+
+#[napi]
+impl Task for OpenTextTask {
+    type Output = Outcome<keycustody::SecretString>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self.0.compute(|j| {
+            j.keyring
+                .open_text(&j.owner, j.envelope_text()?, &j.context)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        // `String` is what napi converts; the zeroizing copy is wiped on return.
+        self.0
+            .settle(&env, output, |s| Ok(s.expose_secret().to_owned()))
+    }
+}
+
+/// The task behind `Keyring.rewrapAsync`.
+#[derive(Debug)]
+pub struct RewrapTask(Pending<String>);
+
+#[napi]
+impl Task for RewrapTask {
+    type Output = Outcome<String>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        Ok(self
+            .0
+            .compute(|j| j.keyring.rewrap(&j.owner, j.envelope_text()?, &j.context)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        self.0.settle(&env, output, Ok)
+    }
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+impl<T> std::fmt::Debug for Pending<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").finish_non_exhaustive()
+    }
+}
+
+impl<T> std::fmt::Debug for Outcome<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outcome").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,17 @@
+//! Node.js binding of keycustody (npm package `keycustody`).
+//!
+//! Thin by design: every function converts its JavaScript arguments
+//! ([`conv`]), calls the Rust core, and maps a failure to a JavaScript error in
+//! the one mapping function [`error::to_js`]. No logic lives here, and nothing
+//! here panics: a wrong type is a `TypeError`, an out-of-range number a
+//! `RangeError`, everything else an `Error` with the core's stable `code`.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![deny(missing_docs)]
+// napi-derive registers exports only outside `cfg(test)`; the lib has no Rust tests.
+#![cfg_attr(test, allow(dead_code))]
+
+mod apikeys;
+mod conv;
+mod error;
+mod keyring;
+mod tokens;
