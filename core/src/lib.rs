@@ -27,3 +27,17 @@ pub use keyring::{KeyInfo, KeyState, Keyring};
 pub use legacy::{decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams};
 pub use random::{invite_code, random_base62, random_token};
 pub use secret::{SecretBytes, SecretString};
+pub mod replay;
+pub mod scrub;
+pub mod validate;
+pub mod webhook;
+
+pub use replay::{ReplayGuard, ReplayStore};
+pub use scrub::scrub;
+pub use validate::{validate_email, validate_slug};
+#[cfg(not(target_arch = "wasm32"))]
+pub use webhook::{unix_now, verify_standard_webhook, verify_stripe_signature};
+pub use webhook::{
+    generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
+    verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
+};

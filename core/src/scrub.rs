@@ -1,0 +1,229 @@
+//! `scrub(text)`: replaces known secret shapes with `[REDACTED:<kind>]`, for logs.
+//!
+//! One regular expression (the `regex` crate: finite automata, linear time in the
+//! input, no backtracking blow-up) with one branch per shape. Where a secret sits
+//! behind a label (`Authorization: ...`, `x-api-key: ...`, `"secret":"..."`, a URL's
+//! password) the label is kept and only the value is replaced. `kc1.` envelopes are
+//! ciphertext and are left alone; candidates of our own API-key shape are redacted
+//! only when their checksum matches, so ordinary `snake_case_identifiers` are not.
+//!
+//! Kinds: `anthropic`, `openrouter`, `openai`, `google`, `github`, `stripe`, `slack`,
+//! `telegram`, `jwt`, `authorization`, `api_key`, `bearer`, `private_key`,
+//! `keycustody_private_key`, `keyring_secret`, `url_password`, `keycustody_api_key`.
+
+use regex::{Captures, Regex};
+use std::sync::OnceLock;
+
+/// One secret shape: text kept before, the secret, text kept after.
+struct Shape {
+    kind: &'static str,
+    pre: &'static str,
+    secret: &'static str,
+    post: &'static str,
+}
+
+const fn shape(
+    kind: &'static str,
+    pre: &'static str,
+    secret: &'static str,
+    post: &'static str,
+) -> Shape {
+    Shape {
+        kind,
+        pre,
+        secret,
+        post,
+    }
+}
+
+/// ASCII word boundary (keeps the regex on its fast DFA path for any input).
+macro_rules! wb {
+    () => {
+        r"(?-u:\b)"
+    };
+}
+
+/// The kind used for `kc1.` envelopes: matched so nothing inside them is touched,
+/// and written back unchanged.
+const KEEP: &str = "";
+/// The kind of our own API keys: redacted only when the checksum matches.
+const OWN_API_KEY: &str = "keycustody_api_key";
+
+/// Order matters: at one starting position the earlier branch wins.
+const SHAPES: &[Shape] = &[
+    shape(KEEP, "", r"kc1\.[A-Za-z0-9_-]+", ""),
+    shape(
+        "private_key",
+        "",
+        r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|\z)",
+        "",
+    ),
+    shape(
+        "authorization",
+        r#"(?i:(?:proxy-)?authorization)"?[ \t]*[:=][ \t]*"?"#,
+        r#"[^\r\n" \t][^\r\n"]*"#,
+        "",
+    ),
+    shape(
+        "api_key",
+        r#"(?i:x-api-key|x-goog-api-key|api[_-]?key|access[_-]?token|client[_-]?secret)"?[ \t]*[:=][ \t]*"?"#,
+        r#"[^\s"',;&]{8,}"#,
+        "",
+    ),
+    shape(
+        "keyring_secret",
+        r#""secret"[ \t]*:[ \t]*""#,
+        r#"[^"\r\n]{8,}"#,
+        "",
+    ),
+    shape(
+        "bearer",
+        r"(?i:bearer)[ \t]+",
+        r"[A-Za-z0-9._~+/=-]{16,}",
+        "",
+    ),
+    shape(
+        "anthropic",
+        "",
+        concat!(wb!(), r"sk-ant-[A-Za-z0-9_-]{32,}"),
+        "",
+    ),
+    shape(
+        "openrouter",
+        "",
+        concat!(wb!(), r"sk-or-[A-Za-z0-9_-]{32,}"),
+        "",
+    ),
+    shape(
+        "openai",
+        "",
+        concat!(wb!(), r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"),
+        "",
+    ),
+    shape("google", "", concat!(wb!(), r"AIza[0-9A-Za-z_-]{35}"), ""),
+    shape(
+        "github",
+        "",
+        concat!(
+            wb!(),
+            r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"
+        ),
+        "",
+    ),
+    shape(
+        "stripe",
+        "",
+        concat!(
+            wb!(),
+            r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})"
+        ),
+        "",
+    ),
+    shape(
+        "slack",
+        "",
+        concat!(
+            wb!(),
+            r"(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,})"
+        ),
+        "",
+    ),
+    shape(
+        "telegram",
+        "",
+        concat!(wb!(), r"[0-9]{8,10}:[A-Za-z0-9_-]{35}", wb!()),
+        "",
+    ),
+    shape(
+        "jwt",
+        "",
+        concat!(
+            wb!(),
+            r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+        ),
+        "",
+    ),
+    shape(
+        "keycustody_private_key",
+        "",
+        concat!(wb!(), r"kcsk1\.[A-Za-z0-9_-]{43}"),
+        "",
+    ),
+    shape(
+        "url_password",
+        r"[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]{1,256}:",
+        r"[^/\s@]{1,256}",
+        "@",
+    ),
+    shape(
+        OWN_API_KEY,
+        "",
+        concat!(wb!(), r"[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{36}", wb!()),
+        "",
+    ),
+];
+
+fn regex() -> Option<&'static Regex> {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| {
+        let mut pattern = String::new();
+        for (i, s) in SHAPES.iter().enumerate() {
+            if i > 0 {
+                pattern.push('|');
+            }
+            pattern.push_str(&format!(
+                "(?P<s{i}>(?P<a{i}>{})(?:{})(?P<b{i}>{}))",
+                s.pre, s.secret, s.post
+            ));
+        }
+        regex::RegexBuilder::new(&pattern)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Returns `text` with every recognised secret replaced by `[REDACTED:<kind>]`.
+///
+/// Linear time in the length of `text`. If the pattern ever failed to build (it is
+/// a constant, checked by the tests) the whole text is withheld rather than
+/// returned unscrubbed.
+#[must_use]
+pub fn scrub(text: &str) -> String {
+    let Some(re) = regex() else {
+        return "[REDACTED:unscrubbable]".to_owned();
+    };
+    re.replace_all(text, |caps: &Captures<'_>| replacement(caps))
+        .into_owned()
+}
+
+fn replacement(caps: &Captures<'_>) -> String {
+    let whole = caps.get(0).map_or("", |m| m.as_str());
+    for (i, s) in SHAPES.iter().enumerate() {
+        let Some(m) = caps.name(&format!("s{i}")) else {
+            continue;
+        };
+        if s.kind == KEEP {
+            return m.as_str().to_owned();
+        }
+        if s.kind == OWN_API_KEY && crate::apikey::parse_api_key(m.as_str()).is_err() {
+            return m.as_str().to_owned();
+        }
+        let pre = caps.name(&format!("a{i}")).map_or("", |m| m.as_str());
+        let post = caps.name(&format!("b{i}")).map_or("", |m| m.as_str());
+        return format!("{pre}[REDACTED:{}]{post}", s.kind);
+    }
+    whole.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_builds() {
+        assert!(regex().is_some());
+    }
+}
