@@ -1,0 +1,95 @@
+"""keycustody: secrets and key custody for multi-tenant platforms.
+
+kc1 envelopes (AES-256-GCM under per-owner HKDF keys), a rotating keyring, API keys,
+tokens, and the platform pieces, all implemented once in the Rust core. See the ``.pyi``
+stubs for signatures and the README for a quickstart.
+"""
+
+from __future__ import annotations
+
+from ._errors import (
+    ClaimMismatchError,
+    DecryptError,
+    Error,
+    ExpiredError,
+    InsecurePermissionsError,
+    InvalidArgumentError,
+    InvalidOwnerError,
+    IoError,
+    KeyRetiredError,
+    LockedError,
+    MalformedError,
+    MissingEnvVarError,
+    NotYetValidError,
+    PrimaryKeyError,
+    RandomUnavailableError,
+    ReplayError,
+    SignatureError,
+    TimestampError,
+    TooLargeError,
+    UnknownKeyError,
+    VerificationError,
+)
+from ._native import (
+    MAX_PLAINTEXT,
+    ApiKey,
+    EnvelopeInfo,
+    GeneratedApiKey,
+    KeyInfo,
+    Keyring,
+    __version__,
+    constant_time_equal,
+    generate_api_key,
+    hash_api_key,
+    inspect,
+    inspect_binary,
+    invite_code,
+    parse_api_key,
+    random_base62,
+    random_token,
+    verify_api_key,
+)
+
+__all__ = [
+    "__version__",
+    "MAX_PLAINTEXT",
+    # keyring and envelopes
+    "Keyring",
+    "KeyInfo",
+    "EnvelopeInfo",
+    "inspect",
+    "inspect_binary",
+    # API keys, tokens, comparison
+    "ApiKey",
+    "GeneratedApiKey",
+    "generate_api_key",
+    "parse_api_key",
+    "hash_api_key",
+    "verify_api_key",
+    "random_token",
+    "random_base62",
+    "invite_code",
+    "constant_time_equal",
+    # errors
+    "Error",
+    "DecryptError",
+    "MalformedError",
+    "UnknownKeyError",
+    "KeyRetiredError",
+    "PrimaryKeyError",
+    "InvalidArgumentError",
+    "InvalidOwnerError",
+    "TooLargeError",
+    "InsecurePermissionsError",
+    "MissingEnvVarError",
+    "IoError",
+    "RandomUnavailableError",
+    "VerificationError",
+    "SignatureError",
+    "TimestampError",
+    "ExpiredError",
+    "NotYetValidError",
+    "ReplayError",
+    "LockedError",
+    "ClaimMismatchError",
+]

@@ -1,0 +1,124 @@
+//! Argument conversion: `bytes | bytearray | str` data and range-checked integers.
+//!
+//! A value of the wrong Python type raises `TypeError`; an integer out of range raises
+//! `InvalidArgumentError` (through the one error mapping). Messages never echo the value.
+
+use std::borrow::Cow;
+
+use keycustody::Error;
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyInt, PyString};
+use pyo3::Borrowed;
+use zeroize::Zeroizing;
+
+use crate::errors::to_py;
+
+/// Bytes given as `bytes` (borrowed, no copy), `bytearray` (copied) or `str` (its UTF-8 bytes,
+/// copied). Copies are zeroized on drop.
+pub(crate) enum Data<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Zeroizing<Vec<u8>>),
+}
+
+impl Data<'_> {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Data::Borrowed(b) => b,
+            Data::Owned(v) => v.as_slice(),
+        }
+    }
+}
+
+impl Default for Data<'_> {
+    fn default() -> Self {
+        Data::Borrowed(&[])
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Data<'a> {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = <&'a [u8] as FromPyObject<'a, 'py>>::extract(ob) {
+            return Ok(Data::Borrowed(b));
+        }
+        if let Ok(s) = ob.cast::<PyString>() {
+            let text: Cow<'_, str> = s.to_cow()?;
+            return Ok(Data::Owned(Zeroizing::new(text.as_bytes().to_vec())));
+        }
+        if let Ok(a) = ob.cast::<PyByteArray>() {
+            return Ok(Data::Owned(Zeroizing::new(a.to_vec())));
+        }
+        Err(PyTypeError::new_err("expected bytes, bytearray or str"))
+    }
+}
+
+/// Bytes only (`bytes` or `bytearray`): for binary envelopes, where a `str` is a mistake.
+pub(crate) struct Binary<'a>(pub(crate) Data<'a>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Binary<'a> {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(b) = <&'a [u8] as FromPyObject<'a, 'py>>::extract(ob) {
+            return Ok(Binary(Data::Borrowed(b)));
+        }
+        if let Ok(a) = ob.cast::<PyByteArray>() {
+            return Ok(Binary(Data::Owned(Zeroizing::new(a.to_vec()))));
+        }
+        Err(PyTypeError::new_err("expected bytes or bytearray"))
+    }
+}
+
+fn int_arg<'py, T: for<'a> FromPyObject<'a, 'py>>(
+    ob: Borrowed<'_, 'py, PyAny>,
+    range_msg: &'static str,
+) -> PyResult<T> {
+    if !ob.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err("expected int"));
+    }
+    ob.extract::<T>()
+        .map_err(|_| to_py(Error::InvalidArgument(range_msg)))
+}
+
+/// A key id: an `int` from 0 to 2**32-1 (0 is then refused by core where it matters).
+#[derive(Clone, Copy)]
+pub(crate) struct Kid(pub(crate) u32);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Kid {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        int_arg::<u32>(ob, "kid must be 1 to 4294967295").map(Kid)
+    }
+}
+
+/// A non-negative length or count (`int`).
+#[derive(Clone, Copy)]
+pub(crate) struct Len(pub(crate) usize);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Len {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        int_arg::<usize>(ob, "length must be a non-negative int in range").map(Len)
+    }
+}
+
+/// Payloads at least this long are processed with the GIL released.
+pub(crate) const DETACH_THRESHOLD: usize = 16 * 1024;
+
+/// Runs `f` with the GIL released when `len` is large, else directly (releasing and
+/// re-taking the GIL costs more than sealing a few bytes).
+pub(crate) fn run<T, F>(py: Python<'_>, len: usize, f: F) -> T
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    if len >= DETACH_THRESHOLD {
+        py.detach(f)
+    } else {
+        f()
+    }
+}

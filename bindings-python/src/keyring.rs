@@ -1,0 +1,270 @@
+//! `keycustody.Keyring` and `keycustody.KeyInfo`.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+
+use keycustody::SecretBytes;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::args::{run, Binary, Data, Kid, Len};
+use crate::errors::ToPyResult;
+
+/// A set of root keys: one active primary, any number of decrypt-only and retired keys.
+/// Thread-safe: one instance can be shared by every thread of a process.
+#[pyclass(module = "keycustody", frozen, name = "Keyring")]
+pub(crate) struct PyKeyring {
+    pub(crate) inner: keycustody::Keyring,
+}
+
+/// What can be said about a key without revealing it.
+#[pyclass(module = "keycustody", frozen, name = "KeyInfo", eq)]
+#[derive(PartialEq, Eq)]
+pub(crate) struct PyKeyInfo {
+    #[pyo3(get)]
+    kid: u32,
+    #[pyo3(get)]
+    state: &'static str,
+    #[pyo3(get)]
+    fingerprint: String,
+}
+
+#[pymethods]
+impl PyKeyInfo {
+    fn __repr__(&self) -> String {
+        format!(
+            "KeyInfo(kid={}, state='{}', fingerprint='{}')",
+            self.kid, self.state, self.fingerprint
+        )
+    }
+}
+
+fn bytes<'py>(py: Python<'py>, s: &SecretBytes) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, s.expose_secret())
+}
+
+#[pymethods]
+impl PyKeyring {
+    /// A new keyring with one fresh random 32-byte key, kid 1, active.
+    #[staticmethod]
+    fn generate() -> PyResult<Self> {
+        Ok(PyKeyring {
+            inner: keycustody::Keyring::generate().to_py()?,
+        })
+    }
+
+    /// Parses the JSON text form.
+    #[staticmethod]
+    fn parse(py: Python<'_>, text: Cow<'_, str>) -> PyResult<Self> {
+        let inner = run(py, text.len(), || keycustody::Keyring::parse(&text)).to_py()?;
+        Ok(PyKeyring { inner })
+    }
+
+    /// Reads the text form from an environment variable.
+    #[staticmethod]
+    #[pyo3(signature = (var = Cow::Borrowed("KEYCUSTODY_KEYRING")))]
+    fn from_env(var: Cow<'_, str>) -> PyResult<Self> {
+        Ok(PyKeyring {
+            inner: keycustody::Keyring::from_env(&var).to_py()?,
+        })
+    }
+
+    /// Reads the text form from a file that only its owner can access.
+    #[staticmethod]
+    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let inner = py
+            .detach(|| keycustody::Keyring::from_file(&path))
+            .to_py()?;
+        Ok(PyKeyring { inner })
+    }
+
+    /// Adopts an existing platform secret (its bytes exactly as given) as the only key.
+    #[staticmethod]
+    #[pyo3(signature = (secret, kid = Kid(1)))]
+    fn from_secret(secret: Data<'_>, kid: Kid) -> PyResult<Self> {
+        Ok(PyKeyring {
+            inner: keycustody::Keyring::from_secret(secret.as_slice(), kid.0).to_py()?,
+        })
+    }
+
+    /// The JSON text form (contains every secret: store it like a private key).
+    fn export(&self) -> PyResult<String> {
+        Ok(self.inner.export().to_py()?.expose_secret().to_owned())
+    }
+
+    /// Adds a fresh random key as decrypt-only and returns its kid.
+    fn add_key(&self) -> PyResult<u32> {
+        self.inner.add_key().to_py()
+    }
+
+    /// Adds the given secret (32 to 1024 bytes) as a decrypt-only key and returns its kid.
+    fn add_key_with_secret(&self, secret: Data<'_>) -> PyResult<u32> {
+        self.inner
+            .add_key_with_secret(SecretBytes::new(secret.as_slice().to_vec()))
+            .to_py()
+    }
+
+    /// Makes `kid` the primary; the old primary becomes decrypt-only.
+    fn promote(&self, kid: Kid) -> PyResult<()> {
+        self.inner.promote(kid.0).to_py()
+    }
+
+    /// add_key() then promote(), for a single instance. Returns the new kid.
+    fn rotate(&self) -> PyResult<u32> {
+        self.inner.rotate().to_py()
+    }
+
+    /// Retires `kid`: envelopes under it then fail with KeyRetiredError.
+    fn retire(&self, kid: Kid) -> PyResult<()> {
+        self.inner.retire(kid.0).to_py()
+    }
+
+    /// Removes `kid`: envelopes under it then fail with UnknownKeyError.
+    fn remove(&self, kid: Kid) -> PyResult<()> {
+        self.inner.remove(kid.0).to_py()
+    }
+
+    /// The kid of the primary (active) key.
+    #[getter]
+    fn primary_kid(&self) -> u32 {
+        self.inner.primary_kid()
+    }
+
+    /// Every key with its state and public fingerprint, in kid order.
+    fn kids(&self) -> Vec<PyKeyInfo> {
+        self.inner
+            .kids()
+            .into_iter()
+            .map(|k| PyKeyInfo {
+                kid: k.kid,
+                state: k.state.as_str(),
+                fingerprint: k.fingerprint,
+            })
+            .collect()
+    }
+
+    /// The state of one key: "active", "decrypt-only" or "retired".
+    fn state_of(&self, kid: Kid) -> PyResult<&'static str> {
+        Ok(self.inner.state_of(kid.0).to_py()?.as_str())
+    }
+
+    /// Seals `plaintext` for `owner` (and `context`) under the primary key: a "kc1." string.
+    #[pyo3(signature = (owner, plaintext, context = Data::default()))]
+    fn seal(
+        &self,
+        py: Python<'_>,
+        owner: Cow<'_, str>,
+        plaintext: Data<'_>,
+        context: Data<'_>,
+    ) -> PyResult<String> {
+        let (p, c) = (plaintext.as_slice(), context.as_slice());
+        run(py, p.len(), || self.inner.seal(&owner, p, c)).to_py()
+    }
+
+    /// seal() returning the binary form.
+    #[pyo3(signature = (owner, plaintext, context = Data::default()))]
+    fn seal_binary<'py>(
+        &self,
+        py: Python<'py>,
+        owner: Cow<'_, str>,
+        plaintext: Data<'_>,
+        context: Data<'_>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (p, c) = (plaintext.as_slice(), context.as_slice());
+        let out = run(py, p.len(), || self.inner.seal_binary(&owner, p, c)).to_py()?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Opens a "kc1." envelope sealed for `owner` and `context`.
+    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    fn open<'py>(
+        &self,
+        py: Python<'py>,
+        owner: Cow<'_, str>,
+        envelope: Cow<'_, str>,
+        context: Data<'_>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let c = context.as_slice();
+        let plain = run(py, envelope.len(), || self.inner.open(&owner, &envelope, c)).to_py()?;
+        Ok(bytes(py, &plain))
+    }
+
+    /// open() for the binary form.
+    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    fn open_binary<'py>(
+        &self,
+        py: Python<'py>,
+        owner: Cow<'_, str>,
+        envelope: Binary<'_>,
+        context: Data<'_>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let (e, c) = (envelope.0.as_slice(), context.as_slice());
+        let plain = run(py, e.len(), || self.inner.open_binary(&owner, e, c)).to_py()?;
+        Ok(bytes(py, &plain))
+    }
+
+    /// open() requiring the plaintext to be UTF-8; returns str.
+    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    fn open_text(
+        &self,
+        py: Python<'_>,
+        owner: Cow<'_, str>,
+        envelope: Cow<'_, str>,
+        context: Data<'_>,
+    ) -> PyResult<String> {
+        let c = context.as_slice();
+        let plain = run(py, envelope.len(), || {
+            self.inner.open_text(&owner, &envelope, c)
+        })
+        .to_py()?;
+        Ok(plain.expose_secret().to_owned())
+    }
+
+    /// Whether the envelope was sealed under a key other than the primary (header only).
+    fn needs_rewrap(&self, envelope: Cow<'_, str>) -> PyResult<bool> {
+        self.inner.needs_rewrap(&envelope).to_py()
+    }
+
+    /// The envelope sealed under the primary key (the same string if it already is).
+    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    fn rewrap(
+        &self,
+        py: Python<'_>,
+        owner: Cow<'_, str>,
+        envelope: Cow<'_, str>,
+        context: Data<'_>,
+    ) -> PyResult<String> {
+        let c = context.as_slice();
+        run(py, envelope.len(), || {
+            self.inner.rewrap(&owner, &envelope, c)
+        })
+        .to_py()
+    }
+
+    /// A key for a custom purpose, per owner, under the primary key.
+    #[pyo3(signature = (purpose, owner, length = Len(32)))]
+    fn derive_key<'py>(
+        &self,
+        py: Python<'py>,
+        purpose: Cow<'_, str>,
+        owner: Cow<'_, str>,
+        length: Len,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let key = self.inner.derive_key(&purpose, &owner, length.0).to_py()?;
+        Ok(bytes(py, &key))
+    }
+
+    fn __repr__(&self) -> String {
+        let keys: Vec<String> = self
+            .inner
+            .kids()
+            .iter()
+            .map(|k| format!("({}, '{}')", k.kid, k.state.as_str()))
+            .collect();
+        format!(
+            "Keyring(primary_kid={}, keys=[{}])",
+            self.inner.primary_kid(),
+            keys.join(", ")
+        )
+    }
+}

@@ -1,0 +1,25 @@
+//! The Python binding of keycustody: argument conversion and error mapping only.
+//! Every function converts its arguments, calls core, and maps a core error in
+//! `errors::to_py`; there is no cryptographic logic here.
+#![forbid(unsafe_code)]
+
+use pyo3::prelude::*;
+
+mod apikey;
+mod args;
+mod envelope;
+mod errors;
+mod keyring;
+mod random;
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<keyring::PyKeyring>()?;
+    m.add_class::<keyring::PyKeyInfo>()?;
+    envelope::register(m)?;
+    apikey::register(m)?;
+    random::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! Random tokens: `random_token`, `random_base62`, `invite_code`.
+
+use pyo3::prelude::*;
+
+use crate::args::Len;
+use crate::errors::ToPyResult;
+
+/// `nbytes` random bytes as lowercase hex (64 characters by default).
+#[pyfunction]
+#[pyo3(signature = (nbytes = Len(32)))]
+fn random_token(nbytes: Len) -> PyResult<String> {
+    Ok(keycustody::random_token(nbytes.0)
+        .to_py()?
+        .expose_secret()
+        .to_owned())
+}
+
+/// `length` uniform characters over 0-9A-Za-z.
+#[pyfunction]
+fn random_base62(length: Len) -> PyResult<String> {
+    Ok(keycustody::random_base62(length.0)
+        .to_py()?
+        .expose_secret()
+        .to_owned())
+}
+
+/// `length` uniform characters over ABCDEFGHJKLMNPQRSTUVWXYZ23456789.
+#[pyfunction]
+fn invite_code(length: Len) -> PyResult<String> {
+    Ok(keycustody::invite_code(length.0)
+        .to_py()?
+        .expose_secret()
+        .to_owned())
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(random_token, m)?)?;
+    m.add_function(wrap_pyfunction!(random_base62, m)?)?;
+    m.add_function(wrap_pyfunction!(invite_code, m)?)?;
+    Ok(())
+}

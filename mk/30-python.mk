@@ -1,0 +1,24 @@
+# Python binding (bindings-python/): package `keycustody`, pyo3 abi3-py39 + maturin.
+# An extension module cannot link as a plain `cargo test` binary: it is tested from pytest.
+RUST_TEST_EXCLUDE += --exclude keycustody-python
+TEST_TARGETS += test-python
+BENCH_TARGETS += bench-python
+
+PY_VENV := $(CURDIR)/.venv
+PY_ENV := VIRTUAL_ENV=$(PY_VENV) PATH=$(PY_VENV)/bin:$$PATH
+
+.PHONY: python-develop test-python bench-python
+# Builds the extension (release, abi3) into the project venv, editable.
+python-develop: toolchain
+	bash scripts/venv.sh -r bindings-python/requirements-dev.txt
+	cargo fetch --locked
+	cd bindings-python && $(PY_ENV) maturin develop --release --locked --quiet
+
+# pytest exits 5 when it collected no tests: that is a failure here, like any other non-zero code.
+test-python: python-develop
+	cd bindings-python && $(PY_ENV) python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "FATAL: pytest collected no Python tests" >&2; fi; exit $$rc
+
+bench-python: python-develop
+	mkdir -p bench-out
+	$(PY_ENV) python bindings-python/bench/bench.py bench-out/python.md
