@@ -1,2 +1,42 @@
-//! SQLite and PostgreSQL backends for keycustody.
+//! SQLite and PostgreSQL backends for keycustody: the bulk rewrap / migrate job and
+//! the envelope scan that `keycustody keys retire --check` runs.
+//!
+//! The job walks a table by its integer primary key in batches (keyset pagination),
+//! computes the new value of every row that needs it on all cores, and writes each
+//! batch in one transaction with compare-and-swap updates
+//! (`UPDATE t SET c = new WHERE id = ? AND c = old`): a row a concurrent writer
+//! changed meanwhile is never overwritten, only revisited. Every row is at all times
+//! either its old or its new value, so the job can be killed at any point and rerun;
+//! rows already done are skipped by reading their header only. Nothing is deleted.
+//!
+//! ```no_run
+//! use keycustody::Keyring;
+//! use keycustody_store::{Database, Job, JobSpec, ContextSource, Transform};
+//!
+//! # fn main() -> Result<(), keycustody_store::StoreError> {
+//! let keyring = Keyring::from_file("keyring.json")?;
+//! let mut db = Database::connect("sqlite:app.db")?;
+//! let spec = JobSpec::new("secrets", "id", "tenant_id", "value", ContextSource::Fixed(Vec::new()));
+//! let report = Job::new(&mut db, spec, Transform::Rewrap(&keyring))?.run(&mut |_| {})?;
+//! assert!(report.failed.is_empty());
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod db;
+mod error;
+mod ident;
+mod job;
+
+pub use db::{Database, DbKind};
+pub use error::StoreError;
+pub use ident::quote_ident;
+pub use job::{
+    scan, ContextSource, FailedRow, Job, JobReport, JobSpec, LegacyFormat, Progress, ScanReport,
+    Transform,
+};
