@@ -35,9 +35,16 @@ pub mod webhook;
 pub use replay::{ReplayGuard, ReplayStore};
 pub use scrub::scrub;
 pub use validate::{validate_email, validate_slug};
-#[cfg(not(target_arch = "wasm32"))]
-pub use webhook::{unix_now, verify_standard_webhook, verify_stripe_signature};
 pub use webhook::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
     verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use webhook::{unix_now, verify_standard_webhook, verify_stripe_signature};
+pub mod jwt;
+pub mod otp;
+pub mod totp;
+
+pub use jwt::JwtVerifyOptions;
+pub use otp::{CodeCheck, CodeRecord, CodeStatus, IssuedCode};
+pub use totp::{generate_totp_secret, totp_at, totp_uri, verify_totp_at};
