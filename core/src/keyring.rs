@@ -62,7 +62,8 @@ pub struct KeyInfo {
     pub kid: u32,
     /// Its state.
     pub state: KeyState,
-    /// A public fingerprint: 16 hex characters of `HKDF-Expand(PRK, "keycustody/v1/fingerprint" || 0x00, 8)`.
+    /// A public fingerprint: 16 hex characters of `HKDF-Expand(PRK, "keycustody/v1/fingerprint" || 0x00, 8)`;
+    /// empty for a retired key (its secret is gone).
     pub fingerprint: String,
 }
 
@@ -446,6 +447,9 @@ impl Keyring {
             let e = s.keys.get_mut(&kid).ok_or(Error::UnknownKey(kid))?;
             e.state = KeyState::Retired;
             e.material = None;
+            // The text form keeps no fingerprint for a retired key; match it, so that
+            // kids() is the same before and after an export/parse round trip.
+            e.fingerprint = String::new();
             Ok(())
         })
     }

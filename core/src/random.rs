@@ -56,6 +56,15 @@ pub fn random_string(alphabet: &[u8], len: usize) -> Result<crate::SecretString>
             "alphabet must be 2 to 256 ASCII symbols",
         ));
     }
+    sample_with(alphabet, len, fill_random)
+}
+
+/// The sampling loop of [`random_string`] over any byte source (tests feed chosen bytes).
+fn sample_with(
+    alphabet: &[u8],
+    len: usize,
+    mut fill: impl FnMut(&mut [u8]) -> Result<()>,
+) -> Result<crate::SecretString> {
     let n = alphabet.len();
     // Largest multiple of n that fits in 0..=256.
     let limit = 256 - (256 % n);
@@ -64,7 +73,7 @@ pub fn random_string(alphabet: &[u8], len: usize) -> Result<crate::SecretString>
     let mut pos = pool.len();
     while out.len() < len {
         if pos == pool.len() {
-            fill_random(&mut pool[..])?;
+            fill(&mut pool[..])?;
             pos = 0;
         }
         let b = usize::from(pool[pos]);
@@ -90,4 +99,92 @@ pub fn random_base62(len: usize) -> Result<crate::SecretString> {
 /// As [`random_string`].
 pub fn invite_code(len: usize) -> Result<crate::SecretString> {
     random_string(INVITE_ALPHABET, len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A byte source that replays `bytes` in 64-byte refills (then fails).
+    fn replay(bytes: Vec<u8>) -> impl FnMut(&mut [u8]) -> Result<()> {
+        let mut pos = 0;
+        move |buf: &mut [u8]| {
+            for b in buf.iter_mut() {
+                *b = *bytes.get(pos).ok_or(Error::RandomUnavailable)?;
+                pos += 1;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn base62_rejects_exactly_the_biased_tail() {
+        // 256 % 62 = 8: bytes 248..=255 would favour '0'..'7', so they are skipped.
+        let mut bytes: Vec<u8> = (248..=255).collect();
+        bytes.extend([0, 61, 62, 123, 124, 247]);
+        bytes.resize(64, 0);
+        let s = sample_with(BASE62, 6, replay(bytes)).unwrap();
+        assert_eq!(s.expose_secret(), "0z0z0z");
+    }
+
+    #[test]
+    fn every_accepted_byte_maps_uniformly() {
+        // Over one full pass of 0..=255, each base62 symbol appears exactly 4 times
+        // (248 accepted bytes / 62), and each invite symbol exactly 8 times.
+        let bytes: Vec<u8> = (0..=255).collect();
+        let s = sample_with(BASE62, 248, replay(bytes.clone())).unwrap();
+        for c in BASE62 {
+            assert_eq!(s.expose_secret().bytes().filter(|x| x == c).count(), 4);
+        }
+        let s = sample_with(INVITE_ALPHABET, 256, replay(bytes)).unwrap();
+        for c in INVITE_ALPHABET {
+            assert_eq!(s.expose_secret().bytes().filter(|x| x == c).count(), 8);
+        }
+    }
+
+    #[test]
+    fn refills_when_the_pool_is_all_rejected() {
+        let mut bytes = vec![255u8; 64];
+        bytes.extend([10u8; 64]);
+        let s = sample_with(BASE62, 3, replay(bytes)).unwrap();
+        assert_eq!(s.expose_secret(), "AAA");
+    }
+
+    #[test]
+    fn source_failure_is_random_unavailable() {
+        assert_eq!(
+            sample_with(BASE62, 3, replay(vec![255; 64])).unwrap_err(),
+            Error::RandomUnavailable
+        );
+    }
+
+    #[test]
+    fn power_of_two_alphabet_rejects_nothing() {
+        let bytes: Vec<u8> = (0..64).map(|i| 255 - i).collect();
+        let s = sample_with(INVITE_ALPHABET, 64, replay(bytes)).unwrap();
+        assert_eq!(s.len(), 64);
+    }
+
+    #[test]
+    fn alphabet_and_length_limits() {
+        for (alpha, len) in [(&b"a"[..], 5), (b"ab", 0), (b"ab", MAX_TOKEN_LEN + 1)] {
+            assert!(matches!(
+                random_string(alpha, len),
+                Err(Error::InvalidArgument(_))
+            ));
+        }
+        assert!(matches!(
+            random_string("é".as_bytes(), 4),
+            Err(Error::InvalidArgument(_))
+        ));
+        let all: Vec<u8> = (0..=255).collect();
+        assert!(matches!(
+            random_string(&all, 4),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert_eq!(
+            random_string(b"ab", MAX_TOKEN_LEN).unwrap().len(),
+            MAX_TOKEN_LEN
+        );
+    }
 }
