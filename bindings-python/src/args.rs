@@ -122,3 +122,27 @@ where
         f()
     }
 }
+
+/// A non-negative `int` of seconds (a tolerance or a TTL).
+#[derive(Clone, Copy)]
+pub(crate) struct Seconds(pub(crate) u64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Seconds {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        int_arg::<u64>(ob, "seconds must be a non-negative int in range").map(Seconds)
+    }
+}
+
+/// A Unix time in seconds (`int`, signed 64-bit).
+#[derive(Clone, Copy)]
+pub(crate) struct UnixTime(pub(crate) i64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for UnixTime {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        int_arg::<i64>(ob, "timestamp must fit a signed 64-bit int").map(UnixTime)
+    }
+}

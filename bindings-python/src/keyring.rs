@@ -254,6 +254,24 @@ impl PyKeyring {
         Ok(bytes(py, &key))
     }
 
+    /// A stable pseudonym (hex HMAC-SHA256) for an IP, email or other identifier.
+    fn pseudonymize(&self, py: Python<'_>, value: Cow<'_, str>) -> PyResult<String> {
+        run(py, value.len(), || self.inner.pseudonymize(&value)).to_py()
+    }
+
+    /// pseudonymize() with a per-tenant key, so pseudonyms cannot be joined across tenants.
+    fn pseudonymize_for(
+        &self,
+        py: Python<'_>,
+        tenant: Cow<'_, str>,
+        value: Cow<'_, str>,
+    ) -> PyResult<String> {
+        run(py, value.len(), || {
+            self.inner.pseudonymize_for(&tenant, &value)
+        })
+        .to_py()
+    }
+
     fn __repr__(&self) -> String {
         let keys: Vec<String> = self
             .inner

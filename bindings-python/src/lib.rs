@@ -10,7 +10,10 @@ mod args;
 mod envelope;
 mod errors;
 mod keyring;
+mod legacy;
 mod random;
+mod text;
+mod webhook;
 
 #[pymodule]
 #[pyo3(name = "_native")]
@@ -21,5 +24,8 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     envelope::register(m)?;
     apikey::register(m)?;
     random::register(m)?;
+    webhook::register(m)?;
+    text::register(m)?;
+    legacy::register(m)?;
     Ok(())
 }

@@ -37,9 +37,13 @@ from ._native import (
     GeneratedApiKey,
     KeyInfo,
     Keyring,
+    ReplayGuard,
     __version__,
     constant_time_equal,
+    decrypt_legacy_pbkdf2_gcm,
+    decrypt_openssl_enc,
     generate_api_key,
+    generate_standard_webhook_secret,
     hash_api_key,
     inspect,
     inspect_binary,
@@ -47,7 +51,15 @@ from ._native import (
     parse_api_key,
     random_base62,
     random_token,
+    scrub,
+    sign_standard_webhook,
+    sign_stripe_payload,
+    validate_email,
+    validate_slug,
     verify_api_key,
+    verify_standard_webhook,
+    verify_stripe_signature,
+    verify_telegram_secret,
 )
 
 __all__ = [
@@ -70,6 +82,21 @@ __all__ = [
     "random_base62",
     "invite_code",
     "constant_time_equal",
+    # webhooks
+    "verify_stripe_signature",
+    "sign_stripe_payload",
+    "verify_standard_webhook",
+    "sign_standard_webhook",
+    "generate_standard_webhook_secret",
+    "verify_telegram_secret",
+    "ReplayGuard",
+    # text
+    "scrub",
+    "validate_slug",
+    "validate_email",
+    # legacy import
+    "decrypt_legacy_pbkdf2_gcm",
+    "decrypt_openssl_enc",
     # errors
     "Error",
     "DecryptError",

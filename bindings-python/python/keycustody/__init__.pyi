@@ -1,0 +1,246 @@
+"""Type stubs of keycustody. Every name here exists at runtime and vice versa (tests/test_stubs.py)."""
+
+import os
+from typing import ClassVar, List, Optional, Union, final
+
+from ._errors import (
+    ClaimMismatchError as ClaimMismatchError,
+    DecryptError as DecryptError,
+    Error as Error,
+    ExpiredError as ExpiredError,
+    InsecurePermissionsError as InsecurePermissionsError,
+    InvalidArgumentError as InvalidArgumentError,
+    InvalidOwnerError as InvalidOwnerError,
+    IoError as IoError,
+    KeyRetiredError as KeyRetiredError,
+    LockedError as LockedError,
+    MalformedError as MalformedError,
+    MissingEnvVarError as MissingEnvVarError,
+    NotYetValidError as NotYetValidError,
+    PrimaryKeyError as PrimaryKeyError,
+    RandomUnavailableError as RandomUnavailableError,
+    ReplayError as ReplayError,
+    SignatureError as SignatureError,
+    TimestampError as TimestampError,
+    TooLargeError as TooLargeError,
+    UnknownKeyError as UnknownKeyError,
+    VerificationError as VerificationError,
+)
+
+#: Bytes given as ``bytes``, ``bytearray`` or ``str`` (taken as its UTF-8 bytes).
+Data = Union[bytes, bytearray, str]
+
+__version__: str
+#: The largest plaintext a kc1 envelope holds (64 MiB).
+MAX_PLAINTEXT: int
+
+@final
+class KeyInfo:
+    """A key without its secret: id, state and public fingerprint."""
+
+    @property
+    def kid(self) -> int: ...
+    @property
+    def state(self) -> str:
+        """``"active"``, ``"decrypt-only"`` or ``"retired"``."""
+    @property
+    def fingerprint(self) -> str:
+        """16 hex characters; safe to show and log."""
+
+@final
+class EnvelopeInfo:
+    """What the header of a kc1 envelope says (no key needed)."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def kid(self) -> int: ...
+    @property
+    def plaintext_len(self) -> int: ...
+
+@final
+class Keyring:
+    """Root keys: one active primary, any number of decrypt-only and retired keys.
+
+    Thread-safe: share one instance across threads. ``repr()`` shows key ids and states only.
+    """
+
+    @staticmethod
+    def generate() -> Keyring:
+        """A new keyring with one random 32-byte key, kid 1, active."""
+    @staticmethod
+    def parse(text: str) -> Keyring:
+        """Parses the JSON text form. Raises MalformedError, TooLargeError."""
+    @staticmethod
+    def from_env(var: str = "KEYCUSTODY_KEYRING") -> Keyring:
+        """Reads the text form from an environment variable. Raises MissingEnvVarError, MalformedError."""
+    @staticmethod
+    def from_file(path: Union[str, "os.PathLike[str]"]) -> Keyring:
+        """Reads the text form from a 0600/0400 file. Raises InsecurePermissionsError, IoError, MalformedError."""
+    @staticmethod
+    def from_secret(secret: Data, kid: int = 1) -> Keyring:
+        """Adopts an existing secret (its bytes exactly as given, at least 32) as the only key."""
+    def export(self) -> str:
+        """The JSON text form, with every secret: store it like a private key."""
+    def add_key(self) -> int:
+        """Adds a random key as decrypt-only; returns its kid. Roll it out, then promote()."""
+    def add_key_with_secret(self, secret: Data) -> int:
+        """Adds the given secret (32 to 1024 bytes) as a decrypt-only key; returns its kid."""
+    def promote(self, kid: int) -> None:
+        """Makes kid the primary; the old primary becomes decrypt-only. Raises UnknownKeyError, KeyRetiredError."""
+    def rotate(self) -> int:
+        """add_key() then promote(), for a single instance; returns the new kid."""
+    def retire(self, kid: int) -> None:
+        """Retires kid (its secret is dropped). Raises PrimaryKeyError, UnknownKeyError."""
+    def remove(self, kid: int) -> None:
+        """Removes kid entirely. Raises PrimaryKeyError, UnknownKeyError."""
+    @property
+    def primary_kid(self) -> int:
+        """The kid of the active key."""
+    def kids(self) -> List[KeyInfo]:
+        """Every key with its state and fingerprint, in kid order."""
+    def state_of(self, kid: int) -> str:
+        """The state of one key. Raises UnknownKeyError."""
+    def seal(self, owner: str, plaintext: Data, context: Data = b"") -> str:
+        """Seals plaintext for owner and context under the primary key: a ``"kc1."`` string."""
+    def seal_binary(self, owner: str, plaintext: Data, context: Data = b"") -> bytes:
+        """seal() returning the binary form."""
+    def open(self, owner: str, envelope: str, context: Data = b"") -> bytes:
+        """Opens an envelope. Raises DecryptError (wrong owner, context or key, or tampering),
+        MalformedError, UnknownKeyError, KeyRetiredError, InvalidOwnerError."""
+    def open_binary(self, owner: str, envelope: Union[bytes, bytearray], context: Data = b"") -> bytes:
+        """open() for the binary form."""
+    def open_text(self, owner: str, envelope: str, context: Data = b"") -> str:
+        """open() requiring UTF-8 plaintext (else MalformedError)."""
+    def needs_rewrap(self, envelope: str) -> bool:
+        """Whether the envelope's kid is not the primary (reads the header only)."""
+    def rewrap(self, owner: str, envelope: str, context: Data = b"") -> str:
+        """The envelope sealed under the primary key (the same string if it already is)."""
+    def derive_key(self, purpose: str, owner: str, length: int = 32) -> bytes:
+        """HKDF-Expand(PRK_primary, "keycustody/v1/custom/<purpose>" || 0x00 || owner, length)."""
+    def pseudonymize(self, value: str) -> str:
+        """A stable pseudonym (hex HMAC-SHA256) of an IP, email, ...; changes when the primary rotates."""
+    def pseudonymize_for(self, tenant: str, value: str) -> str:
+        """pseudonymize() under a per-tenant key: pseudonyms cannot be joined across tenants."""
+
+@final
+class GeneratedApiKey:
+    """A new API key: show ``key`` once, store ``hash``, display ``hint``. repr() shows the hint only."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+    @property
+    def hint(self) -> str: ...
+
+@final
+class ApiKey:
+    """A parsed API key (prefix, charset and checksum checked). repr() shows the hint only."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def prefix(self) -> str: ...
+    @property
+    def hint(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
+
+def inspect(envelope: str) -> EnvelopeInfo:
+    """Reads a kc1 envelope's header. Raises MalformedError."""
+
+def inspect_binary(envelope: Union[bytes, bytearray]) -> EnvelopeInfo:
+    """inspect() for the binary form."""
+
+def constant_time_equal(a: Data, b: Data) -> bool:
+    """Compares in constant time; a length mismatch is False."""
+
+def random_token(nbytes: int = 32) -> str:
+    """nbytes random bytes as lowercase hex."""
+
+def random_base62(length: int) -> str:
+    """length uniform characters over 0-9A-Za-z."""
+
+def invite_code(length: int) -> str:
+    """length uniform characters over ABCDEFGHJKLMNPQRSTUVWXYZ23456789."""
+
+def generate_api_key(prefix: str) -> GeneratedApiKey:
+    """A new ``<prefix>_<30 base62><6 base62 checksum>`` key. Raises MalformedError for a bad prefix."""
+
+def parse_api_key(key: str) -> ApiKey:
+    """Parses a key, rejecting typos by checksum. Raises MalformedError."""
+
+def hash_api_key(key: str) -> str:
+    """The stored form: lowercase SHA-256 hex of the key."""
+
+def verify_api_key(key: str, stored_hash: str) -> bool:
+    """Whether key hashes to stored_hash (constant time). Raises MalformedError."""
+
+# ---- webhooks ---------------------------------------------------------------------------
+
+def verify_stripe_signature(
+    payload: Data, header: str, secret: str, tolerance: int = 300, now: Optional[int] = None
+) -> int:
+    """Verifies a ``Stripe-Signature`` header over the raw body; returns its timestamp.
+    ``now`` defaults to the wall clock. Raises SignatureError, TimestampError, MalformedError."""
+
+def sign_stripe_payload(payload: Data, secret: str, timestamp: int) -> str:
+    """The ``Stripe-Signature`` header value ``t=<timestamp>,v1=<hex>`` for payload."""
+
+def verify_standard_webhook(
+    payload: Data,
+    msg_id: str,
+    timestamp: str,
+    signature: str,
+    secret: str,
+    tolerance: int = 300,
+    now: Optional[int] = None,
+) -> int:
+    """Verifies a Standard Webhooks message (``webhook-id``, ``webhook-timestamp``,
+    ``webhook-signature`` headers; secret ``whsec_<base64>``); returns its timestamp."""
+
+def sign_standard_webhook(payload: Data, msg_id: str, timestamp: int, secret: str) -> str:
+    """The ``webhook-signature`` header value ``v1,<base64>``."""
+
+def generate_standard_webhook_secret() -> str:
+    """A fresh ``whsec_`` secret (32 random bytes)."""
+
+def verify_telegram_secret(header: str, expected: str) -> None:
+    """Checks ``X-Telegram-Bot-Api-Secret-Token`` in constant time. Raises SignatureError."""
+
+@final
+class ReplayGuard:
+    """Accepts each event id once until it expires; bounded, in memory, thread-safe.
+    Full of unexpired ids, it fails closed (InvalidArgumentError)."""
+
+    def __init__(self, capacity: int = 100000, ttl_seconds: int = 86400) -> None: ...
+    def check_and_record(self, event_id: str, now: Optional[int] = None) -> None:
+        """Records event_id, or raises ReplayError if it was seen and has not expired."""
+    @property
+    def capacity(self) -> int: ...
+    def __len__(self) -> int: ...
+
+# ---- text -------------------------------------------------------------------------------
+
+def scrub(text: str) -> str:
+    """Replaces known secret shapes (LLM provider keys, GitHub/Stripe/Slack/Telegram tokens,
+    JWTs, ``Authorization:`` values, PEM private keys, keycustody API keys) with
+    ``[REDACTED:<kind>]``."""
+
+def validate_slug(s: str) -> None:
+    """3 to 32 characters of ``[a-z0-9-]``, alphanumeric at both ends; else InvalidArgumentError."""
+
+def validate_email(s: str) -> None:
+    """``local@domain`` (dot-atom local part, at least two DNS labels); else InvalidArgumentError."""
+
+# ---- legacy import (decrypt-only) -------------------------------------------------------
+
+def decrypt_legacy_pbkdf2_gcm(
+    blob: str, password: Data, iterations: int = 100000, salt_len: int = 16
+) -> bytes:
+    """Decrypts ``base64(salt || iv12 || ciphertext || tag16)`` (PBKDF2-HMAC-SHA256 + AES-256-GCM).
+    Raises DecryptError, MalformedError, InvalidArgumentError. Releases the GIL."""
+
+def decrypt_openssl_enc(data: Union[bytes, bytearray], password: Data, iterations: int = 100000) -> bytes:
+    """Decrypts an ``openssl enc -aes-256-cbc -pbkdf2 -iter N`` file. Releases the GIL."""

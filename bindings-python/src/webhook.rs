@@ -1,0 +1,172 @@
+//! Webhooks: Stripe, Standard Webhooks, Telegram, and the in-memory replay guard.
+//!
+//! Every verifier takes `now=None` (wall clock) or an explicit Unix time, so tests
+//! never depend on the clock.
+
+use std::borrow::Cow;
+
+use pyo3::prelude::*;
+
+use crate::args::{run, Data, Len, Seconds, UnixTime};
+use crate::errors::ToPyResult;
+
+const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::webhook::DEFAULT_TOLERANCE);
+
+/// Verifies a `Stripe-Signature` header over the raw payload; returns the signed timestamp.
+#[pyfunction]
+#[pyo3(signature = (payload, header, secret, tolerance = DEFAULT_TOLERANCE, now = None))]
+fn verify_stripe_signature(
+    py: Python<'_>,
+    payload: Data<'_>,
+    header: Cow<'_, str>,
+    secret: Cow<'_, str>,
+    tolerance: Seconds,
+    now: Option<UnixTime>,
+) -> PyResult<i64> {
+    let p = payload.as_slice();
+    run(py, p.len(), || match now {
+        Some(t) => keycustody::verify_stripe_signature_at(p, &header, &secret, tolerance.0, t.0),
+        None => keycustody::verify_stripe_signature(p, &header, &secret, tolerance.0),
+    })
+    .to_py()
+}
+
+/// Signs a payload as Stripe does; returns the `Stripe-Signature` header value.
+#[pyfunction]
+fn sign_stripe_payload(
+    py: Python<'_>,
+    payload: Data<'_>,
+    secret: Cow<'_, str>,
+    timestamp: UnixTime,
+) -> PyResult<String> {
+    let p = payload.as_slice();
+    run(py, p.len(), || {
+        keycustody::sign_stripe_payload(p, &secret, timestamp.0)
+    })
+    .to_py()
+}
+
+/// Verifies a Standard Webhooks message (`webhook-id`, `webhook-timestamp`,
+/// `webhook-signature` headers); returns the signed timestamp.
+#[pyfunction]
+#[pyo3(signature = (payload, msg_id, timestamp, signature, secret, tolerance = DEFAULT_TOLERANCE, now = None))]
+#[allow(clippy::too_many_arguments)]
+fn verify_standard_webhook(
+    py: Python<'_>,
+    payload: Data<'_>,
+    msg_id: Cow<'_, str>,
+    timestamp: Cow<'_, str>,
+    signature: Cow<'_, str>,
+    secret: Cow<'_, str>,
+    tolerance: Seconds,
+    now: Option<UnixTime>,
+) -> PyResult<i64> {
+    let p = payload.as_slice();
+    run(py, p.len(), || match now {
+        Some(t) => keycustody::verify_standard_webhook_at(
+            p,
+            &msg_id,
+            &timestamp,
+            &signature,
+            &secret,
+            tolerance.0,
+            t.0,
+        ),
+        None => keycustody::verify_standard_webhook(
+            p,
+            &msg_id,
+            &timestamp,
+            &signature,
+            &secret,
+            tolerance.0,
+        ),
+    })
+    .to_py()
+}
+
+/// Signs a Standard Webhooks message; returns the `webhook-signature` value (`v1,<base64>`).
+#[pyfunction]
+fn sign_standard_webhook(
+    py: Python<'_>,
+    payload: Data<'_>,
+    msg_id: Cow<'_, str>,
+    timestamp: UnixTime,
+    secret: Cow<'_, str>,
+) -> PyResult<String> {
+    let p = payload.as_slice();
+    run(py, p.len(), || {
+        keycustody::sign_standard_webhook(p, &msg_id, timestamp.0, &secret)
+    })
+    .to_py()
+}
+
+/// A fresh Standard Webhooks secret: `whsec_` + base64 of 32 random bytes.
+#[pyfunction]
+fn generate_standard_webhook_secret() -> PyResult<String> {
+    Ok(keycustody::generate_standard_webhook_secret()
+        .to_py()?
+        .expose_secret()
+        .to_owned())
+}
+
+/// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header in constant time.
+#[pyfunction]
+fn verify_telegram_secret(header: Cow<'_, str>, expected: Cow<'_, str>) -> PyResult<()> {
+    keycustody::verify_telegram_secret(&header, &expected).to_py()
+}
+
+/// Accepts each event id once (until it expires): bounded, in memory, thread-safe.
+#[pyclass(module = "keycustody", frozen, name = "ReplayGuard")]
+pub(crate) struct PyReplayGuard {
+    inner: keycustody::ReplayGuard,
+}
+
+#[pymethods]
+impl PyReplayGuard {
+    #[new]
+    #[pyo3(signature = (capacity = Len(100_000), ttl_seconds = Seconds(86_400)))]
+    fn new(capacity: Len, ttl_seconds: Seconds) -> PyResult<Self> {
+        Ok(PyReplayGuard {
+            inner: keycustody::ReplayGuard::new(capacity.0, ttl_seconds.0).to_py()?,
+        })
+    }
+
+    /// Records `event_id` (at `now`, default the wall clock) or raises ReplayError.
+    #[pyo3(signature = (event_id, now = None))]
+    fn check_and_record(&self, event_id: Cow<'_, str>, now: Option<UnixTime>) -> PyResult<()> {
+        match now {
+            Some(t) => self.inner.check_and_record_at(&event_id, t.0),
+            None => self.inner.check_and_record(&event_id),
+        }
+        .to_py()
+    }
+
+    /// The capacity given to the constructor.
+    #[getter]
+    fn capacity(&self) -> usize {
+        self.inner.capacity()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ReplayGuard(capacity={}, len={})",
+            self.inner.capacity(),
+            self.inner.len()
+        )
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyReplayGuard>()?;
+    m.add_function(wrap_pyfunction!(verify_stripe_signature, m)?)?;
+    m.add_function(wrap_pyfunction!(sign_stripe_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_standard_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(sign_standard_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_standard_webhook_secret, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_telegram_secret, m)?)?;
+    Ok(())
+}
