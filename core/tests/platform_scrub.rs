@@ -1,0 +1,243 @@
+//! scrub(), validate_slug/email and pseudonymize.
+use keycustody::{generate_api_key, scrub, validate_email, validate_slug, Error, Keyring};
+
+fn redacted(kind: &str) -> String {
+    format!("[REDACTED:{kind}]")
+}
+
+#[test]
+fn scrub_positive_cases() {
+    let api = generate_api_key("obee").unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (format!("sk-ant-api03-{}AA", "a".repeat(90)), "anthropic"),
+        (format!("sk-or-v1-{}", "0f".repeat(32)), "openrouter"),
+        (format!("sk-proj-{}", "Ab1_".repeat(20)), "openai"),
+        (format!("sk-{}", "A1b2".repeat(12)), "openai"),
+        ("AIzaSyA1234567890abcdefghijklmnopqrstuv".to_owned(), "google"),
+        (format!("ghp_{}", "a1B2".repeat(9)), "github"),
+        (format!("github_pat_{}", "A".repeat(82)), "github"),
+        (format!("sk_live_{}", "x".repeat(24)), "stripe"),
+        (format!("rk_test_{}", "x".repeat(24)), "stripe"),
+        ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(), "stripe"),
+        ("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp".to_owned(), "slack"),
+        ("https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX".to_owned(), "slack"),
+        ("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1".to_owned(), "telegram"),
+        (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned(),
+            "jwt",
+        ),
+        ("-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----".to_owned(), "private_key"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n-----END OPENSSH PRIVATE KEY-----".to_owned(), "private_key"),
+        (format!("kcsk1.{}", "A".repeat(43)), "keycustody_private_key"),
+        (api.key.expose_secret().to_owned(), "keycustody_api_key"),
+    ];
+    for (secret, kind) in cases {
+        let line = format!("2026-11-23T10:00:00Z INFO got {secret} from upstream");
+        let out = scrub(&line);
+        assert_eq!(
+            out,
+            format!(
+                "2026-11-23T10:00:00Z INFO got {} from upstream",
+                redacted(kind)
+            ),
+            "{kind}: {secret}"
+        );
+        assert!(!out.contains(&secret));
+    }
+}
+
+#[test]
+fn scrub_truncated_pem_to_the_end() {
+    assert_eq!(
+        scrub("dump: -----BEGIN RSA PRIVATE KEY-----\nMIIE\ncut here"),
+        "dump: [REDACTED:private_key]"
+    );
+}
+
+#[test]
+fn scrub_keeps_labels() {
+    assert_eq!(
+        scrub("Authorization: Bearer abc.def.ghi"),
+        "Authorization: [REDACTED:authorization]"
+    );
+    assert_eq!(
+        scrub(r#"{"authorization":"Basic dXNlcjpwYXNz","x":1}"#),
+        r#"{"authorization":"[REDACTED:authorization]","x":1}"#
+    );
+    assert_eq!(
+        scrub("proxy-authorization=token123\nnext"),
+        "proxy-authorization=[REDACTED:authorization]\nnext"
+    );
+    assert_eq!(
+        scrub("x-api-key: 0123456789abcdef"),
+        "x-api-key: [REDACTED:api_key]"
+    );
+    assert_eq!(
+        scrub("GET /v1?api_key=abcdefgh12345&q=1"),
+        "GET /v1?api_key=[REDACTED:api_key]&q=1"
+    );
+    assert_eq!(
+        scrub("curl -H 'bearer abcdefghijklmnop1234'"),
+        "curl -H 'bearer [REDACTED:bearer]'"
+    );
+    assert_eq!(
+        scrub(r#"{"kid":1,"secret":"c2VjcmV0c2VjcmV0c2VjcmV0"}"#),
+        r#"{"kid":1,"secret":"[REDACTED:keyring_secret]"}"#
+    );
+    assert_eq!(
+        scrub("postgres://app:hunter2@db:5432/x"),
+        "postgres://app:[REDACTED:url_password]@db:5432/x"
+    );
+}
+
+#[test]
+fn scrub_no_false_positives() {
+    let k = Keyring::generate().unwrap();
+    let env = k
+        .seal("tenant", b"sk-ant-api03-this-is-inside-ciphertext", b"")
+        .unwrap();
+    let blob = format!("kc1.{}", "sk-ant-api03-".to_owned() + &"a".repeat(60));
+    let fine = [
+        "550e8400-e29b-41d4-a716-446655440000".to_owned(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_owned(),
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709".to_owned(),
+        env.clone(),
+        blob,
+        "task-list-management-and-scheduling-system".to_owned(),
+        "user_profile_settings_page_component_id".to_owned(),
+        format!("obee_{}", "A".repeat(36)), // our key shape, wrong checksum
+        "12:34:56.789 request took 123ms".to_owned(),
+        "sk-short".to_owned(),
+        "The author is ask-ant-like.".to_owned(),
+        "[REDACTED:openai]".to_owned(),
+        "https://example.com/path?x=1".to_owned(),
+        "ghp_short".to_owned(),
+        "AIza too short".to_owned(),
+        "eyJhbGciOi alone".to_owned(),
+        "bearer short".to_owned(),
+        "café ünïcödé ✓ 🙂 text".to_owned(),
+    ];
+    for text in fine {
+        assert_eq!(scrub(&text), text, "{text}");
+    }
+    assert_eq!(scrub(""), "");
+}
+
+#[test]
+fn scrub_many_in_one_line_and_idempotent() {
+    let line = format!(
+        "a=sk-{} b=ghp_{} c=AIzaSyA1234567890abcdefghijklmnopqrstuv",
+        "x1".repeat(20),
+        "Z9".repeat(18)
+    );
+    let out = scrub(&line);
+    assert_eq!(
+        out,
+        "a=[REDACTED:openai] b=[REDACTED:github] c=[REDACTED:google]"
+    );
+    assert_eq!(scrub(&out), out);
+}
+
+#[test]
+fn scrub_is_linear_on_adversarial_input() {
+    // Near-misses repeated: a backtracking engine would blow up here.
+    let evil = "-----BEGIN PRIVATE KEY-----".repeat(20_000)
+        + &"Authorization:".repeat(20_000)
+        + &"sk-".repeat(50_000)
+        + &"eyJa.eyJa.".repeat(20_000);
+    let out = scrub(&evil);
+    assert!(out.starts_with("[REDACTED:private_key]"));
+}
+
+#[test]
+fn slugs() {
+    for ok in ["abc", "a-b", "acme-corp-2", "0x1", &"a".repeat(32)] {
+        assert_eq!(validate_slug(ok), Ok(()), "{ok}");
+    }
+    for bad in [
+        "",
+        "ab",
+        "-ab",
+        "ab-",
+        "Abc",
+        "a_b",
+        "a b",
+        "a.b",
+        "ünï",
+        &"a".repeat(33),
+        "ab\n",
+        "a\u{0}b",
+    ] {
+        assert!(
+            matches!(validate_slug(bad), Err(Error::InvalidArgument(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn emails() {
+    for ok in [
+        "a@b.co",
+        "first.last+tag@example.com",
+        "o'brien@mail.example.org",
+        "x_y-z@sub-domain.example.io",
+        "A!#$%&*=?^`{|}~@ex.com",
+    ] {
+        assert_eq!(validate_email(ok), Ok(()), "{ok}");
+    }
+    let long_local = format!("{}@example.com", "a".repeat(65));
+    let long_all = format!("a@{}.com", "b".repeat(250));
+    for bad in [
+        "",
+        "a",
+        "@b.co",
+        "a@",
+        "a@b",
+        "a@@b.co",
+        "a..b@c.co",
+        ".a@b.co",
+        "a.@b.co",
+        "\"a\"@b.co",
+        "a b@c.co",
+        "a@b.co\n",
+        "a\r\n@b.co",
+        "a@b.co\r\nBcc: x@y.z",
+        "a@-b.co",
+        "a@b-.co",
+        "a@b..co",
+        "a@[127.0.0.1]",
+        "a@b_c.co",
+        "a\u{7}@b.co",
+        "ü@b.co",
+        "a@ü.co",
+        "a(comment)@b.co",
+        &long_local,
+        &long_all,
+    ] {
+        assert!(
+            matches!(validate_email(bad), Err(Error::InvalidArgument(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn pseudonyms() {
+    let k = Keyring::from_secret(b"0123456789abcdef0123456789abcdef", 1).unwrap();
+    let a = k.pseudonymize("203.0.113.7").unwrap();
+    assert_eq!(a.len(), 64);
+    assert!(a
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert_eq!(a, k.pseudonymize("203.0.113.7").unwrap());
+    assert_ne!(a, k.pseudonymize("203.0.113.8").unwrap());
+    assert_ne!(a, k.pseudonymize_for("tenant", "203.0.113.7").unwrap());
+    let other = Keyring::from_secret(b"1123456789abcdef0123456789abcdef", 1).unwrap();
+    assert_ne!(a, other.pseudonymize("203.0.113.7").unwrap());
+    assert!(matches!(
+        k.pseudonymize(&"x".repeat(64 * 1024 + 1)),
+        Err(Error::TooLarge { .. })
+    ));
+    assert_eq!(k.pseudonymize_for("", "x"), Err(Error::InvalidOwner));
+}
