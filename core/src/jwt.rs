@@ -103,7 +103,7 @@ impl Keyring {
         if ttl_seconds == 0 || ttl_seconds > MAX_TTL {
             return Err(Error::InvalidArgument("ttl must be 1 s to one year"));
         }
-        let mut claims: Map<String, Value> = serde_json::from_str(claims_json)
+        let claims: Map<String, Value> = serde_json::from_str(claims_json)
             .map_err(|_| Error::InvalidArgument("claims must be a JSON object"))?;
         if claims.contains_key("exp") || claims.contains_key("iat") {
             return Err(Error::InvalidArgument(
@@ -114,11 +114,20 @@ impl Keyring {
         let exp = now
             .checked_add(ttl)
             .ok_or(Error::InvalidArgument("now out of range"))?;
-        claims.insert("iat".to_owned(), Value::from(now));
-        claims.insert("exp".to_owned(), Value::from(exp));
+        // The caller's JSON text is kept byte for byte (no re-serialisation, so the
+        // token does not depend on a JSON library's key order); iat and exp are
+        // appended to the object.
+        let text = claims_json.trim();
+        let inner = text
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+            .ok_or(Error::InvalidArgument("claims must be a JSON object"))?
+            .trim_end();
+        let sep = if claims.is_empty() { "" } else { "," };
+        let body = if claims.is_empty() { "" } else { inner };
+        let payload = format!("{{{body}{sep}\"iat\":{now},\"exp\":{exp}}}");
         let (kid, key) = secret(self, None, tenant)?;
         let header = format!("{{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"{kid}\"}}");
-        let payload = serde_json::to_vec(&claims).map_err(|_| Error::InvalidArgument("claims"))?;
         let mut token = URL_SAFE_NO_PAD.encode(header.as_bytes());
         token.push('.');
         token.push_str(&URL_SAFE_NO_PAD.encode(payload));
