@@ -1,9 +1,8 @@
 //! API keys: `generate_api_key`, `parse_api_key`, `hash_api_key`, `verify_api_key`.
 
-use std::borrow::Cow;
-
 use pyo3::prelude::*;
 
+use crate::args::Text;
 use crate::errors::ToPyResult;
 
 /// A freshly generated API key: show `key` once, store `hash`, display `hint`.
@@ -77,7 +76,7 @@ impl PyApiKey {
 
 /// Generates `<prefix>_<30 base62><6 base62 checksum>`; prefix `[a-z][a-z0-9]{1,15}`.
 #[pyfunction]
-fn generate_api_key(prefix: Cow<'_, str>) -> PyResult<PyGeneratedApiKey> {
+fn generate_api_key(prefix: Text) -> PyResult<PyGeneratedApiKey> {
     Ok(PyGeneratedApiKey {
         inner: keycustody::generate_api_key(&prefix).to_py()?,
     })
@@ -85,7 +84,7 @@ fn generate_api_key(prefix: Cow<'_, str>) -> PyResult<PyGeneratedApiKey> {
 
 /// Parses a key, rejecting typos by checksum before any database lookup.
 #[pyfunction]
-fn parse_api_key(key: Cow<'_, str>) -> PyResult<PyApiKey> {
+fn parse_api_key(key: Text) -> PyResult<PyApiKey> {
     Ok(PyApiKey {
         inner: keycustody::parse_api_key(&key).to_py()?,
     })
@@ -93,13 +92,13 @@ fn parse_api_key(key: Cow<'_, str>) -> PyResult<PyApiKey> {
 
 /// The stored form of a key: lowercase SHA-256 hex (the key is parsed first).
 #[pyfunction]
-fn hash_api_key(key: Cow<'_, str>) -> PyResult<String> {
+fn hash_api_key(key: Text) -> PyResult<String> {
     keycustody::hash_api_key(&key).to_py()
 }
 
 /// Whether `key` hashes to `stored_hash`, compared in constant time.
 #[pyfunction]
-fn verify_api_key(key: Cow<'_, str>, stored_hash: Cow<'_, str>) -> PyResult<bool> {
+fn verify_api_key(key: Text, stored_hash: Text) -> PyResult<bool> {
     keycustody::verify_api_key(&key, &stored_hash).to_py()
 }
 

@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 
-use keycustody::Error;
+use keycustody::{Error, MalformedKind};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyInt, PyString};
@@ -44,13 +44,48 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Data<'a> {
             return Ok(Data::Borrowed(b));
         }
         if let Ok(s) = ob.cast::<PyString>() {
-            let text: Cow<'_, str> = s.to_cow()?;
-            return Ok(Data::Owned(Zeroizing::new(text.as_bytes().to_vec())));
+            let text: Cow<'_, str> = s
+                .to_cow()
+                .map_err(|_| to_py(Error::Malformed(MalformedKind::Utf8)))?;
+            return Ok(Data::Owned(Zeroizing::new(text.into_owned().into_bytes())));
         }
         if let Ok(a) = ob.cast::<PyByteArray>() {
             return Ok(Data::Owned(Zeroizing::new(a.to_vec())));
         }
         Err(PyTypeError::new_err("expected bytes, bytearray or str"))
+    }
+}
+
+/// A `str` argument, held as UTF-8 in a zeroizing buffer (keys, envelopes and passwords come
+/// in as `str`). A string that cannot be UTF-8 (a lone surrogate) raises `MalformedError`
+/// without echoing any of it.
+pub(crate) struct Text(Zeroizing<String>);
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Zeroizing::new(s.to_owned()))
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Text {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let s = ob
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("expected str"))?;
+        match s.to_cow() {
+            Ok(text) => Ok(Text(Zeroizing::new(text.into_owned()))),
+            Err(_) => Err(to_py(Error::Malformed(MalformedKind::Utf8))),
+        }
     }
 }
 

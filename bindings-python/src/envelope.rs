@@ -1,10 +1,8 @@
 //! Free functions over envelopes and bytes: `inspect`, `inspect_binary`, `constant_time_equal`.
 
-use std::borrow::Cow;
-
 use pyo3::prelude::*;
 
-use crate::args::{Binary, Data};
+use crate::args::{Binary, Data, Text};
 use crate::errors::ToPyResult;
 
 /// What the header of a kc1 envelope says (no key needed).
@@ -41,7 +39,7 @@ impl From<keycustody::EnvelopeInfo> for PyEnvelopeInfo {
 
 /// Reads the header of a "kc1." envelope: version, kid, plaintext length.
 #[pyfunction]
-fn inspect(envelope: Cow<'_, str>) -> PyResult<PyEnvelopeInfo> {
+fn inspect(envelope: Text) -> PyResult<PyEnvelopeInfo> {
     Ok(keycustody::inspect(&envelope).to_py()?.into())
 }
 

@@ -1,13 +1,12 @@
 //! `keycustody.Keyring` and `keycustody.KeyInfo`.
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 use keycustody::SecretBytes;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::args::{run, Binary, Data, Kid, Len};
+use crate::args::{run, Binary, Data, Kid, Len, Text};
 use crate::errors::ToPyResult;
 
 /// A set of root keys: one active primary, any number of decrypt-only and retired keys.
@@ -55,15 +54,15 @@ impl PyKeyring {
 
     /// Parses the JSON text form.
     #[staticmethod]
-    fn parse(py: Python<'_>, text: Cow<'_, str>) -> PyResult<Self> {
+    fn parse(py: Python<'_>, text: Text) -> PyResult<Self> {
         let inner = run(py, text.len(), || keycustody::Keyring::parse(&text)).to_py()?;
         Ok(PyKeyring { inner })
     }
 
     /// Reads the text form from an environment variable.
     #[staticmethod]
-    #[pyo3(signature = (var = Cow::Borrowed("KEYCUSTODY_KEYRING")))]
-    fn from_env(var: Cow<'_, str>) -> PyResult<Self> {
+    #[pyo3(signature = (var = Text::from("KEYCUSTODY_KEYRING")))]
+    fn from_env(var: Text) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_env(&var).to_py()?,
         })
@@ -153,7 +152,7 @@ impl PyKeyring {
     fn seal(
         &self,
         py: Python<'_>,
-        owner: Cow<'_, str>,
+        owner: Text,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<String> {
@@ -166,7 +165,7 @@ impl PyKeyring {
     fn seal_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Cow<'_, str>,
+        owner: Text,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -180,8 +179,8 @@ impl PyKeyring {
     fn open<'py>(
         &self,
         py: Python<'py>,
-        owner: Cow<'_, str>,
-        envelope: Cow<'_, str>,
+        owner: Text,
+        envelope: Text,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let c = context.as_slice();
@@ -194,7 +193,7 @@ impl PyKeyring {
     fn open_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Cow<'_, str>,
+        owner: Text,
         envelope: Binary<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
@@ -208,8 +207,8 @@ impl PyKeyring {
     fn open_text(
         &self,
         py: Python<'_>,
-        owner: Cow<'_, str>,
-        envelope: Cow<'_, str>,
+        owner: Text,
+        envelope: Text,
         context: Data<'_>,
     ) -> PyResult<String> {
         let c = context.as_slice();
@@ -221,7 +220,7 @@ impl PyKeyring {
     }
 
     /// Whether the envelope was sealed under a key other than the primary (header only).
-    fn needs_rewrap(&self, envelope: Cow<'_, str>) -> PyResult<bool> {
+    fn needs_rewrap(&self, envelope: Text) -> PyResult<bool> {
         self.inner.needs_rewrap(&envelope).to_py()
     }
 
@@ -230,8 +229,8 @@ impl PyKeyring {
     fn rewrap(
         &self,
         py: Python<'_>,
-        owner: Cow<'_, str>,
-        envelope: Cow<'_, str>,
+        owner: Text,
+        envelope: Text,
         context: Data<'_>,
     ) -> PyResult<String> {
         let c = context.as_slice();
@@ -246,8 +245,8 @@ impl PyKeyring {
     fn derive_key<'py>(
         &self,
         py: Python<'py>,
-        purpose: Cow<'_, str>,
-        owner: Cow<'_, str>,
+        purpose: Text,
+        owner: Text,
         length: Len,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let key = self.inner.derive_key(&purpose, &owner, length.0).to_py()?;
@@ -255,17 +254,12 @@ impl PyKeyring {
     }
 
     /// A stable pseudonym (hex HMAC-SHA256) for an IP, email or other identifier.
-    fn pseudonymize(&self, py: Python<'_>, value: Cow<'_, str>) -> PyResult<String> {
+    fn pseudonymize(&self, py: Python<'_>, value: Text) -> PyResult<String> {
         run(py, value.len(), || self.inner.pseudonymize(&value)).to_py()
     }
 
     /// pseudonymize() with a per-tenant key, so pseudonyms cannot be joined across tenants.
-    fn pseudonymize_for(
-        &self,
-        py: Python<'_>,
-        tenant: Cow<'_, str>,
-        value: Cow<'_, str>,
-    ) -> PyResult<String> {
+    fn pseudonymize_for(&self, py: Python<'_>, tenant: Text, value: Text) -> PyResult<String> {
         run(py, value.len(), || {
             self.inner.pseudonymize_for(&tenant, &value)
         })

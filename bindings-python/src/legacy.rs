@@ -1,12 +1,10 @@
 //! Legacy decoders, decrypt-only, for migration to kc1. PBKDF2 runs with the GIL released.
 
-use std::borrow::Cow;
-
 use keycustody::legacy::DEFAULT_ITERATIONS;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::args::{Binary, Data, Len};
+use crate::args::{Binary, Data, Len, Text};
 use crate::errors::ToPyResult;
 
 /// An iteration count (`int`, 1 to 10,000,000 checked by core).
@@ -28,7 +26,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Iterations {
 #[pyo3(signature = (blob, password, iterations = Iterations(DEFAULT_ITERATIONS), salt_len = Len(16)))]
 fn decrypt_legacy_pbkdf2_gcm<'py>(
     py: Python<'py>,
-    blob: Cow<'_, str>,
+    blob: Text,
     password: Data<'_>,
     iterations: Iterations,
     salt_len: Len,

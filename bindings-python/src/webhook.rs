@@ -3,11 +3,9 @@
 //! Every verifier takes `now=None` (wall clock) or an explicit Unix time, so tests
 //! never depend on the clock.
 
-use std::borrow::Cow;
-
 use pyo3::prelude::*;
 
-use crate::args::{run, Data, Len, Seconds, UnixTime};
+use crate::args::{run, Data, Len, Seconds, Text, UnixTime};
 use crate::errors::ToPyResult;
 
 const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::webhook::DEFAULT_TOLERANCE);
@@ -18,8 +16,8 @@ const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::webhook::DEFAULT_TOLERANC
 fn verify_stripe_signature(
     py: Python<'_>,
     payload: Data<'_>,
-    header: Cow<'_, str>,
-    secret: Cow<'_, str>,
+    header: Text,
+    secret: Text,
     tolerance: Seconds,
     now: Option<UnixTime>,
 ) -> PyResult<i64> {
@@ -36,7 +34,7 @@ fn verify_stripe_signature(
 fn sign_stripe_payload(
     py: Python<'_>,
     payload: Data<'_>,
-    secret: Cow<'_, str>,
+    secret: Text,
     timestamp: UnixTime,
 ) -> PyResult<String> {
     let p = payload.as_slice();
@@ -54,10 +52,10 @@ fn sign_stripe_payload(
 fn verify_standard_webhook(
     py: Python<'_>,
     payload: Data<'_>,
-    msg_id: Cow<'_, str>,
-    timestamp: Cow<'_, str>,
-    signature: Cow<'_, str>,
-    secret: Cow<'_, str>,
+    msg_id: Text,
+    timestamp: Text,
+    signature: Text,
+    secret: Text,
     tolerance: Seconds,
     now: Option<UnixTime>,
 ) -> PyResult<i64> {
@@ -89,9 +87,9 @@ fn verify_standard_webhook(
 fn sign_standard_webhook(
     py: Python<'_>,
     payload: Data<'_>,
-    msg_id: Cow<'_, str>,
+    msg_id: Text,
     timestamp: UnixTime,
-    secret: Cow<'_, str>,
+    secret: Text,
 ) -> PyResult<String> {
     let p = payload.as_slice();
     run(py, p.len(), || {
@@ -111,7 +109,7 @@ fn generate_standard_webhook_secret() -> PyResult<String> {
 
 /// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header in constant time.
 #[pyfunction]
-fn verify_telegram_secret(header: Cow<'_, str>, expected: Cow<'_, str>) -> PyResult<()> {
+fn verify_telegram_secret(header: Text, expected: Text) -> PyResult<()> {
     keycustody::verify_telegram_secret(&header, &expected).to_py()
 }
 
@@ -133,7 +131,7 @@ impl PyReplayGuard {
 
     /// Records `event_id` (at `now`, default the wall clock) or raises ReplayError.
     #[pyo3(signature = (event_id, now = None))]
-    fn check_and_record(&self, event_id: Cow<'_, str>, now: Option<UnixTime>) -> PyResult<()> {
+    fn check_and_record(&self, event_id: Text, now: Option<UnixTime>) -> PyResult<()> {
         match now {
             Some(t) => self.inner.check_and_record_at(&event_id, t.0),
             None => self.inner.check_and_record(&event_id),

@@ -1,0 +1,312 @@
+"""Garbage in: every exported callable, every parameter, wrong types and bad values.
+
+Each case checks the exact exception class. Nothing may escape as a Rust panic
+(pyo3's PanicException derives from BaseException, not Exception) or as a bare
+OverflowError/SystemError.
+"""
+
+import inspect
+
+import pytest
+
+import keycustody as kc
+
+ROOT = bytes(range(32))
+
+
+def _keyring():
+    kr = kc.Keyring.from_secret(ROOT)  # kid 1
+    kr.add_key()  # kid 2, decrypt-only
+    kr.add_key()  # kid 3
+    kr.promote(3)
+    return kr
+
+
+KR = _keyring()
+ENV = KR.seal("tenant", b"v", b"c")
+ENV_BIN = KR.seal_binary("tenant", b"v", b"c")
+STRIPE = kc.sign_stripe_payload(b"{}", "whsec_x", 1_700_000_000)
+WHSEC = "whsec_" + "A" * 43
+STD_SIG = kc.sign_standard_webhook(b"{}", "m1", 1_700_000_000, WHSEC)
+GUARD = kc.ReplayGuard(100, 60)
+API = kc.generate_api_key("obee")
+
+# name -> (callable, [(param, type, valid value)]). Types: str, data (bytes|bytearray|str),
+# bin (bytes|bytearray), int, optint (int or None), path.
+S, D, B, I, O = "str", "data", "bin", "int", "optint"
+CALLS = {
+    "Keyring.generate": (kc.Keyring.generate, []),
+    "Keyring.parse": (kc.Keyring.parse, [("text", S, KR.export())]),
+    "Keyring.from_env": (kc.Keyring.from_env, [("var", S, "KC_GARBAGE_UNSET")]),
+    "Keyring.from_file": (kc.Keyring.from_file, [("path", "path", "/nonexistent/keyring.json")]),
+    "Keyring.from_secret": (kc.Keyring.from_secret, [("secret", D, ROOT), ("kid", I, 1)]),
+    "Keyring.export": (KR.export, []),
+    "Keyring.add_key": (kc.Keyring.generate().add_key, []),
+    "Keyring.add_key_with_secret": (kc.Keyring.generate().add_key_with_secret, [("secret", D, ROOT)]),
+    "Keyring.promote": (KR.promote, [("kid", I, 3)]),
+    "Keyring.rotate": (kc.Keyring.generate().rotate, []),
+    "Keyring.retire": (kc.Keyring.generate().retire, [("kid", I, 1)]),
+    "Keyring.remove": (kc.Keyring.generate().remove, [("kid", I, 1)]),
+    "Keyring.kids": (KR.kids, []),
+    "Keyring.state_of": (KR.state_of, [("kid", I, 1)]),
+    "Keyring.seal": (KR.seal, [("owner", S, "tenant"), ("plaintext", D, b"v"), ("context", D, b"c")]),
+    "Keyring.seal_binary": (KR.seal_binary, [("owner", S, "tenant"), ("plaintext", D, b"v"), ("context", D, b"c")]),
+    "Keyring.open": (KR.open, [("owner", S, "tenant"), ("envelope", S, ENV), ("context", D, b"c")]),
+    "Keyring.open_binary": (KR.open_binary, [("owner", S, "tenant"), ("envelope", B, ENV_BIN), ("context", D, b"c")]),
+    "Keyring.open_text": (KR.open_text, [("owner", S, "tenant"), ("envelope", S, ENV), ("context", D, b"c")]),
+    "Keyring.needs_rewrap": (KR.needs_rewrap, [("envelope", S, ENV)]),
+    "Keyring.rewrap": (KR.rewrap, [("owner", S, "tenant"), ("envelope", S, ENV), ("context", D, b"c")]),
+    "Keyring.derive_key": (KR.derive_key, [("purpose", S, "p"), ("owner", S, "tenant"), ("length", I, 32)]),
+    "Keyring.pseudonymize": (KR.pseudonymize, [("value", S, "1.2.3.4")]),
+    "Keyring.pseudonymize_for": (KR.pseudonymize_for, [("tenant", S, "tenant"), ("value", S, "1.2.3.4")]),
+    "inspect": (kc.inspect, [("envelope", S, ENV)]),
+    "inspect_binary": (kc.inspect_binary, [("envelope", B, ENV_BIN)]),
+    "constant_time_equal": (kc.constant_time_equal, [("a", D, b"x"), ("b", D, b"x")]),
+    "random_token": (kc.random_token, [("nbytes", I, 32)]),
+    "random_base62": (kc.random_base62, [("length", I, 10)]),
+    "invite_code": (kc.invite_code, [("length", I, 8)]),
+    "generate_api_key": (kc.generate_api_key, [("prefix", S, "obee")]),
+    "parse_api_key": (kc.parse_api_key, [("key", S, API.key)]),
+    "hash_api_key": (kc.hash_api_key, [("key", S, API.key)]),
+    "verify_api_key": (kc.verify_api_key, [("key", S, API.key), ("stored_hash", S, API.hash)]),
+    "verify_stripe_signature": (
+        kc.verify_stripe_signature,
+        [("payload", D, b"{}"), ("header", S, STRIPE), ("secret", S, "whsec_x"), ("tolerance", I, 300), ("now", O, 1_700_000_000)],
+    ),
+    "sign_stripe_payload": (kc.sign_stripe_payload, [("payload", D, b"{}"), ("secret", S, "whsec_x"), ("timestamp", I, 1)]),
+    "verify_standard_webhook": (
+        kc.verify_standard_webhook,
+        [
+            ("payload", D, b"{}"),
+            ("msg_id", S, "m1"),
+            ("timestamp", S, "1700000000"),
+            ("signature", S, STD_SIG),
+            ("secret", S, WHSEC),
+            ("tolerance", I, 300),
+            ("now", O, 1_700_000_000),
+        ],
+    ),
+    "sign_standard_webhook": (
+        kc.sign_standard_webhook,
+        [("payload", D, b"{}"), ("msg_id", S, "m1"), ("timestamp", I, 1), ("secret", S, WHSEC)],
+    ),
+    "generate_standard_webhook_secret": (kc.generate_standard_webhook_secret, []),
+    "verify_telegram_secret": (kc.verify_telegram_secret, [("header", S, "abc"), ("expected", S, "abc")]),
+    "ReplayGuard": (kc.ReplayGuard, [("capacity", I, 10), ("ttl_seconds", I, 60)]),
+    "ReplayGuard.check_and_record": (GUARD.check_and_record, [("event_id", S, "evt"), ("now", O, 1_700_000_000)]),
+    "scrub": (kc.scrub, [("text", S, "hello")]),
+    "validate_slug": (kc.validate_slug, [("s", S, "acme")]),
+    "validate_email": (kc.validate_email, [("s", S, "a@example.com")]),
+    "decrypt_legacy_pbkdf2_gcm": (
+        kc.decrypt_legacy_pbkdf2_gcm,
+        [("blob", S, "AAAA"), ("password", D, b"pw"), ("iterations", I, 1), ("salt_len", I, 16)],
+    ),
+    "decrypt_openssl_enc": (kc.decrypt_openssl_enc, [("data", B, b"Salted__" + bytes(24)), ("password", D, b"pw"), ("iterations", I, 1)]),
+}
+
+WRONG = {
+    S: [b"x", bytearray(b"x"), 1, 1.5, None, ["x"], object()],
+    D: [1, 1.5, None, [1, 2], {"a": 1}, memoryview(b"x"), object()],
+    B: ["kc1.x", 1, None, [1], memoryview(b"x"), object()],
+    I: ["1", b"1", 1.5, None, [1], object()],
+    O: ["1", b"1", 1.5, [1], object()],
+    "path": [1, 1.5, None, [1], object()],
+}
+# Out-of-range integers must become InvalidArgumentError (a ValueError), not OverflowError.
+BAD_INTS = [-1, -(2**63) - 1, 2**64, 2**200]
+
+
+def exported_callables():
+    """Every public function, constructor, method and static method of the package."""
+    out = set()
+    for name in kc.__all__:
+        obj = getattr(kc, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            continue
+        if inspect.isclass(obj):
+            if name == "ReplayGuard":
+                out.add(name)
+            for m in dir(obj):
+                if m.startswith("_"):
+                    continue
+                attr = inspect.getattr_static(obj, m)
+                if type(attr).__name__ in ("getset_descriptor", "property"):
+                    continue
+                out.add(f"{name}.{m}")
+        elif callable(obj):
+            out.add(name)
+    return out
+
+
+def call(name, override=None):
+    fn, params = CALLS[name]
+    kwargs = {p: v for p, _, v in params}
+    kwargs.update(override or {})
+    return fn(**kwargs)
+
+
+def run_expect(name, override, expected):
+    try:
+        call(name, override)
+    except BaseException as e:  # noqa: B036 - a PanicException must be seen, not propagate
+        assert type(e).__name__ != "PanicException", (name, override)
+        assert isinstance(e, expected), (name, override, type(e), e)
+        return e
+    raise AssertionError(f"{name}({override}) did not raise {expected}")
+
+
+def test_every_export_is_covered():
+    assert exported_callables() == set(CALLS), exported_callables() ^ set(CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_valid_call_does_not_raise_type_errors(name):
+    # The baseline: with the valid arguments only core errors (or nothing) come out.
+    try:
+        call(name)
+    except kc.Error:
+        pass
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_wrong_types_raise_type_error(name):
+    for param, typ, _ in CALLS[name][1]:
+        for bad in WRONG[typ]:
+            e = run_expect(name, {param: bad}, TypeError)
+            assert not isinstance(e, kc.Error)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, ps) in CALLS.items() if any(t in (I, O) for _, t, _ in ps)))
+def test_out_of_range_ints_raise_invalid_argument(name):
+    for param, typ, _ in CALLS[name][1]:
+        if typ in (I, O):
+            # -1 is in range for a signed Unix time: core decides about it, not the binding.
+            for bad in BAD_INTS if param not in ("now", "timestamp") else BAD_INTS[1:]:
+                run_expect(name, {param: bad}, kc.InvalidArgumentError)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, ps) in CALLS.items() if any(t in (S, D) for _, t, _ in ps)))
+def test_lone_surrogates_raise_malformed_utf8(name):
+    for param, typ, _ in CALLS[name][1]:
+        if typ in (S, D):
+            e = run_expect(name, {param: "x\ud800y"}, kc.MalformedError)
+            assert e.detail == "Utf8" and "\ud800" not in str(e)
+
+
+OWNER_PARAMS = [(n, p) for n, (_, ps) in CALLS.items() for p, _, _ in ps if p in ("owner", "tenant")]
+
+
+@pytest.mark.parametrize("name,param", OWNER_PARAMS)
+@pytest.mark.parametrize("owner", ["", "o" * 1025, "é" * 513])
+def test_bad_owner_raises_invalid_owner(name, param, owner):
+    e = run_expect(name, {param: owner}, kc.InvalidOwnerError)
+    assert e.kind == "InvalidOwner" and e.code == "KC_INVALID_OWNER"
+
+
+def test_owner_limit_is_bytes_inclusive():
+    assert KR.open("o" * 1024, KR.seal("o" * 1024, b"v")) == b"v"
+
+
+# ---- retired and unknown keys through every kid- or envelope-taking function -------------
+def lifecycle_keyring():
+    kr = kc.Keyring.from_secret(ROOT)
+    env1 = kr.seal("tenant", b"v", b"c")
+    kr.rotate()  # 2
+    env2 = kr.seal("tenant", b"v", b"c")
+    kr.rotate()  # 3
+    kr.retire(1)
+    kr.remove(2)
+    return kr, env1, env2
+
+
+@pytest.mark.parametrize("method", ["open", "open_text", "rewrap"])
+def test_envelopes_under_retired_or_unknown_kid(method):
+    kr, env1, env2 = lifecycle_keyring()
+    with pytest.raises(kc.KeyRetiredError) as ei:
+        getattr(kr, method)("tenant", env1, b"c")
+    assert ei.value.kid == 1
+    with pytest.raises(kc.UnknownKeyError) as ei:
+        getattr(kr, method)("tenant", env2, b"c")
+    assert ei.value.kid == 2
+
+
+def test_binary_envelopes_under_retired_or_unknown_kid():
+    kr, env1, env2 = lifecycle_keyring()
+    for env, cls in ((env1, kc.KeyRetiredError), (env2, kc.UnknownKeyError)):
+        b = kc.Keyring.from_secret(ROOT).seal_binary("tenant", b"v")  # shape only
+        raw = bytearray(b)
+        raw[1:5] = kc.inspect(env).kid.to_bytes(4, "big")
+        with pytest.raises(cls):
+            kr.open_binary("tenant", bytes(raw))
+    # needs_rewrap reads the header only: both are simply "not current".
+    assert kr.needs_rewrap(env1) and kr.needs_rewrap(env2)
+
+
+@pytest.mark.parametrize("method", ["promote", "state_of", "retire", "remove"])
+def test_kid_methods_with_retired_unknown_zero_kid(method):
+    kr, _, _ = lifecycle_keyring()
+    fn = getattr(kr, method)
+    for kid in (2, 99, 0, 2**32 - 1):
+        with pytest.raises(kc.UnknownKeyError) as ei:
+            fn(kid)
+        assert ei.value.kid == kid
+    if method == "promote":
+        with pytest.raises(kc.KeyRetiredError):
+            fn(1)
+    if method in ("retire", "remove"):
+        with pytest.raises(kc.PrimaryKeyError):
+            fn(3)
+
+
+# ---- oversized input ---------------------------------------------------------------------
+def test_oversized_inputs():
+    with pytest.raises(kc.TooLargeError):
+        kc.Keyring.parse(" " * (1024 * 1024 + 1))
+    with pytest.raises(kc.TooLargeError):
+        KR.seal("tenant", bytes(kc.MAX_PLAINTEXT + 1))
+    big = bytes(16 * 1024 * 1024 + 1)
+    with pytest.raises(kc.TooLargeError):
+        kc.sign_stripe_payload(big, "whsec_x", 1)
+    with pytest.raises(kc.TooLargeError):
+        kc.verify_stripe_signature(big, STRIPE, "whsec_x", now=1_700_000_000)
+    with pytest.raises(kc.TooLargeError):
+        kc.verify_stripe_signature(b"{}", "t=1," + "v1=" * 4000, "whsec_x", now=1)
+    with pytest.raises(kc.TooLargeError):
+        kc.sign_standard_webhook(big, "m1", 1, WHSEC)
+    with pytest.raises(kc.TooLargeError):
+        KR.pseudonymize("x" * (64 * 1024 + 1))
+    with pytest.raises(kc.MalformedError):
+        KR.open("tenant", "kc1." + "A" * (90 * 1024 * 1024))
+    with pytest.raises(kc.InvalidArgumentError):
+        KR.derive_key("p", "tenant", 8161)
+    with pytest.raises(kc.InvalidArgumentError):
+        kc.random_token(1025)
+
+
+# ---- malformed text into every parser ------------------------------------------------------
+@pytest.mark.parametrize("bad", ["", "kc1.", "kc1.!!!!", "kc2.AQAAAAE", "KC1.AQAAAAE", "kc1.AQ==", "\x00", "kc1." + "A" * 22])
+def test_malformed_envelopes(bad):
+    for fn in (
+        lambda: kc.inspect(bad),
+        lambda: KR.open("tenant", bad),
+        lambda: KR.open_text("tenant", bad),
+        lambda: KR.needs_rewrap(bad),
+        lambda: KR.rewrap("tenant", bad),
+    ):
+        with pytest.raises(kc.MalformedError):
+            fn()
+    with pytest.raises(kc.MalformedError):
+        kc.inspect_binary(bad.encode())
+
+
+@pytest.mark.parametrize("bad", ["", "{", "[]", "null", '{"version":1}', "\ud800"])
+def test_malformed_keyrings(bad):
+    with pytest.raises(kc.MalformedError):
+        kc.Keyring.parse(bad)
+
+
+@pytest.mark.parametrize("bad", ["", "obee", "obee_", "_abc", "OBEE_" + "A" * 36, "obee_" + "!" * 36, "obee_" + "A" * 35])
+def test_malformed_api_keys(bad):
+    for fn in (kc.parse_api_key, kc.hash_api_key, lambda k: kc.verify_api_key(k, "0" * 64)):
+        with pytest.raises(kc.MalformedError):
+            fn(bad)
