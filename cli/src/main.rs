@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod audit;
+mod common;
+mod demo;
+mod envelope;
+mod jobs;
+mod keys;
 mod proxy;
 mod vault;
 
@@ -23,6 +28,23 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Keyring management: generate, add, promote, rotate, retire, list.
+    #[command(subcommand)]
+    Keys(keys::Command),
+    /// Seal stdin into a kc1 envelope (printed on stdout).
+    Seal(envelope::SealArgs),
+    /// Open a kc1 envelope from stdin (plaintext on stdout).
+    Open(envelope::OpenArgs),
+    /// Show an envelope's version, key id and plaintext length (no key needed).
+    Inspect(envelope::InspectArgs),
+    /// Re-seal every envelope of a table column under the primary key (crash-safe, resumable).
+    Rewrap(jobs::RewrapArgs),
+    /// Convert legacy ciphertexts (PBKDF2+AES-GCM blobs, openssl enc files) into kc1.
+    Migrate(jobs::MigrateArgs),
+    /// Count the envelopes per key id in a table column.
+    Scan(jobs::ScanArgs),
+    /// The main job end to end on SQLite: seal 100k secrets, rotate, rewrap, verify, retire.
+    Demo(demo::DemoArgs),
     /// Encrypted per-VM vault of secrets, with environment injection.
     #[command(subcommand)]
     Vault(vault::Command),
@@ -35,16 +57,24 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Vault(c) => vault::run(c),
-        Command::Audit(c) => audit::run(c),
-        Command::Proxy(a) => proxy::run(a),
+    let result: Result<ExitCode, common::CliError> = match cli.command {
+        Command::Keys(c) => keys::run(c),
+        Command::Seal(a) => envelope::seal(a),
+        Command::Open(a) => envelope::open(a),
+        Command::Inspect(a) => envelope::inspect(a),
+        Command::Rewrap(a) => jobs::rewrap(a),
+        Command::Migrate(a) => jobs::migrate(a),
+        Command::Scan(a) => jobs::scan(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Vault(c) => vault::run(c).map_err(Into::into),
+        Command::Audit(c) => audit::run(c).map_err(Into::into),
+        Command::Proxy(a) => proxy::run(a).map_err(Into::into),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("keycustody: {e}");
-            ExitCode::from(2)
+            eprintln!("keycustody: {}", e.msg);
+            ExitCode::from(e.code)
         }
     }
 }

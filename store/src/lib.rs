@@ -40,3 +40,7 @@ pub use job::{
     scan, ContextSource, FailedRow, Job, JobReport, JobSpec, LegacyFormat, Progress, ScanReport,
     Transform,
 };
+/// The PostgreSQL driver, re-exported for setup code (tests).
+pub use postgres;
+/// The SQLite driver, re-exported for setup code (the demo, tests).
+pub use rusqlite;

@@ -1,0 +1,203 @@
+//! What the store-side commands share: exit codes, errors, keyring loading and saving.
+
+use keycustody::{Error, Keyring};
+use keycustody_store::StoreError;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Exit code: a job finished with failures (rows that would not open, rows left unsettled).
+pub const EXIT_FAILURES: u8 = 1;
+/// Exit code: usage or input error (bad URL, missing table, malformed input, wrong keyring, ...).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: refused (retire while envelopes remain, insecure key file, a job already running).
+pub const EXIT_REFUSED: u8 = 3;
+
+/// An error the CLI reports: a message (no secret in it) and an exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub msg: String,
+}
+
+impl CliError {
+    pub fn usage(msg: impl Into<String>) -> CliError {
+        CliError {
+            code: EXIT_USAGE,
+            msg: msg.into(),
+        }
+    }
+
+    pub fn refused(msg: impl Into<String>) -> CliError {
+        CliError {
+            code: EXIT_REFUSED,
+            msg: msg.into(),
+        }
+    }
+}
+
+impl From<Error> for CliError {
+    fn from(e: Error) -> Self {
+        let code = match e {
+            Error::InsecurePermissions | Error::PrimaryKey(_) => EXIT_REFUSED,
+            _ => EXIT_USAGE,
+        };
+        CliError {
+            code,
+            msg: e.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        let code = match e {
+            StoreError::JobRunning(_) => EXIT_REFUSED,
+            StoreError::Core(inner) => return CliError::from(inner),
+            _ => EXIT_USAGE,
+        };
+        CliError {
+            code,
+            msg: e.to_string(),
+        }
+    }
+}
+
+/// The keyring option every key-using command takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct KeyringArg {
+    /// Keyring file (must be 0600 or stricter). Without it, the keyring's text is read
+    /// from the KEYCUSTODY_KEYRING environment variable.
+    #[arg(long, env = "KEYCUSTODY_KEYRING_FILE", value_name = "FILE")]
+    pub keyring: Option<PathBuf>,
+}
+
+pub const KEYRING_ENV: &str = "KEYCUSTODY_KEYRING";
+
+impl KeyringArg {
+    /// Loads the keyring from the file or the environment.
+    pub fn load(&self) -> Result<Keyring, CliError> {
+        match &self.keyring {
+            Some(p) => load_file(p),
+            None => match Keyring::from_env(KEYRING_ENV) {
+                Ok(k) => Ok(k),
+                Err(Error::MissingEnvVar) => Err(CliError::usage(
+                    "no keyring: pass --keyring FILE or set KEYCUSTODY_KEYRING",
+                )),
+                Err(e) => Err(CliError {
+                    code: CliError::from(e).code,
+                    msg: format!("keyring in KEYCUSTODY_KEYRING: {e}"),
+                }),
+            },
+        }
+    }
+
+    /// The file, for commands that change the keyring.
+    pub fn file(&self) -> Result<&Path, CliError> {
+        self.keyring
+            .as_deref()
+            .ok_or_else(|| CliError::usage("this command changes the keyring: pass --keyring FILE"))
+    }
+}
+
+pub fn load_file(p: &Path) -> Result<Keyring, CliError> {
+    Keyring::from_file(p).map_err(|e| {
+        let hint = match e {
+            Error::InsecurePermissions => format!(" (fix with: chmod 600 {})", p.display()),
+            _ => String::new(),
+        };
+        CliError {
+            code: CliError::from(e).code,
+            msg: format!("keyring file {}: {e}{hint}", p.display()),
+        }
+    })
+}
+
+/// Writes the keyring atomically with mode 0600: temp file, fsync, rename, fsync dir.
+/// With `create_new`, refuses to replace an existing file.
+pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliError> {
+    let io = |e: std::io::Error| CliError::usage(format!("keyring file {}: {e}", p.display()));
+    if create_new && p.exists() {
+        return Err(CliError::refused(format!(
+            "keyring file {} already exists; not overwriting it",
+            p.display()
+        )));
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = p
+        .file_name()
+        .ok_or_else(|| CliError::usage("keyring path has no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let text = kr.export()?;
+    {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(io)?;
+        let r = f
+            .write_all(text.expose_secret().as_bytes())
+            .and_then(|()| f.write_all(b"\n"))
+            .and_then(|()| f.sync_all());
+        if let Err(e) = r {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
+        }
+    }
+    if create_new {
+        // hard_link fails if the target exists: no race with another creator.
+        let r = std::fs::hard_link(&tmp, p);
+        let _ = std::fs::remove_file(&tmp);
+        r.map_err(io)?;
+    } else {
+        std::fs::rename(&tmp, p).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })?;
+    }
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Prints a JSON value on stdout.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{v}");
+}
+
+/// Reads all of stdin, up to `limit` bytes.
+pub fn read_stdin(limit: usize) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| CliError::usage(format!("reading stdin: {e}")))?;
+    if buf.len() > limit {
+        return Err(Error::TooLarge { limit }.into());
+    }
+    Ok(buf)
+}
+
+/// Formats a number with thousands separators.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
