@@ -20,7 +20,7 @@ pub struct KeyInfo {
     pub kid: u32,
     /// `"active"` (the primary: seals and opens), `"decrypt-only"` (opens) or `"retired"` (opens nothing).
     pub state: String,
-    /// A public fingerprint of the key (16 hex characters); empty for a retired key.
+    /// A public fingerprint of the key (16 hex characters); empty for a retired key read from text.
     pub fingerprint: String,
 }
 
@@ -347,7 +347,7 @@ impl Keyring {
     /// keeps running. The plaintext is copied first, so the caller may reuse its buffer.
     ///
     /// Rejects as `seal` throws.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn seal_async(
         &self,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
@@ -368,7 +368,7 @@ impl Keyring {
     /// `open` on the libuv thread pool, for large payloads. Resolves to the plaintext bytes.
     ///
     /// Rejects as `open` throws.
-    #[napi]
+    #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn open_async(
         &self,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
@@ -383,7 +383,7 @@ impl Keyring {
     /// `openText` on the libuv thread pool. Resolves to the plaintext string.
     ///
     /// Rejects as `openText` throws.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn open_text_async(
         &self,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
@@ -398,7 +398,7 @@ impl Keyring {
     /// `rewrap` on the libuv thread pool, for large payloads.
     ///
     /// Rejects as `rewrap` throws.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn rewrap_async(
         &self,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
@@ -504,7 +504,6 @@ pub enum Outcome<T> {
 #[derive(Debug)]
 pub struct SealTask(Pending<String>);
 
-#[napi]
 impl Task for SealTask {
     type Output = Outcome<String>;
     type JsValue = String;
@@ -524,7 +523,6 @@ impl Task for SealTask {
 #[derive(Debug)]
 pub struct OpenTask(Pending<keycustody::SecretBytes>);
 
-#[napi]
 impl Task for OpenTask {
     type Output = Outcome<keycustody::SecretBytes>;
     type JsValue = Buffer;
@@ -544,7 +542,6 @@ impl Task for OpenTask {
 #[derive(Debug)]
 pub struct OpenTextTask(Pending<keycustody::SecretString>);
 
-#[napi]
 impl Task for OpenTextTask {
     type Output = Outcome<keycustody::SecretString>;
     type JsValue = String;
@@ -567,7 +564,6 @@ impl Task for OpenTextTask {
 #[derive(Debug)]
 pub struct RewrapTask(Pending<String>);
 
-#[napi]
 impl Task for RewrapTask {
     type Output = Outcome<String>;
     type JsValue = String;

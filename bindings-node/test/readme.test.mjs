@@ -1,0 +1,49 @@
+// The README's Node quickstart is examples/nextjs-route.mjs verbatim, and it runs.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { kc, pkgDir, repoRoot } from './helpers.mjs'
+
+const examplePath = path.join(pkgDir, 'examples', 'nextjs-route.mjs')
+const example = fs.readFileSync(examplePath, 'utf8').trim()
+
+test('README.md shows the example file verbatim', () => {
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('<!-- BEGIN node -->'), readme.indexOf('<!-- END node -->'))
+  assert.ok(section.length > 0, 'README has no node section')
+  assert.ok(section.includes('```js\n' + example + '\n```'), 'README node quickstart differs from examples/nextjs-route.mjs')
+})
+
+test('the Next.js route handler seals, opens and refuses a swapped value', async () => {
+  const keyring = kc.Keyring.generate()
+  process.env.KEYCUSTODY_KEYRING = keyring.export()
+  const route = await import(examplePath)
+  assert.equal(route.runtime, 'nodejs')
+  const ctx = (tenant) => ({ params: Promise.resolve({ tenant }) })
+  const put = (tenant, key) =>
+    route.PUT(new Request('http://localhost/api', { method: 'PUT', body: JSON.stringify({ key }) }), ctx(tenant))
+
+  let res = await put('acme', 'sk-or-v1-acme-secret')
+  assert.equal(res.status, 200)
+  assert.deepEqual(await res.json(), { stored: true, kid: 1 })
+  const stored = route.db.get('acme/openrouter_key')
+  assert.match(stored, /^kc1\./)
+  assert.ok(!stored.includes('acme-secret'))
+  assert.equal(keyring.openText('acme', stored, 'openrouter_key'), 'sk-or-v1-acme-secret')
+
+  res = await route.GET(new Request('http://localhost/api'), ctx('acme'))
+  assert.equal(res.status, 200)
+  const body = await res.json()
+  assert.deepEqual(body, { configured: true, hint: 'sk-or-v1-…', rewrap: false })
+  assert.ok(!JSON.stringify(body).includes('acme-secret'))
+
+  res = await route.GET(new Request('http://localhost/api'), ctx('globex'))
+  assert.equal(res.status, 404)
+
+  // Copy acme's value into globex's row: it does not open as globex's.
+  route.db.set('globex/openrouter_key', stored)
+  res = await route.GET(new Request('http://localhost/api'), ctx('globex'))
+  assert.equal(res.status, 500)
+  assert.deepEqual(await res.json(), { error: 'KC_DECRYPT_FAILED' })
+})

@@ -1,0 +1,122 @@
+// Runs every tests/vectors/*.json file against the Node binding.
+// Dispatch is on file + op; an op this runner does not know is a failure.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { kc, vectorsDir, hex, assertKcError } from './helpers.mjs'
+
+const ctx = (c) => hex(c.context_hex ?? '')
+
+// Each handler runs one case and returns its result object (for "ok" cases) or throws.
+// `check(c, out)` then compares; errors are compared by kind in one place below.
+const handlers = {
+  envelope_v1: {
+    open: {
+      run: (c) => kc.Keyring.parse(c.keyring).open(c.owner, c.envelope, ctx(c)),
+      check: (c, out) => assert.equal(out.toString('hex'), c.plaintext_hex),
+    },
+    inspect: {
+      run: (c) => kc.inspect(c.envelope),
+      check: (c, out) => {
+        assert.equal(out.version, 1)
+        assert.equal(out.kid, c.kid)
+        assert.equal(out.plaintextLen, c.plaintext_len)
+      },
+    },
+    needs_rewrap: {
+      run: (c) => kc.Keyring.parse(c.keyring).needsRewrap(c.envelope),
+      check: (c, out) => assert.equal(out, c.result),
+    },
+    rewrap: {
+      run: (c) => {
+        const k = kc.Keyring.parse(c.keyring)
+        const out = k.rewrap(c.owner, c.envelope, ctx(c))
+        return { k, out }
+      },
+      check: (c, { k, out }) => {
+        assert.equal(k.open(c.owner, out, ctx(c)).toString('hex'), c.plaintext_hex)
+        const primary = c.primary_kid ?? k.primaryKid
+        assert.equal(kc.inspect(out).kid, primary)
+        assert.equal(k.needsRewrap(out), false)
+      },
+    },
+  },
+  keyring_v1: {
+    parse: {
+      run: (c) => kc.Keyring.parse(c.text),
+      check: (c, k) => {
+        assert.equal(k.primaryKid, c.primary)
+        assert.deepEqual(
+          k.kids().map(({ kid, state }) => ({ kid, state })),
+          c.keys,
+        )
+      },
+    },
+    derive_key: {
+      run: (c) => kc.Keyring.parse(c.keyring).deriveKey(c.purpose, c.owner, c.length),
+      check: (c, out) => assert.equal(out.toString('hex'), c.key_hex),
+    },
+    from_secret: {
+      run: (c) => kc.Keyring.fromSecret(hex(c.secret_hex), c.kid),
+      check: (c, k) => {
+        assert.equal(k.primaryKid, c.kid)
+        assert.equal(k.open(c.owner, c.envelope, ctx(c)).toString('hex'), c.plaintext_hex)
+      },
+    },
+  },
+  api_keys_v1: {
+    parse: {
+      run: (c) => kc.parseApiKey(c.key),
+      check: (c, out) => assert.deepEqual(out, { prefix: c.prefix, hint: c.hint, hash: c.hash }),
+    },
+    hash: {
+      run: (c) => kc.hashApiKey(c.key),
+      check: (c, out) => assert.equal(out, c.hash),
+    },
+    verify: {
+      run: (c) => kc.verifyApiKey(c.key, c.stored_hash),
+      check: (c, out) => assert.equal(out, c.result),
+    },
+  },
+}
+
+export function runCase(file, c) {
+  const forFile = handlers[file]
+  assert.ok(forFile, `no runner for vector file ${file}.json`)
+  const h = forFile[c.op]
+  assert.ok(h, `unknown op "${c.op}" in ${file}.json`)
+  let out
+  try {
+    out = h.run(c)
+  } catch (e) {
+    if (c.expect === 'ok') throw e
+    assertKcError(e, c.expect)
+    return
+  }
+  assert.equal(c.expect, 'ok', `expected ${c.expect}, but the call succeeded`)
+  h.check(c, out)
+}
+
+const files = fs
+  .readdirSync(vectorsDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+
+test('the vector directory holds the core files', () => {
+  for (const f of ['envelope_v1.json', 'keyring_v1.json', 'api_keys_v1.json']) {
+    assert.ok(files.includes(f), `${f} missing`)
+  }
+})
+
+for (const f of files) {
+  const name = path.basename(f, '.json')
+  const doc = JSON.parse(fs.readFileSync(path.join(vectorsDir, f), 'utf8'))
+  test(`vectors ${name}`, async (t) => {
+    assert.equal(doc.version, 1)
+    assert.ok(Array.isArray(doc.cases) && doc.cases.length > 0, 'no cases')
+    for (const c of doc.cases) {
+      await t.test(c.name, () => runCase(name, c))
+    }
+  })
+}

@@ -1,0 +1,31 @@
+# Node binding (bindings-node/): npm package `keycustody`, napi-rs v3.
+# `napi build` generates the addon, index.js and index.d.ts (all gitignored); the tests
+# run with `node --test` against them, the shared vectors and the Rust interop tool.
+TEST_TARGETS += test-node
+BENCH_TARGETS += bench-node
+
+NODE_DIR := bindings-node
+
+.PHONY: node-deps node-build test-node bench-node
+
+# node and npm from Debian if the machine has none (napi6 needs Node >= 10.20; tested on 20).
+node-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || bash scripts/ensure-apt.sh nodejs npm
+	@node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M < 18) { console.error("FATAL: Node >= 18 required, found " + process.version); process.exit(1) }'
+
+# `npm ci` only when node_modules is missing or older than the lock file.
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NODE_DIR)/package.json | node-deps
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
+	cd $(NODE_DIR) && npx napi build --platform --release -- --locked
+	@test -s $(NODE_DIR)/index.d.ts || { echo "FATAL: napi build wrote no index.d.ts" >&2; exit 1; }
+
+test-node: node-build
+	cargo build --locked -q -p keycustody --example interop
+	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(CURDIR)/target/debug/examples/interop node --test test/
+
+bench-node: node-build
+	mkdir -p bench-out
+	cd $(NODE_DIR) && node bench/bench.mjs $(CURDIR)/bench-out/node.md
