@@ -1,6 +1,8 @@
 //! `cargo run -p xtask -- vectors`: (re)writes tests/vectors/*_v1.json.
 #![allow(clippy::print_stdout)]
 
+mod platform;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +11,10 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("vectors") => {
             let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-            for (path, text) in xtask::vector_files() {
+            for (path, text) in xtask::vector_files()
+                .into_iter()
+                .chain(platform::vector_files())
+            {
                 let p = root.join(path);
                 if let Err(e) = std::fs::write(&p, text) {
                     eprintln!("xtask: cannot write {path}: {e}");
