@@ -1,0 +1,256 @@
+//! `Keyring`: root keys with states; seal, open, rotate, rewrap, derive.
+
+use crate::{
+    array_of, bytes, invalid, js_string, js_u32, object, opt_bytes, opt_u32, secret_bytes_to_js,
+    secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, KeyInfoArray, NumArg,
+    StrArg, U8Arg,
+};
+use js_sys::{JsString, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// A set of root keys: one active primary, any number of decrypt-only and retired keys.
+///
+/// Create one with `Keyring.generate()`, `Keyring.parse(text)` or
+/// `Keyring.fromSecret(secret, kid)`. Its secrets never leave it except through
+/// `export()`; `toString()` shows key ids and states only.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Keyring {
+    inner: keycustody::Keyring,
+}
+
+#[wasm_bindgen]
+impl Keyring {
+    /// Not a way to make a keyring: throws `KC_INVALID_ARGUMENT`.
+    /// Use `Keyring.generate()`, `Keyring.parse(text)` or `Keyring.fromSecret(secret, kid)`.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> JsResult<Keyring> {
+        Err(invalid(
+            "use Keyring.generate(), Keyring.parse() or Keyring.fromSecret()",
+        ))
+    }
+
+    /// A new keyring with one fresh random 32-byte key, kid 1, active.
+    pub fn generate() -> JsResult<Keyring> {
+        Ok(Keyring {
+            inner: keycustody::Keyring::generate()?,
+        })
+    }
+
+    /// Parses the keyring text form (`{"version":1,"primary":..,"keys":[..]}`).
+    pub fn parse(text: &StrArg) -> JsResult<Keyring> {
+        let text = secret_string(text, "text must be a string")?;
+        Ok(Keyring {
+            inner: keycustody::Keyring::parse(&text)?,
+        })
+    }
+
+    /// Adopts an existing platform secret (at least 32 bytes; a string is taken as its
+    /// UTF-8 bytes, never decoded) as key `kid` (default 1).
+    #[wasm_bindgen(js_name = fromSecret)]
+    pub fn from_secret(secret: &BytesArg, kid: Option<NumArg>) -> JsResult<Keyring> {
+        let secret = bytes(secret, "secret must be a string or Uint8Array")?;
+        let kid = opt_u32(kid, 1, "kid must be an integer from 1 to 4294967295")?;
+        Ok(Keyring {
+            inner: keycustody::Keyring::from_secret(&secret, kid)?,
+        })
+    }
+
+    /// The keyring text form, secrets included: treat it as a secret.
+    pub fn export(&self) -> JsResult<JsString> {
+        Ok(secret_to_js(self.inner.export()?.expose_secret()))
+    }
+
+    /// Adds a fresh random key as `decrypt-only` (kid = max + 1) and returns its kid.
+    /// Roll it out to every instance, then `promote` it.
+    #[wasm_bindgen(js_name = addKey)]
+    pub fn add_key(&self) -> JsResult<u32> {
+        Ok(self.inner.add_key()?)
+    }
+
+    /// Makes `kid` the primary; the old primary becomes `decrypt-only`.
+    pub fn promote(&self, kid: &NumArg) -> JsResult<()> {
+        Ok(self.inner.promote(kid_arg(kid)?)?)
+    }
+
+    /// `addKey()` then `promote()`, for a single instance. Returns the new kid.
+    pub fn rotate(&self) -> JsResult<u32> {
+        Ok(self.inner.rotate()?)
+    }
+
+    /// Retires `kid` (not the primary): its secret is destroyed and opening under it
+    /// fails with `KC_KEY_RETIRED`.
+    pub fn retire(&self, kid: &NumArg) -> JsResult<()> {
+        Ok(self.inner.retire(kid_arg(kid)?)?)
+    }
+
+    /// Removes `kid` (not the primary) entirely: opening under it fails with `KC_UNKNOWN_KEY`.
+    pub fn remove(&self, kid: &NumArg) -> JsResult<()> {
+        Ok(self.inner.remove(kid_arg(kid)?)?)
+    }
+
+    /// The kid of the primary (active) key.
+    #[wasm_bindgen(getter, js_name = primaryKid)]
+    pub fn primary_kid(&self) -> u32 {
+        self.inner.primary_kid()
+    }
+
+    /// Every key with its state and public fingerprint, in kid order.
+    pub fn kids(&self) -> KeyInfoArray {
+        array_of(self.inner.kids().iter().map(|k| {
+            object(&[
+                ("kid", JsValue::from(k.kid)),
+                ("state", JsValue::from_str(k.state.as_str())),
+                ("fingerprint", JsValue::from_str(&k.fingerprint)),
+            ])
+            .into()
+        }))
+        .unchecked_into()
+    }
+
+    /// The state of one key: `"active"`, `"decrypt-only"` or `"retired"`.
+    #[wasm_bindgen(js_name = stateOf)]
+    pub fn state_of(&self, kid: &NumArg) -> JsResult<String> {
+        Ok(self.inner.state_of(kid_arg(kid)?)?.as_str().to_owned())
+    }
+
+    /// Seals `plaintext` for `owner` (and `context`, binding it to one field) under the
+    /// primary key; returns the `kc1.` text envelope.
+    pub fn seal(
+        &self,
+        owner: &StrArg,
+        plaintext: &BytesArg,
+        context: Option<BytesArg>,
+    ) -> JsResult<String> {
+        let owner = owner_arg(owner)?;
+        let plaintext = bytes(plaintext, "plaintext must be a string or Uint8Array")?;
+        let context = context_arg(context)?;
+        Ok(self.inner.seal(&owner, &plaintext, &context)?)
+    }
+
+    /// `seal` returning the binary envelope.
+    #[wasm_bindgen(js_name = sealBinary)]
+    pub fn seal_binary(
+        &self,
+        owner: &StrArg,
+        plaintext: &BytesArg,
+        context: Option<BytesArg>,
+    ) -> JsResult<Uint8Array> {
+        let owner = owner_arg(owner)?;
+        let plaintext = bytes(plaintext, "plaintext must be a string or Uint8Array")?;
+        let context = context_arg(context)?;
+        let bin = self.inner.seal_binary(&owner, &plaintext, &context)?;
+        Ok(Uint8Array::from(bin.as_slice()))
+    }
+
+    /// Opens a `kc1.` envelope sealed for `owner` and `context`. Wrong owner, context
+    /// or key and tampering all throw `KC_DECRYPT_FAILED`.
+    pub fn open(
+        &self,
+        owner: &StrArg,
+        envelope: &StrArg,
+        context: Option<BytesArg>,
+    ) -> JsResult<Uint8Array> {
+        let owner = owner_arg(owner)?;
+        let envelope = envelope_arg(envelope)?;
+        let context = context_arg(context)?;
+        let plain = self.inner.open(&owner, &envelope, &context)?;
+        Ok(secret_bytes_to_js(plain.expose_secret()))
+    }
+
+    /// `open` for the binary envelope.
+    #[wasm_bindgen(js_name = openBinary)]
+    pub fn open_binary(
+        &self,
+        owner: &StrArg,
+        envelope: &U8Arg,
+        context: Option<BytesArg>,
+    ) -> JsResult<Uint8Array> {
+        let owner = owner_arg(owner)?;
+        let envelope = u8_array(envelope, "envelope must be a Uint8Array")?;
+        let context = context_arg(context)?;
+        let plain = self.inner.open_binary(&owner, &envelope, &context)?;
+        Ok(secret_bytes_to_js(plain.expose_secret()))
+    }
+
+    /// `open`, returning the plaintext as a string (`KC_MALFORMED` if it is not UTF-8).
+    #[wasm_bindgen(js_name = openText)]
+    pub fn open_text(
+        &self,
+        owner: &StrArg,
+        envelope: &StrArg,
+        context: Option<BytesArg>,
+    ) -> JsResult<JsString> {
+        let owner = owner_arg(owner)?;
+        let envelope = envelope_arg(envelope)?;
+        let context = context_arg(context)?;
+        let plain = self.inner.open_text(&owner, &envelope, &context)?;
+        Ok(secret_to_js(plain.expose_secret()))
+    }
+
+    /// Whether the envelope was sealed under a key other than the primary (header only).
+    #[wasm_bindgen(js_name = needsRewrap)]
+    pub fn needs_rewrap(&self, envelope: &StrArg) -> JsResult<bool> {
+        Ok(self.inner.needs_rewrap(&envelope_arg(envelope)?)?)
+    }
+
+    /// The envelope re-sealed under the primary key (the same envelope if it already is,
+    /// after checking that it opens).
+    pub fn rewrap(
+        &self,
+        owner: &StrArg,
+        envelope: &StrArg,
+        context: Option<BytesArg>,
+    ) -> JsResult<String> {
+        let owner = owner_arg(owner)?;
+        let envelope = envelope_arg(envelope)?;
+        let context = context_arg(context)?;
+        Ok(self.inner.rewrap(&owner, &envelope, &context)?)
+    }
+
+    /// A key for a custom purpose, per owner: HKDF-SHA256 with info
+    /// `"keycustody/v1/custom/<purpose>" || 0x00 || owner`, `length` bytes (default 32).
+    #[wasm_bindgen(js_name = deriveKey)]
+    pub fn derive_key(
+        &self,
+        purpose: &StrArg,
+        owner: &StrArg,
+        length: Option<NumArg>,
+    ) -> JsResult<Uint8Array> {
+        let purpose = js_string(purpose, "purpose must be a string")?;
+        let owner = owner_arg(owner)?;
+        let length = opt_u32(length, 32, "length must be an integer from 1 to 8160")?;
+        let key = self.inner.derive_key(&purpose, &owner, usize_of(length))?;
+        Ok(secret_bytes_to_js(key.expose_secret()))
+    }
+
+    /// Key ids and states, never a secret.
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_js_string(&self) -> String {
+        format!("{:?}", self.inner)
+    }
+}
+
+impl Keyring {
+    /// The core keyring (for the other modules of this binding).
+    pub(crate) fn core(&self) -> &keycustody::Keyring {
+        &self.inner
+    }
+}
+
+fn kid_arg(v: &JsValue) -> JsResult<u32> {
+    js_u32(v, "kid must be an integer from 1 to 4294967295")
+}
+
+fn owner_arg(v: &JsValue) -> JsResult<String> {
+    js_string(v, "owner must be a string")
+}
+
+fn envelope_arg(v: &JsValue) -> JsResult<String> {
+    js_string(v, "envelope must be a string")
+}
+
+fn context_arg(v: Option<BytesArg>) -> JsResult<zeroize::Zeroizing<Vec<u8>>> {
+    opt_bytes(v, "context must be a string or Uint8Array")
+}

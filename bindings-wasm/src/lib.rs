@@ -1,0 +1,222 @@
+//! wasm-bindgen binding of `keycustody`: the npm package `keycustody-wasm`.
+//!
+//! Thin by design: every function converts its arguments, calls the core and
+//! maps the core's error in [`error_to_js`], the one mapping function. Nothing
+//! here can panic on caller input (a wasm panic aborts the whole instance):
+//! every JS value is checked for its type and turned into a typed error
+//! (`KC_INVALID_ARGUMENT`) when it is not what the signature says.
+//!
+//! Secrets cross the boundary by copy only: inputs are copied into zeroizing
+//! buffers, outputs are copied straight from the core's zeroizing buffers into
+//! JS values, so no un-wiped copy is left in the wasm linear memory.
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array};
+use keycustody::{Error, MalformedKind};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use zeroize::Zeroizing;
+
+mod functions;
+mod keyring;
+mod platform;
+
+pub use functions::*;
+pub use keyring::Keyring;
+pub use platform::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Every error thrown by keycustody-wasm is an `Error` with these fields. */
+export interface KeycustodyError extends Error {
+  name: "KeycustodyError";
+  /** Stable code, e.g. `"KC_DECRYPT_FAILED"`, `"KC_MALFORMED"`, `"KC_INVALID_ARGUMENT"`. */
+  code: string;
+  /** The core error kind, e.g. `"DecryptFailed"` (the `expect` of the test vectors). */
+  kind: string;
+  /** The key id, for `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED` and `KC_PRIMARY_KEY`. */
+  kid?: number;
+}
+/** What an envelope's header says (no key needed). */
+export interface EnvelopeInfo { version: number; kid: number; plaintextLen: number; }
+/** A key of a keyring, without its secret. */
+export interface KeyInfo { kid: number; state: "active" | "decrypt-only" | "retired"; fingerprint: string; }
+/** A fresh API key: show `key` once, store `hash`, display `hint`. */
+export interface GeneratedApiKey { key: string; hash: string; hint: string; }
+/** A parsed (checksum-verified) API key. */
+export interface ParsedApiKey { prefix: string; hint: string; hash: string; }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `string | Uint8Array` argument (a string is taken as its UTF-8 bytes).
+    #[wasm_bindgen(typescript_type = "string | Uint8Array")]
+    pub type BytesArg;
+    /// `string` argument, checked at run time.
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type StrArg;
+    /// `Uint8Array` argument, checked at run time.
+    #[wasm_bindgen(typescript_type = "Uint8Array")]
+    pub type U8Arg;
+    /// `number` argument, checked at run time (a non-negative integer).
+    #[wasm_bindgen(typescript_type = "number")]
+    pub type NumArg;
+    /// Return type `EnvelopeInfo`.
+    #[wasm_bindgen(typescript_type = "EnvelopeInfo")]
+    pub type EnvelopeInfoJs;
+    /// Return type `KeyInfo[]`.
+    #[wasm_bindgen(typescript_type = "KeyInfo[]")]
+    pub type KeyInfoArray;
+    /// Return type `GeneratedApiKey`.
+    #[wasm_bindgen(typescript_type = "GeneratedApiKey")]
+    pub type GeneratedApiKeyJs;
+    /// Return type `ParsedApiKey`.
+    #[wasm_bindgen(typescript_type = "ParsedApiKey")]
+    pub type ParsedApiKeyJs;
+}
+
+/// A core error on its way to JS (`Result<T, Failure>` is what every export returns).
+#[derive(Debug)]
+pub struct Failure(Error);
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure(e)
+    }
+}
+
+impl From<Failure> for JsValue {
+    fn from(f: Failure) -> JsValue {
+        error_to_js(&f.0)
+    }
+}
+
+/// The result type of every export.
+pub type JsResult<T> = Result<T, Failure>;
+
+/// THE error mapping: a JS `Error` named `KeycustodyError` with the core's stable
+/// `code` and `kind` (and `kid` where the error names one). The message is the
+/// core's fixed `Display` text, which never contains input bytes or secrets.
+fn error_to_js(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("KeycustodyError");
+    set(&err, "code", &JsValue::from_str(e.code()));
+    set(&err, "kind", &JsValue::from_str(e.kind()));
+    if let Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) = e {
+        set(&err, "kid", &JsValue::from(*kid));
+    }
+    err.into()
+}
+
+/// Sets a property on an object we just created (cannot fail on a plain, extensible
+/// object with no setters, so the result is deliberately ignored).
+fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// A fresh plain object with the given properties.
+fn object(props: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in props {
+        set(&o, k, v);
+    }
+    o
+}
+
+fn invalid(what: &'static str) -> Failure {
+    Failure(Error::InvalidArgument(what))
+}
+
+/// A JS string, refusing other types and strings that are not well-formed UTF-16
+/// (a lone surrogate would otherwise be silently replaced by U+FFFD).
+fn js_string(v: &JsValue, what: &'static str) -> JsResult<String> {
+    let s = v.dyn_ref::<JsString>().ok_or_else(|| invalid(what))?;
+    if !s.is_valid_utf16() {
+        return Err(Failure(Error::Malformed(MalformedKind::Utf8)));
+    }
+    s.as_string().ok_or_else(|| invalid(what))
+}
+
+/// A string argument that may be secret: held in a zeroizing buffer.
+fn secret_string(v: &JsValue, what: &'static str) -> JsResult<Zeroizing<String>> {
+    js_string(v, what).map(Zeroizing::new)
+}
+
+/// `string | Uint8Array` as bytes, in a zeroizing buffer.
+fn bytes(v: &JsValue, what: &'static str) -> JsResult<Zeroizing<Vec<u8>>> {
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(Zeroizing::new(a.to_vec()));
+    }
+    js_string(v, what).map(|s| Zeroizing::new(s.into_bytes()))
+}
+
+/// An optional `string | Uint8Array` (absent, `undefined` or `null` = empty).
+fn opt_bytes(v: Option<BytesArg>, what: &'static str) -> JsResult<Zeroizing<Vec<u8>>> {
+    match v {
+        None => Ok(Zeroizing::new(Vec::new())),
+        Some(v) => bytes(&v, what),
+    }
+}
+
+/// A `Uint8Array` only.
+fn u8_array(v: &JsValue, what: &'static str) -> JsResult<Zeroizing<Vec<u8>>> {
+    v.dyn_ref::<Uint8Array>()
+        .map(|a| Zeroizing::new(a.to_vec()))
+        .ok_or_else(|| invalid(what))
+}
+
+/// A JS number that is an integer in `0..=u32::MAX` (no silent truncation or wrap-around).
+fn js_u32(v: &JsValue, what: &'static str) -> JsResult<u32> {
+    let n = v.as_f64().ok_or_else(|| invalid(what))?;
+    if !(n.is_finite() && n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n)) {
+        return Err(invalid(what));
+    }
+    // In range and integral, checked above: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(n as u32)
+}
+
+/// An optional `number` with a default.
+fn opt_u32(v: Option<NumArg>, default: u32, what: &'static str) -> JsResult<u32> {
+    match v {
+        None => Ok(default),
+        Some(v) => js_u32(&v, what),
+    }
+}
+
+fn usize_of(n: u32) -> usize {
+    // u32 always fits usize on wasm32 and on 64-bit hosts.
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+fn js_len(n: usize) -> JsValue {
+    // Lengths handled here are at most 64 MiB; saturate rather than wrap.
+    JsValue::from(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// A secret string as a JS string, copied directly out of the zeroizing buffer.
+fn secret_to_js(s: &str) -> JsString {
+    JsValue::from_str(s).unchecked_into()
+}
+
+/// Secret bytes as a fresh `Uint8Array`, copied directly out of the zeroizing buffer.
+fn secret_bytes_to_js(b: &[u8]) -> Uint8Array {
+    Uint8Array::from(b)
+}
+
+fn envelope_info_to_js(i: &keycustody::EnvelopeInfo) -> EnvelopeInfoJs {
+    object(&[
+        ("version", JsValue::from(i.version)),
+        ("kid", JsValue::from(i.kid)),
+        ("plaintextLen", js_len(i.plaintext_len)),
+    ])
+    .unchecked_into()
+}
+
+fn array_of(items: impl IntoIterator<Item = JsValue>) -> Array {
+    items.into_iter().collect()
+}

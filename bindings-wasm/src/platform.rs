@@ -1,0 +1,605 @@
+//! The platform pieces of the core: browser-direct delivery (HPKE), webhooks, replay
+//! guard, per-tenant JWT, one-time codes, TOTP, scrubbing, validation, pseudonyms and
+//! the legacy decoders.
+//!
+//! Where the core has a wall-clock form only on native targets (`verify(..)` beside
+//! `verify_at(.., now)`), the binding takes `now` (Unix seconds) as an optional last
+//! argument and reads `Date.now()` when it is absent: time stays a parameter.
+
+use crate::{
+    bytes, invalid, js_string, js_u32, object, opt_u32, secret_bytes_to_js, secret_string,
+    secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg, U8Arg,
+};
+use js_sys::{JsString, Reflect, Uint8Array};
+use keycustody::{Error, MalformedKind};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PLATFORM: &'static str = r#"
+/** A delivery keypair: keep `privateKey` (`kcsk1.`) on the receiving machine, publish `publicKey` (`kcpk1.`). */
+export interface DeliveryKeypair { privateKey: string; publicKey: string; }
+/** Options of `Keyring.verifyJwt`. `now` is Unix seconds (default: the clock). */
+export interface JwtVerifyOptions { audience?: string; issuer?: string; leeway?: number; now?: number; }
+/** A freshly issued one-time code: send `code`, store `record`. */
+export interface IssuedCode { code: string; record: string; expiresAt: number; }
+/** The outcome of `Keyring.verifyCode`; write `record` back when `changed`. */
+export interface CodeCheck { status: "valid" | "wrong" | "expired" | "locked" | "used"; attemptsLeft: number; record: string; changed: boolean; }
+/** Parameters of the legacy PBKDF2 + AES-GCM format (defaults: 100000, 16, 12). */
+export interface Pbkdf2GcmParams { iterations?: number; saltLen?: number; ivLen?: number; }
+/** The per-tenant JWT secret and the key id it was derived under. */
+export interface JwtSecret { kid: number; secret: Uint8Array; }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "DeliveryKeypair")]
+    pub type DeliveryKeypairJs;
+    #[wasm_bindgen(typescript_type = "JwtVerifyOptions")]
+    pub type JwtVerifyOptionsArg;
+    #[wasm_bindgen(typescript_type = "IssuedCode")]
+    pub type IssuedCodeJs;
+    #[wasm_bindgen(typescript_type = "CodeCheck")]
+    pub type CodeCheckJs;
+    #[wasm_bindgen(typescript_type = "Pbkdf2GcmParams")]
+    pub type Pbkdf2GcmParamsArg;
+    #[wasm_bindgen(typescript_type = "JwtSecret")]
+    pub type JwtSecretJs;
+    #[wasm_bindgen(typescript_type = "string | Record<string, unknown>")]
+    pub type ClaimsArg;
+    #[wasm_bindgen(typescript_type = "Record<string, unknown>")]
+    pub type ClaimsJs;
+}
+
+/// The largest integer a JS number holds exactly.
+const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
+
+/// A JS number that is a safe integer (|n| <= 2^53 - 1), as i64.
+fn js_i64(v: &JsValue, what: &'static str) -> JsResult<i64> {
+    let n = v.as_f64().ok_or_else(|| invalid(what))?;
+    if !(n.is_finite() && n.fract() == 0.0 && n.abs() <= MAX_SAFE) {
+        return Err(invalid(what));
+    }
+    // A safe integer: the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(n as i64)
+}
+
+/// A non-negative safe integer, as u64.
+fn js_u64(v: &JsValue, what: &'static str) -> JsResult<u64> {
+    u64::try_from(js_i64(v, what)?).map_err(|_| invalid(what))
+}
+
+fn opt_u64(v: Option<NumArg>, default: u64, what: &'static str) -> JsResult<u64> {
+    match v {
+        None => Ok(default),
+        Some(v) => js_u64(&v, what),
+    }
+}
+
+/// `now` as given, or the clock (`Date.now()`, whole seconds).
+fn now_or_clock(v: Option<NumArg>) -> JsResult<i64> {
+    match v {
+        Some(v) => js_i64(&v, "now must be an integer (Unix seconds)"),
+        None => clock(),
+    }
+}
+
+fn clock() -> JsResult<i64> {
+    let secs = (js_sys::Date::now() / 1000.0).floor();
+    js_i64(&JsValue::from(secs), "the clock is out of range")
+}
+
+/// A property of an options object (`undefined` when the object is absent).
+fn prop(obj: Option<&JsValue>, key: &str) -> JsResult<JsValue> {
+    match obj {
+        None => Ok(JsValue::UNDEFINED),
+        Some(o) => Reflect::get(o, &JsValue::from_str(key))
+            .map_err(|_| invalid("options is not an object")),
+    }
+}
+
+/// An options argument: absent, `undefined`/`null`, or a non-array object.
+fn options_object(v: Option<&JsValue>) -> JsResult<Option<&JsValue>> {
+    match v {
+        None => Ok(None),
+        Some(o) if o.is_undefined() || o.is_null() => Ok(None),
+        Some(o) if o.is_object() && !js_sys::Array::is_array(o) && !o.is_function() => Ok(Some(o)),
+        Some(_) => Err(invalid("options must be an object")),
+    }
+}
+
+fn delivery_keypair_to_js(k: &keycustody::DeliveryKeypair) -> DeliveryKeypairJs {
+    object(&[
+        (
+            "privateKey",
+            secret_to_js(k.private_key.expose_secret()).into(),
+        ),
+        ("publicKey", JsValue::from_str(&k.public_key)),
+    ])
+    .unchecked_into()
+}
+
+// ---------------------------------------------------------------- delivery (HPKE)
+
+/// A fresh X25519 delivery keypair (`kcsk1.` private, `kcpk1.` public).
+#[wasm_bindgen(js_name = generateDeliveryKeypair)]
+pub fn generate_delivery_keypair() -> JsResult<DeliveryKeypairJs> {
+    Ok(delivery_keypair_to_js(
+        &keycustody::generate_delivery_keypair()?,
+    ))
+}
+
+/// A delivery keypair derived from at least 32 bytes of key material (RFC 9180 DeriveKeyPair).
+#[wasm_bindgen(js_name = deriveDeliveryKeypair)]
+pub fn derive_delivery_keypair(ikm: &BytesArg) -> JsResult<DeliveryKeypairJs> {
+    let ikm = bytes(ikm, "ikm must be a string or Uint8Array")?;
+    Ok(delivery_keypair_to_js(
+        &keycustody::delivery::derive_delivery_keypair(&ikm)?,
+    ))
+}
+
+/// The `kcpk1.` public key of a `kcsk1.` private key.
+#[wasm_bindgen(js_name = deliveryPublicKey)]
+pub fn delivery_public_key(private_key: &StrArg) -> JsResult<String> {
+    let sk = secret_string(private_key, "privateKey must be a string")?;
+    Ok(keycustody::delivery::delivery_public_key(&sk)?)
+}
+
+/// Seals `plaintext` (at most 1 MiB) for the holder of `publicKey`, bound to `owner`
+/// (HPKE base mode, X25519 + HKDF-SHA256 + AES-256-GCM): the `kcd1.` blob. The relay
+/// in between cannot read it.
+#[wasm_bindgen(js_name = sealForDelivery)]
+pub fn seal_for_delivery(
+    public_key: &StrArg,
+    owner: &StrArg,
+    plaintext: &BytesArg,
+) -> JsResult<String> {
+    let pk = js_string(public_key, "publicKey must be a string")?;
+    let owner = js_string(owner, "owner must be a string")?;
+    let plaintext = bytes(plaintext, "plaintext must be a string or Uint8Array")?;
+    Ok(keycustody::seal_for_delivery(&pk, &owner, &plaintext)?)
+}
+
+/// Opens a `kcd1.` blob with the `kcsk1.` private key for `owner`.
+#[wasm_bindgen(js_name = openDelivery)]
+pub fn open_delivery(private_key: &StrArg, owner: &StrArg, blob: &StrArg) -> JsResult<Uint8Array> {
+    let sk = secret_string(private_key, "privateKey must be a string")?;
+    let owner = js_string(owner, "owner must be a string")?;
+    let blob = js_string(blob, "blob must be a string")?;
+    let plain = keycustody::open_delivery(&sk, &owner, &blob)?;
+    Ok(secret_bytes_to_js(plain.expose_secret()))
+}
+
+// ---------------------------------------------------------------- webhooks
+
+/// Verifies a `Stripe-Signature` header over the raw `payload`; returns its timestamp.
+/// `tolerance` (seconds, default 300) bounds the age; any matching `v1` passes.
+#[wasm_bindgen(js_name = verifyStripeSignature)]
+pub fn verify_stripe_signature(
+    payload: &BytesArg,
+    header: &StrArg,
+    secret: &StrArg,
+    tolerance: Option<NumArg>,
+    now: Option<NumArg>,
+) -> JsResult<f64> {
+    let payload = bytes(payload, "payload must be a string or Uint8Array")?;
+    let header = js_string(header, "header must be a string")?;
+    let secret = secret_string(secret, "secret must be a string")?;
+    let tolerance = opt_u64(tolerance, 300, "tolerance must be a non-negative integer")?;
+    let now = now_or_clock(now)?;
+    let ts = keycustody::verify_stripe_signature_at(&payload, &header, &secret, tolerance, now)?;
+    Ok(ts_to_f64(ts))
+}
+
+/// The `Stripe-Signature` header value `t=<timestamp>,v1=<hmac>` for `payload`.
+#[wasm_bindgen(js_name = signStripePayload)]
+pub fn sign_stripe_payload(
+    payload: &BytesArg,
+    secret: &StrArg,
+    timestamp: &NumArg,
+) -> JsResult<String> {
+    let payload = bytes(payload, "payload must be a string or Uint8Array")?;
+    let secret = secret_string(secret, "secret must be a string")?;
+    let ts = js_i64(timestamp, "timestamp must be an integer (Unix seconds)")?;
+    Ok(keycustody::sign_stripe_payload(&payload, &secret, ts)?)
+}
+
+/// Verifies a Standard Webhooks request (`webhook-id`, `webhook-timestamp`,
+/// `webhook-signature` headers; secret `whsec_...`); returns the timestamp.
+#[wasm_bindgen(js_name = verifyStandardWebhook)]
+#[allow(clippy::too_many_arguments)]
+pub fn verify_standard_webhook(
+    payload: &BytesArg,
+    msg_id: &StrArg,
+    timestamp: &StrArg,
+    signature: &StrArg,
+    secret: &StrArg,
+    tolerance: Option<NumArg>,
+    now: Option<NumArg>,
+) -> JsResult<f64> {
+    let payload = bytes(payload, "payload must be a string or Uint8Array")?;
+    let msg_id = js_string(msg_id, "msgId must be a string")?;
+    let timestamp = js_string(timestamp, "timestamp must be a string (the header value)")?;
+    let signature = js_string(signature, "signature must be a string")?;
+    let secret = secret_string(secret, "secret must be a string")?;
+    let tolerance = opt_u64(tolerance, 300, "tolerance must be a non-negative integer")?;
+    let now = now_or_clock(now)?;
+    let ts = keycustody::verify_standard_webhook_at(
+        &payload, &msg_id, &timestamp, &signature, &secret, tolerance, now,
+    )?;
+    Ok(ts_to_f64(ts))
+}
+
+/// The `webhook-signature` header value (`v1,<base64>`) for a Standard Webhooks message.
+#[wasm_bindgen(js_name = signStandardWebhook)]
+pub fn sign_standard_webhook(
+    payload: &BytesArg,
+    msg_id: &StrArg,
+    timestamp: &NumArg,
+    secret: &StrArg,
+) -> JsResult<String> {
+    let payload = bytes(payload, "payload must be a string or Uint8Array")?;
+    let msg_id = js_string(msg_id, "msgId must be a string")?;
+    let ts = js_i64(timestamp, "timestamp must be an integer (Unix seconds)")?;
+    let secret = secret_string(secret, "secret must be a string")?;
+    Ok(keycustody::sign_standard_webhook(
+        &payload, &msg_id, ts, &secret,
+    )?)
+}
+
+/// A fresh Standard Webhooks secret, `whsec_<base64 of 32 random bytes>`.
+#[wasm_bindgen(js_name = generateStandardWebhookSecret)]
+pub fn generate_standard_webhook_secret() -> JsResult<JsString> {
+    Ok(secret_to_js(
+        keycustody::generate_standard_webhook_secret()?.expose_secret(),
+    ))
+}
+
+/// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header in constant time;
+/// throws `KC_SIGNATURE_INVALID` when it does not match.
+#[wasm_bindgen(js_name = verifyTelegramSecret)]
+pub fn verify_telegram_secret(header: &StrArg, expected: &StrArg) -> JsResult<()> {
+    let header = secret_string(header, "header must be a string")?;
+    let expected = secret_string(expected, "expected must be a string")?;
+    Ok(keycustody::verify_telegram_secret(&header, &expected)?)
+}
+
+fn ts_to_f64(ts: i64) -> f64 {
+    // Timestamps passed the core's range checks; the cast is exact below 2^53.
+    #[allow(clippy::cast_precision_loss)]
+    let f = ts as f64;
+    f
+}
+
+/// Accepts each event id once within `ttlSeconds` (in memory, at most `capacity` ids;
+/// use the SQLite/PostgreSQL store for several app instances).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct ReplayGuard {
+    inner: keycustody::ReplayGuard,
+}
+
+#[wasm_bindgen]
+impl ReplayGuard {
+    /// A guard for at most `capacity` ids, each remembered for `ttlSeconds`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(capacity: &NumArg, ttl_seconds: &NumArg) -> JsResult<ReplayGuard> {
+        let capacity = js_u32(capacity, "capacity must be an integer from 1 to 10000000")?;
+        let ttl = js_u64(ttl_seconds, "ttlSeconds must be a positive integer")?;
+        Ok(ReplayGuard {
+            inner: keycustody::ReplayGuard::new(usize_of(capacity), ttl)?,
+        })
+    }
+
+    /// Records `id` at `now` (default: the clock); throws `KC_REPLAYED` if it was seen.
+    #[wasm_bindgen(js_name = checkAndRecord)]
+    pub fn check_and_record(&self, id: &StrArg, now: Option<NumArg>) -> JsResult<()> {
+        let id = js_string(id, "id must be a string")?;
+        let now = now_or_clock(now)?;
+        Ok(self.inner.check_and_record_at(&id, now)?)
+    }
+
+    /// The capacity given to the constructor.
+    #[wasm_bindgen(getter)]
+    pub fn capacity(&self) -> f64 {
+        len_to_f64(self.inner.capacity())
+    }
+
+    /// The number of ids remembered (expired ones until pruned).
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> f64 {
+        len_to_f64(self.inner.len())
+    }
+}
+
+fn len_to_f64(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+// ---------------------------------------------------------------- TOTP, scrub, validation
+
+/// A fresh TOTP secret (base32, 20 random bytes).
+#[wasm_bindgen(js_name = generateTotpSecret)]
+pub fn generate_totp_secret() -> JsResult<JsString> {
+    Ok(secret_to_js(
+        keycustody::generate_totp_secret()?.expose_secret(),
+    ))
+}
+
+/// The `otpauth://totp/...` URI for authenticator apps (a QR code's content).
+#[wasm_bindgen(js_name = totpUri)]
+pub fn totp_uri(secret: &StrArg, account: &StrArg, issuer: &StrArg) -> JsResult<JsString> {
+    let secret = secret_string(secret, "secret must be a string")?;
+    let account = js_string(account, "account must be a string")?;
+    let issuer = js_string(issuer, "issuer must be a string")?;
+    Ok(secret_to_js(
+        keycustody::totp_uri(&secret, &account, &issuer)?.expose_secret(),
+    ))
+}
+
+/// The 6-digit TOTP code (RFC 6238, SHA-1, 30 s) at `now` (default: the clock).
+#[wasm_bindgen(js_name = totpAt)]
+pub fn totp_at(secret: &StrArg, now: Option<NumArg>) -> JsResult<JsString> {
+    let secret = secret_string(secret, "secret must be a string")?;
+    let now = now_or_clock(now)?;
+    Ok(secret_to_js(
+        keycustody::totp_at(&secret, now)?.expose_secret(),
+    ))
+}
+
+/// RFC 6238 with explicit parameters (for the RFC's test vectors): `key` bytes,
+/// `period` seconds, 6 to 8 `digits`, `algorithm` `"SHA1"`, `"SHA256"` or `"SHA512"`.
+#[wasm_bindgen(js_name = totpRaw)]
+pub fn totp_raw(
+    key: &BytesArg,
+    now: &NumArg,
+    period: &NumArg,
+    digits: &NumArg,
+    algorithm: &StrArg,
+) -> JsResult<JsString> {
+    let key = bytes(key, "key must be a string or Uint8Array")?;
+    let now = js_i64(now, "now must be an integer (Unix seconds)")?;
+    let period = js_u64(period, "period must be a positive integer")?;
+    let digits = js_u32(digits, "digits must be an integer from 6 to 8")?;
+    let algorithm = js_string(algorithm, "algorithm must be a string")?;
+    Ok(secret_to_js(
+        keycustody::totp::totp_raw_at(&key, now, period, digits, &algorithm)?.expose_secret(),
+    ))
+}
+
+/// Verifies a TOTP code at `now` (default: the clock), accepting the previous, current and
+/// next step, and returns the step that matched: store it and pass it as `lastUsedStep`
+/// next time (`KC_REPLAYED` for a code at or before it).
+#[wasm_bindgen(js_name = verifyTotp)]
+pub fn verify_totp(
+    secret: &StrArg,
+    code: &StrArg,
+    now: Option<NumArg>,
+    last_used_step: Option<NumArg>,
+) -> JsResult<f64> {
+    let secret = secret_string(secret, "secret must be a string")?;
+    let code = secret_string(code, "code must be a string")?;
+    let now = now_or_clock(now)?;
+    let last = match last_used_step {
+        None => None,
+        Some(v) => Some(js_u64(&v, "lastUsedStep must be a non-negative integer")?),
+    };
+    let step = keycustody::verify_totp_at(&secret, &code, now, last)?;
+    // A step is now / 30 for a safe-integer now: exact.
+    #[allow(clippy::cast_precision_loss)]
+    Ok(step as f64)
+}
+
+/// Replaces known secret shapes (provider API keys, bot tokens, JWTs, `Authorization:`
+/// values, PEM private keys, our API keys) with `[REDACTED:<kind>]`.
+#[wasm_bindgen]
+pub fn scrub(text: &StrArg) -> JsResult<String> {
+    let text = secret_string(text, "text must be a string")?;
+    Ok(keycustody::scrub(&text))
+}
+
+/// Throws `KC_INVALID_ARGUMENT` unless `s` is a valid slug.
+#[wasm_bindgen(js_name = validateSlug)]
+pub fn validate_slug(s: &StrArg) -> JsResult<()> {
+    Ok(keycustody::validate_slug(&js_string(
+        s,
+        "slug must be a string",
+    )?)?)
+}
+
+/// Throws `KC_INVALID_ARGUMENT` unless `s` is a plausible email address.
+#[wasm_bindgen(js_name = validateEmail)]
+pub fn validate_email(s: &StrArg) -> JsResult<()> {
+    Ok(keycustody::validate_email(&js_string(
+        s,
+        "email must be a string",
+    )?)?)
+}
+
+// ---------------------------------------------------------------- legacy decoders
+
+/// Decrypts a legacy `base64(salt || iv || ciphertext || tag)` blob (PBKDF2-HMAC-SHA256 +
+/// AES-256-GCM), for migration to `kc1`.
+#[wasm_bindgen(js_name = decryptLegacyPbkdf2Gcm)]
+pub fn decrypt_legacy_pbkdf2_gcm(
+    blob_b64: &StrArg,
+    password: &BytesArg,
+    params: Option<Pbkdf2GcmParamsArg>,
+) -> JsResult<Uint8Array> {
+    let blob = js_string(blob_b64, "blob must be a string")?;
+    let password = bytes(password, "password must be a string or Uint8Array")?;
+    let params = params.map(JsValue::from);
+    let opts = options_object(params.as_ref())?;
+    let mut p = keycustody::Pbkdf2GcmParams::default();
+    let it = prop(opts, "iterations")?;
+    if !it.is_undefined() {
+        p.iterations = js_u32(&it, "iterations must be an integer")?;
+    }
+    let salt = prop(opts, "saltLen")?;
+    if !salt.is_undefined() {
+        p.salt_len = usize_of(js_u32(&salt, "saltLen must be an integer")?);
+    }
+    let iv = prop(opts, "ivLen")?;
+    if !iv.is_undefined() {
+        p.iv_len = usize_of(js_u32(&iv, "ivLen must be an integer")?);
+    }
+    let plain = keycustody::decrypt_legacy_pbkdf2_gcm(&blob, &password, p)?;
+    Ok(secret_bytes_to_js(plain.expose_secret()))
+}
+
+/// Decrypts an `openssl enc -aes-256-cbc -pbkdf2 -iter N` file (`Salted__` header).
+#[wasm_bindgen(js_name = decryptOpensslEnc)]
+pub fn decrypt_openssl_enc(
+    data: &U8Arg,
+    password: &BytesArg,
+    iterations: Option<NumArg>,
+) -> JsResult<Uint8Array> {
+    let data = u8_array(data, "data must be a Uint8Array")?;
+    let password = bytes(password, "password must be a string or Uint8Array")?;
+    let iterations = opt_u32(
+        iterations,
+        keycustody::legacy::DEFAULT_ITERATIONS,
+        "iterations must be an integer",
+    )?;
+    let plain = keycustody::decrypt_openssl_enc(&data, &password, iterations)?;
+    Ok(secret_bytes_to_js(plain.expose_secret()))
+}
+
+// ---------------------------------------------------------------- Keyring: JWT, codes, pseudonyms
+
+#[wasm_bindgen]
+impl Keyring {
+    /// A per-tenant HS256 JWT (header `kid` = the primary's kid) with `claims` (an object
+    /// or its JSON text, without `exp`/`iat`), valid `ttlSeconds` from `now` (default: the clock).
+    #[wasm_bindgen(js_name = signJwt)]
+    pub fn sign_jwt(
+        &self,
+        tenant: &StrArg,
+        claims: &ClaimsArg,
+        ttl_seconds: &NumArg,
+        now: Option<NumArg>,
+    ) -> JsResult<String> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        let claims = claims_text(claims)?;
+        let ttl = js_u64(ttl_seconds, "ttlSeconds must be a positive integer")?;
+        let now = now_or_clock(now)?;
+        Ok(self.core().sign_jwt_at(&tenant, &claims, ttl, now)?)
+    }
+
+    /// Verifies a tenant's JWT (alg pinned to HS256; exp/nbf/iat, and `audience`/`issuer`
+    /// when given, checked at `options.now`, default the clock); returns its claims.
+    #[wasm_bindgen(js_name = verifyJwt)]
+    pub fn verify_jwt(
+        &self,
+        tenant: &StrArg,
+        token: &StrArg,
+        options: Option<JwtVerifyOptionsArg>,
+    ) -> JsResult<ClaimsJs> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        let token = js_string(token, "token must be a string")?;
+        let options = options.map(JsValue::from);
+        let opts = options_object(options.as_ref())?;
+        let mut o = keycustody::JwtVerifyOptions::default();
+        let aud = prop(opts, "audience")?;
+        if !aud.is_undefined() {
+            o.audience = Some(js_string(&aud, "options.audience must be a string")?);
+        }
+        let iss = prop(opts, "issuer")?;
+        if !iss.is_undefined() {
+            o.issuer = Some(js_string(&iss, "options.issuer must be a string")?);
+        }
+        let leeway = prop(opts, "leeway")?;
+        if !leeway.is_undefined() {
+            o.leeway = js_u64(&leeway, "options.leeway must be a non-negative integer")?;
+        }
+        let now = prop(opts, "now")?;
+        let now = if now.is_undefined() {
+            clock()?
+        } else {
+            js_i64(&now, "options.now must be an integer (Unix seconds)")?
+        };
+        let claims = self.core().verify_jwt_at(&tenant, &token, &o, now)?;
+        js_sys::JSON::parse(&claims)
+            .map(JsCast::unchecked_into)
+            .map_err(|_| Error::Malformed(MalformedKind::Jwt).into())
+    }
+
+    /// The tenant's HS256 secret under the primary key (to hand to a verifier elsewhere).
+    #[wasm_bindgen(js_name = jwtSecret)]
+    pub fn jwt_secret(&self, tenant: &StrArg) -> JsResult<JwtSecretJs> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        let (kid, secret) = self.core().jwt_secret(&tenant)?;
+        Ok(object(&[
+            ("kid", JsValue::from(kid)),
+            ("secret", secret_bytes_to_js(secret.expose_secret()).into()),
+        ])
+        .unchecked_into())
+    }
+
+    /// Issues a 6-digit one-time code for `subject` (15-minute TTL from `now`, default the
+    /// clock): `{code, record, expiresAt}`. Send `code`; store `record` (it holds only an HMAC).
+    #[wasm_bindgen(js_name = issueCode)]
+    pub fn issue_code(&self, subject: &StrArg, now: Option<NumArg>) -> JsResult<IssuedCodeJs> {
+        let subject = js_string(subject, "subject must be a string")?;
+        let now = now_or_clock(now)?;
+        let c = self.core().issue_code_at(&subject, now)?;
+        Ok(object(&[
+            ("code", secret_to_js(c.code.expose_secret()).into()),
+            ("record", JsValue::from_str(&c.record)),
+            ("expiresAt", JsValue::from(ts_to_f64(c.expires_at))),
+        ])
+        .unchecked_into())
+    }
+
+    /// Checks `code` against the stored `record` at `now` (default: the clock):
+    /// `{status, attemptsLeft, record, changed}`; write `record` back when `changed`.
+    #[wasm_bindgen(js_name = verifyCode)]
+    pub fn verify_code(
+        &self,
+        subject: &StrArg,
+        code: &StrArg,
+        record: &StrArg,
+        now: Option<NumArg>,
+    ) -> JsResult<CodeCheckJs> {
+        let subject = js_string(subject, "subject must be a string")?;
+        let code = secret_string(code, "code must be a string")?;
+        let record = js_string(record, "record must be a string")?;
+        let now = now_or_clock(now)?;
+        let c = self.core().verify_code_at(&subject, &code, &record, now)?;
+        Ok(object(&[
+            ("status", JsValue::from_str(c.status.as_str())),
+            ("attemptsLeft", JsValue::from(c.attempts_left)),
+            ("record", JsValue::from_str(&c.record)),
+            ("changed", JsValue::from_bool(c.changed)),
+        ])
+        .unchecked_into())
+    }
+
+    /// A stable pseudonym (HMAC hex) of an IP address, email or other identifier.
+    pub fn pseudonymize(&self, value: &StrArg) -> JsResult<String> {
+        let value = secret_string(value, "value must be a string")?;
+        Ok(self.core().pseudonymize(&value)?)
+    }
+
+    /// `pseudonymize` with a per-tenant key, so pseudonyms cannot be joined across tenants.
+    #[wasm_bindgen(js_name = pseudonymizeFor)]
+    pub fn pseudonymize_for(&self, tenant: &StrArg, value: &StrArg) -> JsResult<String> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        let value = secret_string(value, "value must be a string")?;
+        Ok(self.core().pseudonymize_for(&tenant, &value)?)
+    }
+}
+
+/// JWT claims given as JSON text or as an object (serialised with `JSON.stringify`).
+fn claims_text(v: &JsValue) -> JsResult<String> {
+    const WHAT: &str = "claims must be an object or its JSON text";
+    if v.is_string() {
+        return js_string(v, WHAT);
+    }
+    if !v.is_object() || js_sys::Array::is_array(v) || v.is_function() {
+        return Err(invalid(WHAT));
+    }
+    let text = js_sys::JSON::stringify(v).map_err(|_| invalid(WHAT))?;
+    js_string(&text, WHAT)
+}

@@ -1,0 +1,35 @@
+# wasm binding (bindings-wasm/): the npm package keycustody-wasm, tested in Node and in a
+# real headless Chromium; bench-wasm compares it with WebCrypto in both.
+WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' bindings-wasm/Cargo.toml)
+TEST_TARGETS += test-wasm
+BENCH_TARGETS += bench-wasm
+
+.PHONY: test-wasm bench-wasm wasm-build wasm-bindgen-cli wasm-deps
+
+# The CLI must match the crate's pinned wasm-bindgen exactly. No --locked: one of the CLI's
+# locked dependencies is not on the registry mirror (see TOOLCHAIN.md).
+wasm-bindgen-cli: toolchain
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about 3 minutes)"; \
+	  cargo install wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)"; \
+	fi
+	@test "$$(wasm-bindgen --version | awk '{print $$2}')" = "$(WASM_BINDGEN_VERSION)" \
+	  || { echo "FATAL: wasm-bindgen $(WASM_BINDGEN_VERSION) not on PATH" >&2; exit 1; }
+
+# Node (>= 20), npm, Chromium, and the package's devDependencies (playwright-core).
+wasm-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || bash scripts/ensure-apt.sh nodejs npm
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
+	  || { echo "FATAL: Node >= 20 is needed for bindings-wasm tests (have $$(node --version))" >&2; exit 1; }
+	bash scripts/ensure-apt.sh chromium
+	cd bindings-wasm && npm ci --no-audit --no-fund
+
+wasm-build: toolchain wasm-bindgen-cli
+	bash bindings-wasm/build.sh
+
+test-wasm: wasm-build wasm-deps
+	cd bindings-wasm && node --test test/*.test.mjs
+
+bench-wasm: wasm-build wasm-deps
+	mkdir -p bench-out
+	cd bindings-wasm && node bench/run.mjs ../bench-out/wasm.md
