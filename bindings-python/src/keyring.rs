@@ -6,7 +6,7 @@ use keycustody::SecretBytes;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::args::{run, Binary, Data, Kid, Len, Text};
+use crate::args::{run, Binary, Data, Kid, Len, Seconds, Text, UnixTime};
 use crate::errors::ToPyResult;
 
 /// A set of root keys: one active primary, any number of decrypt-only and retired keys.
@@ -264,6 +264,76 @@ impl PyKeyring {
             self.inner.pseudonymize_for(&tenant, &value)
         })
         .to_py()
+    }
+
+    /// Signs claims (a dict, or JSON text kept byte for byte) as an HS256 JWT for `tenant`,
+    /// adding iat = now and exp = now + ttl_seconds.
+    #[pyo3(signature = (tenant, claims, ttl_seconds, now = None))]
+    fn sign_jwt(
+        &self,
+        py: Python<'_>,
+        tenant: Text,
+        claims: &Bound<'_, PyAny>,
+        ttl_seconds: Seconds,
+        now: Option<UnixTime>,
+    ) -> PyResult<String> {
+        crate::jwt::sign(py, &self.inner, &tenant, claims, ttl_seconds, now)
+    }
+
+    /// Verifies a token of `tenant` (HS256 only; exp, nbf, iat, aud, iss checked); returns its claims.
+    #[pyo3(signature = (tenant, token, audience = None, issuer = None, leeway = Seconds(0), now = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn verify_jwt<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Text,
+        token: Text,
+        audience: Option<Text>,
+        issuer: Option<Text>,
+        leeway: Seconds,
+        now: Option<UnixTime>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::jwt::verify(
+            py,
+            &self.inner,
+            &tenant,
+            &token,
+            audience,
+            issuer,
+            leeway,
+            now,
+        )
+    }
+
+    /// The HS256 secret of `tenant` under the primary key, with its kid: (kid, secret).
+    fn jwt_secret<'py>(
+        &self,
+        py: Python<'py>,
+        tenant: Text,
+    ) -> PyResult<(u32, Bound<'py, PyBytes>)> {
+        crate::jwt::secret(py, &self.inner, &tenant)
+    }
+
+    /// Issues a 6-digit one-time code for `subject` (valid 15 minutes, 5 attempts).
+    #[pyo3(signature = (subject, now = None))]
+    fn issue_code(
+        &self,
+        subject: Text,
+        now: Option<UnixTime>,
+    ) -> PyResult<crate::otp::PyIssuedCode> {
+        crate::otp::issue(&self.inner, &subject, now)
+    }
+
+    /// Checks a code against its stored record; write `record` back when `changed`.
+    #[pyo3(signature = (subject, code, record, now = None))]
+    fn verify_code(
+        &self,
+        subject: Text,
+        code: Text,
+        record: Text,
+        now: Option<UnixTime>,
+    ) -> PyResult<crate::otp::PyCodeCheck> {
+        crate::otp::verify(&self.inner, &subject, &code, &record, now)
     }
 
     fn __repr__(&self) -> String {

@@ -7,10 +7,13 @@ use pyo3::prelude::*;
 
 mod apikey;
 mod args;
+mod delivery;
 mod envelope;
 mod errors;
+mod jwt;
 mod keyring;
 mod legacy;
+mod otp;
 mod random;
 mod text;
 mod webhook;
@@ -27,5 +30,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     webhook::register(m)?;
     text::register(m)?;
     legacy::register(m)?;
+    otp::register(m)?;
+    delivery::register(m)?;
     Ok(())
 }

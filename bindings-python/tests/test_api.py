@@ -463,3 +463,132 @@ def test_exception_pickles_with_attributes(kr):
     e = pickle.loads(pickle.dumps(ei.value))
     assert type(e) is kc.UnknownKeyError and (e.kind, e.code, e.kid) == ("UnknownKey", "KC_UNKNOWN_KEY", 9)
     assert str(e) == "unknown key id 9"
+
+
+# ---- JWT -------------------------------------------------------------------------------
+def _b64d(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def test_jwt_round_trip_and_independent_hmac(kr):
+    token = kr.sign_jwt("acme", {"sub": "user-1", "aud": "api"}, 600, now=NOW)
+    head, body, sig = token.split(".")
+    assert json.loads(_b64d(head)) == {"alg": "HS256", "typ": "JWT", "kid": "1"}
+    assert json.loads(_b64d(body)) == {"sub": "user-1", "aud": "api", "iat": NOW, "exp": NOW + 600}
+    kid, secret = kr.jwt_secret("acme")
+    assert kid == 1 and secret == hkdf(ROOT_A, b"keycustody/v1/jwt", "acme")
+    assert _b64d(sig) == hmac.new(secret, f"{head}.{body}".encode(), "sha256").digest()
+    claims = kr.verify_jwt("acme", token, audience="api", now=NOW + 1)
+    assert claims["sub"] == "user-1" and claims["exp"] == NOW + 600
+    with pytest.raises(kc.SignatureError):
+        kr.verify_jwt("globex", token, audience="api", now=NOW)
+    with pytest.raises(kc.ExpiredError):
+        kr.verify_jwt("acme", token, audience="api", now=NOW + 600)
+    assert kr.verify_jwt("acme", token, audience="api", leeway=10, now=NOW + 605)["sub"] == "user-1"
+    with pytest.raises(kc.ClaimMismatchError) as ei:
+        kr.verify_jwt("acme", token, audience="other", now=NOW)
+    assert ei.value.claim == "aud"
+    with pytest.raises(kc.ClaimMismatchError):
+        kr.verify_jwt("acme", token, now=NOW)  # a token with aud needs an audience
+    with pytest.raises(kc.NotYetValidError):
+        kr.verify_jwt("acme", token, audience="api", now=NOW - 100)
+    with pytest.raises(kc.MalformedError):
+        kr.verify_jwt("acme", "not.a.jwt", now=NOW)
+    with pytest.raises(kc.InvalidArgumentError):
+        kr.sign_jwt("acme", {"exp": 1}, 600, now=NOW)
+    # JSON text claims are kept byte for byte.
+    t2 = kr.sign_jwt("acme", '{"b":1,"a":2}', 60, now=NOW)
+    assert _b64d(t2.split(".")[1]).startswith(b'{"b":1,"a":2,')
+    # Rotation: old tokens verify while their kid is decrypt-only.
+    kr.rotate()
+    assert kr.verify_jwt("acme", token, audience="api", now=NOW)["sub"] == "user-1"
+    kr.retire(1)
+    with pytest.raises(kc.KeyRetiredError):
+        kr.verify_jwt("acme", token, audience="api", now=NOW)
+
+
+def test_jwt_wall_clock(kr):
+    token = kr.sign_jwt("acme", {"sub": "u"}, 60)
+    assert kr.verify_jwt("acme", token)["sub"] == "u"
+
+
+# ---- one-time codes and TOTP ------------------------------------------------------------
+def test_one_time_code_flow(kr):
+    issued = kr.issue_code("user@example.com", now=NOW)
+    assert re.fullmatch(r"[0-9]{6}", issued.code) and issued.expires_at == NOW + 900
+    assert issued.code not in repr(issued) and issued.code not in issued.record
+    wrong = "000000" if issued.code != "000000" else "111111"
+    check = kr.verify_code("user@example.com", wrong, issued.record, now=NOW + 1)
+    assert (check.status, check.ok, check.attempts_left, check.changed) == ("wrong", False, 4, True)
+    with pytest.raises(kc.SignatureError):
+        check.raise_for_status()
+    record = check.record
+    check = kr.verify_code("user@example.com", issued.code, record, now=NOW + 2)
+    assert check.ok and check.status == "valid" and check.raise_for_status() is None
+    used = kr.verify_code("user@example.com", issued.code, check.record, now=NOW + 3)
+    assert used.status == "used" and not used.changed
+    with pytest.raises(kc.ReplayError):
+        used.raise_for_status()
+    expired = kr.verify_code("user@example.com", issued.code, issued.record, now=NOW + 900)
+    assert expired.status == "expired"
+    with pytest.raises(kc.ExpiredError):
+        expired.raise_for_status()
+    other = kr.verify_code("other@example.com", issued.code, issued.record, now=NOW + 1)
+    assert other.status == "wrong"
+    r = issued.record
+    for _ in range(5):
+        c = kr.verify_code("user@example.com", wrong, r, now=NOW + 1)
+        r = c.record
+    assert c.status == "locked"
+    with pytest.raises(kc.LockedError):
+        c.raise_for_status()
+    with pytest.raises(kc.MalformedError):
+        kr.verify_code("user@example.com", "123456", "{}", now=NOW)
+    with pytest.raises(kc.InvalidArgumentError):
+        kr.issue_code("", now=NOW)
+
+
+def test_totp_rfc6238():
+    key = b"12345678901234567890"
+    assert kc.totp_raw_at(key, 59, digits=8) == "94287082"
+    assert kc.totp_raw_at(key + key[:12], 59, 30, 8, "SHA256") == "46119246"
+    secret = base64.b32encode(key).decode()
+    code = kc.totp_at(secret, 1111111109)
+    assert code == "081804"
+    step = kc.verify_totp_at(secret, code, 1111111109)
+    assert step == kc.totp_step(1111111109) == 1111111109 // 30
+    with pytest.raises(kc.ReplayError):
+        kc.verify_totp_at(secret, code, 1111111109, last_used_step=step)
+    with pytest.raises(kc.SignatureError):
+        kc.verify_totp_at(secret, "000000" if code != "000000" else "111111", 1111111109)
+    with pytest.raises(kc.MalformedError):
+        kc.totp_at("not base32!", 0)
+    s = kc.generate_totp_secret()
+    assert len(base64.b32decode(s + "=" * (-len(s) % 8))) == 20
+    uri = kc.totp_uri(s, "a@example.com", "Acme")
+    assert uri.startswith("otpauth://totp/Acme:a%40example.com?secret=" + s) or uri.startswith("otpauth://totp/Acme:a@example.com?secret=" + s)
+
+
+# ---- delivery (HPKE) --------------------------------------------------------------------
+def test_delivery_round_trip(kr):
+    pair = kc.generate_delivery_keypair()
+    assert pair.public_key.startswith("kcpk1.") and pair.private_key.startswith("kcsk1.")
+    assert pair.private_key not in repr(pair) and pair.public_key in repr(pair)
+    assert kc.delivery_public_key(pair.private_key) == pair.public_key
+    blob = kc.seal_for_delivery(pair.public_key, "tenant-42", b"sk-ant-...")
+    assert blob.startswith("kcd1.")
+    assert kc.open_delivery(pair.private_key, "tenant-42", blob) == b"sk-ant-..."
+    with pytest.raises(kc.DecryptError):
+        kc.open_delivery(pair.private_key, "tenant-43", blob)
+    with pytest.raises(kc.DecryptError):
+        kc.open_delivery(kc.generate_delivery_keypair().private_key, "tenant-42", blob)
+    with pytest.raises(kc.MalformedError):
+        kc.seal_for_delivery("kcpk1.short", "tenant-42", b"x")
+    with pytest.raises(kc.TooLargeError):
+        kc.seal_for_delivery(pair.public_key, "tenant-42", bytes(1024 * 1024 + 1))
+    # A VM's keypair can be derived from its keyring: reproducible, per VM.
+    a = kc.derive_delivery_keypair(kr.derive_key("deliver", "vm-1"))
+    b = kc.derive_delivery_keypair(kr.derive_key("deliver", "vm-1"))
+    assert a.public_key == b.public_key != kc.derive_delivery_keypair(kr.derive_key("deliver", "vm-2")).public_key
+    with pytest.raises(kc.InvalidArgumentError):
+        kc.derive_delivery_keypair(b"short")

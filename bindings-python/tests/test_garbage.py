@@ -30,9 +30,16 @@ WHSEC = "whsec_" + "A" * 43
 STD_SIG = kc.sign_standard_webhook(b"{}", "m1", 1_700_000_000, WHSEC)
 GUARD = kc.ReplayGuard(100, 60)
 API = kc.generate_api_key("obee")
+NOW = 1_700_000_000
+TOKEN = KR.sign_jwt("tenant", {"sub": "u1"}, 600, now=NOW)
+ISSUED = KR.issue_code("user@example.com", now=NOW)
+CHECK = KR.verify_code("user@example.com", "000000", ISSUED.record, now=NOW)
+TOTP = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+PAIR = kc.generate_delivery_keypair()
+BLOB = kc.seal_for_delivery(PAIR.public_key, "tenant", b"v")
 
 # name -> (callable, [(param, type, valid value)]). Types: str, data (bytes|bytearray|str),
-# bin (bytes|bytearray), int, optint (int or None), path.
+# bin (bytes|bytearray), int, optint (int or None), optstr (str or None), claims (dict or str), path.
 S, D, B, I, O = "str", "data", "bin", "int", "optint"
 CALLS = {
     "Keyring.generate": (kc.Keyring.generate, []),
@@ -59,6 +66,45 @@ CALLS = {
     "Keyring.derive_key": (KR.derive_key, [("purpose", S, "p"), ("owner", S, "tenant"), ("length", I, 32)]),
     "Keyring.pseudonymize": (KR.pseudonymize, [("value", S, "1.2.3.4")]),
     "Keyring.pseudonymize_for": (KR.pseudonymize_for, [("tenant", S, "tenant"), ("value", S, "1.2.3.4")]),
+    "Keyring.sign_jwt": (
+        KR.sign_jwt,
+        [("tenant", S, "tenant"), ("claims", "claims", {"sub": "u1"}), ("ttl_seconds", I, 600), ("now", O, NOW)],
+    ),
+    "Keyring.verify_jwt": (
+        KR.verify_jwt,
+        [
+            ("tenant", S, "tenant"),
+            ("token", S, TOKEN),
+            ("audience", "optstr", None),
+            ("issuer", "optstr", None),
+            ("leeway", I, 0),
+            ("now", O, NOW),
+        ],
+    ),
+    "Keyring.jwt_secret": (KR.jwt_secret, [("tenant", S, "tenant")]),
+    "Keyring.issue_code": (KR.issue_code, [("subject", S, "user@example.com"), ("now", O, NOW)]),
+    "Keyring.verify_code": (
+        KR.verify_code,
+        [("subject", S, "user@example.com"), ("code", S, "123456"), ("record", S, ISSUED.record), ("now", O, NOW)],
+    ),
+    "CodeCheck.raise_for_status": (CHECK.raise_for_status, []),
+    "generate_totp_secret": (kc.generate_totp_secret, []),
+    "totp_uri": (kc.totp_uri, [("secret", S, TOTP), ("account", S, "a@example.com"), ("issuer", S, "Acme")]),
+    "totp_at": (kc.totp_at, [("secret", S, TOTP), ("now", I, NOW)]),
+    "totp_raw_at": (
+        kc.totp_raw_at,
+        [("key", D, b"12345678901234567890"), ("now", I, NOW), ("period", I, 30), ("digits", I, 6), ("algorithm", S, "SHA1")],
+    ),
+    "totp_step": (kc.totp_step, [("now", I, NOW)]),
+    "verify_totp_at": (
+        kc.verify_totp_at,
+        [("secret", S, TOTP), ("code", S, "123456"), ("now", I, NOW), ("last_used_step", O, None)],
+    ),
+    "generate_delivery_keypair": (kc.generate_delivery_keypair, []),
+    "derive_delivery_keypair": (kc.derive_delivery_keypair, [("ikm", D, bytes(32))]),
+    "delivery_public_key": (kc.delivery_public_key, [("private_key", S, PAIR.private_key)]),
+    "seal_for_delivery": (kc.seal_for_delivery, [("public_key", S, PAIR.public_key), ("owner", S, "tenant"), ("plaintext", D, b"v")]),
+    "open_delivery": (kc.open_delivery, [("private_key", S, PAIR.private_key), ("owner", S, "tenant"), ("blob", S, BLOB)]),
     "inspect": (kc.inspect, [("envelope", S, ENV)]),
     "inspect_binary": (kc.inspect_binary, [("envelope", B, ENV_BIN)]),
     "constant_time_equal": (kc.constant_time_equal, [("a", D, b"x"), ("b", D, b"x")]),
@@ -111,6 +157,8 @@ WRONG = {
     I: ["1", b"1", 1.5, None, [1], object()],
     O: ["1", b"1", 1.5, [1], object()],
     "path": [1, 1.5, None, [1], object()],
+    "optstr": [b"x", 1, 1.5, ["x"], object()],
+    "claims": [b"{}", 1, None, [("sub", "x")], object()],
 }
 # Out-of-range integers must become InvalidArgumentError (a ValueError), not OverflowError.
 BAD_INTS = [-1, -(2**63) - 1, 2**64, 2**200]
@@ -185,10 +233,10 @@ def test_out_of_range_ints_raise_invalid_argument(name):
                 run_expect(name, {param: bad}, kc.InvalidArgumentError)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (_, ps) in CALLS.items() if any(t in (S, D) for _, t, _ in ps)))
+@pytest.mark.parametrize("name", sorted(n for n, (_, ps) in CALLS.items() if any(t in (S, D, "optstr") for _, t, _ in ps)))
 def test_lone_surrogates_raise_malformed_utf8(name):
     for param, typ, _ in CALLS[name][1]:
-        if typ in (S, D):
+        if typ in (S, D, "optstr", "claims"):
             e = run_expect(name, {param: "x\ud800y"}, kc.MalformedError)
             assert e.detail == "Utf8" and "\ud800" not in str(e)
 

@@ -1,7 +1,7 @@
 """Type stubs of keycustody. Every name here exists at runtime and vice versa (tests/test_stubs.py)."""
 
 import os
-from typing import ClassVar, List, Optional, Union, final
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, final
 
 from ._errors import (
     ClaimMismatchError as ClaimMismatchError,
@@ -45,7 +45,7 @@ class KeyInfo:
         """``"active"``, ``"decrypt-only"`` or ``"retired"``."""
     @property
     def fingerprint(self) -> str:
-        """16 hex characters; safe to show and log."""
+        """16 hex characters, safe to show and log; empty for a retired key (its secret is gone)."""
 
 @final
 class EnvelopeInfo:
@@ -122,6 +122,30 @@ class Keyring:
         """A stable pseudonym (hex HMAC-SHA256) of an IP, email, ...; changes when the primary rotates."""
     def pseudonymize_for(self, tenant: str, value: str) -> str:
         """pseudonymize() under a per-tenant key: pseudonyms cannot be joined across tenants."""
+    def sign_jwt(
+        self, tenant: str, claims: Union[Mapping[str, Any], str], ttl_seconds: int, now: Optional[int] = None
+    ) -> str:
+        """An HS256 JWT for tenant (key derived per tenant, header kid = primary kid), adding
+        iat and exp. claims: a dict, or JSON text kept byte for byte. Raises InvalidArgumentError
+        when claims already set exp or iat."""
+    def verify_jwt(
+        self,
+        tenant: str,
+        token: str,
+        audience: Optional[str] = None,
+        issuer: Optional[str] = None,
+        leeway: int = 0,
+        now: Optional[int] = None,
+    ) -> Dict[str, Any]:
+        """Verifies a token of tenant and returns its claims. alg is pinned to HS256.
+        Raises SignatureError, ExpiredError, NotYetValidError, ClaimMismatchError (``claim``),
+        MalformedError, UnknownKeyError, KeyRetiredError."""
+    def jwt_secret(self, tenant: str) -> Tuple[int, bytes]:
+        """(kid, HS256 secret) of tenant under the primary key, for a service using a stock JWT library."""
+    def issue_code(self, subject: str, now: Optional[int] = None) -> IssuedCode:
+        """A 6-digit one-time code for subject: valid 15 minutes, single use, at most 5 attempts."""
+    def verify_code(self, subject: str, code: str, record: str, now: Optional[int] = None) -> CodeCheck:
+        """Checks code against the stored record; write ``check.record`` back when ``check.changed``."""
 
 @final
 class GeneratedApiKey:
@@ -146,6 +170,46 @@ class ApiKey:
     def hint(self) -> str: ...
     @property
     def hash(self) -> str: ...
+
+@final
+class IssuedCode:
+    """A new one-time code: send ``code``, store ``record``. repr() hides the code."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def record(self) -> str: ...
+    @property
+    def expires_at(self) -> int: ...
+
+@final
+class CodeCheck:
+    """The outcome of Keyring.verify_code()."""
+
+    @property
+    def status(self) -> str:
+        """``"valid"``, ``"wrong"``, ``"expired"``, ``"locked"`` or ``"used"``."""
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def attempts_left(self) -> int: ...
+    @property
+    def record(self) -> str: ...
+    @property
+    def changed(self) -> bool: ...
+    def raise_for_status(self) -> None:
+        """None when valid; else SignatureError (wrong), ExpiredError, LockedError, ReplayError (used)."""
+
+@final
+class DeliveryKeypair:
+    """An HPKE delivery keypair. repr() shows the public key only."""
+
+    @property
+    def private_key(self) -> str:
+        """``kcsk1.<base64url>``: keep it on the receiving machine."""
+    @property
+    def public_key(self) -> str:
+        """``kcpk1.<base64url>``: publish it."""
 
 def inspect(envelope: str) -> EnvelopeInfo:
     """Reads a kc1 envelope's header. Raises MalformedError."""
@@ -244,3 +308,41 @@ def decrypt_legacy_pbkdf2_gcm(
 
 def decrypt_openssl_enc(data: Union[bytes, bytearray], password: Data, iterations: int = 100000) -> bytes:
     """Decrypts an ``openssl enc -aes-256-cbc -pbkdf2 -iter N`` file. Releases the GIL."""
+
+# ---- TOTP (RFC 6238) --------------------------------------------------------------------
+
+def generate_totp_secret() -> str:
+    """A fresh base32 TOTP secret (20 random bytes)."""
+
+def totp_uri(secret: str, account: str, issuer: str) -> str:
+    """The ``otpauth://totp/...`` URI for a QR code (it contains the secret)."""
+
+def totp_at(secret: str, now: int) -> str:
+    """The 6-digit code of a base32 secret at Unix time now."""
+
+def totp_raw_at(key: Data, now: int, period: int = 30, digits: int = 6, algorithm: str = "SHA1") -> str:
+    """General RFC 6238 (raw key; 6 to 8 digits; SHA1, SHA256 or SHA512)."""
+
+def totp_step(now: int) -> int:
+    """floor(now / 30)."""
+
+def verify_totp_at(secret: str, code: str, now: int, last_used_step: Optional[int] = None) -> int:
+    """Accepts the previous, current and next step; returns the matched step (store it and pass
+    it back as last_used_step). Raises SignatureError, ReplayError, MalformedError."""
+
+# ---- browser-direct delivery (HPKE, RFC 9180) ---------------------------------------------
+
+def generate_delivery_keypair() -> DeliveryKeypair:
+    """A fresh X25519 delivery keypair."""
+
+def derive_delivery_keypair(ikm: Data) -> DeliveryKeypair:
+    """A keypair derived from at least 32 bytes (e.g. Keyring.derive_key("deliver", vm_id))."""
+
+def delivery_public_key(private_key: str) -> str:
+    """The ``kcpk1.`` public key of a ``kcsk1.`` private key."""
+
+def seal_for_delivery(public_key: str, owner: str, plaintext: Data) -> str:
+    """Seals plaintext to a ``kcpk1.`` key for owner (the AAD): a ``kcd1.`` blob."""
+
+def open_delivery(private_key: str, owner: str, blob: str) -> bytes:
+    """Opens a ``kcd1.`` blob. Raises DecryptError (wrong key, owner or tampering), MalformedError."""

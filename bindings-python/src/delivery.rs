@@ -1,0 +1,95 @@
+//! Browser-direct delivery: HPKE (RFC 9180) to a tenant VM's `kcpk1.` public key.
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::args::{run, Data, Text};
+use crate::errors::ToPyResult;
+
+/// A delivery keypair: publish `public_key`, keep `private_key` on the receiving machine.
+/// repr() shows the public key only.
+#[pyclass(module = "keycustody", frozen, name = "DeliveryKeypair")]
+pub(crate) struct PyDeliveryKeypair {
+    inner: keycustody::DeliveryKeypair,
+}
+
+#[pymethods]
+impl PyDeliveryKeypair {
+    /// `kcsk1.<base64url>` (secret).
+    #[getter]
+    fn private_key(&self) -> &str {
+        self.inner.private_key.expose_secret()
+    }
+
+    /// `kcpk1.<base64url>`.
+    #[getter]
+    fn public_key(&self) -> &str {
+        &self.inner.public_key
+    }
+
+    fn __repr__(&self) -> String {
+        format!("DeliveryKeypair(public_key='{}')", self.inner.public_key)
+    }
+}
+
+/// A fresh random delivery keypair.
+#[pyfunction]
+fn generate_delivery_keypair() -> PyResult<PyDeliveryKeypair> {
+    Ok(PyDeliveryKeypair {
+        inner: keycustody::generate_delivery_keypair().to_py()?,
+    })
+}
+
+/// A keypair derived from at least 32 bytes of key material (RFC 9180 DeriveKeyPair).
+#[pyfunction]
+fn derive_delivery_keypair(ikm: Data<'_>) -> PyResult<PyDeliveryKeypair> {
+    Ok(PyDeliveryKeypair {
+        inner: keycustody::delivery::derive_delivery_keypair(ikm.as_slice()).to_py()?,
+    })
+}
+
+/// The `kcpk1.` public key of a `kcsk1.` private key.
+#[pyfunction]
+fn delivery_public_key(private_key: Text) -> PyResult<String> {
+    keycustody::delivery::delivery_public_key(&private_key).to_py()
+}
+
+/// Seals plaintext to a `kcpk1.` public key for `owner` (the AAD); returns a `kcd1.` blob.
+#[pyfunction]
+fn seal_for_delivery(
+    py: Python<'_>,
+    public_key: Text,
+    owner: Text,
+    plaintext: Data<'_>,
+) -> PyResult<String> {
+    let p = plaintext.as_slice();
+    run(py, p.len(), || {
+        keycustody::seal_for_delivery(&public_key, &owner, p)
+    })
+    .to_py()
+}
+
+/// Opens a `kcd1.` blob with a `kcsk1.` private key for `owner`.
+#[pyfunction]
+fn open_delivery<'py>(
+    py: Python<'py>,
+    private_key: Text,
+    owner: Text,
+    blob: Text,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let plain = run(py, blob.len(), || {
+        keycustody::open_delivery(&private_key, &owner, &blob)
+    })
+    .to_py()?;
+    Ok(PyBytes::new(py, plain.expose_secret()))
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyDeliveryKeypair>()?;
+    m.add_function(wrap_pyfunction!(generate_delivery_keypair, m)?)?;
+    m.add_function(wrap_pyfunction!(derive_delivery_keypair, m)?)?;
+    m.add_function(wrap_pyfunction!(delivery_public_key, m)?)?;
+    m.add_function(wrap_pyfunction!(seal_for_delivery, m)?)?;
+    m.add_function(wrap_pyfunction!(open_delivery, m)?)?;
+    Ok(())
+}
