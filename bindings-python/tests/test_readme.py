@@ -1,0 +1,27 @@
+"""Runs the Python code blocks of the README's `python` section, in order, in one namespace."""
+
+import re
+
+import keycustody as kc
+from conftest import REPO
+
+
+def python_blocks():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("<!-- BEGIN python -->") : text.index("<!-- END python -->")]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_quickstart_runs(monkeypatch, capsys):
+    blocks = python_blocks()
+    assert len(blocks) >= 2
+    monkeypatch.setenv("KEYCUSTODY_KEYRING", kc.Keyring.generate().export())
+    ns = {"__name__": "readme"}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), ns)
+    out = capsys.readouterr().out
+    assert "DecryptFailed KC_DECRYPT_FAILED" in out
+    assert "Keyring(primary_kid=2, keys=[(1, 'decrypt-only'), (2, 'active')])" in out
+    assert "[REDACTED:" in out and "x" * 40 not in out
+    # The rotation loop rewrapped every row onto the new primary.
+    assert all(not ns["keyring"].needs_rewrap(v) for v in ns["db"].values())
