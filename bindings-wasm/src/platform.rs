@@ -90,13 +90,15 @@ fn clock() -> JsResult<i64> {
     js_i64(&JsValue::from(secs), "the clock is out of range")
 }
 
-/// A property of an options object (`undefined` when the object is absent).
+/// A property of an options object; `undefined` when the object is absent, and a
+/// `null` property counts as absent too.
 fn prop(obj: Option<&JsValue>, key: &str) -> JsResult<JsValue> {
-    match obj {
-        None => Ok(JsValue::UNDEFINED),
+    let v = match obj {
+        None => JsValue::UNDEFINED,
         Some(o) => Reflect::get(o, &JsValue::from_str(key))
-            .map_err(|_| invalid("options is not an object")),
-    }
+            .map_err(|_| invalid("options is not an object"))?,
+    };
+    Ok(if v.is_null() { JsValue::UNDEFINED } else { v })
 }
 
 /// An options argument: absent, `undefined`/`null`, or a non-array object.
@@ -282,11 +284,16 @@ pub struct ReplayGuard {
 
 #[wasm_bindgen]
 impl ReplayGuard {
-    /// A guard for at most `capacity` ids, each remembered for `ttlSeconds`.
+    /// A guard for at most `capacity` ids (default 100000), each remembered for
+    /// `ttlSeconds` (default 600).
     #[wasm_bindgen(constructor)]
-    pub fn new(capacity: &NumArg, ttl_seconds: &NumArg) -> JsResult<ReplayGuard> {
-        let capacity = js_u32(capacity, "capacity must be an integer from 1 to 10000000")?;
-        let ttl = js_u64(ttl_seconds, "ttlSeconds must be a positive integer")?;
+    pub fn new(capacity: Option<NumArg>, ttl_seconds: Option<NumArg>) -> JsResult<ReplayGuard> {
+        let capacity = opt_u32(
+            capacity,
+            100_000,
+            "capacity must be an integer from 1 to 10000000",
+        )?;
+        let ttl = opt_u64(ttl_seconds, 600, "ttlSeconds must be a positive integer")?;
         Ok(ReplayGuard {
             inner: keycustody::ReplayGuard::new(usize_of(capacity), ttl)?,
         })

@@ -41,21 +41,50 @@ function wrong(type) {
       return [...inv(vals), [...LONE_SURROGATE, 'KC_MALFORMED']];
     case 'u8':
       return inv([...vals, ['string', 'abc']]);
-    case 'num':
-      vals = vals.filter(([l]) => l !== 'number');
+    case 'num': // u32
+    case 'u64': // non-negative safe integer
+    case 'int': // safe integer (Unix seconds may be negative)
+      vals = vals.filter(([l]) => l !== 'number' && l !== 'float');
       return inv([
         ...vals,
         ['numeric string', '1'],
         ['NaN', NaN],
         ['Infinity', Infinity],
-        ['negative', -1],
         ['fraction', 2.5],
-        ['2^32', 2 ** 32],
+        ...(base === 'int' ? [] : [['negative', -1]]),
+        ...(base === 'num' ? [['2^32', 2 ** 32]] : [['2^53', 2 ** 53]]),
+      ]);
+    case 'claims': // an object or its JSON text
+      return [
+        ...inv(vals.filter(([l]) => !['object', 'ArrayBuffer', 'Uint16Array', 'DataView', 'String object'].includes(l))),
+        ['object with a BigInt', { a: 1n }, 'KC_INVALID_ARGUMENT'],
+        [...LONE_SURROGATE, 'KC_MALFORMED'],
+      ];
+    case 'jwtopts': // options object of verifyJwt
+      return [
+        ...inv([['number', 42], ['boolean', true], ['array', []], ['function', () => 1], ['bigint', 1n], ['symbol', Symbol('s')], ['string', 'abc']]),
+        ...inv([['audience: 5', { audience: 5 }], ['issuer: {}', { issuer: {} }], ['leeway: -1', { leeway: -1 }], ['leeway: 1.5', { leeway: 1.5 }], ['now: "1"', { now: '1' }]]),
+        ['audience: lone surrogate', { audience: 'a\ud800' }, 'KC_MALFORMED'],
+      ];
+    case 'params': // Pbkdf2GcmParams
+      return inv([
+        ['number', 42], ['boolean', true], ['array', []], ['function', () => 1], ['bigint', 1n], ['symbol', Symbol('s')], ['string', 'abc'],
+        ['iterations: -1', { iterations: -1 }], ['saltLen: "16"', { saltLen: '16' }], ['ivLen: 1.5', { ivLen: 1.5 }],
       ]);
     default:
       throw new Fail(`unknown param type ${type}`);
   }
 }
+
+const NOW = 1700000000;
+const WHSEC = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const TOTP = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+// PBKDF2-SHA256 (1000 iterations, password "pw") + AES-256-GCM of "legacy secret" (node:crypto).
+const LEGACY_BLOB = 'AQEBAQEBAQEBAQEBAQEBAQICAgICAgICAgICAit53DXJ+MvbbGAUsJ7qo4iq8dSR+HyYyKhGEKko';
+// `openssl enc -aes-256-cbc -pbkdf2 -iter 1000 -pass pass:pw` of "openssl secret".
+const OPENSSL_BLOB = new Uint8Array(
+  '53616c7465645f5fe023088f91be88ddac3d200feb553e7acf24a531a5f89c47'.match(/../g).map((h) => parseInt(h, 16)),
+);
 
 // Each entry: params (types) and valid(fx) -> arguments; `self` is a method's receiver.
 function specs(kc) {
@@ -66,7 +95,13 @@ function specs(kc) {
     const env = kr.seal('t', 'x', 'c');
     const bin = kr.sealBinary('t', 'x', 'c');
     const api = kc.generateApiKey('obee');
-    return { kr, env, bin, api };
+    const guard = new kc.ReplayGuard(10, 60);
+    const dk = kc.generateDeliveryKeypair();
+    const issued = kr.issueCode('user@example.com', NOW);
+    const jwt = kr.signJwt('acme', { sub: 'u' }, 600, NOW);
+    const std = kc.signStandardWebhook('{}', 'msg_1', NOW, WHSEC);
+    const stripe = kc.signStripePayload('{}', 'whsec_x', NOW);
+    return { kr, env, bin, api, guard, dk, issued, jwt, std, stripe };
   };
   const fn = (f, params, valid) => ({ call: (fx, a) => f(...a), params, valid });
   const method = (name, params, valid) => ({ call: (fx, a) => fx.kr[name](...a), params, valid });
@@ -101,22 +136,80 @@ function specs(kc) {
     hashApiKey: fn(kc.hashApiKey, ['str'], (fx) => [fx.api.key]),
     verifyApiKey: fn(kc.verifyApiKey, ['str', 'str'], (fx) => [fx.api.key, fx.api.hash]),
     parseApiKey: fn(kc.parseApiKey, ['str'], (fx) => [fx.api.key]),
+    // Platform pieces.
+    'Keyring#signJwt': method('signJwt', ['str', 'claims', 'u64', 'int?'], () => ['acme', { sub: 'u' }, 600, NOW]),
+    'Keyring#verifyJwt': method('verifyJwt', ['str', 'str', 'jwtopts?'], (fx) => ['acme', fx.jwt, { now: NOW + 1 }]),
+    'Keyring#jwtSecret': method('jwtSecret', ['str'], () => ['acme']),
+    'Keyring#issueCode': method('issueCode', ['str', 'int?'], () => ['user@example.com', NOW]),
+    'Keyring#verifyCode': method('verifyCode', ['str', 'str', 'str', 'int?'], (fx) => [
+      'user@example.com', fx.issued.code, fx.issued.record, NOW + 1,
+    ]),
+    'Keyring#pseudonymize': method('pseudonymize', ['str'], () => ['203.0.113.7']),
+    'Keyring#pseudonymizeFor': method('pseudonymizeFor', ['str', 'str'], () => ['acme', '203.0.113.7']),
+    'new ReplayGuard': fn((...a) => new kc.ReplayGuard(...a), ['num?', 'u64?'], () => [10, 60]),
+    'ReplayGuard#checkAndRecord': {
+      call: (fx, a) => fx.guard.checkAndRecord(...a),
+      params: ['str', 'int?'],
+      valid: () => ['evt_1', NOW],
+    },
+    generateDeliveryKeypair: fn(kc.generateDeliveryKeypair, [], () => []),
+    deriveDeliveryKeypair: fn(kc.deriveDeliveryKeypair, ['bytes'], () => ['k'.repeat(32)]),
+    deliveryPublicKey: fn(kc.deliveryPublicKey, ['str'], (fx) => [fx.dk.privateKey]),
+    sealForDelivery: fn(kc.sealForDelivery, ['str', 'str', 'bytes'], (fx) => [fx.dk.publicKey, 'acme', 'sk-x']),
+    openDelivery: fn(kc.openDelivery, ['str', 'str', 'str'], (fx) => [
+      fx.dk.privateKey, 'acme', kc.sealForDelivery(fx.dk.publicKey, 'acme', 'sk-x'),
+    ]),
+    signStripePayload: fn(kc.signStripePayload, ['bytes', 'str', 'int'], () => ['{}', 'whsec_x', NOW]),
+    verifyStripeSignature: fn(kc.verifyStripeSignature, ['bytes', 'str', 'str', 'u64?', 'int?'], (fx) => [
+      '{}', fx.stripe, 'whsec_x', 300, NOW,
+    ]),
+    signStandardWebhook: fn(kc.signStandardWebhook, ['bytes', 'str', 'int', 'str'], () => ['{}', 'msg_1', NOW, WHSEC]),
+    verifyStandardWebhook: fn(
+      kc.verifyStandardWebhook,
+      ['bytes', 'str', 'str', 'str', 'str', 'u64?', 'int?'],
+      (fx) => ['{}', 'msg_1', String(NOW), fx.std, WHSEC, 300, NOW],
+    ),
+    generateStandardWebhookSecret: fn(kc.generateStandardWebhookSecret, [], () => []),
+    verifyTelegramSecret: fn(kc.verifyTelegramSecret, ['str', 'str'], () => ['tok-1', 'tok-1']),
+    generateTotpSecret: fn(kc.generateTotpSecret, [], () => []),
+    totpUri: fn(kc.totpUri, ['str', 'str', 'str'], () => [TOTP, 'alice@example.com', 'Acme']),
+    totpAt: fn(kc.totpAt, ['str', 'int?'], () => [TOTP, 59]),
+    totpRaw: fn(kc.totpRaw, ['bytes', 'int', 'u64', 'num', 'str'], () => ['12345678901234567890', 59, 30, 8, 'SHA1']),
+    verifyTotp: fn(kc.verifyTotp, ['str', 'str', 'int?', 'u64?'], () => [TOTP, kc.totpAt(TOTP, NOW), NOW, 0]),
+    scrub: fn(kc.scrub, ['str'], () => ['nothing secret here']),
+    validateSlug: fn(kc.validateSlug, ['str'], () => ['acme']),
+    validateEmail: fn(kc.validateEmail, ['str'], () => ['a@example.com']),
+    decryptLegacyPbkdf2Gcm: fn(kc.decryptLegacyPbkdf2Gcm, ['str', 'bytes', 'params?'], () => [
+      LEGACY_BLOB, 'pw', { iterations: 1000 },
+    ]),
+    decryptOpensslEnc: fn(kc.decryptOpensslEnc, ['u8', 'bytes', 'num?'], () => [OPENSSL_BLOB, 'pw', 1000]),
   };
   return { S, fixture };
 }
 
 // Names the glue exports that are not part of the API (instantiation, memory management).
 const GLUE = new Set(['default', 'initSync']);
-const METHOD_GLUE = new Set(['constructor', 'free', '__destroy_into_raw', 'primaryKid']);
+const METHOD_GLUE = new Set(['constructor', 'free', '__destroy_into_raw']);
+const isClass = (v) => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v));
 
-/** Every export and Keyring method/static, as spec names. */
+/** Every exported function, class constructor, static and method, as spec names. */
 export function exportedNames(kc) {
-  const names = Object.keys(kc).filter((n) => !GLUE.has(n) && n !== 'Keyring');
-  for (const n of Object.getOwnPropertyNames(kc.Keyring)) {
-    if (!['length', 'name', 'prototype'].includes(n) && !n.startsWith('__')) names.push(`Keyring.${n}`);
-  }
-  for (const n of Object.getOwnPropertyNames(kc.Keyring.prototype)) {
-    if (!METHOD_GLUE.has(n) && !n.startsWith('__')) names.push(`Keyring#${n}`);
+  const names = [];
+  for (const [name, v] of Object.entries(kc)) {
+    if (GLUE.has(name)) continue;
+    if (!isClass(v)) {
+      names.push(name);
+      continue;
+    }
+    // Keyring has no usable constructor (it throws); other classes are made with `new`.
+    if (name !== 'Keyring') names.push(`new ${name}`);
+    for (const n of Object.getOwnPropertyNames(v)) {
+      if (!['length', 'name', 'prototype'].includes(n) && !n.startsWith('__')) names.push(`${name}.${n}`);
+    }
+    for (const [n, d] of Object.entries(Object.getOwnPropertyDescriptors(v.prototype))) {
+      if (METHOD_GLUE.has(n) || n.startsWith('__') || d.get) continue; // getters take no arguments
+      names.push(`${name}#${n}`);
+    }
   }
   return names.sort();
 }
