@@ -18,3 +18,11 @@ test-core-interop: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-core.txt
 	cargo build --locked -q -p keycustody --example interop
 	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py
+
+# kc1 seal/open beside raw ring (+ hkdf) in the same run; writes bench-out/core.md.
+BENCH_TARGETS += bench-core
+bench-core: toolchain
+	cargo bench --locked -p keycustody --bench envelope -- --warm-up-time 0.5 --measurement-time 2 --noplot
+	mkdir -p bench-out
+	python3 core/benches/report.py "$${CARGO_TARGET_DIR:-target}/criterion" > bench-out/core.md
+	cat bench-out/core.md

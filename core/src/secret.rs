@@ -7,14 +7,38 @@ use zeroize::{Zeroize, Zeroizing};
 /// Secret bytes (a plaintext, a derived key, a root key).
 ///
 /// Zeroized on drop. `Debug` prints only the length; there is no `Display`.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretBytes(Zeroizing<Vec<u8>>);
+/// `==` compares in constant time (see [`crate::constant_time_equal`]).
+#[derive(Clone, Default)]
+pub struct SecretBytes(Vec<u8>);
+
+/// Wipes a byte vector, spare capacity included, with zeroize's bulk slice path
+/// (`fill` + optimization barrier). `Zeroizing<Vec<u8>>` wipes element by element
+/// with volatile writes, which made opening a 1 MiB envelope twice as slow as the cipher.
+fn wipe(v: &mut Vec<u8>) {
+    v.as_mut_slice().zeroize();
+    v.spare_capacity_mut().zeroize();
+    v.clear();
+}
+
+impl Drop for SecretBytes {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        crate::constant_time_equal(&self.0, &other.0)
+    }
+}
+
+impl Eq for SecretBytes {}
 
 impl SecretBytes {
     /// Takes ownership of `bytes`; they are wiped when the value is dropped.
     #[must_use]
     pub fn new(bytes: Vec<u8>) -> Self {
-        SecretBytes(Zeroizing::new(bytes))
+        SecretBytes(bytes)
     }
 
     /// The secret bytes. Callers should not copy them out of a zeroizing buffer.
@@ -37,22 +61,20 @@ impl SecretBytes {
 
     /// Consumes the value, returning the zeroizing buffer.
     #[must_use]
-    pub fn into_zeroizing(self) -> Zeroizing<Vec<u8>> {
-        self.0
+    pub fn into_zeroizing(mut self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(core::mem::take(&mut self.0))
     }
 
     /// Converts to a [`SecretString`] if the bytes are UTF-8.
     ///
     /// # Errors
     /// [`crate::Error::Malformed`] with [`crate::MalformedKind::Utf8`]; the bytes are wiped.
-    pub fn into_string(self) -> crate::Result<SecretString> {
-        let mut v = self.0;
-        let inner = core::mem::take(&mut *v);
+    pub fn into_string(mut self) -> crate::Result<SecretString> {
+        let inner = core::mem::take(&mut self.0);
         match String::from_utf8(inner) {
             Ok(s) => Ok(SecretString::new(s)),
             Err(e) => {
-                let mut bytes = e.into_bytes();
-                bytes.zeroize();
+                wipe(&mut e.into_bytes());
                 Err(crate::Error::Malformed(crate::MalformedKind::Utf8))
             }
         }
@@ -74,8 +96,17 @@ impl fmt::Debug for SecretBytes {
 /// A secret string (a token, an API key, a keyring's text form).
 ///
 /// Zeroized on drop. `Debug` prints only the length; there is no `Display`.
-#[derive(Clone, Default, PartialEq, Eq)]
+/// `==` compares in constant time (see [`crate::constant_time_equal`]).
+#[derive(Clone, Default)]
 pub struct SecretString(Zeroizing<String>);
+
+impl PartialEq for SecretString {
+    fn eq(&self, other: &Self) -> bool {
+        crate::constant_time_equal(self.0.as_bytes(), other.0.as_bytes())
+    }
+}
+
+impl Eq for SecretString {}
 
 impl SecretString {
     /// Takes ownership of `s`; it is wiped when the value is dropped.
