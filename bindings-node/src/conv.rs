@@ -9,8 +9,8 @@
 //! place with `unsafe`: `Unknown::cast` after the type has been checked.
 
 use crate::error::{Fail, Res};
-use napi::bindgen_prelude::{JsValue, Uint8ArraySlice, Unknown};
-use napi::ValueType;
+use napi::bindgen_prelude::{Buffer, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown};
+use napi::{Env, JsString, ValueType};
 use zeroize::Zeroizing;
 
 /// Bytes given as a JavaScript string (its UTF-8 encoding) or a `Uint8Array`/`Buffer`.
@@ -196,4 +196,57 @@ pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i
 pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     let n = integer(v, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;
     Ok(n as i64)
+}
+
+/// A secret string as a JavaScript string; the Rust copy is wiped when the caller drops it.
+pub(crate) fn secret_js_string<'e>(
+    env: &'e Env,
+    s: &keycustody::SecretString,
+) -> Res<JsString<'e>> {
+    Ok(env.create_string(s.expose_secret())?)
+}
+
+/// Secret bytes as a `Buffer`: the bytes move into it (JavaScript owns them from here on).
+pub(crate) fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {
+    let mut z = s.into_zeroizing();
+    Buffer::from(std::mem::take(&mut *z))
+}
+
+/// An optional options object (`undefined` or `null` gives `None`).
+pub(crate) fn opt_object<'a>(v: Option<Unknown<'a>>, arg: &'static str) -> Res<Option<Object<'a>>> {
+    if is_absent(&v)? {
+        return Ok(None);
+    }
+    match v {
+        Some(u) if type_of(&u)? == ValueType::Object && !u.is_typedarray()? && !u.is_array()? => {
+            // SAFETY: the value was just checked to be a JavaScript object.
+            Ok(Some(unsafe { u.cast::<Object<'a>>() }?))
+        }
+        _ => Err(Fail::Type {
+            arg,
+            expected: "an object",
+        }),
+    }
+}
+
+/// A property of an options object, `None` when missing (or `undefined`/`null`).
+pub(crate) fn prop<'a>(o: &Object<'a>, name: &str) -> Res<Option<Unknown<'a>>> {
+    let v: Unknown<'a> = o.get_named_property(name)?;
+    if matches!(type_of(&v)?, ValueType::Undefined | ValueType::Null) {
+        Ok(None)
+    } else {
+        Ok(Some(v))
+    }
+}
+
+/// An optional non-negative safe integer as `u64` (`undefined`/`null` gives `None`).
+pub(crate) fn opt_u64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<u64>> {
+    match v {
+        Some(u) if !is_absent(&Some(u))? => {
+            let n = integer(u, arg, 0.0, MAX_SAFE, "a non-negative integer")?;
+            // Integral and within 0..=2^53-1: exact.
+            Ok(Some(n as u64))
+        }
+        _ => Ok(None),
+    }
 }

@@ -1,13 +1,13 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
-use crate::conv;
-use crate::error::{run, to_js, Fail, Res};
+use crate::conv::{self, secret_buffer, secret_js_string};
+use crate::error::{run, Res};
+use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
 use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
+use napi::Env;
 use napi::JsString;
-use napi::{Env, Task};
 use napi_derive::napi;
 use std::sync::Arc;
-use zeroize::Zeroizing;
 
 /// The environment variable `Keyring.fromEnv()` reads when no name is given.
 const DEFAULT_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
@@ -38,7 +38,7 @@ pub struct KeyInfo {
 #[napi]
 #[derive(Debug)]
 pub struct Keyring {
-    inner: Arc<keycustody::Keyring>,
+    pub(crate) inner: Arc<keycustody::Keyring>,
 }
 
 impl Keyring {
@@ -47,16 +47,6 @@ impl Keyring {
             inner: Arc::new(inner),
         }
     }
-}
-
-fn secret_js_string<'e>(env: &'e Env, s: &keycustody::SecretString) -> Res<JsString<'e>> {
-    Ok(env.create_string(s.expose_secret())?)
-}
-
-fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {
-    let mut z = s.into_zeroizing();
-    // The bytes move into the Buffer (JavaScript owns them from here on).
-    Buffer::from(std::mem::take(&mut *z))
 }
 
 #[napi]
@@ -353,16 +343,15 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> AsyncTask<SealTask> {
-        let job = (|| -> Res<Job> {
-            Ok(Job {
-                keyring: Arc::clone(&self.inner),
-                owner: conv::string(owner, "owner")?,
-                input: conv::bytes(plaintext, "plaintext")?.to_owned_bytes(),
-                context: conv::opt_bytes(context, "context")?.to_owned_bytes(),
-            })
+    ) -> AsyncTask<StringTask> {
+        let work = (|| -> Res<Work<String>> {
+            let keyring = Arc::clone(&self.inner);
+            let owner = conv::string(owner, "owner")?;
+            let plaintext = conv::bytes(plaintext, "plaintext")?.to_owned_bytes();
+            let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+            Ok(Box::new(move || keyring.seal(&owner, &plaintext, &context)))
         })();
-        AsyncTask::new(SealTask(Pending::new(job)))
+        AsyncTask::new(StringTask(Deferred::new(work)))
     }
 
     /// `open` on the libuv thread pool, for large payloads. Resolves to the plaintext bytes.
@@ -374,10 +363,9 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> AsyncTask<OpenTask> {
-        AsyncTask::new(OpenTask(Pending::new(
-            self.envelope_job(owner, envelope, context),
-        )))
+    ) -> AsyncTask<BytesTask> {
+        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.open(o, e, c));
+        AsyncTask::new(BytesTask(Deferred::new(work)))
     }
 
     /// `openText` on the libuv thread pool. Resolves to the plaintext string.
@@ -389,10 +377,9 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> AsyncTask<OpenTextTask> {
-        AsyncTask::new(OpenTextTask(Pending::new(
-            self.envelope_job(owner, envelope, context),
-        )))
+    ) -> AsyncTask<SecretStringTask> {
+        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.open_text(o, e, c));
+        AsyncTask::new(SecretStringTask(Deferred::new(work)))
     }
 
     /// `rewrap` on the libuv thread pool, for large payloads.
@@ -404,195 +391,25 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> AsyncTask<RewrapTask> {
-        AsyncTask::new(RewrapTask(Pending::new(
-            self.envelope_job(owner, envelope, context),
-        )))
+    ) -> AsyncTask<StringTask> {
+        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.rewrap(o, e, c));
+        AsyncTask::new(StringTask(Deferred::new(work)))
     }
 }
 
 impl Keyring {
-    fn envelope_job(
+    /// Converts (owner, envelope, context) on the JS thread into work for the pool.
+    fn envelope_work<T: 'static>(
         &self,
         owner: Unknown<'_>,
         envelope: Unknown<'_>,
         context: Option<Unknown<'_>>,
-    ) -> Res<Job> {
-        Ok(Job {
-            keyring: Arc::clone(&self.inner),
-            owner: conv::string(owner, "owner")?,
-            input: Zeroizing::new(conv::string(envelope, "envelope")?.into_bytes()),
-            context: conv::opt_bytes(context, "context")?.to_owned_bytes(),
-        })
-    }
-}
-
-/// The arguments of an async envelope call, converted (and copied) on the JS thread.
-pub struct Job {
-    keyring: Arc<keycustody::Keyring>,
-    owner: String,
-    /// The plaintext (seal) or the envelope text (open, rewrap).
-    input: Zeroizing<Vec<u8>>,
-    context: Zeroizing<Vec<u8>>,
-}
-
-impl Job {
-    fn envelope_text(&self) -> keycustody::Result<&str> {
-        std::str::from_utf8(&self.input)
-            .map_err(|_| keycustody::Error::Malformed(keycustody::MalformedKind::Utf8))
-    }
-}
-
-/// An async call's state: the converted arguments (or why converting them
-/// failed: the promise then rejects with that error), and later the result.
-pub struct Pending<T> {
-    job: Option<Res<Job>>,
-    _out: std::marker::PhantomData<fn() -> T>,
-}
-
-// `Fail` may hold a napi error referencing a JS value; it is only touched
-// again on the JS thread, in `resolve`.
-impl<T> Pending<T> {
-    fn new(job: Res<Job>) -> Self {
-        Pending {
-            job: Some(job),
-            _out: std::marker::PhantomData,
-        }
-    }
-
-    /// Runs `f` on the worker thread. A conversion failure is kept for `resolve`.
-    fn compute(&mut self, f: impl FnOnce(&Job) -> keycustody::Result<T>) -> Outcome<T> {
-        match self.job.take() {
-            Some(Ok(job)) => Outcome::Done(f(&job)),
-            Some(Err(fail)) => {
-                self.job = Some(Err(fail));
-                Outcome::ArgError
-            }
-            None => Outcome::ArgError,
-        }
-    }
-
-    fn settle<J>(
-        &mut self,
-        env: &Env,
-        out: Outcome<T>,
-        ok: impl FnOnce(T) -> Res<J>,
-    ) -> napi::Result<J> {
-        match out {
-            Outcome::Done(Ok(v)) => ok(v).map_err(|f| to_js(env, f)),
-            Outcome::Done(Err(e)) => Err(to_js(env, Fail::Core(e))),
-            Outcome::ArgError => {
-                let fail = match self.job.take() {
-                    Some(Err(fail)) => fail,
-                    _ => crate::error::internal("async task lost its arguments"),
-                };
-                Err(to_js(env, fail))
-            }
-        }
-    }
-}
-
-/// What the worker thread produced.
-pub enum Outcome<T> {
-    /// The core call ran.
-    Done(keycustody::Result<T>),
-    /// The arguments did not convert; the error is still in `Pending`.
-    ArgError,
-}
-
-/// The task behind `Keyring.sealAsync`.
-#[derive(Debug)]
-pub struct SealTask(Pending<String>);
-
-impl Task for SealTask {
-    type Output = Outcome<String>;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self
-            .0
-            .compute(|j| j.keyring.seal(&j.owner, &j.input, &j.context)))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        self.0.settle(&env, output, Ok)
-    }
-}
-
-/// The task behind `Keyring.openAsync`.
-#[derive(Debug)]
-pub struct OpenTask(Pending<keycustody::SecretBytes>);
-
-impl Task for OpenTask {
-    type Output = Outcome<keycustody::SecretBytes>;
-    type JsValue = Buffer;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self
-            .0
-            .compute(|j| j.keyring.open(&j.owner, j.envelope_text()?, &j.context)))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        self.0.settle(&env, output, |p| Ok(secret_buffer(p)))
-    }
-}
-
-/// The task behind `Keyring.openTextAsync`.
-#[derive(Debug)]
-pub struct OpenTextTask(Pending<keycustody::SecretString>);
-
-impl Task for OpenTextTask {
-    type Output = Outcome<keycustody::SecretString>;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self.0.compute(|j| {
-            j.keyring
-                .open_text(&j.owner, j.envelope_text()?, &j.context)
-        }))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        // `String` is what napi converts; the zeroizing copy is wiped on return.
-        self.0
-            .settle(&env, output, |s| Ok(s.expose_secret().to_owned()))
-    }
-}
-
-/// The task behind `Keyring.rewrapAsync`.
-#[derive(Debug)]
-pub struct RewrapTask(Pending<String>);
-
-impl Task for RewrapTask {
-    type Output = Outcome<String>;
-    type JsValue = String;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        Ok(self
-            .0
-            .compute(|j| j.keyring.rewrap(&j.owner, j.envelope_text()?, &j.context)))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        self.0.settle(&env, output, Ok)
-    }
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").finish_non_exhaustive()
-    }
-}
-
-impl<T> std::fmt::Debug for Pending<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending").finish_non_exhaustive()
-    }
-}
-
-impl<T> std::fmt::Debug for Outcome<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outcome").finish_non_exhaustive()
+        f: fn(&keycustody::Keyring, &str, &str, &[u8]) -> keycustody::Result<T>,
+    ) -> Res<Work<T>> {
+        let keyring = Arc::clone(&self.inner);
+        let owner = conv::string(owner, "owner")?;
+        let envelope = conv::string(envelope, "envelope")?;
+        let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+        Ok(Box::new(move || f(&keyring, &owner, &envelope, &context)))
     }
 }

@@ -12,6 +12,13 @@
 
 mod apikeys;
 mod conv;
+mod delivery;
 mod error;
+mod jwt;
 mod keyring;
+mod legacy;
+mod otp;
+mod tasks;
+mod text;
 mod tokens;
+mod webhooks;

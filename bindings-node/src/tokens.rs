@@ -1,7 +1,7 @@
 //! Free functions: envelope inspection, constant-time comparison, random tokens.
 
-use crate::conv;
-use crate::error::{run, Res};
+use crate::conv::{self, secret_js_string};
+use crate::error::run;
 use napi::bindgen_prelude::Unknown;
 use napi::Env;
 use napi::JsString;
@@ -17,10 +17,6 @@ pub struct EnvelopeInfo {
     pub kid: u32,
     /// The plaintext length in bytes.
     pub plaintext_len: u32,
-}
-
-fn secret_js_string<'e>(env: &'e Env, s: &keycustody::SecretString) -> Res<JsString<'e>> {
-    Ok(env.create_string(s.expose_secret())?)
 }
 
 /// Reads an envelope's header: version, key id and plaintext length. Needs no key.

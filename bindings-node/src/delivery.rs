@@ -1,0 +1,96 @@
+//! Browser-direct delivery: HPKE base mode (X25519, HKDF-SHA256, AES-256-GCM),
+//! AAD = owner. The browser seals a secret to a tenant VM's public key; the
+//! control plane relays `kcd1.` text it cannot read.
+
+use crate::conv::{self, secret_buffer};
+use crate::error::run;
+use napi::bindgen_prelude::{Buffer, Unknown};
+use napi::Env;
+use napi_derive::napi;
+
+/// A delivery key pair: publish `publicKey`, keep `privateKey` on the receiving machine.
+#[napi(object)]
+pub struct DeliveryKeypair {
+    /// `kcsk1.<base64url>`: the private key. Keep it on the receiver; never log it.
+    pub private_key: String,
+    /// `kcpk1.<base64url>`: the public key. Publish it.
+    pub public_key: String,
+}
+
+impl std::fmt::Debug for DeliveryKeypair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryKeypair")
+            .field("public_key", &self.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A fresh X25519 key pair for receiving delivered secrets.
+///
+/// @throws {Error} `KC_RANDOM_UNAVAILABLE`.
+#[napi]
+pub fn generate_delivery_keypair(env: &Env) -> napi::Result<DeliveryKeypair> {
+    run(env, || {
+        let kp = keycustody::generate_delivery_keypair()?;
+        Ok(DeliveryKeypair {
+            private_key: kp.private_key.expose_secret().to_owned(),
+            public_key: kp.public_key,
+        })
+    })
+}
+
+/// The public key (`kcpk1.`) of a private key (`kcsk1.`).
+///
+/// @throws {Error} `KC_MALFORMED`.
+#[napi]
+pub fn delivery_public_key(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] private_key: Unknown<'_>,
+) -> napi::Result<String> {
+    run(env, || {
+        let sk = conv::secret_string(private_key, "privateKey")?;
+        Ok(keycustody::delivery::delivery_public_key(&sk)?)
+    })
+}
+
+/// Seals `plaintext` (at most 1 MiB) to `publicKey` for `owner`; returns `kcd1.` text.
+///
+/// @throws {Error} `KC_MALFORMED` (public key), `KC_INVALID_OWNER`, `KC_TOO_LARGE`.
+#[napi]
+pub fn seal_for_delivery(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] public_key: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+    #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
+) -> napi::Result<String> {
+    run(env, || {
+        let pk = conv::string(public_key, "publicKey")?;
+        let owner = conv::string(owner, "owner")?;
+        let plaintext = conv::bytes(plaintext, "plaintext")?;
+        Ok(keycustody::seal_for_delivery(
+            &pk,
+            &owner,
+            plaintext.as_slice(),
+        )?)
+    })
+}
+
+/// Opens a `kcd1.` blob sealed to this private key for `owner`; returns the plaintext.
+///
+/// @throws {Error} `KC_DECRYPT_FAILED` (wrong key or owner, tampering), `KC_MALFORMED`, `KC_INVALID_OWNER`, `KC_TOO_LARGE`.
+#[napi]
+pub fn open_delivery(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] private_key: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] blob: Unknown<'_>,
+) -> napi::Result<Buffer> {
+    run(env, || {
+        let sk = conv::secret_string(private_key, "privateKey")?;
+        let owner = conv::string(owner, "owner")?;
+        let blob = conv::string(blob, "blob")?;
+        Ok(secret_buffer(keycustody::open_delivery(
+            &sk, &owner, &blob,
+        )?))
+    })
+}

@@ -1,0 +1,243 @@
+//! Webhook verification and signing (Stripe, Standard Webhooks, Telegram) and
+//! the in-memory replay guard.
+//!
+//! Every `verify*` function takes the time as an optional last argument (`now`,
+//! Unix seconds): omitted, it is the system clock; given, tests never depend on time.
+
+use crate::conv::{self, secret_js_string};
+use crate::error::{run, Fail, Res};
+use napi::bindgen_prelude::Unknown;
+use napi::{Env, JsString};
+use napi_derive::napi;
+
+/// The default tolerance of webhook timestamps, in seconds (5 minutes).
+const DEFAULT_TOLERANCE: u64 = keycustody::webhook::DEFAULT_TOLERANCE;
+
+fn tolerance_secs(v: Option<Unknown<'_>>) -> Res<u64> {
+    // DEFAULT_TOLERANCE is 300: it fits any usize.
+    let t = conv::opt_len(v, "tolerance", DEFAULT_TOLERANCE as usize)?;
+    Ok(u64::try_from(t).unwrap_or(u64::MAX))
+}
+
+fn now_or_clock(now: Option<i64>) -> Res<i64> {
+    match now {
+        Some(n) => Ok(n),
+        None => Ok(keycustody::webhook::unix_now()?),
+    }
+}
+
+/// Verifies a Stripe webhook (`Stripe-Signature: t=..,v1=..[,v1=..]`, HMAC-SHA256 of
+/// `"{t}.{body}"`) and returns the signed timestamp. Pass the raw request body, not
+/// parsed JSON. Any matching `v1` passes, so secrets can roll.
+///
+/// `tolerance` (default 300) is in seconds; `now` (Unix seconds) defaults to the clock.
+///
+/// @throws {Error} `KC_SIGNATURE_INVALID`, `KC_TIMESTAMP_OUT_OF_TOLERANCE`, `KC_MALFORMED` (header), `KC_TOO_LARGE`, `KC_INVALID_ARGUMENT` (secret).
+#[napi]
+pub fn verify_stripe_signature(
+    env: &Env,
+    #[napi(ts_arg_type = "string | Uint8Array")] payload: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] header: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] tolerance: Option<Unknown<'_>>,
+    #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
+) -> napi::Result<i64> {
+    run(env, || {
+        let payload = conv::bytes(payload, "payload")?;
+        let header = conv::string(header, "header")?;
+        let secret = conv::secret_string(secret, "secret")?;
+        let tolerance = tolerance_secs(tolerance)?;
+        let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+        Ok(keycustody::verify_stripe_signature_at(
+            payload.as_slice(),
+            &header,
+            &secret,
+            tolerance,
+            now,
+        )?)
+    })
+}
+
+/// Signs a payload as Stripe does; returns the `Stripe-Signature` header value
+/// (`t=<timestamp>,v1=<hex>`), for senders and tests.
+///
+/// @throws {Error} `KC_INVALID_ARGUMENT` (secret, negative timestamp), `KC_TOO_LARGE`.
+#[napi]
+pub fn sign_stripe_payload(
+    env: &Env,
+    #[napi(ts_arg_type = "string | Uint8Array")] payload: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] timestamp: Unknown<'_>,
+) -> napi::Result<String> {
+    run(env, || {
+        let payload = conv::bytes(payload, "payload")?;
+        let secret = conv::secret_string(secret, "secret")?;
+        let timestamp = conv::i64_int(timestamp, "timestamp")?;
+        Ok(keycustody::sign_stripe_payload(
+            payload.as_slice(),
+            &secret,
+            timestamp,
+        )?)
+    })
+}
+
+/// Verifies a Standard Webhooks message (headers `webhook-id`, `webhook-timestamp`,
+/// `webhook-signature`; secret `whsec_<base64>`) and returns the signed timestamp.
+///
+/// `tolerance` (default 300) is in seconds; `now` (Unix seconds) defaults to the clock.
+///
+/// @throws {Error} `KC_SIGNATURE_INVALID`, `KC_TIMESTAMP_OUT_OF_TOLERANCE`, `KC_MALFORMED`, `KC_TOO_LARGE`, `KC_INVALID_ARGUMENT`.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn verify_standard_webhook(
+    env: &Env,
+    #[napi(ts_arg_type = "string | Uint8Array")] payload: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] msg_id: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] timestamp: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] signature: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] tolerance: Option<Unknown<'_>>,
+    #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
+) -> napi::Result<i64> {
+    run(env, || {
+        let payload = conv::bytes(payload, "payload")?;
+        let msg_id = conv::string(msg_id, "msgId")?;
+        let timestamp = conv::string(timestamp, "timestamp")?;
+        let signature = conv::string(signature, "signature")?;
+        let secret = conv::secret_string(secret, "secret")?;
+        let tolerance = tolerance_secs(tolerance)?;
+        let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+        Ok(keycustody::verify_standard_webhook_at(
+            payload.as_slice(),
+            &msg_id,
+            &timestamp,
+            &signature,
+            &secret,
+            tolerance,
+            now,
+        )?)
+    })
+}
+
+/// Signs a Standard Webhooks message; returns the `webhook-signature` header value (`v1,<base64>`).
+///
+/// @throws {Error} `KC_MALFORMED` (secret, id), `KC_INVALID_ARGUMENT`, `KC_TOO_LARGE`.
+#[napi]
+pub fn sign_standard_webhook(
+    env: &Env,
+    #[napi(ts_arg_type = "string | Uint8Array")] payload: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] msg_id: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] timestamp: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
+) -> napi::Result<String> {
+    run(env, || {
+        let payload = conv::bytes(payload, "payload")?;
+        let msg_id = conv::string(msg_id, "msgId")?;
+        let timestamp = conv::i64_int(timestamp, "timestamp")?;
+        let secret = conv::secret_string(secret, "secret")?;
+        Ok(keycustody::sign_standard_webhook(
+            payload.as_slice(),
+            &msg_id,
+            timestamp,
+            &secret,
+        )?)
+    })
+}
+
+/// A fresh Standard Webhooks secret: `whsec_` + base64 of 32 random bytes.
+///
+/// @throws {Error} `KC_RANDOM_UNAVAILABLE`.
+#[napi]
+pub fn generate_standard_webhook_secret<'e>(env: &'e Env) -> napi::Result<JsString<'e>> {
+    run(env, || {
+        secret_js_string(env, &keycustody::generate_standard_webhook_secret()?)
+    })
+}
+
+/// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header against the secret
+/// given to `setWebhook`, in constant time. Returns nothing; throws on mismatch.
+///
+/// @throws {Error} `KC_SIGNATURE_INVALID` on mismatch (including an empty header), `KC_INVALID_ARGUMENT` for an invalid expected secret.
+#[napi]
+pub fn verify_telegram_secret(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] header: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] expected: Unknown<'_>,
+) -> napi::Result<()> {
+    run(env, || {
+        let header = conv::secret_string(header, "header")?;
+        let expected = conv::secret_string(expected, "expected")?;
+        Ok(keycustody::verify_telegram_secret(&header, &expected)?)
+    })
+}
+
+/// Accepts each event id once within `ttlSeconds` (in memory, bounded to
+/// `capacity` ids; the oldest are evicted first). For many app instances use the
+/// SQLite/PostgreSQL guard of the store crate instead.
+#[napi]
+pub struct ReplayGuard {
+    inner: keycustody::ReplayGuard,
+}
+
+#[napi]
+impl ReplayGuard {
+    /// A guard remembering at most `capacity` ids (default 100000) for `ttlSeconds` (default 600).
+    ///
+    /// @throws {Error} `KC_INVALID_ARGUMENT` for a capacity outside 1 to 10,000,000 or a bad ttl.
+    #[napi(constructor)]
+    pub fn new(
+        env: &Env,
+        #[napi(ts_arg_type = "number")] capacity: Option<Unknown<'_>>,
+        #[napi(ts_arg_type = "number")] ttl_seconds: Option<Unknown<'_>>,
+    ) -> napi::Result<ReplayGuard> {
+        run(env, || {
+            let capacity = conv::opt_len(capacity, "capacity", 100_000)?;
+            let ttl = conv::opt_len(ttl_seconds, "ttlSeconds", 600)?;
+            let ttl = u64::try_from(ttl).map_err(|_| Fail::Range {
+                arg: "ttlSeconds",
+                expected: "a non-negative integer",
+            })?;
+            Ok(ReplayGuard {
+                inner: keycustody::ReplayGuard::new(capacity, ttl)?,
+            })
+        })
+    }
+
+    /// Records `id` (e.g. a webhook event id) and returns; throws `KC_REPLAYED` if it
+    /// was already seen within the ttl. `now` (Unix seconds) defaults to the clock.
+    ///
+    /// @throws {Error} `KC_REPLAYED`, `KC_INVALID_ARGUMENT` for an empty or over-long id.
+    #[napi]
+    pub fn check_and_record(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] id: Unknown<'_>,
+        #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
+    ) -> napi::Result<()> {
+        run(env, || {
+            let id = conv::string(id, "id")?;
+            let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+            Ok(self.inner.check_and_record_at(&id, now)?)
+        })
+    }
+
+    /// How many ids are remembered now.
+    #[napi(getter)]
+    pub fn size(&self) -> u32 {
+        u32::try_from(self.inner.len()).unwrap_or(u32::MAX)
+    }
+
+    /// The most ids remembered.
+    #[napi(getter)]
+    pub fn capacity(&self) -> u32 {
+        u32::try_from(self.inner.capacity()).unwrap_or(u32::MAX)
+    }
+}
+
+impl std::fmt::Debug for ReplayGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayGuard")
+            .field("capacity", &self.inner.capacity())
+            .finish_non_exhaustive()
+    }
+}
