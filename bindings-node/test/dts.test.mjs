@@ -19,8 +19,10 @@ function assertDocumented(i, what) {
   assert.ok(prev.endsWith('*/'), `${what} has no doc comment in index.d.ts`)
 }
 
+const CLASSES = ['Keyring', 'ReplayGuard']
+
 test('every free function is declared and documented', () => {
-  const names = Object.keys(kc).filter((n) => !n.startsWith('__') && n !== 'Keyring')
+  const names = Object.keys(kc).filter((n) => !n.startsWith('__') && !CLASSES.includes(n))
   assert.ok(names.length >= 9)
   for (const n of names) {
     assert.equal(typeof kc[n], 'function', `${n} is not a function`)
@@ -28,23 +30,45 @@ test('every free function is declared and documented', () => {
   }
 })
 
-test('the Keyring class and each of its methods are declared and documented', () => {
-  assertDocumented(declIndex(/^export declare class Keyring \{/), 'Keyring')
-  const statics = Object.getOwnPropertyNames(kc.Keyring).filter((n) => typeof kc.Keyring[n] === 'function')
-  for (const n of statics) assertDocumented(declIndex(new RegExp(`^  static ${n}\\(`)), `Keyring.${n}`)
-  for (const n of Object.getOwnPropertyNames(kc.Keyring.prototype)) {
-    if (n === 'constructor') continue
-    const d = Object.getOwnPropertyDescriptor(kc.Keyring.prototype, n)
-    const re = d.get ? new RegExp(`^  get ${n}\\(\\)`) : new RegExp(`^  ${n}\\(`)
-    assertDocumented(declIndex(re), `Keyring#${n}`)
-  }
-})
+for (const cls of CLASSES) {
+  test(`the ${cls} class and each of its members are declared and documented`, () => {
+    const start = declIndex(new RegExp(`^export declare class ${cls} \\{`))
+    assertDocumented(start, cls)
+    const end = lines.indexOf('}', start)
+    const body = lines.slice(start, end)
+    const member = (re, what) => {
+      const i = body.findIndex((l) => re.test(l))
+      assertDocumented(i < 0 ? -1 : start + i, what)
+    }
+    const C = kc[cls]
+    for (const n of Object.getOwnPropertyNames(C).filter((n) => typeof C[n] === 'function')) {
+      member(new RegExp(`^  static ${n}\\(`), `${cls}.${n}`)
+    }
+    for (const n of Object.getOwnPropertyNames(C.prototype)) {
+      if (n === 'constructor') continue
+      const d = Object.getOwnPropertyDescriptor(C.prototype, n)
+      member(d.get ? new RegExp(`^  get ${n}\\(\\)`) : new RegExp(`^  ${n}\\(`), `${cls}#${n}`)
+    }
+  })
+}
 
 test('nothing is typed unknown or any; async methods resolve to concrete types', () => {
-  const loose = lines.filter((l) => /\b(unknown|any)\b/.test(l) && !l.trim().startsWith('*') && !l.includes('__napiBindingTarget'))
+  // JWT claims are arbitrary JSON by nature: `Record<string, unknown>` is the one exception.
+  const loose = lines.filter(
+    (l) =>
+      /\b(unknown|any)\b/.test(l.replaceAll('Record<string, unknown>', '')) &&
+      !l.trim().startsWith('*') &&
+      !l.includes('__napiBindingTarget'),
+  )
   assert.deepEqual(loose, [])
   assert.match(dts, /sealAsync\([^)]*\): Promise<string>/)
   assert.match(dts, /openAsync\([^)]*\): Promise<Buffer>/)
+  assert.match(dts, /openTextAsync\([^)]*\): Promise<string>/)
+  assert.match(dts, /rewrapAsync\([^)]*\): Promise<string>/)
+  assert.match(dts, /decryptLegacyPbkdf2GcmAsync\([^)]*\): Promise<Buffer>/)
+  assert.match(dts, /decryptOpensslEncAsync\([^)]*\): Promise<Buffer>/)
+  // The options interfaces named in signatures are declared.
+  for (const i of ['JwtVerifyOptions', 'Pbkdf2GcmOptions']) assert.match(dts, new RegExp(`export interface ${i} \\{`))
 })
 
 test('the runtime exports nothing the types do not declare', () => {

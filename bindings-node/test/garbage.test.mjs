@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { kc, assertKcError } from './helpers.mjs'
-import { specs, instanceMethods, staticMethods, freeFunctions } from './specs.mjs'
+import { specs, instanceMethods, staticMethods, freeFunctions, replayGuardMethods, classes } from './specs.mjs'
 
 const MARKER = 'sk-MARKER-do-not-echo-7f3a'
 
@@ -26,9 +26,13 @@ const garbage = {
     new DataView(new ArrayBuffer(4)),
   ],
   int: [MARKER, true, { n: 1, secret: MARKER }, [1], Symbol('i'), 10n, () => 1],
+  i64: [MARKER, false, { secret: MARKER }, [1], Symbol('t'), 10n, () => 1],
+  claims: [42, true, Symbol('c'), 10n, () => MARKER, { toJSON: () => 10n }, (() => { const o = {}; o.self = o; return o })()],
+  object: [42, MARKER, true, Symbol('o'), 10n, () => MARKER, [MARKER], Buffer.from(MARKER)],
 }
 const outOfRange = {
   int: [-1, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 60)],
+  i64: [1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 53)],
 }
 
 /** Calls `fn`; asserts a sync throw or a promise rejection with kind/class; returns the error. */
@@ -57,7 +61,7 @@ function noEcho(e, label) {
 
 test('the spec table lists every export', () => {
   const exported = Object.keys(kc).filter((n) => !n.startsWith('__'))
-  const listed = [...freeFunctions, 'Keyring']
+  const listed = [...freeFunctions, ...classes]
   assert.deepEqual([...exported].sort(), [...listed].sort(), 'free functions')
   const statics = Object.getOwnPropertyNames(kc.Keyring).filter(
     (n) => typeof kc.Keyring[n] === 'function' && !['length', 'name', 'prototype'].includes(n),
@@ -69,6 +73,11 @@ test('the spec table lists every export', () => {
     return typeof d.value === 'function'
   })
   assert.deepEqual(methods.sort(), [...instanceMethods].sort(), 'Keyring methods')
+  const guardMethods = Object.getOwnPropertyNames(kc.ReplayGuard.prototype).filter((n) => {
+    const d = Object.getOwnPropertyDescriptor(kc.ReplayGuard.prototype, n)
+    return n !== 'constructor' && typeof d.value === 'function'
+  })
+  assert.deepEqual(guardMethods.sort(), [...replayGuardMethods].sort(), 'ReplayGuard methods')
   for (const n of [...freeFunctions, ...staticMethods.map((s) => `Keyring.${s}`), ...instanceMethods.map((m) => `#${m}`)]) {
     assert.ok(specs[n], `no garbage spec for ${n}`)
   }

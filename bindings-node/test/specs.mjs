@@ -4,6 +4,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import crypto from 'node:crypto'
 import { kc, hex } from './helpers.mjs'
 
 const { Keyring } = kc
@@ -85,6 +86,55 @@ const kidBad = (primaryKind) => [
 // Resolve lazily-built arguments (the 64 MiB buffer is allocated once, when first needed).
 const L = (args) => args.map((a) => (a && typeof a === 'object' && typeof a.lazy === 'function' ? a.lazy() : a))
 const m = (name, mutating = false) => (...a) => (mutating ? fresh().k : K)[name](...L(a))
+
+// Webhook fixtures.
+const NOW = 1700000000
+const body = Buffer.from('{"id":"evt_1"}')
+const stripeSecret = 'whsec_test_secret'
+const stripeHeader = kc.signStripePayload(body, stripeSecret, NOW)
+const stdSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+const stdSig = kc.signStandardWebhook(body, 'msg_1', NOW, stdSecret)
+// JWT, one-time code, TOTP, delivery fixtures.
+const jwt = K.signJwt('acme', { sub: 'u1' }, 600, NOW)
+const issued = K.issueCode('user@example.com', NOW)
+const TOTP_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'
+const totpCode = kc.totp(TOTP_SECRET, NOW)
+const kp = kc.generateDeliveryKeypair()
+const delivered = kc.sealForDelivery(kp.publicKey, 'tenant-1', 'sk-ant-xyz')
+// Legacy fixtures, made with node:crypto (an independent implementation).
+const legacyPassword = 'correct horse battery staple'
+function legacyGcmBlob(iterations) {
+  const salt = Buffer.alloc(16, 7)
+  const iv = Buffer.alloc(12, 9)
+  const key = crypto.pbkdf2Sync(legacyPassword, salt, iterations, 32, 'sha256')
+  const c = crypto.createCipheriv('aes-256-gcm', key, iv)
+  const ct = Buffer.concat([c.update('legacy secret'), c.final()])
+  return Buffer.concat([salt, iv, ct, c.getAuthTag()]).toString('base64')
+}
+function opensslFile(iterations) {
+  const salt = Buffer.alloc(8, 3)
+  const kiv = crypto.pbkdf2Sync(legacyPassword, salt, iterations, 48, 'sha256')
+  const c = crypto.createCipheriv('aes-256-cbc', kiv.subarray(0, 32), kiv.subarray(32))
+  return Buffer.concat([Buffer.from('Salted__'), salt, c.update('legacy file'), c.final()])
+}
+export const legacy = { password: legacyPassword, gcmBlob: legacyGcmBlob, opensslFile }
+const gcmBlob = legacyGcmBlob(1000)
+const sslFile = opensslFile(1000)
+const gcmBad = [
+  ['wrong password', [gcmBlob, 'wrong', { iterations: 1000 }], 'DecryptFailed'],
+  ['not base64', [MARKER + '!!', legacyPassword, { iterations: 1000 }], 'Malformed'],
+  ['too short', ['AAAA', legacyPassword, { iterations: 1000 }], 'Malformed'],
+  ['0 iterations', [gcmBlob, legacyPassword, { iterations: 0 }], 'InvalidArgument'],
+  ['salt 0', [gcmBlob, legacyPassword, { iterations: 1000, saltLen: 0 }], 'InvalidArgument'],
+  ['iv 16', [gcmBlob, legacyPassword, { iterations: 1000, ivLen: 16 }], 'InvalidArgument'],
+]
+const sslBad = [
+  ['wrong password', [sslFile, 'wrong', 1000], 'DecryptFailed'],
+  ['no header', [Buffer.from('not an openssl file at all'), legacyPassword, 1000], 'Malformed'],
+  ['0 iterations', [sslFile, legacyPassword, 0], 'InvalidArgument'],
+]
+const pbkdf2Gcm = { args: [gcmBlob, legacyPassword, { iterations: 1000 }], types: ['string', 'bytes', 'object?'], bad: gcmBad }
+const openssl = { args: [sslFile, legacyPassword, 1000], types: ['bytes', 'bytes', 'int?'], bad: sslBad }
 
 export const specs = {
   'Keyring.generate': { call: () => Keyring.generate(), args: [], types: [] },
@@ -248,10 +298,234 @@ export const specs = {
   },
 }
 
+Object.assign(specs, {
+  verifyStripeSignature: {
+    call: (...a) => kc.verifyStripeSignature(...L(a)),
+    args: [body, stripeHeader, stripeSecret, 300, NOW],
+    types: ['bytes', 'string', 'string', 'int?', 'i64?'],
+    bad: [
+      ['wrong secret', [body, stripeHeader, 'whsec_other', 300, NOW], 'SignatureInvalid'],
+      ['other body', [Buffer.from('{}'), stripeHeader, stripeSecret, 300, NOW], 'SignatureInvalid'],
+      ['too old', [body, stripeHeader, stripeSecret, 300, NOW + 301], 'TimestampOutOfTolerance'],
+      ['bad header', [body, MARKER, stripeSecret, 300, NOW], 'Malformed'],
+      ['empty secret', [body, stripeHeader, '', 300, NOW], 'InvalidArgument'],
+      ['16 MiB + 1 payload', [{ lazy: () => Buffer.alloc(16 * 1024 * 1024 + 1) }, stripeHeader, stripeSecret, 300, NOW], 'TooLarge'],
+    ],
+  },
+  signStripePayload: {
+    call: (...a) => kc.signStripePayload(...a),
+    args: [body, stripeSecret, NOW],
+    types: ['bytes', 'string', 'i64'],
+    bad: [
+      ['negative time', [body, stripeSecret, -1], 'InvalidArgument'],
+      ['empty secret', [body, '', NOW], 'InvalidArgument'],
+    ],
+  },
+  verifyStandardWebhook: {
+    call: (...a) => kc.verifyStandardWebhook(...a),
+    args: [body, 'msg_1', String(NOW), stdSig, stdSecret, 300, NOW],
+    types: ['bytes', 'string', 'string', 'string', 'string', 'int?', 'i64?'],
+    bad: [
+      ['wrong id', [body, 'msg_2', String(NOW), stdSig, stdSecret, 300, NOW], 'SignatureInvalid'],
+      ['too new', [body, 'msg_1', String(NOW), stdSig, stdSecret, 300, NOW - 301], 'TimestampOutOfTolerance'],
+      ['bad timestamp', [body, 'msg_1', 'soon', stdSig, stdSecret, 300, NOW], 'Malformed'],
+      ['bad signature header', [body, 'msg_1', String(NOW), MARKER, stdSecret, 300, NOW], 'Malformed'],
+      ['bad secret', [body, 'msg_1', String(NOW), stdSig, 'whsec_' + MARKER + '!', 300, NOW], 'Malformed'],
+      ['empty id', [body, '', String(NOW), stdSig, stdSecret, 300, NOW], 'Malformed'],
+    ],
+  },
+  signStandardWebhook: {
+    call: (...a) => kc.signStandardWebhook(...a),
+    args: [body, 'msg_1', NOW, stdSecret],
+    types: ['bytes', 'string', 'i64', 'string'],
+    bad: [
+      ['negative time', [body, 'msg_1', -1, stdSecret], 'InvalidArgument'],
+      ['bad secret', [body, 'msg_1', NOW, 'whsec_!!'], 'Malformed'],
+    ],
+  },
+  generateStandardWebhookSecret: { call: () => kc.generateStandardWebhookSecret(), args: [], types: [] },
+  verifyTelegramSecret: {
+    call: (...a) => kc.verifyTelegramSecret(...a),
+    args: ['tok_1', 'tok_1'],
+    types: ['string', 'string'],
+    bad: [
+      ['mismatch', [MARKER, 'tok_1'], 'SignatureInvalid'],
+      ['empty header', ['', 'tok_1'], 'SignatureInvalid'],
+      ['invalid expected', ['x', 'bad token!'], 'InvalidArgument'],
+    ],
+  },
+  'new ReplayGuard': {
+    call: (...a) => new kc.ReplayGuard(...a),
+    args: [10, 60],
+    types: ['int?', 'int?'],
+    bad: [['capacity 0', [0, 60], 'InvalidArgument']],
+  },
+  'ReplayGuard#checkAndRecord': {
+    call: (id, now) => new kc.ReplayGuard(10, 60).checkAndRecord(id, now),
+    args: ['evt_1', NOW],
+    types: ['string', 'i64?'],
+    bad: [
+      ['empty id', ['', NOW], 'InvalidArgument'],
+      ['1025-byte id', ['e'.repeat(1025), NOW], 'InvalidArgument'],
+    ],
+  },
+  '#signJwt': {
+    call: m('signJwt'),
+    args: ['acme', { sub: 'u1' }, 600, NOW],
+    types: ['string', 'claims', 'int', 'i64?'],
+    bad: [
+      ['exp set', ['acme', { exp: 1 }, 600, NOW], 'InvalidArgument'],
+      ['claims not an object', ['acme', '[1,2]', 600, NOW], 'InvalidArgument'],
+      ['claims not JSON', ['acme', MARKER, 600, NOW], 'InvalidArgument'],
+      ['ttl 0', ['acme', {}, 0, NOW], 'InvalidArgument'],
+      ['ttl over a year', ['acme', {}, 367 * 86400, NOW], 'InvalidArgument'],
+      ['empty tenant', ['', {}, 600, NOW], 'InvalidOwner'],
+    ],
+  },
+  '#verifyJwt': {
+    call: m('verifyJwt'),
+    args: ['acme', jwt, { now: NOW }],
+    types: ['string', 'string', 'object?'],
+    bad: [
+      ['other tenant', ['globex', jwt, { now: NOW }], 'SignatureInvalid'],
+      ['expired', ['acme', jwt, { now: NOW + 601 }], 'Expired'],
+      ['not yet valid', ['acme', jwt, { now: NOW - 3600 }], 'NotYetValid'],
+      ['audience required', ['acme', jwt, { now: NOW, audience: 'api' }], 'ClaimMismatch'],
+      ['garbage token', ['acme', MARKER, { now: NOW }], 'Malformed'],
+      ['leeway over a day', ['acme', jwt, { now: NOW, leeway: 86401 }], 'InvalidArgument'],
+      ['empty tenant', ['', jwt, { now: NOW }], 'InvalidOwner'],
+    ],
+  },
+  '#issueCode': {
+    call: m('issueCode'),
+    args: ['user@example.com', NOW],
+    types: ['string', 'i64?'],
+    bad: [
+      ['empty subject', ['', NOW], 'InvalidArgument'],
+      ['NUL in subject', ['a\0b', NOW], 'InvalidArgument'],
+    ],
+  },
+  '#verifyCode': {
+    call: m('verifyCode'),
+    args: ['user@example.com', issued.code, issued.record, NOW],
+    types: ['string', 'string', 'string', 'i64?'],
+    bad: [
+      ['bad record', ['user@example.com', issued.code, MARKER, NOW], 'Malformed'],
+      ['empty subject', ['', issued.code, issued.record, NOW], 'InvalidArgument'],
+    ],
+  },
+  generateTotpSecret: { call: () => kc.generateTotpSecret(), args: [], types: [] },
+  totpUri: {
+    call: (...a) => kc.totpUri(...a),
+    args: [TOTP_SECRET, 'alice@example.com', 'Acme'],
+    types: ['string', 'string', 'string'],
+    bad: [
+      ['bad secret', [MARKER, 'a', 'b'], 'Malformed'],
+      ['colon in account', [TOTP_SECRET, 'a:b', 'Acme'], 'InvalidArgument'],
+      ['empty issuer', [TOTP_SECRET, 'a', ''], 'InvalidArgument'],
+    ],
+  },
+  totp: {
+    call: (...a) => kc.totp(...a),
+    args: [TOTP_SECRET, NOW],
+    types: ['string', 'i64?'],
+    bad: [
+      ['bad secret', ['1!', NOW], 'Malformed'],
+      ['negative time', [TOTP_SECRET, -1], 'InvalidArgument'],
+    ],
+  },
+  verifyTotp: {
+    call: (...a) => kc.verifyTotp(...a),
+    args: [TOTP_SECRET, totpCode, NOW, null],
+    types: ['string', 'string', 'i64?', 'int?'],
+    bad: [
+      ['wrong code', [TOTP_SECRET, totpCode === '000000' ? '111111' : '000000', NOW], 'SignatureInvalid'],
+      ['replayed', [TOTP_SECRET, totpCode, NOW, Math.floor(NOW / 30)], 'Replayed'],
+      ['bad secret', [MARKER, totpCode, NOW], 'Malformed'],
+    ],
+  },
+  generateDeliveryKeypair: { call: () => kc.generateDeliveryKeypair(), args: [], types: [] },
+  deliveryPublicKey: {
+    call: (sk) => kc.deliveryPublicKey(sk),
+    args: [kp.privateKey],
+    types: ['string'],
+    bad: [['garbage', [MARKER], 'Malformed']],
+  },
+  sealForDelivery: {
+    call: (...a) => kc.sealForDelivery(...L(a)),
+    args: [kp.publicKey, 'tenant-1', 'secret'],
+    types: ['string', 'string', 'bytes'],
+    bad: [
+      ['bad public key', [MARKER, 'tenant-1', 'x'], 'Malformed'],
+      ['private key as public', [kp.privateKey, 'tenant-1', 'x'], 'Malformed'],
+      ['empty owner', [kp.publicKey, '', 'x'], 'InvalidOwner'],
+      ['1 MiB + 1', [kp.publicKey, 'o', { lazy: () => Buffer.alloc(1024 * 1024 + 1) }], 'TooLarge'],
+    ],
+  },
+  openDelivery: {
+    call: (...a) => kc.openDelivery(...a),
+    args: [kp.privateKey, 'tenant-1', delivered],
+    types: ['string', 'string', 'string'],
+    bad: [
+      ['wrong owner', [kp.privateKey, 'tenant-2', delivered], 'DecryptFailed'],
+      ['wrong key', [kc.generateDeliveryKeypair().privateKey, 'tenant-1', delivered], 'DecryptFailed'],
+      ['garbage blob', [kp.privateKey, 'tenant-1', 'kcd1.' + MARKER], 'Malformed'],
+      ['bad private key', [MARKER, 'tenant-1', delivered], 'Malformed'],
+      ['empty owner', [kp.privateKey, '', delivered], 'InvalidOwner'],
+    ],
+  },
+  scrub: { call: (t) => kc.scrub(t), args: ['nothing secret here'], types: ['string'] },
+  validateSlug: {
+    call: (x) => kc.validateSlug(x),
+    args: ['acme-co'],
+    types: ['string'],
+    bad: [
+      ['too short', ['ab'], 'InvalidArgument'],
+      ['uppercase', ['Acme'], 'InvalidArgument'],
+      ['marker', [MARKER], 'InvalidArgument'],
+    ],
+  },
+  validateEmail: {
+    call: (x) => kc.validateEmail(x),
+    args: ['a@example.com'],
+    types: ['string'],
+    bad: [
+      ['no domain', ['a@b'], 'InvalidArgument'],
+      ['newline', ['a@example.com\n'], 'InvalidArgument'],
+      ['marker', [MARKER], 'InvalidArgument'],
+    ],
+  },
+  '#pseudonymize': {
+    call: m('pseudonymize'),
+    args: ['203.0.113.7'],
+    types: ['string'],
+    bad: [['over 64 KiB', ['x'.repeat(64 * 1024 + 1)], 'TooLarge']],
+  },
+  '#pseudonymizeFor': {
+    call: m('pseudonymizeFor'),
+    args: ['acme', '203.0.113.7'],
+    types: ['string', 'string'],
+    bad: [
+      ['empty tenant', ['', 'x'], 'InvalidOwner'],
+      ['over 64 KiB', ['acme', 'x'.repeat(64 * 1024 + 1)], 'TooLarge'],
+    ],
+  },
+  decryptLegacyPbkdf2Gcm: { call: (...a) => kc.decryptLegacyPbkdf2Gcm(...a), ...pbkdf2Gcm },
+  decryptLegacyPbkdf2GcmAsync: { call: (...a) => kc.decryptLegacyPbkdf2GcmAsync(...a), ...pbkdf2Gcm },
+  decryptOpensslEnc: { call: (...a) => kc.decryptOpensslEnc(...a), ...openssl },
+  decryptOpensslEncAsync: { call: (...a) => kc.decryptOpensslEncAsync(...a), ...openssl },
+})
+
+/** The exported classes and, per class, the spec-name prefix of its members. */
+export const classes = ['Keyring', 'ReplayGuard']
+
 export const staticMethods = Object.keys(specs)
   .filter((n) => n.startsWith('Keyring.'))
   .map((n) => n.slice(8))
 export const instanceMethods = Object.keys(specs)
   .filter((n) => n.startsWith('#'))
   .map((n) => n.slice(1))
-export const freeFunctions = Object.keys(specs).filter((n) => !n.startsWith('#') && !n.startsWith('Keyring.'))
+export const freeFunctions = Object.keys(specs).filter((n) => /^[a-z]\w*$/.test(n))
+export const replayGuardMethods = Object.keys(specs)
+  .filter((n) => n.startsWith('ReplayGuard#'))
+  .map((n) => n.slice('ReplayGuard#'.length))
