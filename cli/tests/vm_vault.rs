@@ -256,9 +256,9 @@ fn concurrent_sets_lose_nothing() {
 fn sigkill_mid_write_leaves_old_or_new_file() {
     let vm = Vm::new();
     // Large values make a write take long enough to be interrupted at varied points.
-    let big = vec![b'x'; 900 * 1024];
+    let big = vec![b'x'; 400 * 1024];
     vm.set("BASE", b"base");
-    for i in 0..25u64 {
+    for i in 0..20u64 {
         let mut c = vm.cmd(&["vault", "set", &format!("BIG{}", i % 3)]);
         c.stdin(Stdio::piped())
             .stdout(Stdio::null())

@@ -1,0 +1,205 @@
+"""End-to-end: the official `anthropic` and `openai` Python SDKs through `keycustody proxy`.
+
+A mock upstream on loopback records what it receives. The SDKs are pointed at the
+proxy with the placeholder key "proxy-managed"; the upstream must see the real key
+from the vault, and the client must never see it.
+
+Run: KEYCUSTODY_BIN=target/debug/keycustody pytest tests/interop/test_proxy_sdk.py
+"""
+
+import json
+import os
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import anthropic
+import httpx
+import openai
+import pytest
+
+BIN = os.environ.get("KEYCUSTODY_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/keycustody"))
+REAL_OPENAI = "sk-proj-REALopenaiKEY0123456789"
+REAL_ANTHROPIC = "sk-ant-api03-REALanthropicKEY"
+
+
+class Upstream:
+    def __init__(self):
+        self.seen = []
+        self.release = threading.Event()
+        self.released_by_client = None
+        up = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("content-length") or 0)
+                body = json.loads(self.rfile.read(n) or b"{}")
+                up.seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                if self.path.endswith("/v1/messages"):
+                    return self.json({
+                        "id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model", "m"),
+                        "content": [{"type": "text", "text": "hello from mock"}],
+                        "stop_reason": "end_turn", "stop_sequence": None,
+                        "usage": {"input_tokens": 1, "output_tokens": 3},
+                    })
+                if self.path.endswith("/chat/completions") and body.get("stream"):
+                    return self.sse(body)
+                if self.path.endswith("/chat/completions"):
+                    return self.json({
+                        "id": "c1", "object": "chat.completion", "created": 1, "model": body.get("model", "m"),
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": "hi from mock"}}],
+                    })
+                self.send_response(404)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def json(self, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def sse(self, body):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+
+                def chunk(text):
+                    ev = {"id": "c2", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                          "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+                    self.write_chunk(f"data: {json.dumps(ev)}\n\n".encode())
+
+                chunk("first")
+                # The rest is held back until the client has received the first
+                # chunk: a buffering proxy would deadlock here (and time out).
+                up.released_by_client = up.release.wait(timeout=20)
+                chunk("second")
+                self.write_chunk(b"data: [DONE]\n\n")
+                self.write_chunk(b"")
+
+            def write_chunk(self, data):
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def kc(*args, stdin=None, vault):
+    return subprocess.run([BIN, *args, "--vault", str(vault)], input=stdin, capture_output=True, check=True)
+
+
+@pytest.fixture()
+def env():
+    up = Upstream()
+    d = tempfile.TemporaryDirectory()
+    vault = Path(d.name) / "vault.json"
+    subprocess.run([BIN, "vault", "init", "--vault", str(vault)], check=True, capture_output=True)
+    kc("vault", "set", "OPENAI_API_KEY", stdin=REAL_OPENAI.encode(), vault=vault)
+    kc("vault", "set", "ANTHROPIC_API_KEY", stdin=REAL_ANTHROPIC.encode(), vault=vault)
+    routes = Path(d.name) / "routes.json"
+    routes.write_text(json.dumps({"routes": {
+        "openai": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "openai", "secret": "OPENAI_API_KEY"},
+        "anthropic": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "anthropic", "secret": "ANTHROPIC_API_KEY"},
+    }}))
+    p = subprocess.Popen([BIN, "proxy", "--listen", "127.0.0.1:0", "--allow", "127.0.0.1/32",
+                          "--vault", str(vault), "--routes", str(routes)],
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()
+    assert "listening on" in line, line
+    addr = line.strip().rsplit(" ", 1)[1]
+    log = []
+    threading.Thread(target=lambda: log.extend(p.stderr), daemon=True).start()
+    yield {"base": f"http://{addr}", "up": up, "vault": vault, "log": log}
+    p.terminate()
+    p.wait(timeout=10)
+    for k in (REAL_OPENAI, REAL_ANTHROPIC, "sk-rotated"):
+        assert not any(k in l for l in log), "a key reached the proxy log"
+    up.server.shutdown()
+    d.cleanup()
+
+
+def test_anthropic_sdk_gets_through_with_the_real_key(env):
+    c = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key="proxy-managed", max_retries=0)
+    raw = c.messages.with_raw_response.create(
+        model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+    msg = raw.parse()
+    assert msg.content[0].text == "hello from mock"
+    seen = env["up"].seen[-1]
+    assert seen["path"] == "/v1/messages"
+    assert seen["headers"]["x-api-key"] == REAL_ANTHROPIC
+    assert "authorization" not in seen["headers"]
+    assert seen["headers"]["anthropic-version"]
+    # The client never sees the real key: not in headers, not in the body.
+    assert REAL_ANTHROPIC not in str(dict(raw.headers)) and REAL_ANTHROPIC not in raw.http_response.text
+
+
+def test_openai_sdk_gets_through_with_the_real_key(env):
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    raw = c.chat.completions.with_raw_response.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}])
+    r = raw.parse()
+    assert r.choices[0].message.content == "hi from mock"
+    seen = env["up"].seen[-1]
+    assert seen["path"] == "/v1/chat/completions"
+    assert seen["headers"]["authorization"] == f"Bearer {REAL_OPENAI}"
+    assert "x-api-key" not in seen["headers"]
+    assert REAL_OPENAI not in str(dict(raw.headers)) and REAL_OPENAI not in raw.http_response.text
+
+
+def test_openai_stream_arrives_chunk_by_chunk(env):
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    stream = c.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}], stream=True)
+    texts = []
+    for ev in stream:
+        texts.append(ev.choices[0].delta.content)
+        if len(texts) == 1:
+            # We hold the first chunk while the upstream still holds the second.
+            env["up"].release.set()
+    assert texts == ["first", "second"]
+    assert env["up"].released_by_client is True
+
+
+def test_rotated_key_is_used_on_the_next_call(env):
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    c.chat.completions.create(model="m", messages=[{"role": "user", "content": "1"}])
+    assert env["up"].seen[-1]["headers"]["authorization"] == f"Bearer {REAL_OPENAI}"
+    kc("vault", "set", "OPENAI_API_KEY", stdin=b"sk-rotated-999", vault=env["vault"])
+    c.chat.completions.create(model="m", messages=[{"role": "user", "content": "2"}])
+    assert env["up"].seen[-1]["headers"]["authorization"] == "Bearer sk-rotated-999"
+
+
+def test_source_outside_allowlist_is_refused(env):
+    http = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0, http_client=http)
+    with pytest.raises(openai.PermissionDeniedError) as e:
+        c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    assert e.value.status_code == 403
+    assert REAL_OPENAI not in str(e.value.body)
+    # Recent anthropic SDKs run on `httpx2`; older ones on `httpx`.
+    try:
+        import httpx2 as ahttpx
+    except ImportError:  # pragma: no cover
+        ahttpx = httpx
+    a = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key="proxy-managed", max_retries=0,
+                            http_client=anthropic.DefaultHttpxClient(transport=ahttpx.HTTPTransport(local_address="127.0.0.2")))
+    with pytest.raises(anthropic.PermissionDeniedError):
+        a.messages.create(model="m", max_tokens=1, messages=[{"role": "user", "content": "x"}])
+    assert env["up"].seen == []
+
+
+def test_unknown_route_and_audit_trail(env):
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/nope/v1", api_key="proxy-managed", max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
