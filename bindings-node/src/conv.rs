@@ -10,7 +10,7 @@
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{Buffer, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown};
-use napi::{Env, JsString, ValueType};
+use napi::{sys, Env, JsString, ValueType};
 use zeroize::Zeroizing;
 
 /// Bytes given as a JavaScript string (its UTF-8 encoding) or a `Uint8Array`/`Buffer`.
@@ -53,6 +53,57 @@ fn is_absent(v: &Option<Unknown<'_>>) -> Res<bool> {
     }
 }
 
+/// Reads a JavaScript string as UTF-8 in one pass.
+///
+/// napi-rs's own `String` conversion asks V8 for the UTF-8 length (a full scan)
+/// and then converts (a second scan). Here the capacity comes from the UTF-16
+/// length, which V8 knows without scanning: one UTF-16 unit is at most 3 UTF-8
+/// bytes (a surrogate pair, 2 units, is 4), plus the NUL terminator.
+fn read_string(v: &Unknown<'_>) -> Res<String> {
+    let env = v.value().env;
+    let raw = v.raw();
+    let mut units = 0usize;
+    // SAFETY: `env` and `raw` are the live handles of this call's argument, which
+    // is a string; a null buffer only queries the length (in UTF-16 code units).
+    let st =
+        unsafe { sys::napi_get_value_string_utf16(env, raw, std::ptr::null_mut(), 0, &mut units) };
+    if st != sys::Status::napi_ok {
+        return Err(Fail::Napi(napi::Error::new(
+            napi::Status::from(st),
+            "could not read a string argument",
+        )));
+    }
+    let cap = units
+        .checked_mul(3)
+        .and_then(|c| c.checked_add(1))
+        .ok_or(Fail::Core(keycustody::Error::TooLarge {
+            limit: usize::MAX / 3,
+        }))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(cap);
+    let mut written = 0usize;
+    // SAFETY: `buf` has `cap` writable bytes; V8 writes at most `cap - 1` bytes of
+    // UTF-8 plus a NUL and reports how many bytes of UTF-8 it wrote.
+    let st = unsafe {
+        sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
+    };
+    if st != sys::Status::napi_ok || written >= cap {
+        return Err(Fail::Napi(napi::Error::new(
+            napi::Status::from(st),
+            "could not read a string argument",
+        )));
+    }
+    // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
+    unsafe { buf.set_len(written) };
+    // V8 writes valid UTF-8 (lone surrogates become U+FFFD); checked all the same.
+    String::from_utf8(buf).map_err(|e| {
+        let mut b = e.into_bytes();
+        zeroize::Zeroize::zeroize(&mut b);
+        Fail::Core(keycustody::Error::Malformed(
+            keycustody::MalformedKind::Utf8,
+        ))
+    })
+}
+
 /// A required string.
 pub(crate) fn string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
     if type_of(&v)? != ValueType::String {
@@ -61,8 +112,7 @@ pub(crate) fn string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
             expected: "a string",
         });
     }
-    // SAFETY: the value was just checked to be a JavaScript string.
-    Ok(unsafe { v.cast::<String>() }?)
+    read_string(&v)
 }
 
 /// A required string that holds a secret (wiped on drop).
@@ -85,9 +135,8 @@ pub(crate) fn opt_string(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Optio
 pub(crate) fn bytes<'a>(v: Unknown<'a>, arg: &'static str) -> Res<Bytes<'a>> {
     match type_of(&v)? {
         ValueType::String => {
-            // SAFETY: the value was just checked to be a JavaScript string.
-            let s = Zeroizing::new(unsafe { v.cast::<String>() }?);
-            Ok(Bytes::Owned(Zeroizing::new(s.as_bytes().to_vec())))
+            let s = read_string(&v)?;
+            Ok(Bytes::Owned(Zeroizing::new(s.into_bytes())))
         }
         ValueType::Object if v.is_typedarray()? => {
             // SAFETY: the value is a typed array; `Uint8ArraySlice` checks that it
@@ -196,6 +245,15 @@ pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i
 pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     let n = integer(v, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;
     Ok(n as i64)
+}
+
+/// ASCII text (an envelope, a token) as a JavaScript string, copied without a UTF-8 scan.
+pub(crate) fn ascii_js_string<'e>(env: &'e Env, s: &str) -> Res<JsString<'e>> {
+    if s.is_ascii() {
+        Ok(env.create_string_latin1(s.as_bytes())?)
+    } else {
+        Ok(env.create_string(s)?)
+    }
 }
 
 /// A secret string as a JavaScript string; the Rust copy is wiped when the caller drops it.

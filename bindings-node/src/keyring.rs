@@ -1,6 +1,6 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
-use crate::conv::{self, secret_buffer, secret_js_string};
+use crate::conv::{self, ascii_js_string, secret_buffer, secret_js_string};
 use crate::error::{run, Res};
 use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
 use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
@@ -212,20 +212,21 @@ impl Keyring {
     ///
     /// @throws {Error} `KC_INVALID_OWNER`, `KC_TOO_LARGE` over 64 MiB; `TypeError` for wrong argument types.
     #[napi]
-    pub fn seal(
+    pub fn seal<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> napi::Result<String> {
+    ) -> napi::Result<JsString<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?;
-            Ok(self
+            let envelope = self
                 .inner
-                .seal(&owner, plaintext.as_slice(), context.as_slice())?)
+                .seal(&owner, plaintext.as_slice(), context.as_slice())?;
+            ascii_js_string(env, &envelope)
         })
     }
 
@@ -295,18 +296,19 @@ impl Keyring {
     ///
     /// @throws {Error} as `open` and `seal`.
     #[napi]
-    pub fn rewrap(
+    pub fn rewrap<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> napi::Result<String> {
+    ) -> napi::Result<JsString<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            Ok(self.inner.rewrap(&owner, &envelope, context.as_slice())?)
+            let out = self.inner.rewrap(&owner, &envelope, context.as_slice())?;
+            ascii_js_string(env, &out)
         })
     }
 

@@ -14,6 +14,7 @@ const handlers = {
   envelope_v1: {
     open: {
       run: (c) => kc.Keyring.parse(c.keyring).open(c.owner, c.envelope, ctx(c)),
+      runAsync: (c) => kc.Keyring.parse(c.keyring).openAsync(c.owner, c.envelope, ctx(c)),
       check: (c, out) => assert.equal(out.toString('hex'), c.plaintext_hex),
     },
     inspect: {
@@ -180,6 +181,18 @@ const handlers = {
       check: (c, out) => assert.equal(out, c.output),
     },
   },
+  legacy_v1: {
+    pbkdf2_gcm: {
+      run: (c) => kc.decryptLegacyPbkdf2Gcm(c.blob, hex(c.password_hex), { iterations: c.iterations }),
+      runAsync: (c) => kc.decryptLegacyPbkdf2GcmAsync(c.blob, hex(c.password_hex), { iterations: c.iterations }),
+      check: (c, out) => assert.equal(out.toString('hex'), c.plaintext_hex),
+    },
+    openssl_enc: {
+      run: (c) => kc.decryptOpensslEnc(hex(c.data_hex), hex(c.password_hex), c.iterations),
+      runAsync: (c) => kc.decryptOpensslEncAsync(hex(c.data_hex), hex(c.password_hex), c.iterations),
+      check: (c, out) => assert.equal(out.toString('hex'), c.plaintext_hex),
+    },
+  },
   api_keys_v1: {
     parse: {
       run: (c) => kc.parseApiKey(c.key),
@@ -196,14 +209,10 @@ const handlers = {
   },
 }
 
-export function runCase(file, c) {
-  const forFile = handlers[file]
-  assert.ok(forFile, `no runner for vector file ${file}.json`)
-  const h = forFile[c.op]
-  assert.ok(h, `unknown op "${c.op}" in ${file}.json`)
+async function runOne(c, h, run) {
   let out
   try {
-    out = h.run(c)
+    out = await run(c)
   } catch (e) {
     if (c.expect === 'ok') throw e
     assertKcError(e, c.expect)
@@ -211,6 +220,16 @@ export function runCase(file, c) {
   }
   assert.equal(c.expect, 'ok', `expected ${c.expect}, but the call succeeded`)
   h.check(c, out)
+}
+
+// Each case runs through the sync form and, where there is one, the Promise form.
+export async function runCase(file, c) {
+  const forFile = handlers[file]
+  assert.ok(forFile, `no runner for vector file ${file}.json`)
+  const h = forFile[c.op]
+  assert.ok(h, `unknown op "${c.op}" in ${file}.json`)
+  await runOne(c, h, h.run)
+  if (h.runAsync) await runOne(c, h, h.runAsync)
 }
 
 const files = fs
