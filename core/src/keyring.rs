@@ -648,9 +648,11 @@ impl Keyring {
         let m = snap.material(p.kid)?;
         let key = self.envelope_key(m, owner)?;
         let aad = envelope::aad(p.kid, owner, context);
-        let mut buf = SecretBytes::new(p.ciphertext.to_vec()).into_zeroizing();
-        aead::open_in_place(self.backend, &key, &p.nonce, &aad, &mut buf, &p.tag)?;
-        Ok(SecretBytes::new(core::mem::take(&mut *buf)))
+        // Decrypt into the buffer that is returned; on failure it is wiped on drop.
+        let mut buf = SecretBytes::new(p.ciphertext.to_vec());
+        let out = buf.expose_secret_mut();
+        aead::open_in_place(self.backend, &key, &p.nonce, &aad, out, &p.tag)?;
+        Ok(buf)
     }
 
     /// [`Keyring::open`], requiring the plaintext to be UTF-8.

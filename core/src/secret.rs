@@ -47,6 +47,11 @@ impl SecretBytes {
         &self.0
     }
 
+    /// In-place access for the crate (decrypting into the buffer that will be returned).
+    pub(crate) fn expose_secret_mut(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
     /// Number of bytes.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -19,7 +19,8 @@ fn main() -> Result<(), Error> {
     println!("{key:?}"); // SecretBytes([REDACTED; 15 bytes])
 
     // Another tenant, another field or a tampered envelope: one error, by design.
-    let err = keyring.open("tenant-43", &sealed, b"openrouter_key").unwrap_err();
+    let other = keyring.open("tenant-43", &sealed, b"openrouter_key");
+    let err = other.unwrap_err();
     assert_eq!(err, Error::DecryptFailed);
     assert_eq!(err.code(), "KC_DECRYPT_FAILED");
 
@@ -29,7 +30,8 @@ fn main() -> Result<(), Error> {
     let current = keyring.rewrap("tenant-42", &sealed, b"openrouter_key")?;
     assert_eq!(keycustody::inspect(&current)?.kid, kid);
     keyring.retire(1)?; // once nothing is sealed under kid 1 any more
-    assert_eq!(keyring.open("tenant-42", &sealed, b"openrouter_key"), Err(Error::KeyRetired(1)));
+    let old = keyring.open("tenant-42", &sealed, b"openrouter_key");
+    assert_eq!(old.unwrap_err(), Error::KeyRetired(1));
 
     // The keyring's text form is itself a secret: store it in your secret manager.
     let text = keyring.export()?;
@@ -42,7 +44,8 @@ fn main() -> Result<(), Error> {
 
     // API keys: show `key` once, store `hash`, display `hint`.
     let api = keycustody::generate_api_key("obee")?;
-    assert!(keycustody::verify_api_key(api.key.expose_secret(), &api.hash)?);
+    let presented = api.key.expose_secret();
+    assert!(keycustody::verify_api_key(presented, &api.hash)?);
     println!("{}", api.hint); // obee_Ab12…wXyZ
     Ok(())
 }
@@ -72,5 +75,8 @@ fn readme_shows_this_quickstart() {
         .nth(1)
         .and_then(|s| s.split("```").next())
         .unwrap();
-    assert_eq!(block, code, "README.md section `rust` differs from core/tests/quickstart.rs");
+    assert_eq!(
+        block, code,
+        "README.md section `rust` differs from core/tests/quickstart.rs"
+    );
 }
