@@ -171,9 +171,9 @@ pub fn verify_telegram_secret(
     })
 }
 
-/// Accepts each event id once within `ttlSeconds` (in memory, bounded to
-/// `capacity` ids; the oldest are evicted first). For many app instances use the
-/// SQLite/PostgreSQL guard of the store crate instead.
+/// Accepts each event id once within `ttlSeconds` (in memory, at most `capacity`
+/// unexpired ids; when full it fails closed with `KC_INVALID_ARGUMENT`). For many app
+/// instances use the SQLite/PostgreSQL guard of the store crate instead.
 #[napi]
 pub struct ReplayGuard {
     inner: keycustody::ReplayGuard,
@@ -183,7 +183,7 @@ pub struct ReplayGuard {
 impl ReplayGuard {
     /// A guard remembering at most `capacity` ids (default 100000) for `ttlSeconds` (default 600).
     ///
-    /// @throws {Error} `KC_INVALID_ARGUMENT` for a capacity outside 1 to 10,000,000 or a bad ttl.
+    /// @throws {Error} `KC_INVALID_ARGUMENT` for a capacity outside 1 to 10,000,000 or a ttl outside 1 s to 10 years.
     #[napi(constructor)]
     pub fn new(
         env: &Env,
@@ -206,7 +206,7 @@ impl ReplayGuard {
     /// Records `id` (e.g. a webhook event id) and returns; throws `KC_REPLAYED` if it
     /// was already seen within the ttl. `now` (Unix seconds) defaults to the clock.
     ///
-    /// @throws {Error} `KC_REPLAYED`, `KC_INVALID_ARGUMENT` for an empty or over-long id.
+    /// @throws {Error} `KC_REPLAYED`, `KC_INVALID_ARGUMENT` for an empty or over-long id or when the guard is full of unexpired ids.
     #[napi]
     pub fn check_and_record(
         &self,
@@ -221,7 +221,7 @@ impl ReplayGuard {
         })
     }
 
-    /// How many ids are remembered now.
+    /// How many ids are remembered now (expired ones included until pruned).
     #[napi(getter)]
     pub fn size(&self) -> u32 {
         u32::try_from(self.inner.len()).unwrap_or(u32::MAX)

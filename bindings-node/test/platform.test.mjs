@@ -1,0 +1,210 @@
+// Behaviour of the platform pieces: webhooks, replay guard, JWT, one-time codes,
+// TOTP, delivery, scrub/validate, pseudonyms, legacy import. Time is always passed in.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import crypto from 'node:crypto'
+import { kc, throwsKc, rejectsKc } from './helpers.mjs'
+import { legacy } from './specs.mjs'
+
+const NOW = 1700000000
+
+test('Stripe: sign, verify, tolerance, secret rolling, independent HMAC', () => {
+  const body = Buffer.from('{"id":"evt_1","type":"invoice.paid"}')
+  const header = kc.signStripePayload(body, 'whsec_a', NOW)
+  // Independent check with node:crypto.
+  const mac = crypto.createHmac('sha256', 'whsec_a').update(`${NOW}.${body}`).digest('hex')
+  assert.equal(header, `t=${NOW},v1=${mac}`)
+  assert.equal(kc.verifyStripeSignature(body, header, 'whsec_a', 300, NOW), NOW)
+  assert.equal(kc.verifyStripeSignature(body.toString(), header, 'whsec_a', undefined, NOW + 300), NOW)
+  throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_a', 300, NOW + 301), 'TimestampOutOfTolerance')
+  throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_a', 10, NOW - 11), 'TimestampOutOfTolerance')
+  throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_b', 300, NOW), 'SignatureInvalid')
+  // Two v1 values (rolling secrets): either passes.
+  const other = kc.signStripePayload(body, 'whsec_b', NOW).split('v1=')[1]
+  assert.equal(kc.verifyStripeSignature(body, `${header},v1=${other}`, 'whsec_b', 300, NOW), NOW)
+  throwsKc(() => kc.verifyStripeSignature(body, 'v1=abc', 'whsec_a', 300, NOW), 'Malformed')
+  // Without `now`, the wall clock is used: an old signature is out of tolerance.
+  throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_a'), 'TimestampOutOfTolerance')
+})
+
+test('Standard Webhooks: sign, verify, independent HMAC', () => {
+  const secret = kc.generateStandardWebhookSecret()
+  assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/)
+  const body = Buffer.from('{"type":"user.created"}')
+  const sig = kc.signStandardWebhook(body, 'msg_1', NOW, secret)
+  const key = Buffer.from(secret.slice(6), 'base64')
+  const mac = crypto.createHmac('sha256', key).update(`msg_1.${NOW}.${body}`).digest('base64')
+  assert.equal(sig, `v1,${mac}`)
+  assert.equal(kc.verifyStandardWebhook(body, 'msg_1', String(NOW), sig, secret, 300, NOW), NOW)
+  assert.equal(kc.verifyStandardWebhook(body, 'msg_1', String(NOW), `v1,AAAA ${sig}`, secret, 300, NOW), NOW)
+  throwsKc(() => kc.verifyStandardWebhook(body, 'msg_2', String(NOW), sig, secret, 300, NOW), 'SignatureInvalid')
+  throwsKc(() => kc.verifyStandardWebhook(body, 'msg_1', String(NOW), sig, secret, 300, NOW + 301), 'TimestampOutOfTolerance')
+})
+
+test('Telegram secret token', () => {
+  assert.equal(kc.verifyTelegramSecret('tok-1_A', 'tok-1_A'), undefined)
+  throwsKc(() => kc.verifyTelegramSecret('tok-1_B', 'tok-1_A'), 'SignatureInvalid')
+  throwsKc(() => kc.verifyTelegramSecret('', 'tok-1_A'), 'SignatureInvalid')
+  throwsKc(() => kc.verifyTelegramSecret('x', ''), 'InvalidArgument')
+})
+
+test('ReplayGuard accepts an id once within the ttl, bounded by capacity (fails closed)', () => {
+  const g = new kc.ReplayGuard(2, 60)
+  assert.equal(g.capacity, 2)
+  assert.equal(g.size, 0)
+  g.checkAndRecord('evt_1', NOW)
+  assert.equal(g.size, 1)
+  throwsKc(() => g.checkAndRecord('evt_1', NOW + 59), 'Replayed')
+  g.checkAndRecord('evt_1', NOW + 60) // expired: accepted again
+  g.checkAndRecord('evt_2', NOW + 60)
+  // Full of unexpired ids: a new id is refused rather than forgetting one (fails closed).
+  throwsKc(() => g.checkAndRecord('evt_3', NOW + 61), 'InvalidArgument')
+  throwsKc(() => g.checkAndRecord('evt_2', NOW + 61), 'Replayed')
+  g.checkAndRecord('evt_3', NOW + 120) // both expired: room again
+  throwsKc(() => new kc.ReplayGuard(1, 0), 'InvalidArgument')
+  const d = new kc.ReplayGuard()
+  assert.equal(d.capacity, 100000)
+  d.checkAndRecord('evt_wallclock')
+  throwsKc(() => d.checkAndRecord('evt_wallclock'), 'Replayed')
+  throwsKc(() => new kc.ReplayGuard(0), 'InvalidArgument')
+})
+
+test('JWT: per-tenant, kid in header, survives rotation, alg pinned', () => {
+  const root = crypto.randomBytes(32)
+  const k = kc.Keyring.fromSecret(root)
+  const token = k.signJwt('acme', { sub: 'user-1', aud: 'dash' }, 600, NOW)
+  const [h, p] = token.split('.').slice(0, 2).map((x) => JSON.parse(Buffer.from(x, 'base64url')))
+  assert.deepEqual(h, { alg: 'HS256', typ: 'JWT', kid: '1' })
+  assert.equal(p.iat, NOW)
+  assert.equal(p.exp, NOW + 600)
+  // The tenant secret is HKDF(root, "keycustody/v1/jwt" || 0x00 || tenant): check the MAC independently.
+  const info = Buffer.concat([Buffer.from('keycustody/v1/jwt'), Buffer.from([0]), Buffer.from('acme')])
+  const secret = Buffer.from(crypto.hkdfSync('sha256', root, 'keycustody/v1', info, 32))
+  const [h64, p64, s64] = token.split('.')
+  assert.equal(crypto.createHmac('sha256', secret).update(`${h64}.${p64}`).digest('base64url'), s64)
+  assert.deepEqual(k.verifyJwt('acme', token, { audience: 'dash', now: NOW + 1 }), { sub: 'user-1', aud: 'dash', iat: NOW, exp: NOW + 600 })
+  assert.deepEqual(k.verifyJwt('acme', token, { audience: 'dash', now: NOW + 600 + 5, leeway: 10 }).sub, 'user-1')
+  throwsKc(() => k.verifyJwt('globex', token, { audience: 'dash', now: NOW }), 'SignatureInvalid')
+  throwsKc(() => k.verifyJwt('acme', token, { now: NOW }), 'ClaimMismatch')
+  throwsKc(() => k.verifyJwt('acme', token, { audience: 'api', now: NOW }), 'ClaimMismatch')
+  throwsKc(() => k.verifyJwt('acme', token, { audience: 'dash', issuer: 'x', now: NOW }), 'ClaimMismatch')
+  throwsKc(() => k.verifyJwt('acme', token, { audience: 'dash', now: NOW + 601 }), 'Expired')
+  throwsKc(() => k.verifyJwt('acme', token, { audience: 'dash', now: NOW - 100 }), 'NotYetValid')
+  // alg none / HS512 are refused whatever the signature.
+  const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: '1' })).toString('base64url')
+  throwsKc(() => k.verifyJwt('acme', `${none}.${token.split('.')[1]}.`, { audience: 'dash', now: NOW }), 'SignatureInvalid')
+  // Rotation: old tokens still verify (kid 1 is decrypt-only), new ones carry kid 2.
+  k.rotate()
+  assert.equal(k.verifyJwt('acme', token, { audience: 'dash', now: NOW }).sub, 'user-1')
+  const t2 = k.signJwt('acme', '{"sub":"user-2"}', 60, NOW)
+  assert.equal(JSON.parse(Buffer.from(t2.split('.')[0], 'base64url')).kid, '2')
+  k.retire(1)
+  throwsKc(() => k.verifyJwt('acme', token, { audience: 'dash', now: NOW }), 'KeyRetired')
+  // Claims that cannot be JSON are a TypeError; claims that set exp are refused by the core.
+  throwsKc(() => k.signJwt('acme', { n: 10n }, 60, NOW), 'InvalidArgument', TypeError)
+  throwsKc(() => k.signJwt('acme', { exp: 1 }, 60, NOW), 'InvalidArgument')
+  throwsKc(() => k.verifyJwt('acme', t2, { audience: 42, now: NOW }), 'InvalidArgument', TypeError)
+  throwsKc(() => k.verifyJwt('acme', t2, { now: 'soon' }), 'InvalidArgument', TypeError)
+  throwsKc(() => k.verifyJwt('acme', t2, 'options'), 'InvalidArgument', TypeError)
+})
+
+test('one-time codes: issue, wrong attempts, lock, single use, expiry', () => {
+  const k = kc.Keyring.generate()
+  const issued = k.issueCode('user@example.com', NOW)
+  assert.match(issued.code, /^\d{6}$/)
+  assert.equal(issued.expiresAt, NOW + 900)
+  assert.ok(!issued.record.includes(issued.code), 'the record holds the code in clear')
+  const wrong = issued.code === '000000' ? '000001' : '000000'
+  let r = k.verifyCode('user@example.com', wrong, issued.record, NOW + 1)
+  assert.equal(r.status, 'wrong')
+  assert.equal(r.attemptsLeft, 4)
+  assert.equal(r.changed, true)
+  r = k.verifyCode('user@example.com', issued.code, r.record, NOW + 2)
+  assert.equal(r.status, 'valid')
+  const used = k.verifyCode('user@example.com', issued.code, r.record, NOW + 3)
+  assert.equal(used.status, 'used')
+  // Another subject's code does not match; expiry; lock after 5 failures.
+  assert.equal(k.verifyCode('other@example.com', issued.code, issued.record, NOW + 1).status, 'wrong')
+  assert.equal(k.verifyCode('user@example.com', issued.code, issued.record, NOW + 901).status, 'expired')
+  let rec = issued.record
+  for (let i = 0; i < 5; i++) rec = k.verifyCode('user@example.com', wrong, rec, NOW + 1).record
+  assert.equal(k.verifyCode('user@example.com', issued.code, rec, NOW + 1).status, 'locked')
+  throwsKc(() => k.verifyCode('user@example.com', issued.code, '{}', NOW), 'Malformed')
+})
+
+test('TOTP: RFC 6238 code, verify with replay prevention, URI', () => {
+  const secret = kc.generateTotpSecret()
+  assert.match(secret, /^[A-Z2-7]{32}$/)
+  const code = kc.totp(secret, NOW)
+  assert.match(code, /^\d{6}$/)
+  const step = kc.verifyTotp(secret, code, NOW)
+  assert.equal(step, Math.floor(NOW / 30))
+  assert.equal(kc.verifyTotp(secret, code, NOW + 30), step, 'one step late is accepted')
+  throwsKc(() => kc.verifyTotp(secret, code, NOW, step), 'Replayed')
+  throwsKc(() => kc.verifyTotp(secret, code, NOW + 90), 'SignatureInvalid')
+  // RFC 6238 appendix B, SHA-1, T = 59 -> 94287082 (6 digits: 287082).
+  assert.equal(kc.totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59), '287082')
+  assert.equal(
+    kc.totpUri('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 'alice@example.com', 'Acme Co'),
+    'otpauth://totp/Acme%20Co:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Co&algorithm=SHA1&digits=6&period=30',
+  )
+})
+
+test('delivery: seal to a public key, open with the private key, bound to the owner', () => {
+  const kp = kc.generateDeliveryKeypair()
+  assert.match(kp.publicKey, /^kcpk1\.[A-Za-z0-9_-]{43}$/)
+  assert.match(kp.privateKey, /^kcsk1\.[A-Za-z0-9_-]{43}$/)
+  assert.equal(kc.deliveryPublicKey(kp.privateKey), kp.publicKey)
+  const blob = kc.sealForDelivery(kp.publicKey, 'tenant-1', 'sk-ant-api03-abc')
+  assert.match(blob, /^kcd1\./)
+  assert.equal(kc.openDelivery(kp.privateKey, 'tenant-1', blob).toString(), 'sk-ant-api03-abc')
+  throwsKc(() => kc.openDelivery(kp.privateKey, 'tenant-2', blob), 'DecryptFailed')
+  throwsKc(() => kc.openDelivery(kc.generateDeliveryKeypair().privateKey, 'tenant-1', blob), 'DecryptFailed')
+  assert.notEqual(kc.sealForDelivery(kp.publicKey, 'tenant-1', 'x'), kc.sealForDelivery(kp.publicKey, 'tenant-1', 'x'))
+})
+
+test('scrub, validateSlug, validateEmail', () => {
+  const key = 'sk-ant-api03-' + 'x'.repeat(80) + 'AA'
+  const out = kc.scrub(`calling with ${key} now`)
+  assert.ok(!out.includes(key))
+  assert.match(out, /\[REDACTED:anthropic\]/)
+  assert.equal(kc.scrub('nothing to hide'), 'nothing to hide')
+  const apiKey = kc.generateApiKey('obee').key
+  assert.ok(!kc.scrub(`key=${apiKey}`).includes(apiKey))
+  assert.equal(kc.validateSlug('acme-co'), undefined)
+  for (const bad of ['ab', '-acme', 'acme-', 'Acme', 'a'.repeat(33), 'ac_me']) throwsKc(() => kc.validateSlug(bad), 'InvalidArgument')
+  assert.equal(kc.validateEmail('a.b@example.co.uk'), undefined)
+  for (const bad of ['a@b', 'a b@example.com', '"a"@example.com', 'a@example.com\n', '@example.com']) throwsKc(() => kc.validateEmail(bad), 'InvalidArgument')
+})
+
+test('pseudonyms: stable, keyed, per tenant', () => {
+  const k = kc.Keyring.generate()
+  const p = k.pseudonymize('203.0.113.7')
+  assert.match(p, /^[0-9a-f]{64}$/)
+  assert.equal(k.pseudonymize('203.0.113.7'), p)
+  assert.notEqual(k.pseudonymize('203.0.113.8'), p)
+  assert.notEqual(kc.Keyring.generate().pseudonymize('203.0.113.7'), p)
+  assert.notEqual(k.pseudonymizeFor('acme', '203.0.113.7'), k.pseudonymizeFor('globex', '203.0.113.7'))
+  assert.notEqual(k.pseudonymizeFor('acme', '203.0.113.7'), p)
+})
+
+test('legacy import: node:crypto-made blobs and files decrypt, sync and async', async () => {
+  const blob = legacy.gcmBlob(2000)
+  assert.equal(kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, { iterations: 2000 }).toString(), 'legacy secret')
+  assert.equal((await kc.decryptLegacyPbkdf2GcmAsync(blob, Buffer.from(legacy.password), { iterations: 2000 })).toString(), 'legacy secret')
+  throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, 'wrong', { iterations: 2000 }), 'DecryptFailed')
+  throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, { iterations: 2001 }), 'DecryptFailed')
+  await rejectsKc(kc.decryptLegacyPbkdf2GcmAsync(blob, 'wrong', { iterations: 2000 }), 'DecryptFailed')
+  await rejectsKc(kc.decryptLegacyPbkdf2GcmAsync(blob, legacy.password, { iterations: -1 }), 'InvalidArgument', RangeError)
+  // The default is 100,000 iterations.
+  const dflt = legacy.gcmBlob(100000)
+  assert.equal(kc.decryptLegacyPbkdf2Gcm(dflt, legacy.password).toString(), 'legacy secret')
+  const file = legacy.opensslFile(3000)
+  assert.equal(kc.decryptOpensslEnc(file, legacy.password, 3000).toString(), 'legacy file')
+  assert.equal((await kc.decryptOpensslEncAsync(file, legacy.password, 3000)).toString(), 'legacy file')
+  throwsKc(() => kc.decryptOpensslEnc(file.subarray(0, 20), legacy.password, 3000), 'Malformed')
+  // Migration: a legacy value re-sealed as kc1.
+  const k = kc.Keyring.generate()
+  const sealed = k.seal('tenant-1', kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, { iterations: 2000 }), 'openrouter_key')
+  assert.equal(k.openText('tenant-1', sealed, 'openrouter_key'), 'legacy secret')
+})
