@@ -358,3 +358,43 @@ def test_malformed_api_keys(bad):
     for fn in (kc.parse_api_key, kc.hash_api_key, lambda k: kc.verify_api_key(k, "0" * 64)):
         with pytest.raises(kc.MalformedError):
             fn(bad)
+
+
+# ---- odd environment variable names and paths ---------------------------------------------
+@pytest.mark.parametrize("var", ["", "A\x00B", "A=B", "=", "x" * 100_000])
+def test_odd_env_var_names(var):
+    with pytest.raises(kc.MissingEnvVarError):
+        kc.Keyring.from_env(var)
+
+
+@pytest.mark.parametrize("path,cls", [("", kc.IoError), ("\x00", kc.IoError), ("/tmp/a\x00b", kc.IoError)])
+def test_odd_paths(path, cls):
+    with pytest.raises(cls):
+        kc.Keyring.from_file(path)
+
+
+def test_directory_is_not_a_keyring(tmp_path):
+    d = tmp_path / "dir"
+    d.mkdir(mode=0o700)
+    with pytest.raises(kc.Error) as ei:
+        kc.Keyring.from_file(d)
+    assert isinstance(ei.value, (kc.IoError, kc.MalformedError))
+
+
+# ---- result classes cannot be forged from Python ------------------------------------------
+@pytest.mark.parametrize(
+    "cls", ["Keyring", "KeyInfo", "EnvelopeInfo", "ApiKey", "GeneratedApiKey", "IssuedCode", "CodeCheck", "DeliveryKeypair"]
+)
+def test_result_classes_have_no_constructor(cls):
+    with pytest.raises(TypeError):
+        getattr(kc, cls)()
+
+
+def test_frozen_objects_reject_attribute_writes():
+    info = KR.kids()[0]
+    with pytest.raises(AttributeError):
+        info.kid = 5
+    with pytest.raises(AttributeError):
+        KR.primary_kid = 1
+    with pytest.raises(AttributeError):
+        API.key = "x"

@@ -9,7 +9,7 @@ import keycustody as kc
 PKG = pathlib.Path(kc.__file__).parent
 STUB = ast.parse((PKG / "__init__.pyi").read_text(encoding="utf-8"))
 # Names that exist only for type checkers.
-STUB_ONLY = {"Data"}
+STUB_ONLY = {"_Data"}
 TYPING = {"os", "ClassVar", "List", "Optional", "Union", "final"}
 
 

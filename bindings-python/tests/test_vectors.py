@@ -199,6 +199,16 @@ def pseudonymize(c):
     assert kc.Keyring.parse(c["keyring"]).pseudonymize(c["input"]) == c["output"]
 
 
+# ---- legacy_v1.json --------------------------------------------------------------------
+def legacy_pbkdf2_gcm(c):
+    got = kc.decrypt_legacy_pbkdf2_gcm(c["blob"], h(c["password_hex"]), c["iterations"])
+    assert got == h(c["plaintext_hex"])
+
+
+def legacy_openssl_enc(c):
+    assert kc.decrypt_openssl_enc(h(c["data_hex"]), h(c["password_hex"]), c["iterations"]) == h(c["plaintext_hex"])
+
+
 DISPATCH = {
     ("envelope_v1.json", "open"): env_open,
     ("envelope_v1.json", "inspect"): env_inspect,
@@ -229,6 +239,8 @@ DISPATCH = {
     ("validate_v1.json", "slug"): validate_slug,
     ("validate_v1.json", "email"): validate_email,
     ("validate_v1.json", "pseudonymize"): pseudonymize,
+    ("legacy_v1.json", "pbkdf2_gcm"): legacy_pbkdf2_gcm,
+    ("legacy_v1.json", "openssl_enc"): legacy_openssl_enc,
 }
 
 

@@ -28,7 +28,7 @@ from ._errors import (
 )
 
 #: Bytes given as ``bytes``, ``bytearray`` or ``str`` (taken as its UTF-8 bytes).
-Data = Union[bytes, bytearray, str]
+_Data = Union[bytes, bytearray, str]
 
 __version__: str
 #: The largest plaintext a kc1 envelope holds (64 MiB).
@@ -78,13 +78,13 @@ class Keyring:
     def from_file(path: Union[str, "os.PathLike[str]"]) -> Keyring:
         """Reads the text form from a 0600/0400 file. Raises InsecurePermissionsError, IoError, MalformedError."""
     @staticmethod
-    def from_secret(secret: Data, kid: int = 1) -> Keyring:
+    def from_secret(secret: _Data, kid: int = 1) -> Keyring:
         """Adopts an existing secret (its bytes exactly as given, at least 32) as the only key."""
     def export(self) -> str:
         """The JSON text form, with every secret: store it like a private key."""
     def add_key(self) -> int:
         """Adds a random key as decrypt-only; returns its kid. Roll it out, then promote()."""
-    def add_key_with_secret(self, secret: Data) -> int:
+    def add_key_with_secret(self, secret: _Data) -> int:
         """Adds the given secret (32 to 1024 bytes) as a decrypt-only key; returns its kid."""
     def promote(self, kid: int) -> None:
         """Makes kid the primary; the old primary becomes decrypt-only. Raises UnknownKeyError, KeyRetiredError."""
@@ -101,20 +101,20 @@ class Keyring:
         """Every key with its state and fingerprint, in kid order."""
     def state_of(self, kid: int) -> str:
         """The state of one key. Raises UnknownKeyError."""
-    def seal(self, owner: str, plaintext: Data, context: Data = b"") -> str:
+    def seal(self, owner: str, plaintext: _Data, context: _Data = b"") -> str:
         """Seals plaintext for owner and context under the primary key: a ``"kc1."`` string."""
-    def seal_binary(self, owner: str, plaintext: Data, context: Data = b"") -> bytes:
+    def seal_binary(self, owner: str, plaintext: _Data, context: _Data = b"") -> bytes:
         """seal() returning the binary form."""
-    def open(self, owner: str, envelope: str, context: Data = b"") -> bytes:
+    def open(self, owner: str, envelope: str, context: _Data = b"") -> bytes:
         """Opens an envelope. Raises DecryptError (wrong owner, context or key, or tampering),
         MalformedError, UnknownKeyError, KeyRetiredError, InvalidOwnerError."""
-    def open_binary(self, owner: str, envelope: Union[bytes, bytearray], context: Data = b"") -> bytes:
+    def open_binary(self, owner: str, envelope: Union[bytes, bytearray], context: _Data = b"") -> bytes:
         """open() for the binary form."""
-    def open_text(self, owner: str, envelope: str, context: Data = b"") -> str:
+    def open_text(self, owner: str, envelope: str, context: _Data = b"") -> str:
         """open() requiring UTF-8 plaintext (else MalformedError)."""
     def needs_rewrap(self, envelope: str) -> bool:
         """Whether the envelope's kid is not the primary (reads the header only)."""
-    def rewrap(self, owner: str, envelope: str, context: Data = b"") -> str:
+    def rewrap(self, owner: str, envelope: str, context: _Data = b"") -> str:
         """The envelope sealed under the primary key (the same string if it already is)."""
     def derive_key(self, purpose: str, owner: str, length: int = 32) -> bytes:
         """HKDF-Expand(PRK_primary, "keycustody/v1/custom/<purpose>" || 0x00 || owner, length)."""
@@ -217,7 +217,7 @@ def inspect(envelope: str) -> EnvelopeInfo:
 def inspect_binary(envelope: Union[bytes, bytearray]) -> EnvelopeInfo:
     """inspect() for the binary form."""
 
-def constant_time_equal(a: Data, b: Data) -> bool:
+def constant_time_equal(a: _Data, b: _Data) -> bool:
     """Compares in constant time; a length mismatch is False."""
 
 def random_token(nbytes: int = 32) -> str:
@@ -244,16 +244,16 @@ def verify_api_key(key: str, stored_hash: str) -> bool:
 # ---- webhooks ---------------------------------------------------------------------------
 
 def verify_stripe_signature(
-    payload: Data, header: str, secret: str, tolerance: int = 300, now: Optional[int] = None
+    payload: _Data, header: str, secret: str, tolerance: int = 300, now: Optional[int] = None
 ) -> int:
     """Verifies a ``Stripe-Signature`` header over the raw body; returns its timestamp.
     ``now`` defaults to the wall clock. Raises SignatureError, TimestampError, MalformedError."""
 
-def sign_stripe_payload(payload: Data, secret: str, timestamp: int) -> str:
+def sign_stripe_payload(payload: _Data, secret: str, timestamp: int) -> str:
     """The ``Stripe-Signature`` header value ``t=<timestamp>,v1=<hex>`` for payload."""
 
 def verify_standard_webhook(
-    payload: Data,
+    payload: _Data,
     msg_id: str,
     timestamp: str,
     signature: str,
@@ -264,7 +264,7 @@ def verify_standard_webhook(
     """Verifies a Standard Webhooks message (``webhook-id``, ``webhook-timestamp``,
     ``webhook-signature`` headers; secret ``whsec_<base64>``); returns its timestamp."""
 
-def sign_standard_webhook(payload: Data, msg_id: str, timestamp: int, secret: str) -> str:
+def sign_standard_webhook(payload: _Data, msg_id: str, timestamp: int, secret: str) -> str:
     """The ``webhook-signature`` header value ``v1,<base64>``."""
 
 def generate_standard_webhook_secret() -> str:
@@ -301,12 +301,12 @@ def validate_email(s: str) -> None:
 # ---- legacy import (decrypt-only) -------------------------------------------------------
 
 def decrypt_legacy_pbkdf2_gcm(
-    blob: str, password: Data, iterations: int = 100000, salt_len: int = 16
+    blob: str, password: _Data, iterations: int = 100000, salt_len: int = 16
 ) -> bytes:
     """Decrypts ``base64(salt || iv12 || ciphertext || tag16)`` (PBKDF2-HMAC-SHA256 + AES-256-GCM).
     Raises DecryptError, MalformedError, InvalidArgumentError. Releases the GIL."""
 
-def decrypt_openssl_enc(data: Union[bytes, bytearray], password: Data, iterations: int = 100000) -> bytes:
+def decrypt_openssl_enc(data: Union[bytes, bytearray], password: _Data, iterations: int = 100000) -> bytes:
     """Decrypts an ``openssl enc -aes-256-cbc -pbkdf2 -iter N`` file. Releases the GIL."""
 
 # ---- TOTP (RFC 6238) --------------------------------------------------------------------
@@ -320,7 +320,7 @@ def totp_uri(secret: str, account: str, issuer: str) -> str:
 def totp_at(secret: str, now: int) -> str:
     """The 6-digit code of a base32 secret at Unix time now."""
 
-def totp_raw_at(key: Data, now: int, period: int = 30, digits: int = 6, algorithm: str = "SHA1") -> str:
+def totp_raw_at(key: _Data, now: int, period: int = 30, digits: int = 6, algorithm: str = "SHA1") -> str:
     """General RFC 6238 (raw key; 6 to 8 digits; SHA1, SHA256 or SHA512)."""
 
 def totp_step(now: int) -> int:
@@ -335,13 +335,13 @@ def verify_totp_at(secret: str, code: str, now: int, last_used_step: Optional[in
 def generate_delivery_keypair() -> DeliveryKeypair:
     """A fresh X25519 delivery keypair."""
 
-def derive_delivery_keypair(ikm: Data) -> DeliveryKeypair:
+def derive_delivery_keypair(ikm: _Data) -> DeliveryKeypair:
     """A keypair derived from at least 32 bytes (e.g. Keyring.derive_key("deliver", vm_id))."""
 
 def delivery_public_key(private_key: str) -> str:
     """The ``kcpk1.`` public key of a ``kcsk1.`` private key."""
 
-def seal_for_delivery(public_key: str, owner: str, plaintext: Data) -> str:
+def seal_for_delivery(public_key: str, owner: str, plaintext: _Data) -> str:
     """Seals plaintext to a ``kcpk1.`` key for owner (the AAD): a ``kcd1.`` blob."""
 
 def open_delivery(private_key: str, owner: str, blob: str) -> bytes:
