@@ -1,0 +1,25 @@
+# store: the SQLite/PostgreSQL job engine, the keycustody CLI's keys/seal/rewrap/migrate/scan
+# commands and the legacy importers. Their SQLite tests run in `test-rust`; this target adds
+# the PostgreSQL runs (a throwaway cluster from Debian's postgresql, required: the tests FAIL
+# without it) and the legacy vectors regenerated with pyca/cryptography and the real openssl.
+.PHONY: test-store bench-store
+TEST_TARGETS += test-store
+BENCH_TARGETS += bench-store
+
+test-store: toolchain
+	bash scripts/ensure-apt.sh postgresql openssl python3-venv
+	bash scripts/venv.sh -r tests/interop/requirements-store.txt
+	.venv/bin/python tests/interop/legacy_vectors.py --check
+	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
+	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash store/scripts/pg-cluster.sh start "$$dir" fast); \
+	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
+	  cargo test --locked -p keycustody-cli --test rewrap_kill --test rewrap_concurrent -- postgres
+
+bench-store: toolchain
+	bash scripts/ensure-apt.sh postgresql
+	mkdir -p bench-out
+	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
+	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash store/scripts/pg-cluster.sh start "$$dir"); \
+	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md
