@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for N seconds each (default 60) and prints a Markdown table of the
+# executions. Usage: fuzz/run.sh [SECONDS] [TARGET...]. Fails on the first crash (the input is
+# kept in fuzz/artifacts/<target>/; turn it into a regression test, see ASSURANCE.md).
+set -euo pipefail
+cd "$(dirname "$0")"
+secs=${1:-60}
+shift || true
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+rustup toolchain list | grep -q '^nightly' || { echo "fuzz: the nightly toolchain is required" >&2; exit 1; }
+mapfile -t all < <(cargo +nightly fuzz list)
+targets=("${@:-${all[@]}}")
+[ "${#targets[@]}" -gt 0 ] || { echo "fuzz: no targets" >&2; exit 1; }
+python3 seed_corpus.py "${targets[@]}"
+cargo +nightly fuzz build -O >/dev/null
+mkdir -p target/logs
+report=target/fuzz-report.md
+{
+  echo "| target | seconds | executions | exec/s | corpus entries | crashes |"
+  echo "|---|---|---|---|---|---|"
+} > "$report"
+for t in "${targets[@]}"; do
+  log=target/logs/$t.log
+  if ! cargo +nightly fuzz run -O "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 >"$log" 2>&1; then
+    tail -40 "$log" >&2
+    echo "fuzz: $t FAILED (input saved under fuzz/artifacts/$t/)" >&2
+    exit 1
+  fi
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  eps=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+  corpus=$(find "corpus/$t" -type f | wc -l)
+  echo "| $t | $secs | $runs | $eps | $corpus | 0 |" >> "$report"
+  echo "fuzz: $t ok ($runs executions)"
+done
+cat "$report"

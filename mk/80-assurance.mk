@@ -1,0 +1,40 @@
+# Assurance (ASSURANCE.md): licenses/sources, fuzzing, constant time, Miri.
+#   make test-assurance   cargo deny + every fuzz target briefly + the Rust no-secret marker tests
+#   make fuzz             every fuzz target for FUZZ_SECONDS (default 60) each
+#   make ct               dudect-style constant-time harness (CT_SECONDS per function, default 20)
+#   make miri             the core's pure-Rust tests under Miri (nightly)
+TEST_TARGETS += test-assurance
+FUZZ_SECONDS ?= 60
+FUZZ_BRIEF_SECONDS ?= 6
+CT_SECONDS ?= 20
+CARGO_DENY_VERSION ?= 0.20.2
+
+.PHONY: test-assurance deny fuzz fuzz-brief ct miri ensure-nightly
+
+ensure-nightly:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+
+deny: toolchain
+	@if ! cargo deny --version 2>/dev/null | grep -q " $(CARGO_DENY_VERSION)$$"; then \
+	  cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION); fi
+	cargo deny --locked check bans licenses sources
+
+fuzz-brief: ensure-nightly
+	bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
+
+fuzz: ensure-nightly
+	bash fuzz/run.sh $(FUZZ_SECONDS)
+	@echo "fuzz: report in fuzz/target/fuzz-report.md (copy the figures to ASSURANCE.md)"
+
+test-assurance: deny fuzz-brief
+	cargo test --locked -p keycustody --test no_secret_output --test miri_pure
+	@if ls cli/tests/no_secret_*.rs >/dev/null 2>&1; then \
+	  cargo test --locked -p keycustody-cli $(patsubst cli/tests/%.rs,--test %,$(wildcard cli/tests/no_secret_*.rs)); fi
+
+ct:
+	cargo build --release --locked --manifest-path ct/Cargo.toml
+	ct/target/release/keycustody-ct $(CT_SECONDS) | tee ct/target/ct-report.md
+
+miri: ensure-nightly
+	@rustup +nightly component list --installed | grep -q '^miri' || rustup +nightly component add miri rust-src
+	cargo +nightly miri test --locked -p keycustody --test miri_pure
