@@ -40,6 +40,12 @@ export interface KeycustodyError extends Error {
   kind: string;
   /** The key id, for `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED` and `KC_PRIMARY_KEY`. */
   kid?: number;
+  /** Which part was malformed, for `KC_MALFORMED` (e.g. `"EnvelopePrefix"`, `"ApiKeyChecksum"`). */
+  detail?: string;
+  /** The size limit in bytes, for `KC_TOO_LARGE`. */
+  limit?: number;
+  /** The claim that did not match, for `KC_CLAIM_MISMATCH` (e.g. `"aud"`). */
+  claim?: string;
 }
 /** What an envelope's header says (no key needed). */
 export interface EnvelopeInfo { version: number; kid: number; plaintextLen: number; }
@@ -106,8 +112,15 @@ fn error_to_js(e: &Error) -> JsValue {
     err.set_name("KeycustodyError");
     set(&err, "code", &JsValue::from_str(e.code()));
     set(&err, "kind", &JsValue::from_str(e.kind()));
-    if let Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) = e {
-        set(&err, "kid", &JsValue::from(*kid));
+    match e {
+        Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) => {
+            set(&err, "kid", &JsValue::from(*kid));
+        }
+        Error::Malformed(k) => set(&err, "detail", &JsValue::from_str(&format!("{k:?}"))),
+        Error::Io(k) => set(&err, "detail", &JsValue::from_str(&format!("{k:?}"))),
+        Error::TooLarge { limit } => set(&err, "limit", &JsValue::from(len_to_f64(*limit))),
+        Error::ClaimMismatch(claim) => set(&err, "claim", &JsValue::from_str(claim)),
+        _ => {}
     }
     err.into()
 }
@@ -191,6 +204,11 @@ fn opt_u32(v: Option<NumArg>, default: u32, what: &'static str) -> JsResult<u32>
 fn usize_of(n: u32) -> usize {
     // u32 always fits usize on wasm32 and on 64-bit hosts.
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// A length or count as a JS number (saturating at 2^32 - 1; ours are far below).
+fn len_to_f64(n: usize) -> f64 {
+    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 fn js_len(n: usize) -> JsValue {

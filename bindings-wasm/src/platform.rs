@@ -7,8 +7,9 @@
 //! argument and reads `Date.now()` when it is absent: time stays a parameter.
 
 use crate::{
-    bytes, invalid, js_string, js_u32, object, opt_u32, secret_bytes_to_js, secret_string,
-    secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg, U8Arg,
+    bytes, invalid, js_string, js_u32, len_to_f64, object, opt_u32, secret_bytes_to_js,
+    secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg,
+    U8Arg,
 };
 use js_sys::{JsString, Reflect, Uint8Array};
 use keycustody::{Error, MalformedKind};
@@ -318,10 +319,6 @@ impl ReplayGuard {
     pub fn size(&self) -> f64 {
         len_to_f64(self.inner.len())
     }
-}
-
-fn len_to_f64(n: usize) -> f64 {
-    f64::from(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 // ---------------------------------------------------------------- TOTP, scrub, validation

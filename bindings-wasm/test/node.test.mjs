@@ -249,3 +249,24 @@ test('the wasm instance survived everything above', () => {
   const kr = Keyring.generate();
   assert.equal(toHex(kr.open('t', kr.seal('t', new Uint8Array([1, 2])))), '0102');
 });
+
+test("the README's Node snippet runs and prints what its comments say", async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync, rmSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.split('<!-- BEGIN wasm -->')[1].split('<!-- END wasm -->')[0];
+  const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.equal(blocks.length, 1);
+  // Inside the package directory, so that "keycustody-wasm" resolves to this package.
+  const file = new URL(`../.readme-snippet-${process.pid}.mjs`, import.meta.url);
+  writeFileSync(file, blocks[0]);
+  try {
+    const r = spawnSync(process.execPath, [file.pathname], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const want = [...blocks[0].matchAll(/console\.log\(.*\/\/ (.*)$/gm)].map((m) => m[1]);
+    assert.equal(want.length, 4);
+    assert.deepEqual(r.stdout.trim().split('\n'), want);
+  } finally {
+    rmSync(file, { force: true });
+  }
+});

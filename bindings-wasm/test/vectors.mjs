@@ -222,6 +222,16 @@ function handlers(kc) {
         });
       },
     },
+    'legacy_v1.json': {
+      pbkdf2_gcm(c) {
+        const pt = kc.decryptLegacyPbkdf2Gcm(c.blob, fromHex(c.password_hex), { iterations: c.iterations });
+        if (c.expect === 'ok') eq('plaintext', toHex(pt), c.plaintext_hex);
+      },
+      openssl_enc(c) {
+        const pt = kc.decryptOpensslEnc(fromHex(c.data_hex), fromHex(c.password_hex), c.iterations);
+        if (c.expect === 'ok') eq('plaintext', toHex(pt), c.plaintext_hex);
+      },
+    },
   };
 }
 
