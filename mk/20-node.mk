@@ -5,6 +5,8 @@ TEST_TARGETS += test-node
 BENCH_TARGETS += bench-node
 
 NODE_DIR := bindings-node
+# Where cargo puts the interop example (honours CARGO_TARGET_DIR like cargo itself).
+NODE_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
 .PHONY: node-deps node-build test-node bench-node
 
@@ -24,7 +26,7 @@ node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
 
 test-node: node-build
 	cargo build --locked -q -p keycustody --example interop
-	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(CURDIR)/target/debug/examples/interop node --test test/
+	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(NODE_CARGO_TARGET)/debug/examples/interop node --test test/
 
 bench-node: node-build
 	mkdir -p bench-out
