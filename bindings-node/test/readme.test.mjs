@@ -6,13 +6,16 @@ import path from 'node:path'
 import { kc, pkgDir, repoRoot } from './helpers.mjs'
 
 const examplePath = path.join(pkgDir, 'examples', 'nextjs-route.mjs')
-const example = fs.readFileSync(examplePath, 'utf8').trim()
+const webhookPath = path.join(pkgDir, 'examples', 'stripe-webhook.mjs')
 
-test('README.md shows the example file verbatim', () => {
+test('README.md shows the example files verbatim', () => {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
   const section = readme.slice(readme.indexOf('<!-- BEGIN node -->'), readme.indexOf('<!-- END node -->'))
   assert.ok(section.length > 0, 'README has no node section')
-  assert.ok(section.includes('```js\n' + example + '\n```'), 'README node quickstart differs from examples/nextjs-route.mjs')
+  for (const p of [examplePath, webhookPath]) {
+    const code = fs.readFileSync(p, 'utf8').trim()
+    assert.ok(section.includes('```js\n' + code + '\n```'), `README node section differs from ${path.basename(p)}`)
+  }
 })
 
 test('the Next.js route handler seals, opens and refuses a swapped value', async () => {
@@ -46,4 +49,25 @@ test('the Next.js route handler seals, opens and refuses a swapped value', async
   res = await route.GET(new Request('http://localhost/api'), ctx('globex'))
   assert.equal(res.status, 500)
   assert.deepEqual(await res.json(), { error: 'KC_DECRYPT_FAILED' })
+})
+
+test('the Stripe webhook route handler verifies, parses and deduplicates', async () => {
+  process.env.STRIPE_WEBHOOK_SECRET = 'whsec_readme_test'
+  const route = await import(webhookPath)
+  const body = JSON.stringify({ id: 'evt_readme_1', type: 'invoice.paid' })
+  // verifyStripeSignature uses the clock here, so the header is signed at the current time.
+  const header = kc.signStripePayload(body, 'whsec_readme_test', Math.floor(Date.now() / 1000))
+  const post = (b, h) =>
+    route.POST(new Request('http://localhost/api/webhooks/stripe', { method: 'POST', body: b, headers: h === undefined ? {} : { 'stripe-signature': h } }))
+  let res = await post(body, header)
+  assert.equal(res.status, 200)
+  assert.deepEqual(await res.json(), { received: true })
+  res = await post(body, header) // Stripe retried: accepted, handled once
+  assert.equal(res.status, 200)
+  res = await post(body.replace('invoice.paid', 'invoice.void'), header)
+  assert.equal(res.status, 400)
+  assert.deepEqual(await res.json(), { error: 'KC_SIGNATURE_INVALID' })
+  res = await post(body, undefined)
+  assert.equal(res.status, 400)
+  assert.deepEqual(await res.json(), { error: 'KC_MALFORMED' })
 })
