@@ -61,7 +61,7 @@ impl PyKeyring {
 
     /// Reads the text form from an environment variable.
     #[staticmethod]
-    #[pyo3(signature = (var = Text::from("KEYCUSTODY_KEYRING")))]
+    #[pyo3(signature = (var = Text::from("KEYCUSTODY_KEYRING")), text_signature = "(var='KEYCUSTODY_KEYRING')")]
     fn from_env(var: Text) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_env(&var).to_py()?,
@@ -79,7 +79,7 @@ impl PyKeyring {
 
     /// Adopts an existing platform secret (its bytes exactly as given) as the only key.
     #[staticmethod]
-    #[pyo3(signature = (secret, kid = Kid(1)))]
+    #[pyo3(signature = (secret, kid = Kid(1)), text_signature = "(secret, kid=1)")]
     fn from_secret(secret: Data<'_>, kid: Kid) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_secret(secret.as_slice(), kid.0).to_py()?,
@@ -148,7 +148,7 @@ impl PyKeyring {
     }
 
     /// Seals `plaintext` for `owner` (and `context`) under the primary key: a "kc1." string.
-    #[pyo3(signature = (owner, plaintext, context = Data::default()))]
+    #[pyo3(signature = (owner, plaintext, context = Data::default()), text_signature = "($self, owner, plaintext, context=b'')")]
     fn seal(
         &self,
         py: Python<'_>,
@@ -161,7 +161,7 @@ impl PyKeyring {
     }
 
     /// seal() returning the binary form.
-    #[pyo3(signature = (owner, plaintext, context = Data::default()))]
+    #[pyo3(signature = (owner, plaintext, context = Data::default()), text_signature = "($self, owner, plaintext, context=b'')")]
     fn seal_binary<'py>(
         &self,
         py: Python<'py>,
@@ -175,7 +175,7 @@ impl PyKeyring {
     }
 
     /// Opens a "kc1." envelope sealed for `owner` and `context`.
-    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    #[pyo3(signature = (owner, envelope, context = Data::default()), text_signature = "($self, owner, envelope, context=b'')")]
     fn open<'py>(
         &self,
         py: Python<'py>,
@@ -189,7 +189,7 @@ impl PyKeyring {
     }
 
     /// open() for the binary form.
-    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    #[pyo3(signature = (owner, envelope, context = Data::default()), text_signature = "($self, owner, envelope, context=b'')")]
     fn open_binary<'py>(
         &self,
         py: Python<'py>,
@@ -203,7 +203,7 @@ impl PyKeyring {
     }
 
     /// open() requiring the plaintext to be UTF-8; returns str.
-    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    #[pyo3(signature = (owner, envelope, context = Data::default()), text_signature = "($self, owner, envelope, context=b'')")]
     fn open_text(
         &self,
         py: Python<'_>,
@@ -225,7 +225,7 @@ impl PyKeyring {
     }
 
     /// The envelope sealed under the primary key (the same string if it already is).
-    #[pyo3(signature = (owner, envelope, context = Data::default()))]
+    #[pyo3(signature = (owner, envelope, context = Data::default()), text_signature = "($self, owner, envelope, context=b'')")]
     fn rewrap(
         &self,
         py: Python<'_>,
@@ -241,7 +241,7 @@ impl PyKeyring {
     }
 
     /// A key for a custom purpose, per owner, under the primary key.
-    #[pyo3(signature = (purpose, owner, length = Len(32)))]
+    #[pyo3(signature = (purpose, owner, length = Len(32)), text_signature = "($self, purpose, owner, length=32)")]
     fn derive_key<'py>(
         &self,
         py: Python<'py>,
@@ -281,7 +281,7 @@ impl PyKeyring {
     }
 
     /// Verifies a token of `tenant` (HS256 only; exp, nbf, iat, aud, iss checked); returns its claims.
-    #[pyo3(signature = (tenant, token, audience = None, issuer = None, leeway = Seconds(0), now = None))]
+    #[pyo3(signature = (tenant, token, audience = None, issuer = None, leeway = Seconds(0), now = None), text_signature = "($self, tenant, token, audience=None, issuer=None, leeway=0, now=None)")]
     #[allow(clippy::too_many_arguments)]
     fn verify_jwt<'py>(
         &self,

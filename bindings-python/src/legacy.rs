@@ -23,7 +23,7 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Iterations {
 
 /// Decrypts `base64(salt || iv12 || ciphertext || tag16)` with PBKDF2-HMAC-SHA256 + AES-256-GCM.
 #[pyfunction]
-#[pyo3(signature = (blob, password, iterations = Iterations(DEFAULT_ITERATIONS), salt_len = Len(16)))]
+#[pyo3(signature = (blob, password, iterations = Iterations(DEFAULT_ITERATIONS), salt_len = Len(16)), text_signature = "(blob, password, iterations=100000, salt_len=16)")]
 fn decrypt_legacy_pbkdf2_gcm<'py>(
     py: Python<'py>,
     blob: Text,
@@ -45,7 +45,7 @@ fn decrypt_legacy_pbkdf2_gcm<'py>(
 
 /// Decrypts an `openssl enc -aes-256-cbc -pbkdf2 -iter N` file (binary `Salted__` form).
 #[pyfunction]
-#[pyo3(signature = (data, password, iterations = Iterations(DEFAULT_ITERATIONS)))]
+#[pyo3(signature = (data, password, iterations = Iterations(DEFAULT_ITERATIONS)), text_signature = "(data, password, iterations=100000)")]
 fn decrypt_openssl_enc<'py>(
     py: Python<'py>,
     data: Binary<'_>,

@@ -144,7 +144,7 @@ fn totp_at(secret: Text, now: UnixTime) -> PyResult<String> {
 
 /// RFC 6238 in general: raw key, period, 6 to 8 digits, "SHA1" / "SHA256" / "SHA512".
 #[pyfunction]
-#[pyo3(signature = (key, now, period = Seconds(30), digits = Len(6), algorithm = Text::from("SHA1")))]
+#[pyo3(signature = (key, now, period = Seconds(30), digits = Len(6), algorithm = Text::from("SHA1")), text_signature = "(key, now, period=30, digits=6, algorithm='SHA1')")]
 fn totp_raw_at(
     key: Data<'_>,
     now: UnixTime,

@@ -7,7 +7,7 @@ use crate::errors::ToPyResult;
 
 /// `nbytes` random bytes as lowercase hex (64 characters by default).
 #[pyfunction]
-#[pyo3(signature = (nbytes = Len(32)))]
+#[pyo3(signature = (nbytes = Len(32)), text_signature = "(nbytes=32)")]
 fn random_token(nbytes: Len) -> PyResult<String> {
     Ok(keycustody::random_token(nbytes.0)
         .to_py()?

@@ -12,7 +12,7 @@ const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::webhook::DEFAULT_TOLERANC
 
 /// Verifies a `Stripe-Signature` header over the raw payload; returns the signed timestamp.
 #[pyfunction]
-#[pyo3(signature = (payload, header, secret, tolerance = DEFAULT_TOLERANCE, now = None))]
+#[pyo3(signature = (payload, header, secret, tolerance = DEFAULT_TOLERANCE, now = None), text_signature = "(payload, header, secret, tolerance=300, now=None)")]
 fn verify_stripe_signature(
     py: Python<'_>,
     payload: Data<'_>,
@@ -47,7 +47,7 @@ fn sign_stripe_payload(
 /// Verifies a Standard Webhooks message (`webhook-id`, `webhook-timestamp`,
 /// `webhook-signature` headers); returns the signed timestamp.
 #[pyfunction]
-#[pyo3(signature = (payload, msg_id, timestamp, signature, secret, tolerance = DEFAULT_TOLERANCE, now = None))]
+#[pyo3(signature = (payload, msg_id, timestamp, signature, secret, tolerance = DEFAULT_TOLERANCE, now = None), text_signature = "(payload, msg_id, timestamp, signature, secret, tolerance=300, now=None)")]
 #[allow(clippy::too_many_arguments)]
 fn verify_standard_webhook(
     py: Python<'_>,
@@ -122,7 +122,7 @@ pub(crate) struct PyReplayGuard {
 #[pymethods]
 impl PyReplayGuard {
     #[new]
-    #[pyo3(signature = (capacity = Len(100_000), ttl_seconds = Seconds(86_400)))]
+    #[pyo3(signature = (capacity = Len(100_000), ttl_seconds = Seconds(86_400)), text_signature = "(capacity=100000, ttl_seconds=86400)")]
     fn new(capacity: Len, ttl_seconds: Seconds) -> PyResult<Self> {
         Ok(PyReplayGuard {
             inner: keycustody::ReplayGuard::new(capacity.0, ttl_seconds.0).to_py()?,

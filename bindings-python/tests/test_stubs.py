@@ -10,7 +10,7 @@ PKG = pathlib.Path(kc.__file__).parent
 STUB = ast.parse((PKG / "__init__.pyi").read_text(encoding="utf-8"))
 # Names that exist only for type checkers.
 STUB_ONLY = {"_Data"}
-TYPING = {"os", "ClassVar", "List", "Optional", "Union", "final"}
+TYPING = {"os", "Any", "Dict", "List", "Mapping", "Optional", "Tuple", "Union", "final"}
 
 
 def stub_names():
@@ -22,7 +22,8 @@ def stub_names():
             names[node.target.id] = node
         elif isinstance(node, ast.Assign):
             for t in node.targets:
-                names[t.id] = node
+                if t.id != "__all__":
+                    names[t.id] = node
         elif isinstance(node, ast.ImportFrom) and node.module == "_errors" and node.level == 1:
             for a in node.names:
                 assert a.asname == a.name, "re-export with `X as X`"
@@ -39,6 +40,8 @@ def test_stub_and_runtime_name_the_same_things():
     runtime -= {"annotations"}  # `from __future__ import annotations`
     assert stub == runtime, stub ^ runtime
     assert set(kc.__all__) == stub
+    stub_all = next(n for n in STUB.body if isinstance(n, ast.Assign) and n.targets[0].id == "__all__")
+    assert ast.literal_eval(stub_all.value) == kc.__all__
 
 
 def test_every_stub_name_imports():
@@ -75,7 +78,7 @@ def test_class_members_match():
         public = {m for m in dir(cls) if not m.startswith("_")}
         assert public == {m for m in stub_members if not m.startswith("_")}, (name, public ^ set(stub_members))
         for m, item in stub_members.items():
-            if m == "__init__":
+            if m == "__new__":
                 assert runtime_params(cls) == params_of(item), name
                 continue
             attr = inspect.getattr_static(cls, m)
@@ -100,3 +103,17 @@ def test_error_stub_lists_every_error_class():
 
 def test_py_typed_marker_present():
     assert (PKG / "py.typed").exists()
+
+
+def test_mypy_stubtest():
+    """mypy's stubtest: every stub signature, default and type against the runtime objects."""
+    import subprocess
+    import sys
+
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "keycustody"],
+        capture_output=True,
+        text=True,
+        cwd=PKG.parent.parent,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

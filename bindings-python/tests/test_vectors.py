@@ -203,10 +203,14 @@ def pseudonymize(c):
 def legacy_pbkdf2_gcm(c):
     got = kc.decrypt_legacy_pbkdf2_gcm(c["blob"], h(c["password_hex"]), c["iterations"])
     assert got == h(c["plaintext_hex"])
+    if c["iterations"] == 100_000:  # the documented default
+        assert kc.decrypt_legacy_pbkdf2_gcm(c["blob"], h(c["password_hex"])) == got
 
 
 def legacy_openssl_enc(c):
     assert kc.decrypt_openssl_enc(h(c["data_hex"]), h(c["password_hex"]), c["iterations"]) == h(c["plaintext_hex"])
+    if c["iterations"] == 100_000:  # the documented default
+        assert kc.decrypt_openssl_enc(h(c["data_hex"]), h(c["password_hex"])) == h(c["plaintext_hex"])
 
 
 DISPATCH = {

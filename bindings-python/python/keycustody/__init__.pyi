@@ -30,6 +30,81 @@ from ._errors import (
 #: Bytes given as ``bytes``, ``bytearray`` or ``str`` (taken as its UTF-8 bytes).
 _Data = Union[bytes, bytearray, str]
 
+__all__ = [
+    "__version__",
+    "MAX_PLAINTEXT",
+    # keyring and envelopes
+    "Keyring",
+    "KeyInfo",
+    "EnvelopeInfo",
+    "inspect",
+    "inspect_binary",
+    # API keys, tokens, comparison
+    "ApiKey",
+    "GeneratedApiKey",
+    "generate_api_key",
+    "parse_api_key",
+    "hash_api_key",
+    "verify_api_key",
+    "random_token",
+    "random_base62",
+    "invite_code",
+    "constant_time_equal",
+    # webhooks
+    "verify_stripe_signature",
+    "sign_stripe_payload",
+    "verify_standard_webhook",
+    "sign_standard_webhook",
+    "generate_standard_webhook_secret",
+    "verify_telegram_secret",
+    "ReplayGuard",
+    # one-time codes and TOTP
+    "IssuedCode",
+    "CodeCheck",
+    "generate_totp_secret",
+    "totp_uri",
+    "totp_at",
+    "totp_raw_at",
+    "totp_step",
+    "verify_totp_at",
+    # browser-direct delivery (HPKE)
+    "DeliveryKeypair",
+    "generate_delivery_keypair",
+    "derive_delivery_keypair",
+    "delivery_public_key",
+    "seal_for_delivery",
+    "open_delivery",
+    # text
+    "scrub",
+    "validate_slug",
+    "validate_email",
+    # legacy import
+    "decrypt_legacy_pbkdf2_gcm",
+    "decrypt_openssl_enc",
+    # errors
+    "Error",
+    "DecryptError",
+    "MalformedError",
+    "UnknownKeyError",
+    "KeyRetiredError",
+    "PrimaryKeyError",
+    "InvalidArgumentError",
+    "InvalidOwnerError",
+    "TooLargeError",
+    "InsecurePermissionsError",
+    "MissingEnvVarError",
+    "IoError",
+    "RandomUnavailableError",
+    "VerificationError",
+    "SignatureError",
+    "TimestampError",
+    "ExpiredError",
+    "NotYetValidError",
+    "ReplayError",
+    "LockedError",
+    "ClaimMismatchError",
+]
+
 __version__: str
 #: The largest plaintext a kc1 envelope holds (64 MiB).
 MAX_PLAINTEXT: int
@@ -278,7 +353,7 @@ class ReplayGuard:
     """Accepts each event id once until it expires; bounded, in memory, thread-safe.
     Full of unexpired ids, it fails closed (InvalidArgumentError)."""
 
-    def __init__(self, capacity: int = 100000, ttl_seconds: int = 86400) -> None: ...
+    def __new__(cls, capacity: int = 100000, ttl_seconds: int = 86400) -> ReplayGuard: ...
     def check_and_record(self, event_id: str, now: Optional[int] = None) -> None:
         """Records event_id, or raises ReplayError if it was seen and has not expired."""
     @property

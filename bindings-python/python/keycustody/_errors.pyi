@@ -1,6 +1,28 @@
-from typing import ClassVar, List, Optional
+from typing import Optional
 
-__all__: List[str]
+__all__ = [
+    "Error",
+    "DecryptError",
+    "MalformedError",
+    "UnknownKeyError",
+    "KeyRetiredError",
+    "PrimaryKeyError",
+    "InvalidArgumentError",
+    "InvalidOwnerError",
+    "TooLargeError",
+    "InsecurePermissionsError",
+    "MissingEnvVarError",
+    "IoError",
+    "RandomUnavailableError",
+    "VerificationError",
+    "SignatureError",
+    "TimestampError",
+    "ExpiredError",
+    "NotYetValidError",
+    "ReplayError",
+    "LockedError",
+    "ClaimMismatchError",
+]
 
 class Error(Exception):
     """Base class of every keycustody error."""
