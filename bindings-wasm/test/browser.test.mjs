@@ -101,6 +101,14 @@ test('the garbage suite passes in the page', async () => {
   assert.ok(r.ran > 30);
 });
 
+test('kc1 envelopes cross between keycustody-wasm and the browser WebCrypto', async () => {
+  const failures = await page.evaluate(async () => {
+    const { crossCheck } = await import('/test/crosscheck.mjs');
+    return crossCheck(window.kc);
+  });
+  assert.deepEqual(failures, []);
+});
+
 const CASES = [
   { owner: 'tenant-0001', context: 'openrouter_key', text: 'sk-or-v1-0123456789abcdef' },
   { owner: 'tenant-ü', context: '', text: 'ключ 🔑' },

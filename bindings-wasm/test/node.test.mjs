@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as kc from '../node.js';
 import { runVectors, toHex } from './vectors.mjs';
 import { garbageSuite } from './garbage.mjs';
+import { crossCheck } from './crosscheck.mjs';
 
 const { Keyring } = kc;
 const VECTORS = new URL('../../tests/vectors/', import.meta.url);
@@ -36,6 +37,10 @@ describe('vectors', () => {
       assert.equal(r.passed, doc.cases.length);
     });
   }
+});
+
+test('kc1 envelopes cross between keycustody-wasm and a WebCrypto implementation', async () => {
+  assert.deepEqual(await crossCheck(kc), []);
 });
 
 describe('Keyring', () => {
