@@ -25,3 +25,18 @@ def test_readme_quickstart_runs(monkeypatch, capsys):
     assert "[REDACTED:" in out and "x" * 40 not in out
     # The rotation loop rewrapped every row onto the new primary.
     assert all(not ns["keyring"].needs_rewrap(v) for v in ns["db"].values())
+
+
+def test_readme_quickstart_type_checks(tmp_path):
+    """The documented usage type-checks against the stubs (mypy --strict)."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "quickstart.py"
+    src.write_text("\n".join(python_blocks()), encoding="utf-8")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", str(tmp_path / ".mypy"), str(src)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
