@@ -1,0 +1,197 @@
+// keycustody-wasm in Node: behaviour of the platform pieces beyond the vectors
+// (delivery, webhooks, replay guard, JWT, one-time codes, TOTP, scrub, validation,
+// pseudonyms, legacy decoders) and the extra fields of KeycustodyError.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import * as kc from '../node.js';
+
+const { Keyring } = kc;
+const NOW = 1_700_000_000;
+const dec = new TextDecoder();
+
+function throwsKc(fn, code, extra = {}) {
+  assert.throws(fn, (e) => {
+    assert.equal(e.name, 'KeycustodyError');
+    assert.equal(e.code, code, `${e.code}: ${e.message}`);
+    for (const [k, v] of Object.entries(extra)) assert.equal(e[k], v, k);
+    return true;
+  });
+}
+
+describe('delivery (HPKE)', () => {
+  test('keypair text forms, seal/open, owner binding, size limit', () => {
+    const kp = kc.generateDeliveryKeypair();
+    assert.match(kp.privateKey, /^kcsk1\.[A-Za-z0-9_-]{43}$/);
+    assert.match(kp.publicKey, /^kcpk1\.[A-Za-z0-9_-]{43}$/);
+    assert.equal(kc.deliveryPublicKey(kp.privateKey), kp.publicKey);
+    const blob = kc.sealForDelivery(kp.publicKey, 'acme', 'sk-ant-api03-xyz');
+    assert.match(blob, /^kcd1\./);
+    assert.notEqual(kc.sealForDelivery(kp.publicKey, 'acme', 'sk-ant-api03-xyz'), blob, 'randomised');
+    assert.equal(dec.decode(kc.openDelivery(kp.privateKey, 'acme', blob)), 'sk-ant-api03-xyz');
+    throwsKc(() => kc.openDelivery(kp.privateKey, 'globex', blob), 'KC_DECRYPT_FAILED');
+    throwsKc(() => kc.openDelivery(kc.generateDeliveryKeypair().privateKey, 'acme', blob), 'KC_DECRYPT_FAILED');
+    throwsKc(() => kc.openDelivery(kp.privateKey, 'acme', blob.slice(0, -2)), 'KC_DECRYPT_FAILED');
+    throwsKc(() => kc.sealForDelivery(kp.privateKey, 'acme', 'x'), 'KC_MALFORMED', { detail: 'DeliveryKey' });
+    throwsKc(() => kc.sealForDelivery(kp.publicKey, '', 'x'), 'KC_INVALID_OWNER');
+    throwsKc(() => kc.sealForDelivery(kp.publicKey, 'acme', new Uint8Array(1024 * 1024 + 1)), 'KC_TOO_LARGE', {
+      limit: 1024 * 1024,
+    });
+  });
+
+  test('deriveDeliveryKeypair is deterministic and needs 32 bytes', () => {
+    const a = kc.deriveDeliveryKeypair('k'.repeat(32));
+    assert.deepEqual(kc.deriveDeliveryKeypair(new TextEncoder().encode('k'.repeat(32))), a);
+    assert.notEqual(kc.deriveDeliveryKeypair('j'.repeat(32)).publicKey, a.publicKey);
+    throwsKc(() => kc.deriveDeliveryKeypair('short'), 'KC_INVALID_ARGUMENT');
+  });
+});
+
+describe('webhooks', () => {
+  test('Stripe: sign, verify at a given time, tolerance, rolled secrets', () => {
+    const body = '{"id":"evt_1","type":"invoice.paid"}';
+    const header = kc.signStripePayload(body, 'whsec_test', NOW);
+    assert.match(header, /^t=1700000000,v1=[0-9a-f]{64}$/);
+    assert.equal(kc.verifyStripeSignature(body, header, 'whsec_test', 300, NOW + 30), NOW);
+    assert.equal(kc.verifyStripeSignature(new TextEncoder().encode(body), header, 'whsec_test', undefined, NOW), NOW);
+    throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_test', 300, NOW + 301), 'KC_TIMESTAMP_OUT_OF_TOLERANCE');
+    throwsKc(() => kc.verifyStripeSignature(`${body} `, header, 'whsec_test', 300, NOW), 'KC_SIGNATURE_INVALID');
+    throwsKc(() => kc.verifyStripeSignature(body, header, 'whsec_other', 300, NOW), 'KC_SIGNATURE_INVALID');
+    const other = kc.signStripePayload(body, 'whsec_old', NOW).split(',')[1];
+    assert.equal(kc.verifyStripeSignature(body, `${header},${other}`, 'whsec_old', 300, NOW), NOW);
+    throwsKc(() => kc.verifyStripeSignature(body, 'garbage', 'whsec_test', 300, NOW), 'KC_MALFORMED', {
+      detail: 'SignatureHeader',
+    });
+    // Without `now` the clock is used: a 1970 signature is far outside the tolerance.
+    throwsKc(() => kc.verifyStripeSignature(body, kc.signStripePayload(body, 'whsec_test', 1), 'whsec_test'),
+      'KC_TIMESTAMP_OUT_OF_TOLERANCE');
+  });
+
+  test('Standard Webhooks and Telegram', () => {
+    const secret = kc.generateStandardWebhookSecret();
+    assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    const sig = kc.signStandardWebhook('{"a":1}', 'msg_1', NOW, secret);
+    assert.match(sig, /^v1,/);
+    assert.equal(kc.verifyStandardWebhook('{"a":1}', 'msg_1', String(NOW), sig, secret, 300, NOW), NOW);
+    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', 'msg_2', String(NOW), sig, secret, 300, NOW), 'KC_SIGNATURE_INVALID');
+    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', 'msg_1', String(NOW), sig, secret, 300, NOW + 301),
+      'KC_TIMESTAMP_OUT_OF_TOLERANCE');
+    assert.equal(kc.verifyTelegramSecret('tok_1', 'tok_1'), undefined);
+    throwsKc(() => kc.verifyTelegramSecret('tok_2', 'tok_1'), 'KC_SIGNATURE_INVALID');
+  });
+
+  test('ReplayGuard accepts an id once within its ttl', () => {
+    const g = new kc.ReplayGuard(2, 60);
+    assert.equal(g.capacity, 2);
+    assert.equal(g.size, 0);
+    g.checkAndRecord('evt_1', NOW);
+    throwsKc(() => g.checkAndRecord('evt_1', NOW + 59), 'KC_REPLAYED');
+    g.checkAndRecord('evt_1', NOW + 60);
+    g.checkAndRecord('evt_2', NOW + 60);
+    assert.equal(g.size, 2);
+    assert.equal(new kc.ReplayGuard().capacity, 100000);
+    throwsKc(() => new kc.ReplayGuard(0, 60), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => g.checkAndRecord('', NOW), 'KC_INVALID_ARGUMENT');
+  });
+});
+
+describe('Keyring: JWT, one-time codes, pseudonyms', () => {
+  test('JWT per tenant: object or text claims, checks, rotation', () => {
+    const kr = Keyring.generate();
+    const token = kr.signJwt('acme', { sub: 'agent', aud: 'api' }, 600, NOW);
+    const [h] = token.split('.');
+    assert.deepEqual(JSON.parse(Buffer.from(h, 'base64url')), { alg: 'HS256', typ: 'JWT', kid: '1' });
+    assert.deepEqual(kr.verifyJwt('acme', token, { audience: 'api', now: NOW + 1 }), {
+      sub: 'agent', aud: 'api', iat: NOW, exp: NOW + 600,
+    });
+    assert.equal(kr.verifyJwt('acme', kr.signJwt('acme', '{"sub":"x"}', 60, NOW), { now: NOW }).sub, 'x');
+    throwsKc(() => kr.verifyJwt('globex', token, { audience: 'api', now: NOW }), 'KC_SIGNATURE_INVALID');
+    throwsKc(() => kr.verifyJwt('acme', token, { audience: 'api', now: NOW + 601 }), 'KC_EXPIRED');
+    assert.equal(kr.verifyJwt('acme', token, { audience: 'api', now: NOW + 601, leeway: 5 }).sub, 'agent');
+    throwsKc(() => kr.verifyJwt('acme', token, { audience: 'web', now: NOW }), 'KC_CLAIM_MISMATCH', { claim: 'aud' });
+    throwsKc(() => kr.verifyJwt('acme', token, { now: NOW }), 'KC_CLAIM_MISMATCH', { claim: 'aud' });
+    throwsKc(() => kr.signJwt('acme', { exp: 1 }, 600, NOW), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kr.signJwt('acme', {}, 0, NOW), 'KC_INVALID_ARGUMENT');
+    const secret = kr.jwtSecret('acme');
+    assert.equal(secret.kid, 1);
+    assert.equal(secret.secret.length, 32);
+    kr.rotate();
+    assert.equal(kr.verifyJwt('acme', token, { audience: 'api', now: NOW }).sub, 'agent', 'old kid still verifies');
+    assert.equal(kr.jwtSecret('acme').kid, 2);
+  });
+
+  test('one-time codes: valid once, wrong attempts counted, expiry', () => {
+    const kr = Keyring.generate();
+    const issued = kr.issueCode('user@example.com', NOW);
+    assert.match(issued.code, /^\d{6}$/);
+    assert.equal(issued.expiresAt, NOW + 900);
+    assert.ok(!issued.record.includes(issued.code), 'the record holds no code');
+    const wrongCode = issued.code === '000000' ? '000001' : '000000';
+    const wrong = kr.verifyCode('user@example.com', wrongCode, issued.record, NOW + 1);
+    assert.deepEqual([wrong.status, wrong.attemptsLeft, wrong.changed], ['wrong', 4, true]);
+    const ok = kr.verifyCode('user@example.com', issued.code, wrong.record, NOW + 2);
+    assert.equal(ok.status, 'valid');
+    assert.equal(kr.verifyCode('user@example.com', issued.code, ok.record, NOW + 3).status, 'used');
+    assert.equal(kr.verifyCode('user@example.com', issued.code, issued.record, NOW + 901).status, 'expired');
+    assert.equal(kr.verifyCode('other@example.com', issued.code, issued.record, NOW + 1).status, 'wrong');
+    throwsKc(() => kr.verifyCode('user@example.com', issued.code, '{}', NOW), 'KC_MALFORMED');
+  });
+
+  test('pseudonyms: stable, per tenant, change with the primary key', () => {
+    const kr = Keyring.generate();
+    const p = kr.pseudonymize('203.0.113.7');
+    assert.match(p, /^[0-9a-f]{64}$/);
+    assert.equal(kr.pseudonymize('203.0.113.7'), p);
+    assert.notEqual(kr.pseudonymizeFor('acme', '203.0.113.7'), kr.pseudonymizeFor('globex', '203.0.113.7'));
+    kr.rotate();
+    assert.notEqual(kr.pseudonymize('203.0.113.7'), p);
+  });
+});
+
+describe('TOTP, scrub, validation, legacy', () => {
+  test('TOTP: secret, URI, code, verify with replay prevention', () => {
+    const secret = kc.generateTotpSecret();
+    assert.match(secret, /^[A-Z2-7]{32}$/);
+    assert.match(kc.totpUri(secret, 'alice@example.com', 'Acme'), /^otpauth:\/\/totp\/Acme:alice%40example\.com\?secret=/);
+    const code = kc.totpAt(secret, NOW);
+    assert.match(code, /^\d{6}$/);
+    const step = kc.verifyTotp(secret, code, NOW);
+    assert.equal(step, Math.floor(NOW / 30));
+    throwsKc(() => kc.verifyTotp(secret, code, NOW, step), 'KC_REPLAYED');
+    throwsKc(() => kc.verifyTotp(secret, code, NOW + 90), 'KC_SIGNATURE_INVALID');
+    // RFC 6238 appendix B, SHA-1, T = 59.
+    assert.equal(kc.totpRaw('12345678901234567890', 59, 30, 8, 'SHA1'), '94287082');
+    throwsKc(() => kc.totpAt('not base32!', NOW), 'KC_MALFORMED', { detail: 'Totp' });
+  });
+
+  test('scrub, validateSlug, validateEmail', () => {
+    const out = kc.scrub(`Authorization: Bearer sk-ant-api03-${'x'.repeat(90)}AA`);
+    assert.ok(!out.includes('sk-ant-api03'));
+    assert.match(out, /\[REDACTED:/);
+    assert.equal(kc.scrub('nothing to see'), 'nothing to see');
+    assert.equal(kc.validateSlug('acme-co'), undefined);
+    throwsKc(() => kc.validateSlug('Acme'), 'KC_INVALID_ARGUMENT');
+    assert.equal(kc.validateEmail('a@example.com'), undefined);
+    throwsKc(() => kc.validateEmail('a@b'), 'KC_INVALID_ARGUMENT');
+  });
+
+  test('legacy decoders', () => {
+    const blob = 'AQEBAQEBAQEBAQEBAQEBAQICAgICAgICAgICAit53DXJ+MvbbGAUsJ7qo4iq8dSR+HyYyKhGEKko';
+    assert.equal(dec.decode(kc.decryptLegacyPbkdf2Gcm(blob, 'pw', { iterations: 1000 })), 'legacy secret');
+    throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, 'wrong', { iterations: 1000 }), 'KC_DECRYPT_FAILED');
+    throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, 'pw', { iterations: 0 }), 'KC_INVALID_ARGUMENT');
+    const data = Buffer.from('53616c7465645f5fe023088f91be88ddac3d200feb553e7acf24a531a5f89c47', 'hex');
+    assert.equal(dec.decode(kc.decryptOpensslEnc(data, 'pw', 1000)), 'openssl secret');
+    throwsKc(() => kc.decryptOpensslEnc(data.subarray(0, 8), 'pw', 1000), 'KC_MALFORMED', { detail: 'Legacy' });
+  });
+});
+
+test('errors carry detail for KC_MALFORMED and never echo the input', () => {
+  const kr = Keyring.generate();
+  try {
+    kr.open('tenant', 'sk-live-THIS-IS-SECRET');
+    assert.fail('no error');
+  } catch (e) {
+    assert.equal(e.detail, 'EnvelopePrefix');
+    assert.ok(!e.message.includes('THIS-IS-SECRET') && !e.stack.includes('THIS-IS-SECRET'));
+  }
+});
