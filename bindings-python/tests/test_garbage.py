@@ -398,3 +398,20 @@ def test_frozen_objects_reject_attribute_writes():
         KR.primary_kid = 1
     with pytest.raises(AttributeError):
         API.key = "x"
+
+
+def test_jwt_and_codes_under_retired_or_unknown_kid():
+    kr = kc.Keyring.from_secret(ROOT)
+    token = kr.sign_jwt("tenant", {"sub": "u"}, 600, now=NOW)
+    issued = kr.issue_code("user@example.com", now=NOW)
+    kr.rotate()
+    kr.retire(1)
+    with pytest.raises(kc.KeyRetiredError):
+        kr.verify_jwt("tenant", token, now=NOW)
+    with pytest.raises(kc.KeyRetiredError):
+        kr.verify_code("user@example.com", issued.code, issued.record, now=NOW)
+    kr.remove(1)
+    with pytest.raises(kc.UnknownKeyError):
+        kr.verify_jwt("tenant", token, now=NOW)
+    with pytest.raises(kc.UnknownKeyError):
+        kr.verify_code("user@example.com", issued.code, issued.record, now=NOW)
