@@ -156,6 +156,20 @@ pub(crate) fn bytes<'a>(v: Unknown<'a>, arg: &'static str) -> Res<Bytes<'a>> {
     }
 }
 
+/// Required binary data: a `Uint8Array` (including `Buffer`) only, no string.
+pub(crate) fn binary<'a>(v: Unknown<'a>, arg: &'static str) -> Res<Bytes<'a>> {
+    if type_of(&v)? == ValueType::String {
+        return Err(Fail::Type {
+            arg,
+            expected: "a Buffer or Uint8Array",
+        });
+    }
+    bytes(v, arg).map_err(|_| Fail::Type {
+        arg,
+        expected: "a Buffer or Uint8Array",
+    })
+}
+
 /// Optional bytes (`undefined` or `null` gives empty bytes).
 pub(crate) fn opt_bytes<'a>(v: Option<Unknown<'a>>, arg: &'static str) -> Res<Bytes<'a>> {
     if is_absent(&v)? {

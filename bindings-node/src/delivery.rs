@@ -39,6 +39,25 @@ pub fn generate_delivery_keypair(env: &Env) -> napi::Result<DeliveryKeypair> {
     })
 }
 
+/// A key pair derived from at least 32 bytes of key material (RFC 9180 `DeriveKeyPair`),
+/// e.g. `keyring.deriveKey("deliver", vmId)` for a VM whose key must be reproducible.
+///
+/// @throws {Error} `KC_INVALID_ARGUMENT` for less than 32 bytes.
+#[napi]
+pub fn derive_delivery_keypair(
+    env: &Env,
+    #[napi(ts_arg_type = "Uint8Array")] ikm: Unknown<'_>,
+) -> napi::Result<DeliveryKeypair> {
+    run(env, || {
+        let ikm = conv::binary(ikm, "ikm")?;
+        let kp = keycustody::delivery::derive_delivery_keypair(ikm.as_slice())?;
+        Ok(DeliveryKeypair {
+            private_key: kp.private_key.expose_secret().to_owned(),
+            public_key: kp.public_key,
+        })
+    })
+}
+
 /// The public key (`kcpk1.`) of a private key (`kcsk1.`).
 ///
 /// @throws {Error} `KC_MALFORMED`.

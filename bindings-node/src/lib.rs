@@ -16,6 +16,7 @@ mod delivery;
 mod error;
 mod jwt;
 mod keyring;
+mod keyring_extra;
 mod legacy;
 mod otp;
 mod tasks;

@@ -137,7 +137,7 @@ pub fn totp_uri<'e>(
 ///
 /// @throws {Error} `KC_MALFORMED` (secret), `KC_INVALID_ARGUMENT` (negative time).
 #[napi]
-pub fn totp<'e>(
+pub fn totp_at<'e>(
     env: &'e Env,
     #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
     #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
@@ -146,6 +146,52 @@ pub fn totp<'e>(
         let secret = conv::secret_string(secret, "secret")?;
         let now = now_or_clock(now)?;
         secret_js_string(env, &keycustody::totp_at(&secret, now)?)
+    })
+}
+
+/// A TOTP/HOTP code with explicit parameters, for authenticators that are not the
+/// default (SHA-1, 6 digits, 30 s): `key` is the raw secret, `algorithm` is `"SHA1"`,
+/// `"SHA256"` or `"SHA512"`, `digits` 6 to 8.
+///
+/// @throws {Error} `KC_INVALID_ARGUMENT` for a bad period, digits, algorithm, empty key or negative time.
+#[napi]
+pub fn totp_raw<'e>(
+    env: &'e Env,
+    #[napi(ts_arg_type = "Uint8Array")] key: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
+    #[napi(ts_arg_type = "number")] period: Option<Unknown<'_>>,
+    #[napi(ts_arg_type = "number")] digits: Option<Unknown<'_>>,
+    #[napi(ts_arg_type = "string")] algorithm: Option<Unknown<'_>>,
+) -> napi::Result<JsString<'e>> {
+    run(env, || {
+        let key = conv::binary(key, "key")?;
+        let now = now_or_clock(now)?;
+        let period = conv::opt_u64(period, "period")?.unwrap_or(keycustody::totp::TOTP_PERIOD);
+        let digits = conv::opt_kid(digits, "digits", keycustody::totp::TOTP_DIGITS)?;
+        let algorithm = conv::opt_string(algorithm, "algorithm")?;
+        let code = keycustody::totp::totp_raw_at(
+            key.as_slice(),
+            now,
+            period,
+            digits,
+            algorithm.as_deref().unwrap_or("SHA1"),
+        )?;
+        secret_js_string(env, &code)
+    })
+}
+
+/// The TOTP time step (`floor(now / 30)`) at `now` (Unix seconds; default the clock).
+///
+/// @throws {Error} `KC_INVALID_ARGUMENT` for a negative time.
+#[napi]
+pub fn totp_step(
+    env: &Env,
+    #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
+) -> napi::Result<i64> {
+    run(env, || {
+        let now = now_or_clock(now)?;
+        let step = keycustody::totp::totp_step(now)?;
+        Ok(i64::try_from(step).unwrap_or(i64::MAX))
     })
 }
 

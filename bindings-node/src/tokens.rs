@@ -39,6 +39,25 @@ pub fn inspect(
     })
 }
 
+/// `inspect` for a binary envelope (from `sealBinary`).
+///
+/// @throws {Error} `KC_MALFORMED`.
+#[napi]
+pub fn inspect_binary(
+    env: &Env,
+    #[napi(ts_arg_type = "Uint8Array")] envelope: Unknown<'_>,
+) -> napi::Result<EnvelopeInfo> {
+    run(env, || {
+        let envelope = conv::binary(envelope, "envelope")?;
+        let info = keycustody::inspect_binary(envelope.as_slice())?;
+        Ok(EnvelopeInfo {
+            version: u32::from(info.version),
+            kid: info.kid,
+            plaintext_len: u32::try_from(info.plaintext_len).unwrap_or(u32::MAX),
+        })
+    })
+}
+
 /// Compares two byte strings (or strings, as UTF-8) in constant time: the
 /// time never depends on where they differ. Different lengths give `false`.
 #[napi]

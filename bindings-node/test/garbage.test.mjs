@@ -25,6 +25,7 @@ const garbage = {
     new ArrayBuffer(4),
     new DataView(new ArrayBuffer(4)),
   ],
+  binary: [MARKER, 42, true, { secret: MARKER }, [1, 2], Symbol('b'), 10n, () => MARKER, new Uint32Array(2), new ArrayBuffer(4)],
   int: [MARKER, true, { n: 1, secret: MARKER }, [1], Symbol('i'), 10n, () => 1],
   i64: [MARKER, false, { secret: MARKER }, [1], Symbol('t'), 10n, () => 1],
   claims: [42, true, Symbol('c'), 10n, () => MARKER, { toJSON: () => 10n }, (() => { const o = {}; o.self = o; return o })()],

@@ -135,7 +135,7 @@ test('one-time codes: issue, wrong attempts, lock, single use, expiry', () => {
 test('TOTP: RFC 6238 code, verify with replay prevention, URI', () => {
   const secret = kc.generateTotpSecret()
   assert.match(secret, /^[A-Z2-7]{32}$/)
-  const code = kc.totp(secret, NOW)
+  const code = kc.totpAt(secret, NOW)
   assert.match(code, /^\d{6}$/)
   const step = kc.verifyTotp(secret, code, NOW)
   assert.equal(step, Math.floor(NOW / 30))
@@ -143,7 +143,7 @@ test('TOTP: RFC 6238 code, verify with replay prevention, URI', () => {
   throwsKc(() => kc.verifyTotp(secret, code, NOW, step), 'Replayed')
   throwsKc(() => kc.verifyTotp(secret, code, NOW + 90), 'SignatureInvalid')
   // RFC 6238 appendix B, SHA-1, T = 59 -> 94287082 (6 digits: 287082).
-  assert.equal(kc.totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59), '287082')
+  assert.equal(kc.totpAt('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59), '287082')
   assert.equal(
     kc.totpUri('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 'alice@example.com', 'Acme Co'),
     'otpauth://totp/Acme%20Co:alice%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Acme%20Co&algorithm=SHA1&digits=6&period=30',
@@ -207,4 +207,54 @@ test('legacy import: node:crypto-made blobs and files decrypt, sync and async', 
   const k = kc.Keyring.generate()
   const sealed = k.seal('tenant-1', kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, { iterations: 2000 }), 'openrouter_key')
   assert.equal(k.openText('tenant-1', sealed, 'openrouter_key'), 'legacy secret')
+})
+
+test('binary envelopes, explicit secrets, key states, JWT secrets', () => {
+  const k = kc.Keyring.generate()
+  const bin = k.sealBinary('t', 'hello', 'c')
+  assert.ok(Buffer.isBuffer(bin))
+  assert.equal(bin.length, 17 + 5 + 16)
+  assert.deepEqual(kc.inspectBinary(bin), { version: 1, kid: 1, plaintextLen: 5 })
+  assert.equal(k.openBinary('t', bin, 'c').toString(), 'hello')
+  // The binary form is the text form without "kc1." and base64url.
+  assert.equal(k.openText('t', 'kc1.' + bin.toString('base64url'), 'c'), 'hello')
+  const text = k.seal('t', 'x')
+  assert.equal(k.openBinary('t', Buffer.from(text.slice(4), 'base64url')).toString(), 'x')
+  throwsKc(() => k.openBinary('t', 'kc1.' + bin.toString('base64url'), 'c'), 'InvalidArgument', TypeError)
+  // addKeyWithSecret: the same secret on two keyrings gives interoperable keys.
+  const secret = crypto.randomBytes(32)
+  const kid = k.addKeyWithSecret(secret)
+  assert.equal(kid, 2)
+  assert.equal(k.stateOf(2), 'decrypt-only')
+  assert.equal(k.stateOf(1), 'active')
+  k.promote(2)
+  assert.equal(k.openText('t', kc.Keyring.fromSecret(secret, 2).seal('t', 'same')), 'same')
+  k.retire(1)
+  assert.equal(k.stateOf(1), 'retired')
+  throwsKc(() => k.stateOf(7), 'UnknownKey')
+  // jwtSecret verifies tokens signJwt made, with a stock HMAC.
+  const js = k.jwtSecret('acme')
+  assert.equal(js.kid, 2)
+  assert.equal(js.secret.length, 32)
+  const token = k.signJwt('acme', { sub: 'u' }, 60, NOW)
+  const [h, p, sig] = token.split('.')
+  assert.equal(crypto.createHmac('sha256', js.secret).update(`${h}.${p}`).digest('base64url'), sig)
+})
+
+test('deterministic delivery keys, raw TOTP, TOTP steps', () => {
+  const ikm = crypto.randomBytes(32)
+  const a = kc.deriveDeliveryKeypair(ikm)
+  assert.deepEqual(kc.deriveDeliveryKeypair(ikm), a)
+  assert.notDeepEqual(kc.deriveDeliveryKeypair(crypto.randomBytes(32)), a)
+  const blob = kc.sealForDelivery(a.publicKey, 'vm-1', 'x')
+  assert.equal(kc.openDelivery(kc.deriveDeliveryKeypair(ikm).privateKey, 'vm-1', blob).toString(), 'x')
+  // RFC 6238 appendix B: SHA-1/SHA-256/SHA-512 8-digit codes at T = 59.
+  const seed = (n) => Buffer.from('1234567890'.repeat(n).slice(0, n), 'ascii')
+  assert.equal(kc.totpRaw(seed(20), 59, 30, 8, 'SHA1'), '94287082')
+  assert.equal(kc.totpRaw(seed(32), 59, 30, 8, 'SHA256'), '46119246')
+  assert.equal(kc.totpRaw(seed(64), 59, 30, 8, 'SHA512'), '90693936')
+  assert.equal(kc.totpRaw(seed(20), 1111111109, 30, 8, 'SHA1'), '07081804')
+  assert.equal(kc.totpRaw(seed(20), 59), '287082')
+  assert.equal(kc.totpStep(59), 1)
+  assert.equal(kc.totpStep(NOW), Math.floor(NOW / 30))
 })

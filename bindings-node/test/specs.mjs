@@ -98,7 +98,7 @@ const stdSig = kc.signStandardWebhook(body, 'msg_1', NOW, stdSecret)
 const jwt = K.signJwt('acme', { sub: 'u1' }, 600, NOW)
 const issued = K.issueCode('user@example.com', NOW)
 const TOTP_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'
-const totpCode = kc.totp(TOTP_SECRET, NOW)
+const totpCode = kc.totpAt(TOTP_SECRET, NOW)
 const kp = kc.generateDeliveryKeypair()
 const delivered = kc.sealForDelivery(kp.publicKey, 'tenant-1', 'sk-ant-xyz')
 // Legacy fixtures, made with node:crypto (an independent implementation).
@@ -425,8 +425,8 @@ Object.assign(specs, {
       ['empty issuer', [TOTP_SECRET, 'a', ''], 'InvalidArgument'],
     ],
   },
-  totp: {
-    call: (...a) => kc.totp(...a),
+  totpAt: {
+    call: (...a) => kc.totpAt(...a),
     args: [TOTP_SECRET, NOW],
     types: ['string', 'i64?'],
     bad: [
@@ -514,6 +514,85 @@ Object.assign(specs, {
   decryptLegacyPbkdf2GcmAsync: { call: (...a) => kc.decryptLegacyPbkdf2GcmAsync(...a), ...pbkdf2Gcm },
   decryptOpensslEnc: { call: (...a) => kc.decryptOpensslEnc(...a), ...openssl },
   decryptOpensslEncAsync: { call: (...a) => kc.decryptOpensslEncAsync(...a), ...openssl },
+})
+
+const binEnv = K.sealBinary('t', 'x', 'c')
+Object.assign(specs, {
+  '#addKeyWithSecret': {
+    call: m('addKeyWithSecret', true),
+    args: [Buffer.alloc(32, 1)],
+    types: ['bytes'],
+    bad: [
+      ['31 bytes', [Buffer.alloc(31)], 'InvalidArgument'],
+      ['1025 bytes', [Buffer.alloc(1025)], 'InvalidArgument'],
+    ],
+  },
+  '#stateOf': {
+    call: m('stateOf'),
+    args: [3],
+    types: ['int'],
+    bad: [
+      ['unknown', [99], 'UnknownKey'],
+      ['zero', [0], 'UnknownKey'],
+    ],
+  },
+  '#sealBinary': { call: m('sealBinary'), ...seal },
+  '#openBinary': {
+    call: m('openBinary'),
+    args: ['t', binEnv, 'c'],
+    types: ['string', 'binary', 'bytes?'],
+    bad: [
+      ['wrong owner', ['u', binEnv, 'c'], 'DecryptFailed'],
+      ['wrong context', ['t', binEnv, 'd'], 'DecryptFailed'],
+      ['empty owner', ['', binEnv, 'c'], 'InvalidOwner'],
+      ['truncated', ['t', binEnv.subarray(0, 20), 'c'], 'Malformed'],
+      ['empty', ['t', Buffer.alloc(0), 'c'], 'Malformed'],
+      ['retired kid', ['t', Buffer.from(envRetired.slice(4), 'base64url'), 'c'], 'KeyRetired'],
+      ['unknown kid', ['t', Buffer.from(envUnknown.slice(4), 'base64url'), 'c'], 'UnknownKey'],
+    ],
+  },
+  '#jwtSecret': {
+    call: m('jwtSecret'),
+    args: ['acme'],
+    types: ['string'],
+    bad: [
+      ['empty tenant', [''], 'InvalidOwner'],
+      ['1025-byte tenant', [longOwner], 'InvalidOwner'],
+    ],
+  },
+  inspectBinary: {
+    call: (e) => kc.inspectBinary(e),
+    args: [binEnv],
+    types: ['binary'],
+    bad: [
+      ['empty', [Buffer.alloc(0)], 'Malformed'],
+      ['version 2', [Buffer.concat([Buffer.from([2, 0, 0, 0, 1]), Buffer.alloc(28)])], 'Malformed'],
+    ],
+  },
+  deriveDeliveryKeypair: {
+    call: (ikm) => kc.deriveDeliveryKeypair(ikm),
+    args: [Buffer.alloc(32, 5)],
+    types: ['binary'],
+    bad: [['31 bytes', [Buffer.alloc(31)], 'InvalidArgument']],
+  },
+  totpRaw: {
+    call: (...a) => kc.totpRaw(...a),
+    args: [Buffer.from('12345678901234567890'), NOW, 30, 6, 'SHA1'],
+    types: ['binary', 'i64?', 'int?', 'int?', 'string?'],
+    bad: [
+      ['empty key', [Buffer.alloc(0), NOW], 'InvalidArgument'],
+      ['period 0', [Buffer.alloc(20), NOW, 0], 'InvalidArgument'],
+      ['9 digits', [Buffer.alloc(20), NOW, 30, 9], 'InvalidArgument'],
+      ['MD5', [Buffer.alloc(20), NOW, 30, 6, 'MD5'], 'InvalidArgument'],
+      ['negative time', [Buffer.alloc(20), -1], 'InvalidArgument'],
+    ],
+  },
+  totpStep: {
+    call: (now) => kc.totpStep(now),
+    args: [NOW],
+    types: ['i64?'],
+    bad: [['negative time', [-1], 'InvalidArgument']],
+  },
 })
 
 /** The exported classes and, per class, the spec-name prefix of its members. */
