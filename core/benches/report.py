@@ -52,6 +52,7 @@ print("## core: kc1 envelopes\n")
 print("`cargo bench -p keycustody --bench envelope` (criterion, medians, short run; every baseline measured in the same run).")
 print("Ours: `Keyring::seal_binary` / `open_binary` — HKDF-Expand from the cached PRK per call, random nonce, AAD with owner")
 print("and context, a copy of the input, and (open) a plaintext buffer wiped on drop. Baselines copy their input too.\n")
+print("Short runs: on a loaded machine ratios within ~10% of 1.0 are noise; the goals leave room for it.\n")
 print("| figure | ours | baseline (same run) | ratio | goal | |")
 print("|---|---|---|---|---|---|")
 for r in rows:
