@@ -510,3 +510,38 @@ fn every_typo_in_many_keys_is_caught_by_the_checksum() {
         }
     }
 }
+
+#[test]
+fn from_file_refuses_a_file_owned_by_another_user() {
+    use std::os::unix::fs::MetadataExt;
+    let (path, _) = write_keyring(0o600);
+    let me = std::fs::metadata("/proc/self").unwrap().uid();
+    let other = if me == 0 { 1 } else { 0 };
+    match std::os::unix::fs::chown(&path, Some(other), None) {
+        // Only root can give a file away; then the file must be refused.
+        Ok(()) => assert_eq!(
+            Keyring::from_file(&path).unwrap_err(),
+            Error::InsecurePermissions
+        ),
+        Err(e) => {
+            assert_ne!(me, 0, "root could not chown: {e}");
+            assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied);
+        }
+    }
+}
+
+#[test]
+fn oversized_envelope_text_is_refused_before_decoding() {
+    let kr = Keyring::generate().unwrap();
+    // One character over the longest possible kc1 text (64 MiB plaintext).
+    let max_bin: usize = 17 + 64 * 1024 * 1024 + 16;
+    let text = format!("kc1.{}", "A".repeat((max_bin * 4).div_ceil(3) + 1));
+    assert_eq!(
+        kr.open("o", &text, b"").unwrap_err(),
+        Error::Malformed(MalformedKind::EnvelopeLength)
+    );
+    assert_eq!(
+        keycustody::inspect(&text).unwrap_err(),
+        Error::Malformed(MalformedKind::EnvelopeLength)
+    );
+}

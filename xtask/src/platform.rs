@@ -487,6 +487,7 @@ fn jwt_file() -> Value {
         )),
         parts[2]
     );
+    #[allow(clippy::type_complexity)]
     let verify: Vec<(&str, &str, String, Option<&str>, Option<&str>, u64, i64)> = vec![
         (
             "verify_ok",
