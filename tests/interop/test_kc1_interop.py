@@ -186,3 +186,17 @@ def test_vector_file_has_the_required_coverage():
     opens = [c for c in ENVELOPE_CASES if c["op"] == "open"]
     assert len(ENVELOPE_CASES) >= 24
     assert sum(c["expect"] != "ok" for c in opens) >= 10
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in load("keyring_v1.json") if c["op"] == "parse" and c["expect"] == "ok"],
+    ids=lambda c: c["name"],
+)
+def test_reference_reads_valid_keyrings(case):
+    keys, primary = ref.parse_keyring(case["text"])
+    assert primary == case["primary"]
+    assert sorted(keys) == [k["kid"] for k in case["keys"]]
+    for k in case["keys"]:
+        secret = keys[k["kid"]]
+        assert (secret is None) == (k["state"] == "retired")
+        assert secret is None or len(secret) >= 32
