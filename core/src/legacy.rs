@@ -132,7 +132,8 @@ pub fn decrypt_openssl_enc(data: &[u8], password: &[u8], iterations: u32) -> Res
     }
     let salt = &data[OPENSSL_MAGIC.len()..header];
     let ct = &data[header..];
-    if ct.is_empty() || !ct.len().is_multiple_of(AES_BLOCK) || ct.len() > MAX_LEGACY_LEN + AES_BLOCK {
+    if ct.is_empty() || !ct.len().is_multiple_of(AES_BLOCK) || ct.len() > MAX_LEGACY_LEN + AES_BLOCK
+    {
         return Err(Error::Malformed(MalformedKind::Legacy));
     }
     let mut kiv = Zeroizing::new([0u8; 48]);
