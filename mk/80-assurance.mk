@@ -17,7 +17,7 @@ ensure-nightly:
 deny: toolchain
 	@if ! cargo deny --version 2>/dev/null | grep -q " $(CARGO_DENY_VERSION)$$"; then \
 	  cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION); fi
-	cargo deny --locked check bans licenses sources
+	cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 fuzz-brief: ensure-nightly
 	bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
