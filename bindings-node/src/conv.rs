@@ -9,7 +9,9 @@
 //! place with `unsafe`: `Unknown::cast` after the type has been checked.
 
 use crate::error::{Fail, Res};
-use napi::bindgen_prelude::{Buffer, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown};
+use napi::bindgen_prelude::{
+    Buffer, BufferSlice, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown,
+};
 use napi::{sys, Env, JsString, ValueType};
 use zeroize::Zeroizing;
 
@@ -278,7 +280,19 @@ pub(crate) fn secret_js_string<'e>(
     Ok(env.create_string(s.expose_secret())?)
 }
 
+/// Secret bytes as a new `Buffer` (a copy; the Rust bytes are wiped when `s` drops).
+///
+/// Copying is much cheaper than handing V8 an external buffer for the sizes secrets
+/// usually have (an external buffer costs a finalizer and GC bookkeeping per call).
+pub(crate) fn secret_buffer_copy<'e>(
+    env: &'e Env,
+    s: &keycustody::SecretBytes,
+) -> Res<BufferSlice<'e>> {
+    Ok(BufferSlice::copy_from(env, s.expose_secret())?)
+}
+
 /// Secret bytes as a `Buffer`: the bytes move into it (JavaScript owns them from here on).
+/// Used where no `Env` is at hand (async results, object fields).
 pub(crate) fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {
     let mut z = s.into_zeroizing();
     Buffer::from(std::mem::take(&mut *z))

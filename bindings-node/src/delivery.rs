@@ -2,9 +2,9 @@
 //! AAD = owner. The browser seals a secret to a tenant VM's public key; the
 //! control plane relays `kcd1.` text it cannot read.
 
-use crate::conv::{self, secret_buffer};
+use crate::conv::{self, secret_buffer_copy};
 use crate::error::run;
-use napi::bindgen_prelude::{Buffer, Unknown};
+use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
@@ -98,18 +98,17 @@ pub fn seal_for_delivery(
 ///
 /// @throws {Error} `KC_DECRYPT_FAILED` (wrong key or owner, tampering), `KC_MALFORMED`, `KC_INVALID_OWNER`, `KC_TOO_LARGE`.
 #[napi]
-pub fn open_delivery(
-    env: &Env,
+pub fn open_delivery<'e>(
+    env: &'e Env,
     #[napi(ts_arg_type = "string")] private_key: Unknown<'_>,
     #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
     #[napi(ts_arg_type = "string")] blob: Unknown<'_>,
-) -> napi::Result<Buffer> {
+) -> napi::Result<BufferSlice<'e>> {
     run(env, || {
         let sk = conv::secret_string(private_key, "privateKey")?;
         let owner = conv::string(owner, "owner")?;
         let blob = conv::string(blob, "blob")?;
-        Ok(secret_buffer(keycustody::open_delivery(
-            &sk, &owner, &blob,
-        )?))
+        let plain = keycustody::open_delivery(&sk, &owner, &blob)?;
+        secret_buffer_copy(env, &plain)
     })
 }

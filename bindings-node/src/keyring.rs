@@ -1,9 +1,9 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
-use crate::conv::{self, ascii_js_string, secret_buffer, secret_js_string};
+use crate::conv::{self, ascii_js_string, secret_buffer_copy, secret_js_string};
 use crate::error::{run, Res};
 use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
-use napi::bindgen_prelude::{AsyncTask, Buffer, Unknown};
+use napi::bindgen_prelude::{AsyncTask, BufferSlice, Unknown};
 use napi::Env;
 use napi::JsString;
 use napi_derive::napi;
@@ -237,19 +237,19 @@ impl Keyring {
     ///
     /// @throws {Error} `KC_DECRYPT_FAILED`, `KC_MALFORMED`, `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED`, `KC_INVALID_OWNER`.
     #[napi]
-    pub fn open(
+    pub fn open<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> napi::Result<Buffer> {
+    ) -> napi::Result<BufferSlice<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
             let plain = self.inner.open(&owner, &envelope, context.as_slice())?;
-            Ok(secret_buffer(plain))
+            secret_buffer_copy(env, &plain)
         })
     }
 
@@ -318,20 +318,19 @@ impl Keyring {
     ///
     /// @throws {Error} `KC_INVALID_ARGUMENT` for an empty purpose or a length outside 1 to 8160, `KC_INVALID_OWNER`.
     #[napi]
-    pub fn derive_key(
+    pub fn derive_key<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] purpose: Unknown<'_>,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "number")] length: Option<Unknown<'_>>,
-    ) -> napi::Result<Buffer> {
+    ) -> napi::Result<BufferSlice<'e>> {
         run(env, || {
             let purpose = conv::string(purpose, "purpose")?;
             let owner = conv::string(owner, "owner")?;
             let length = conv::opt_len(length, "length", 32)?;
-            Ok(secret_buffer(
-                self.inner.derive_key(&purpose, &owner, length)?,
-            ))
+            let key = self.inner.derive_key(&purpose, &owner, length)?;
+            secret_buffer_copy(env, &key)
         })
     }
 

@@ -1,9 +1,9 @@
 //! The rest of the core keyring API: explicit secrets, key states, binary envelopes.
 
-use crate::conv::{self, secret_buffer};
+use crate::conv::{self, secret_buffer, secret_buffer_copy};
 use crate::error::run;
 use crate::keyring::Keyring;
-use napi::bindgen_prelude::{Buffer, Unknown};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
@@ -84,13 +84,13 @@ impl Keyring {
     ///
     /// @throws {Error} as `open`.
     #[napi]
-    pub fn open_binary(
+    pub fn open_binary<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "Uint8Array")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> napi::Result<Buffer> {
+    ) -> napi::Result<BufferSlice<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::binary(envelope, "envelope")?;
@@ -98,7 +98,7 @@ impl Keyring {
             let plain = self
                 .inner
                 .open_binary(&owner, envelope.as_slice(), context.as_slice())?;
-            Ok(secret_buffer(plain))
+            secret_buffer_copy(env, &plain)
         })
     }
 

@@ -2,10 +2,10 @@
 //! PBKDF2-HMAC-SHA256 + AES-256-GCM blobs and `openssl enc -aes-256-cbc -pbkdf2` files.
 //! PBKDF2 takes milliseconds by design: prefer the `*Async` forms on a server.
 
-use crate::conv::{self, secret_buffer};
+use crate::conv::{self, secret_buffer_copy};
 use crate::error::{run, Res};
 use crate::tasks::{BytesTask, Deferred, Work};
-use napi::bindgen_prelude::{AsyncTask, Buffer, Object, Unknown};
+use napi::bindgen_prelude::{AsyncTask, BufferSlice, Object, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
@@ -76,15 +76,15 @@ fn openssl_work(
 ///
 /// @throws {Error} `KC_DECRYPT_FAILED` (wrong password, tampering), `KC_MALFORMED`, `KC_INVALID_ARGUMENT` (options).
 #[napi]
-pub fn decrypt_legacy_pbkdf2_gcm(
-    env: &Env,
+pub fn decrypt_legacy_pbkdf2_gcm<'e>(
+    env: &'e Env,
     #[napi(ts_arg_type = "string")] blob: Unknown<'_>,
     #[napi(ts_arg_type = "string | Uint8Array")] password: Unknown<'_>,
     #[napi(ts_arg_type = "Pbkdf2GcmOptions")] options: Option<Unknown<'_>>,
-) -> napi::Result<Buffer> {
+) -> napi::Result<BufferSlice<'e>> {
     run(env, || {
         let work = pbkdf2_gcm_work(blob, password, options)?;
-        Ok(secret_buffer(work()?))
+        secret_buffer_copy(env, &work()?)
     })
 }
 
@@ -105,15 +105,15 @@ pub fn decrypt_legacy_pbkdf2_gcm_async(
 ///
 /// @throws {Error} `KC_DECRYPT_FAILED` (wrong password or damage), `KC_MALFORMED`, `KC_INVALID_ARGUMENT`.
 #[napi]
-pub fn decrypt_openssl_enc(
-    env: &Env,
+pub fn decrypt_openssl_enc<'e>(
+    env: &'e Env,
     #[napi(ts_arg_type = "Uint8Array")] data: Unknown<'_>,
     #[napi(ts_arg_type = "string | Uint8Array")] password: Unknown<'_>,
     #[napi(ts_arg_type = "number")] iterations: Option<Unknown<'_>>,
-) -> napi::Result<Buffer> {
+) -> napi::Result<BufferSlice<'e>> {
     run(env, || {
         let work = openssl_work(data, password, iterations)?;
-        Ok(secret_buffer(work()?))
+        secret_buffer_copy(env, &work()?)
     })
 }
 
