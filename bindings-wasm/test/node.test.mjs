@@ -275,3 +275,65 @@ test("the README's Node snippet runs and prints what its comments say", async ()
     rmSync(file, { force: true });
   }
 });
+
+test('random and mutated inputs to every parser throw KeycustodyError or succeed, never trap', () => {
+  // Deterministic (xorshift32) so a failure reproduces.
+  let s = 0x9e3779b9;
+  const rnd = (n) => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) % n;
+  };
+  const kr = Keyring.generate();
+  const dk = kc.generateDeliveryKeypair();
+  const seeds = [
+    kr.seal('t', 'value', 'c'),
+    kr.export(),
+    kc.sealForDelivery(dk.publicKey, 't', 'x'),
+    kc.generateApiKey('obee').key,
+    kr.signJwt('t', { sub: 'x' }, 60, 1_700_000_000),
+    kr.issueCode('s', 1_700_000_000).record,
+    't=1700000000,v1=' + 'a'.repeat(64),
+  ];
+  const alphabet = 'kc1.AQAB_-=+/{}[]":,0123456789abcdefxyzé\u0000\ud83d\ude00';
+  const mutate = (text) => {
+    const chars = [...text];
+    for (let k = 0, n = 1 + rnd(4); k < n; k++) {
+      const i = rnd(chars.length + 1);
+      const op = rnd(3);
+      if (op === 0) chars.splice(i, 1);
+      else if (op === 1) chars.splice(i, 0, alphabet[rnd(alphabet.length)]);
+      else chars.splice(i, chars.length - i); // truncate
+    }
+    return chars.join('');
+  };
+  const targets = [
+    (x) => Keyring.parse(x),
+    (x) => kr.open('t', x, 'c'),
+    (x) => kr.rewrap('t', x, 'c'),
+    (x) => kc.inspect(x),
+    (x) => kc.openDelivery(dk.privateKey, 't', x),
+    (x) => kc.sealForDelivery(x, 't', 'x'),
+    (x) => kc.parseApiKey(x),
+    (x) => kr.verifyJwt('t', x, { now: 1_700_000_000 }),
+    (x) => kr.verifyCode('s', '123456', x, 1_700_000_000),
+    (x) => kc.verifyStripeSignature('{}', x, 'whsec_x', 300, 1_700_000_000),
+    (x) => kc.decryptLegacyPbkdf2Gcm(x, 'pw', { iterations: 1 }),
+    (x) => kc.totpAt(x, 0),
+    (x) => kc.scrub(x),
+  ];
+  let refused = 0;
+  for (let i = 0; i < 4000; i++) {
+    const input = mutate(seeds[rnd(seeds.length)]);
+    const f = targets[rnd(targets.length)];
+    try {
+      f(input);
+    } catch (e) {
+      assert.equal(e?.name, 'KeycustodyError', `${e}`);
+      refused++;
+    }
+  }
+  assert.ok(refused > 1000, `only ${refused} refusals: the mutations are too weak`);
+  assert.equal(kr.openText('t', kr.seal('t', 'still alive')), 'still alive');
+});
