@@ -83,7 +83,10 @@ pub fn hash_api_key(key: &StrArg) -> JsResult<String> {
 /// Whether `key` matches `storedHash`, compared in constant time. A key with a bad
 /// checksum or a malformed hash throws `KC_MALFORMED`.
 #[wasm_bindgen(js_name = verifyApiKey)]
-pub fn verify_api_key(key: &StrArg, stored_hash: &StrArg) -> JsResult<bool> {
+pub fn verify_api_key(
+    key: &StrArg,
+    #[wasm_bindgen(js_name = storedHash)] stored_hash: &StrArg,
+) -> JsResult<bool> {
     let key = secret_string(key, "key must be a string")?;
     let stored_hash = js_string(stored_hash, "storedHash must be a string")?;
     Ok(keycustody::verify_api_key(&key, &stored_hash)?)

@@ -144,7 +144,9 @@ pub fn derive_delivery_keypair(ikm: &BytesArg) -> JsResult<DeliveryKeypairJs> {
 
 /// The `kcpk1.` public key of a `kcsk1.` private key.
 #[wasm_bindgen(js_name = deliveryPublicKey)]
-pub fn delivery_public_key(private_key: &StrArg) -> JsResult<String> {
+pub fn delivery_public_key(
+    #[wasm_bindgen(js_name = privateKey)] private_key: &StrArg,
+) -> JsResult<String> {
     let sk = secret_string(private_key, "privateKey must be a string")?;
     Ok(keycustody::delivery::delivery_public_key(&sk)?)
 }
@@ -154,7 +156,7 @@ pub fn delivery_public_key(private_key: &StrArg) -> JsResult<String> {
 /// in between cannot read it.
 #[wasm_bindgen(js_name = sealForDelivery)]
 pub fn seal_for_delivery(
-    public_key: &StrArg,
+    #[wasm_bindgen(js_name = publicKey)] public_key: &StrArg,
     owner: &StrArg,
     plaintext: &BytesArg,
 ) -> JsResult<String> {
@@ -166,7 +168,11 @@ pub fn seal_for_delivery(
 
 /// Opens a `kcd1.` blob with the `kcsk1.` private key for `owner`.
 #[wasm_bindgen(js_name = openDelivery)]
-pub fn open_delivery(private_key: &StrArg, owner: &StrArg, blob: &StrArg) -> JsResult<Uint8Array> {
+pub fn open_delivery(
+    #[wasm_bindgen(js_name = privateKey)] private_key: &StrArg,
+    owner: &StrArg,
+    blob: &StrArg,
+) -> JsResult<Uint8Array> {
     let sk = secret_string(private_key, "privateKey must be a string")?;
     let owner = js_string(owner, "owner must be a string")?;
     let blob = js_string(blob, "blob must be a string")?;
@@ -214,7 +220,7 @@ pub fn sign_stripe_payload(
 #[allow(clippy::too_many_arguments)]
 pub fn verify_standard_webhook(
     payload: &BytesArg,
-    msg_id: &StrArg,
+    #[wasm_bindgen(js_name = msgId)] msg_id: &StrArg,
     timestamp: &StrArg,
     signature: &StrArg,
     secret: &StrArg,
@@ -238,7 +244,7 @@ pub fn verify_standard_webhook(
 #[wasm_bindgen(js_name = signStandardWebhook)]
 pub fn sign_standard_webhook(
     payload: &BytesArg,
-    msg_id: &StrArg,
+    #[wasm_bindgen(js_name = msgId)] msg_id: &StrArg,
     timestamp: &NumArg,
     secret: &StrArg,
 ) -> JsResult<String> {
@@ -288,7 +294,10 @@ impl ReplayGuard {
     /// A guard for at most `capacity` ids (default 100000), each remembered for
     /// `ttlSeconds` (default 600).
     #[wasm_bindgen(constructor)]
-    pub fn new(capacity: Option<NumArg>, ttl_seconds: Option<NumArg>) -> JsResult<ReplayGuard> {
+    pub fn new(
+        capacity: Option<NumArg>,
+        #[wasm_bindgen(js_name = ttlSeconds)] ttl_seconds: Option<NumArg>,
+    ) -> JsResult<ReplayGuard> {
         let capacity = opt_u32(
             capacity,
             100_000,
@@ -380,7 +389,7 @@ pub fn verify_totp(
     secret: &StrArg,
     code: &StrArg,
     now: Option<NumArg>,
-    last_used_step: Option<NumArg>,
+    #[wasm_bindgen(js_name = lastUsedStep)] last_used_step: Option<NumArg>,
 ) -> JsResult<f64> {
     let secret = secret_string(secret, "secret must be a string")?;
     let code = secret_string(code, "code must be a string")?;
@@ -427,7 +436,7 @@ pub fn validate_email(s: &StrArg) -> JsResult<()> {
 /// AES-256-GCM), for migration to `kc1`.
 #[wasm_bindgen(js_name = decryptLegacyPbkdf2Gcm)]
 pub fn decrypt_legacy_pbkdf2_gcm(
-    blob_b64: &StrArg,
+    #[wasm_bindgen(js_name = blobB64)] blob_b64: &StrArg,
     password: &BytesArg,
     params: Option<Pbkdf2GcmParamsArg>,
 ) -> JsResult<Uint8Array> {
@@ -481,7 +490,7 @@ impl Keyring {
         &self,
         tenant: &StrArg,
         claims: &ClaimsArg,
-        ttl_seconds: &NumArg,
+        #[wasm_bindgen(js_name = ttlSeconds)] ttl_seconds: &NumArg,
         now: Option<NumArg>,
     ) -> JsResult<String> {
         let tenant = js_string(tenant, "tenant must be a string")?;
