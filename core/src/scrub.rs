@@ -11,7 +11,7 @@
 //! `telegram`, `jwt`, `authorization`, `api_key`, `bearer`, `private_key`,
 //! `keycustody_private_key`, `keyring_secret`, `url_password`, `keycustody_api_key`.
 
-use regex::{Captures, Regex};
+use regex::bytes::{Captures, Regex};
 use std::sync::OnceLock;
 
 /// One secret shape: text kept before, the secret, text kept after.
@@ -151,8 +151,8 @@ const SHAPES: &[Shape] = &[
     ),
     shape(
         "url_password",
-        r"[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]{1,256}:",
-        r"[^/\s@]{1,256}",
+        r"[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]+:",
+        r"[^/\s@]+",
         "@",
     ),
     shape(
@@ -166,7 +166,10 @@ const SHAPES: &[Shape] = &[
 fn regex() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
-        let mut pattern = String::new();
+        // Byte-oriented and ASCII-only (`(?-u)`): small automata that stay on the lazy
+        // DFA for any input. Every shape starts and ends next to an ASCII byte (or the
+        // text's ends), so a match never splits a UTF-8 sequence.
+        let mut pattern = String::from("(?-u)");
         for (i, s) in SHAPES.iter().enumerate() {
             if i > 0 {
                 pattern.push('|');
@@ -176,7 +179,7 @@ fn regex() -> Option<&'static Regex> {
                 s.pre, s.secret, s.post
             ));
         }
-        regex::RegexBuilder::new(&pattern)
+        regex::bytes::RegexBuilder::new(&pattern)
             .size_limit(64 << 20)
             .dfa_size_limit(64 << 20)
             .build()
@@ -195,27 +198,45 @@ pub fn scrub(text: &str) -> String {
     let Some(re) = regex() else {
         return "[REDACTED:unscrubbable]".to_owned();
     };
-    re.replace_all(text, |caps: &Captures<'_>| replacement(caps))
-        .into_owned()
+    let out = re.replace_all(text.as_bytes(), |caps: &Captures<'_>| replacement(caps));
+    match String::from_utf8(out.into_owned()) {
+        Ok(s) => s,
+        // Unreachable by construction (see `regex()`); withhold rather than guess.
+        Err(_) => "[REDACTED:unscrubbable]".to_owned(),
+    }
 }
 
-fn replacement(caps: &Captures<'_>) -> String {
-    let whole = caps.get(0).map_or("", |m| m.as_str());
+fn replacement(caps: &Captures<'_>) -> Vec<u8> {
+    let whole = caps.get(0).map_or(&b""[..], |m| m.as_bytes());
     for (i, s) in SHAPES.iter().enumerate() {
         let Some(m) = caps.name(&format!("s{i}")) else {
             continue;
         };
         if s.kind == KEEP {
-            return m.as_str().to_owned();
+            return m.as_bytes().to_vec();
         }
-        if s.kind == OWN_API_KEY && crate::apikey::parse_api_key(m.as_str()).is_err() {
-            return m.as_str().to_owned();
+        if s.kind == OWN_API_KEY {
+            let valid = core::str::from_utf8(m.as_bytes())
+                .is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok());
+            if !valid {
+                return m.as_bytes().to_vec();
+            }
         }
-        let pre = caps.name(&format!("a{i}")).map_or("", |m| m.as_str());
-        let post = caps.name(&format!("b{i}")).map_or("", |m| m.as_str());
-        return format!("{pre}[REDACTED:{}]{post}", s.kind);
+        let pre = caps
+            .name(&format!("a{i}"))
+            .map_or(&b""[..], |m| m.as_bytes());
+        let post = caps
+            .name(&format!("b{i}"))
+            .map_or(&b""[..], |m| m.as_bytes());
+        let mut out = Vec::with_capacity(pre.len() + post.len() + 16 + s.kind.len());
+        out.extend_from_slice(pre);
+        out.extend_from_slice(b"[REDACTED:");
+        out.extend_from_slice(s.kind.as_bytes());
+        out.push(b']');
+        out.extend_from_slice(post);
+        return out;
     }
-    whole.to_owned()
+    whole.to_vec()
 }
 
 #[cfg(test)]
