@@ -31,8 +31,10 @@ test-assurance: deny fuzz-brief
 	@if ls cli/tests/no_secret_*.rs >/dev/null 2>&1; then \
 	  cargo test --locked -p keycustody-cli $(patsubst cli/tests/%.rs,--test %,$(wildcard cli/tests/no_secret_*.rs)); fi
 
+# ct/ and fuzz/ sit outside the workspace with their own Cargo.lock, which follows core's
+# dependencies: they build without --locked so a core dependency change cannot rot them.
 ct:
-	cargo build --release --locked --manifest-path ct/Cargo.toml
+	cargo build --release --manifest-path ct/Cargo.toml
 	ct/target/release/keycustody-ct $(CT_SECONDS) | tee ct/target/ct-report.md
 
 miri: ensure-nightly
