@@ -1,0 +1,92 @@
+// Compiled (never run) by types.test.mjs with `tsc --strict`: the generated index.d.ts must
+// type every export as documented, and refuse wrong argument types.
+import init, {
+  Keyring, ReplayGuard, inspect, inspectBinary, constantTimeEqual, randomToken, randomBase62,
+  inviteCode, generateApiKey, hashApiKey, verifyApiKey, parseApiKey, generateDeliveryKeypair,
+  deriveDeliveryKeypair, deliveryPublicKey, sealForDelivery, openDelivery, signStripePayload,
+  verifyStripeSignature, signStandardWebhook, verifyStandardWebhook, generateStandardWebhookSecret,
+  verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRaw, verifyTotp, scrub,
+  validateSlug, validateEmail, decryptLegacyPbkdf2Gcm, decryptOpensslEnc,
+} from 'keycustody-wasm';
+import type {
+  KeycustodyError, EnvelopeInfo, KeyInfo, GeneratedApiKey, ParsedApiKey, DeliveryKeypair,
+  IssuedCode, CodeCheck, JwtSecret,
+} from 'keycustody-wasm';
+
+export async function all(): Promise<void> {
+  await init();
+  const kr: Keyring = Keyring.generate();
+  const kr2: Keyring = Keyring.parse(kr.export());
+  const kr3: Keyring = Keyring.fromSecret(new Uint8Array(32), 2);
+  const kid: number = kr.addKey() + kr.rotate() + kr.primaryKid;
+  kr.promote(kid);
+  kr.retire(1);
+  kr.remove(1);
+  const infos: KeyInfo[] = kr.kids();
+  const state: string = kr.stateOf(2);
+  const env: string = kr.seal('t', 'x', 'ctx');
+  const bin: Uint8Array = kr.sealBinary('t', new Uint8Array(1));
+  const pt: Uint8Array = kr.open('t', env, new Uint8Array(0));
+  const pt2: Uint8Array = kr.openBinary('t', bin);
+  const text: string = kr.openText('t', env, 'ctx');
+  const needs: boolean = kr.needsRewrap(env);
+  const env2: string = kr.rewrap('t', env);
+  const key: Uint8Array = kr.deriveKey('purpose', 't', 32);
+  const jwt: string = kr.signJwt('acme', { sub: 'x' }, 600, 1_700_000_000);
+  const claims: Record<string, unknown> = kr.verifyJwt('acme', jwt, { audience: 'api', now: 1 });
+  const js: JwtSecret = kr.jwtSecret('acme');
+  const issued: IssuedCode = kr.issueCode('s', 1);
+  const check: CodeCheck = kr.verifyCode('s', issued.code, issued.record, 2);
+  const p: string = kr.pseudonymize('v') + kr.pseudonymizeFor('t', 'v') + kr.toString();
+  const info: EnvelopeInfo = inspect(env);
+  const info2: EnvelopeInfo = inspectBinary(bin);
+  const eq: boolean = constantTimeEqual('a', new Uint8Array(1));
+  const tokens: string = randomToken() + randomToken(16) + randomBase62(8) + inviteCode(8);
+  const g: GeneratedApiKey = generateApiKey('obee');
+  const h: string = hashApiKey(g.key);
+  const ok: boolean = verifyApiKey(g.key, h);
+  const parsed: ParsedApiKey = parseApiKey(g.key);
+  const dk: DeliveryKeypair = generateDeliveryKeypair();
+  const dk2: DeliveryKeypair = deriveDeliveryKeypair('k'.repeat(32));
+  const pk: string = deliveryPublicKey(dk.privateKey);
+  const blob: string = sealForDelivery(pk, 'acme', 'sk');
+  const opened: Uint8Array = openDelivery(dk.privateKey, 'acme', blob);
+  const header: string = signStripePayload('{}', 'whsec', 1);
+  const ts: number = verifyStripeSignature('{}', header, 'whsec', 300, 1) + verifyStripeSignature('{}', header, 'w');
+  const sig: string = signStandardWebhook('{}', 'msg', 1, 'whsec_x');
+  const ts2: number = verifyStandardWebhook('{}', 'msg', '1', sig, 'whsec_x', 300, 1);
+  const secret: string = generateStandardWebhookSecret();
+  verifyTelegramSecret('a', 'a');
+  const guard = new ReplayGuard(10, 60);
+  guard.checkAndRecord('evt', 1);
+  const sizes: number = guard.size + guard.capacity + new ReplayGuard().capacity;
+  const totp: string = generateTotpSecret();
+  const uri: string = totpUri(totp, 'a', 'b');
+  const code: string = totpAt(totp, 1) + totpRaw('k', 59, 30, 8, 'SHA1');
+  const step: number = verifyTotp(totp, code, 1, 0);
+  const scrubbed: string = scrub('text');
+  validateSlug('acme');
+  validateEmail('a@b.co');
+  const legacy: Uint8Array = decryptLegacyPbkdf2Gcm('b64', 'pw', { iterations: 1000 });
+  const legacy2: Uint8Array = decryptOpensslEnc(new Uint8Array(0), 'pw', 1000);
+  try {
+    kr.open('t', env);
+  } catch (e) {
+    const err = e as KeycustodyError;
+    const c: string = err.code + err.kind + (err.detail ?? '') + String(err.kid ?? err.limit ?? err.claim);
+    void c;
+  }
+  // Wrong types are compile errors.
+  // @ts-expect-error owner must be a string
+  kr.seal(1, 'x');
+  // @ts-expect-error envelope must be a string
+  kr.open('t', new Uint8Array(1));
+  // @ts-expect-error kid must be a number
+  kr.promote('2');
+  // @ts-expect-error a result is a Uint8Array, not a string
+  const wrong: string = kr.open('t', env);
+  // @ts-expect-error primaryKid is read-only
+  kr.primaryKid = 3;
+  void [kr2, kr3, infos, state, pt, pt2, text, needs, env2, key, claims, js, check, p, info, info2, eq,
+    tokens, ok, parsed, dk2, opened, ts, ts2, secret, sizes, uri, step, scrubbed, legacy, legacy2, wrong];
+}
