@@ -41,9 +41,11 @@ pub enum KeyError {
     Unusable,
 }
 
+type Keys = HashMap<String, Result<Injected, KeyError>>;
+
 struct Snapshot {
     stamps: (Option<Stamp>, Option<Stamp>),
-    keys: HashMap<String, Result<Injected, KeyError>>,
+    keys: Keys,
     error: Option<KeyError>,
 }
 
@@ -63,10 +65,7 @@ impl std::fmt::Debug for KeyStore {
     }
 }
 
-fn load(
-    loc: &Location,
-    names: &[String],
-) -> Result<(Vault, HashMap<String, Result<Injected, KeyError>>), VmError> {
+fn load(loc: &Location, names: &[String]) -> Result<(Vault, Keys), VmError> {
     let v = Vault::open(loc)?;
     let mut keys = HashMap::new();
     for n in names {
