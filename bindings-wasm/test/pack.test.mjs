@@ -1,0 +1,53 @@
+// The npm package as a user gets it: `npm pack`, install the tarball into an empty project,
+// import it by name (ESM and require) and use it; the tarball holds the package and nothing else.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const PKG = fileURLToPath(new URL('..', import.meta.url));
+
+function run(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+test('npm pack, install the tarball in an empty project, import it by name', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kc-wasm-pack-'));
+  try {
+    const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], PKG));
+    const files = info.files.map((f) => f.path).sort();
+    assert.deepEqual(files, [
+      'README.md', 'index.d.ts', 'index.js', 'node.js', 'package.json',
+      'pkg/keycustody_wasm.d.ts', 'pkg/keycustody_wasm.js', 'pkg/keycustody_wasm_bg.wasm',
+      'pkg/keycustody_wasm_bg.wasm.d.ts',
+    ]);
+    const app = path.join(dir, 'app');
+    run('mkdir', ['-p', app], dir);
+    writeFileSync(path.join(app, 'package.json'), '{"name":"app","private":true,"type":"module"}');
+    run('npm', ['install', '--no-audit', '--no-fund', '--offline', path.join(dir, info.filename)], app);
+    writeFileSync(
+      path.join(app, 'esm.mjs'),
+      `import init, { Keyring } from 'keycustody-wasm';
+await init();
+const kr = Keyring.generate();
+console.log(kr.openText('t', kr.seal('t', 'packed')));`,
+    );
+    assert.equal(run(process.execPath, ['esm.mjs'], app).trim(), 'packed');
+    writeFileSync(
+      path.join(app, 'cjs.cjs'),
+      `const { inspect, Keyring } = require('keycustody-wasm');
+console.log(inspect(Keyring.generate().seal('t', 'abc')).plaintextLen);`,
+    );
+    const [major, minor] = process.versions.node.split('.').map(Number);
+    if (major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19)) {
+      assert.equal(run(process.execPath, ['cjs.cjs'], app).trim(), '3');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
