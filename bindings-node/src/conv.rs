@@ -245,7 +245,6 @@ pub(crate) fn len(v: Unknown<'_>, arg: &'static str) -> Res<usize> {
 }
 
 /// An optional signed integer (e.g. a Unix timestamp in seconds).
-#[allow(dead_code)]
 pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i64>> {
     match v {
         Some(u) if !is_absent(&Some(u))? => {
@@ -257,7 +256,6 @@ pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i
 }
 
 /// A required signed integer.
-#[allow(dead_code)]
 pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     let n = integer(v, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;
     Ok(n as i64)

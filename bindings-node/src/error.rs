@@ -113,7 +113,6 @@ pub(crate) fn run<T>(env: &Env, f: impl FnOnce() -> Res<T>) -> napi::Result<T> {
 }
 
 /// A napi error for a state that cannot happen (kept instead of a panic).
-#[allow(dead_code)]
 pub(crate) fn internal(what: &'static str) -> Fail {
     Fail::Napi(napi::Error::new(Status::GenericFailure, what))
 }
