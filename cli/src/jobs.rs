@@ -110,8 +110,53 @@ pub struct MigrateArgs {
     /// Single-value mode: the context to seal with (table mode: see --context).
     #[arg(long = "value-context", default_value = "", conflicts_with = "db")]
     value_context: String,
-    #[command(flatten)]
-    t: Option<TableArgs>,
+    /// Table mode: database URL (sqlite:PATH or postgres://...).
+    #[arg(long, value_name = "URL", requires_all = ["table", "owner_column", "column"])]
+    db: Option<String>,
+    /// Table mode: the table.
+    #[arg(long, requires = "db")]
+    table: Option<String>,
+    /// Table mode: its integer primary key.
+    #[arg(long, default_value = "id")]
+    id_column: String,
+    /// Table mode: the column holding each row's owner (tenant id).
+    #[arg(long, requires = "db")]
+    owner_column: Option<String>,
+    /// Table mode: the column holding the legacy values (replaced by kc1 envelopes).
+    #[arg(long, requires = "db")]
+    column: Option<String>,
+    /// Table mode: a column holding each row's envelope context.
+    #[arg(long, conflicts_with = "context", requires = "db")]
+    context_column: Option<String>,
+    /// Table mode: a fixed envelope context for every row (default empty).
+    #[arg(long, requires = "db")]
+    context: Option<String>,
+    /// Table mode: rows per batch (one transaction each).
+    #[arg(long, default_value_t = 2000)]
+    batch: usize,
+    /// Table mode: convert and verify everything, write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Table mode: machine-readable report on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+impl MigrateArgs {
+    fn table_args(&self) -> Option<TableArgs> {
+        Some(TableArgs {
+            db: self.db.clone()?,
+            table: self.table.clone()?,
+            id_column: self.id_column.clone(),
+            owner_column: self.owner_column.clone()?,
+            column: self.column.clone()?,
+            context_column: self.context_column.clone(),
+            context: self.context.clone(),
+            batch: self.batch,
+            dry_run: self.dry_run,
+            json: self.json,
+        })
+    }
 }
 
 /// `scan`: envelopes per kid in a column.
@@ -325,7 +370,7 @@ pub fn migrate(a: MigrateArgs) -> Result<ExitCode, CliError> {
             iterations: a.iterations,
         },
     };
-    match &a.t {
+    match &a.table_args() {
         Some(t) => {
             let mut db = Database::connect(&t.db)?;
             let transform = Transform::Migrate {

@@ -256,16 +256,20 @@ impl Database {
             }
             Conn::Postgres(c) => {
                 let key = format!("keycustody-job:{table}");
-                let got: bool = c
-                    .query_one(
-                        "SELECT pg_try_advisory_lock(1262700, hashtext(current_schema() || '.' || $1))",
-                        &[&key],
-                    )?
-                    .get(0);
-                if got {
-                    Ok(JobLock::Advisory)
-                } else {
-                    Err(StoreError::JobRunning(table.to_owned()))
+                // Wait briefly: a job that was just killed keeps its lock until the server
+                // notices the closed connection (at the end of its current statement).
+                c.batch_execute("SET lock_timeout = '3s'")?;
+                let r = c.query_one(
+                    "SELECT pg_advisory_lock(1262700, hashtext(current_schema() || '.' || $1))",
+                    &[&key],
+                );
+                c.batch_execute("RESET lock_timeout")?;
+                match r {
+                    Ok(_) => Ok(JobLock::Advisory),
+                    Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                        Err(StoreError::JobRunning(table.to_owned()))
+                    }
+                    Err(e) => Err(e.into()),
                 }
             }
         }

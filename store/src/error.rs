@@ -48,6 +48,8 @@ pub enum StoreError {
     Core(keycustody::Error),
     /// Local I/O (e.g. the job lock file).
     Io(std::io::ErrorKind),
+    /// The database stayed locked by another connection for longer than the job waits.
+    Busy,
 }
 
 impl fmt::Display for StoreError {
@@ -81,6 +83,7 @@ impl fmt::Display for StoreError {
             ),
             StoreError::Core(e) => write!(f, "{e}"),
             StoreError::Io(k) => write!(f, "I/O error: {k}"),
+            StoreError::Busy => f.write_str("the database stayed locked by another connection; try again"),
         }
     }
 }
@@ -101,7 +104,11 @@ impl From<std::io::Error> for StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+            _ => StoreError::Database(e.to_string()),
+        }
     }
 }
 

@@ -186,6 +186,24 @@ impl std::fmt::Debug for Job<'_> {
 
 const REVISIT_ROUNDS: usize = 5;
 
+/// Retries an operation SQLite refused with BUSY (lock contention with another writer,
+/// including the deadlock case where SQLite refuses to wait). Safe: a failed batch rolled
+/// back entirely, and its writes are compare-and-swap. Gives up after about a minute.
+fn retry_busy<T>(mut f: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    let mut waited = Duration::ZERO;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match f() {
+            Err(StoreError::Busy) if waited < Duration::from_secs(60) => {
+                std::thread::sleep(pause);
+                waited += pause;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl<'a> Job<'a> {
     /// Validates the table and columns against the schema and takes the table's job lock.
     ///
@@ -358,7 +376,7 @@ impl<'a> Job<'a> {
             report.rewritten += updates.len() as u64;
             return Ok(Vec::new());
         }
-        let applied = self.db.write_cas(&self.cols, &updates)?;
+        let applied = retry_busy(|| self.db.write_cas(&self.cols, &updates))?;
         let mut missed = Vec::new();
         for ((u, ok), k) in updates.iter().zip(applied).zip(old_kids) {
             if ok {
@@ -391,7 +409,7 @@ impl<'a> Job<'a> {
         let mut revisit = Vec::new();
         let mut first = true;
         loop {
-            let rows = self.db.fetch_after(&self.cols, after, self.spec.batch)?;
+            let rows = retry_busy(|| self.db.fetch_after(&self.cols, after, self.spec.batch))?;
             let Some(last) = rows.last() else { break };
             after = Some(last.id);
             report.rows += rows.len() as u64;
@@ -409,11 +427,11 @@ impl<'a> Job<'a> {
             if revisit.is_empty() {
                 break;
             }
-            let rows = self.db.fetch_ids(&self.cols, &revisit)?;
+            let rows = retry_busy(|| self.db.fetch_ids(&self.cols, &revisit))?;
             revisit = self.do_batch(&rows, &mut report, false)?;
         }
         report.unsettled = revisit;
-        report.after = scan(self.db, &self.cols.table, &self.cols.value)?;
+        report.after = retry_busy(|| scan(self.db, &self.cols.table, &self.cols.value))?;
         report.elapsed = start.elapsed();
         Ok(report)
     }
