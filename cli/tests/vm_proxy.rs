@@ -530,6 +530,16 @@ async fn bad_requests_get_clear_statuses() {
     assert_eq!(s, 429, "{body}");
     // Health check.
     assert_eq!(send(&c, p.addr, "GET", "/healthz", &[], b"").await.0, 200);
+    // A vault tampered with while the proxy runs: 503, and no key goes out.
+    let before = mock.seen.lock().unwrap().len();
+    let text = std::fs::read_to_string(p.vault()).unwrap();
+    let tampered = text.replace("\"mac\": \"", "\"mac\": \"00");
+    assert_ne!(text, tampered);
+    std::fs::write(p.vault(), tampered).unwrap();
+    let (s, body) = send(&c, p.addr, "GET", "/proxy/openai/v1/models", &[], b"").await;
+    assert_eq!(s, 503, "{body}");
+    assert!(body.contains("vault could not be read"));
+    assert_eq!(mock.seen.lock().unwrap().len(), before);
     let (log, _) = p.stop();
     assert!(!log.contains(REAL_OPENAI));
     assert!(
