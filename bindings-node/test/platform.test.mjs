@@ -258,3 +258,24 @@ test('deterministic delivery keys, raw TOTP, TOTP steps', () => {
   assert.equal(kc.totpStep(59), 1)
   assert.equal(kc.totpStep(NOW), Math.floor(NOW / 30))
 })
+
+test('options objects: each property is type-checked without echoing its value', () => {
+  const blob = legacy.gcmBlob(1000)
+  for (const [opts, cls] of [
+    [{ iterations: 'sk-MARKER-opt' }, TypeError],
+    [{ iterations: 1.5 }, RangeError],
+    [{ saltLen: -1 }, RangeError],
+    [{ ivLen: '12' }, TypeError],
+  ]) {
+    const e = throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, opts), 'InvalidArgument', cls)
+    assert.ok(!e.message.includes('sk-MARKER-opt'))
+    assert.match(e.message, /options\./)
+  }
+  // Unknown properties are ignored; undefined/null properties mean the default.
+  assert.equal(kc.decryptLegacyPbkdf2Gcm(blob, legacy.password, { iterations: 1000, extra: true, saltLen: undefined, ivLen: null }).toString(), 'legacy secret')
+  const k = kc.Keyring.generate()
+  const t = k.signJwt('acme', {}, 60, NOW)
+  for (const opts of [{ issuer: 1, now: NOW }, { leeway: -5, now: NOW }, { now: NOW + 0.5 }]) {
+    assert.throws(() => k.verifyJwt('acme', t, opts), (e) => e.code === 'KC_INVALID_ARGUMENT' && (e instanceof TypeError || e instanceof RangeError))
+  }
+})
