@@ -137,7 +137,7 @@ fn wrong_keyring_writes_nothing() {
     expect_err(&fx, &rewrap_args(w, &fx.url, "secrets"), 2, "wrong keyring");
     // A keyring without kid 1 at all.
     let k3 = other.path().join("k3.json");
-    let kr = keycustody::Keyring::parse(&load(&wrong).export().unwrap().expose_secret()).unwrap();
+    let kr = keycustody::Keyring::parse(load(&wrong).export().unwrap().expose_secret()).unwrap();
     kr.retire(1).unwrap();
     std::fs::write(&k3, kr.export().unwrap().expose_secret()).unwrap();
     let mut perm = std::fs::metadata(&k3).unwrap().permissions();
