@@ -50,6 +50,17 @@ pub fn random_base62(length: &NumArg) -> JsResult<JsString> {
     ))
 }
 
+/// `length` characters (1 to 1024) drawn uniformly from `alphabet` (2 to 256 ASCII
+/// symbols) by rejection sampling.
+#[wasm_bindgen(js_name = randomString)]
+pub fn random_string(alphabet: &StrArg, length: &NumArg) -> JsResult<JsString> {
+    let alphabet = js_string(alphabet, "alphabet must be a string")?;
+    let n = js_u32(length, "length must be an integer from 1 to 1024")?;
+    Ok(secret_to_js(
+        keycustody::random::random_string(alphabet.as_bytes(), usize_of(n))?.expose_secret(),
+    ))
+}
+
 /// An invite code of `length` characters over `ABCDEFGHJKLMNPQRSTUVWXYZ23456789`.
 #[wasm_bindgen(js_name = inviteCode)]
 pub fn invite_code(length: &NumArg) -> JsResult<JsString> {

@@ -62,11 +62,19 @@ impl Keyring {
         Ok(secret_to_js(self.inner.export()?.expose_secret()))
     }
 
-    /// Adds a fresh random key as `decrypt-only` (kid = max + 1) and returns its kid.
-    /// Roll it out to every instance, then `promote` it.
+    /// Adds a key as `decrypt-only` (kid = max + 1) and returns its kid: a fresh random
+    /// one, or `secret` (32 to 1024 bytes; a string is taken as its UTF-8 bytes) to adopt an
+    /// existing one. Roll it out to every instance, then `promote` it.
     #[wasm_bindgen(js_name = addKey)]
-    pub fn add_key(&self) -> JsResult<u32> {
-        Ok(self.inner.add_key()?)
+    pub fn add_key(&self, secret: Option<BytesArg>) -> JsResult<u32> {
+        match secret {
+            None => Ok(self.inner.add_key()?),
+            Some(s) => {
+                let mut bytes = bytes(&s, "secret must be a string or Uint8Array")?;
+                let secret = keycustody::SecretBytes::new(core::mem::take(&mut *bytes));
+                Ok(self.inner.add_key_with_secret(secret)?)
+            }
+        }
     }
 
     /// Makes `kid` the primary; the old primary becomes `decrypt-only`.

@@ -137,6 +137,14 @@ describe('Keyring', () => {
     throwsKc(() => kr.stateOf(1), 'KC_UNKNOWN_KEY');
     throwsKc(() => kr.promote(9), 'KC_UNKNOWN_KEY');
     assert.equal(kr.rotate(), 3);
+    // Adopting an existing secret as a new key: it opens what that secret sealed.
+    const legacy = Keyring.fromSecret('L'.repeat(32), 1);
+    const sealedByLegacy = legacy.seal('t', 'old value');
+    assert.equal(kr.addKey('L'.repeat(32)), 4);
+    throwsKc(() => kr.openText('t', sealedByLegacy), 'KC_UNKNOWN_KEY'); // sealed under kid 1, removed above
+    const adopted = Keyring.fromSecret('L'.repeat(32), 4);
+    assert.equal(kr.openText('t', adopted.seal('t', 'v4')), 'v4');
+    throwsKc(() => kr.addKey('short'), 'KC_INVALID_ARGUMENT');
     assert.equal(kr.primaryKid, 3);
     assert.equal(kr.openText('t', fresh, 'c'), 'v');
   });
@@ -221,6 +229,10 @@ describe('free functions', () => {
     assert.notEqual(kc.randomToken(), kc.randomToken());
     assert.match(kc.randomBase62(40), /^[0-9A-Za-z]{40}$/);
     assert.match(kc.inviteCode(8), /^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{8}$/);
+    assert.match(kc.randomString('ab', 64), /^[ab]{64}$/);
+    assert.equal(new Set(kc.randomString('xyz', 300)).size, 3);
+    throwsKc(() => kc.randomString('a', 8), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kc.randomString('ä€', 8), 'KC_INVALID_ARGUMENT');
     for (const f of [kc.randomToken, kc.randomBase62, kc.inviteCode]) {
       throwsKc(() => f(0), 'KC_INVALID_ARGUMENT');
       throwsKc(() => f(1025), 'KC_INVALID_ARGUMENT');

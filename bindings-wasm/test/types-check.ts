@@ -2,7 +2,7 @@
 // type every export as documented, and refuse wrong argument types.
 import init, {
   Keyring, ReplayGuard, inspect, inspectBinary, constantTimeEqual, randomToken, randomBase62,
-  inviteCode, generateApiKey, hashApiKey, verifyApiKey, parseApiKey, generateDeliveryKeypair,
+  inviteCode, randomString, generateApiKey, hashApiKey, verifyApiKey, parseApiKey, generateDeliveryKeypair,
   deriveDeliveryKeypair, deliveryPublicKey, sealForDelivery, openDelivery, signStripePayload,
   verifyStripeSignature, signStandardWebhook, verifyStandardWebhook, generateStandardWebhookSecret,
   verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRaw, verifyTotp, scrub,
@@ -18,7 +18,7 @@ export async function all(): Promise<void> {
   const kr: Keyring = Keyring.generate();
   const kr2: Keyring = Keyring.parse(kr.export());
   const kr3: Keyring = Keyring.fromSecret(new Uint8Array(32), 2);
-  const kid: number = kr.addKey() + kr.rotate() + kr.primaryKid;
+  const kid: number = kr.addKey() + kr.addKey(new Uint8Array(32)) + kr.rotate() + kr.primaryKid;
   kr.promote(kid);
   kr.retire(1);
   kr.remove(1);
@@ -41,7 +41,7 @@ export async function all(): Promise<void> {
   const info: EnvelopeInfo = inspect(env);
   const info2: EnvelopeInfo = inspectBinary(bin);
   const eq: boolean = constantTimeEqual('a', new Uint8Array(1));
-  const tokens: string = randomToken() + randomToken(16) + randomBase62(8) + inviteCode(8);
+  const tokens: string = randomToken() + randomToken(16) + randomBase62(8) + inviteCode(8) + randomString('ab', 4);
   const g: GeneratedApiKey = generateApiKey('obee');
   const h: string = hashApiKey(g.key);
   const ok: boolean = verifyApiKey(g.key, h);
