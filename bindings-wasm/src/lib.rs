@@ -144,14 +144,21 @@ fn invalid(what: &'static str) -> Failure {
     Failure(Error::InvalidArgument(what))
 }
 
-/// A JS string, refusing other types and strings that are not well-formed UTF-16
-/// (a lone surrogate would otherwise be silently replaced by U+FFFD).
+/// A JS string, refusing other types (`String` objects included) and strings that are
+/// not well-formed UTF-16 (a lone surrogate would otherwise be silently replaced by U+FFFD).
 fn js_string(v: &JsValue, what: &'static str) -> JsResult<String> {
-    let s = v.dyn_ref::<JsString>().ok_or_else(|| invalid(what))?;
-    if !s.is_valid_utf16() {
+    let s = v.as_string().ok_or_else(|| invalid(what))?;
+    // The conversion turns each lone surrogate into U+FFFD, so only a string that now holds
+    // one needs the exact check (which costs one JS call per UTF-16 code unit).
+    if s.contains('\u{FFFD}')
+        && !v
+            .dyn_ref::<JsString>()
+            .is_some_and(JsString::is_valid_utf16)
+    {
+        drop(Zeroizing::new(s)); // wiped: it may be a secret
         return Err(Failure(Error::Malformed(MalformedKind::Utf8)));
     }
-    s.as_string().ok_or_else(|| invalid(what))
+    Ok(s)
 }
 
 /// A string argument that may be secret: held in a zeroizing buffer.
