@@ -131,7 +131,7 @@ const SHAPES: &[Shape] = &[
     shape(
         "telegram",
         "",
-        concat!(wb!(), r"[0-9]{8,10}:[A-Za-z0-9_-]{35}", wb!()),
+        concat!(wb!(), r"[0-9]{8,10}:A[A-Za-z0-9_-]{34}", wb!()),
         "",
     ),
     shape(
@@ -163,80 +163,106 @@ const SHAPES: &[Shape] = &[
     ),
 ];
 
-fn regex() -> Option<&'static Regex> {
-    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+/// One compiled regex per shape. A single alternation of all shapes is correct but
+/// its lazy DFA explodes on log text (many counted repetitions tracked at once);
+/// separate regexes each keep a small DFA and a literal prefilter.
+fn regexes() -> Option<&'static [Regex]> {
+    static RE: OnceLock<Option<Vec<Regex>>> = OnceLock::new();
     RE.get_or_init(|| {
-        // Byte-oriented and ASCII-only (`(?-u)`): small automata that stay on the lazy
-        // DFA for any input. Every shape starts and ends next to an ASCII byte (or the
-        // text's ends), so a match never splits a UTF-8 sequence.
-        let mut pattern = String::from("(?-u)");
-        for (i, s) in SHAPES.iter().enumerate() {
-            if i > 0 {
-                pattern.push('|');
-            }
-            pattern.push_str(&format!(
-                "(?P<s{i}>(?P<a{i}>{})(?:{})(?P<b{i}>{}))",
-                s.pre, s.secret, s.post
-            ));
-        }
-        regex::bytes::RegexBuilder::new(&pattern)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .ok()
+        // Byte-oriented and ASCII-only (`(?-u)`): small automata for any input. Every
+        // shape starts and ends next to an ASCII byte (or the text's ends), so a match
+        // never splits a UTF-8 sequence.
+        SHAPES
+            .iter()
+            .map(|s| {
+                regex::bytes::RegexBuilder::new(&format!(
+                    "(?-u)(?P<a>{})(?:{})(?P<b>{})",
+                    s.pre, s.secret, s.post
+                ))
+                .size_limit(16 << 20)
+                .dfa_size_limit(16 << 20)
+                .build()
+                .ok()
+            })
+            .collect()
     })
-    .as_ref()
+    .as_deref()
 }
 
 /// Returns `text` with every recognised secret replaced by `[REDACTED:<kind>]`.
 ///
-/// Linear time in the length of `text`. If the pattern ever failed to build (it is
-/// a constant, checked by the tests) the whole text is withheld rather than
-/// returned unscrubbed.
+/// Linear time in the length of `text` in practice (each shape is a finite-automaton
+/// search; a shape is searched again only from the end of a chosen match). At one
+/// position the earlier shape in the list wins; matches never overlap. If a pattern
+/// ever failed to build (they are constants, checked by the tests) the whole text is
+/// withheld rather than returned unscrubbed.
 #[must_use]
 pub fn scrub(text: &str) -> String {
-    let Some(re) = regex() else {
+    let Some(res) = regexes() else {
         return "[REDACTED:unscrubbable]".to_owned();
     };
-    let out = re.replace_all(text.as_bytes(), |caps: &Captures<'_>| replacement(caps));
-    match String::from_utf8(out.into_owned()) {
+    let hay = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(hay.len());
+    // Next match of each shape at or after `pos` (None once a shape has no more).
+    let mut next: Vec<Option<(usize, usize)>> = vec![Some((0, 0)); res.len()];
+    let mut stale = vec![true; res.len()];
+    let mut pos = 0usize;
+    loop {
+        let mut best: Option<(usize, usize, usize)> = None; // (start, end, shape)
+        for (i, re) in res.iter().enumerate() {
+            if stale[i] || next[i].is_some_and(|(st, _)| st < pos) {
+                next[i] = re.find_at(hay, pos).map(|m| (m.start(), m.end()));
+                stale[i] = false;
+            }
+            if let Some((st, en)) = next[i] {
+                if best.is_none_or(|(bs, _, _)| st < bs) {
+                    best = Some((st, en, i));
+                }
+            }
+        }
+        let Some((start, end, i)) = best else { break };
+        out.extend_from_slice(&hay[pos..start]);
+        let replaced = res[i]
+            .captures_at(hay, start)
+            .filter(|c| c.get(0).is_some_and(|m| m.start() == start))
+            .map(|c| replacement(&SHAPES[i], &c, &hay[start..end]));
+        out.extend_from_slice(replaced.as_deref().unwrap_or(&hay[start..end]));
+        // No shape matches the empty string; guard anyway so the loop always advances.
+        pos = if end > start { end } else { start + 1 };
+        if pos > hay.len() {
+            break;
+        }
+    }
+    if pos < hay.len() {
+        out.extend_from_slice(&hay[pos..]);
+    }
+    match String::from_utf8(out) {
         Ok(s) => s,
-        // Unreachable by construction (see `regex()`); withhold rather than guess.
+        // Unreachable by construction (see `regexes()`); withhold rather than guess.
         Err(_) => "[REDACTED:unscrubbable]".to_owned(),
     }
 }
 
-fn replacement(caps: &Captures<'_>) -> Vec<u8> {
-    let whole = caps.get(0).map_or(&b""[..], |m| m.as_bytes());
-    for (i, s) in SHAPES.iter().enumerate() {
-        let Some(m) = caps.name(&format!("s{i}")) else {
-            continue;
-        };
-        if s.kind == KEEP {
-            return m.as_bytes().to_vec();
-        }
-        if s.kind == OWN_API_KEY {
-            let valid = core::str::from_utf8(m.as_bytes())
-                .is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok());
-            if !valid {
-                return m.as_bytes().to_vec();
-            }
-        }
-        let pre = caps
-            .name(&format!("a{i}"))
-            .map_or(&b""[..], |m| m.as_bytes());
-        let post = caps
-            .name(&format!("b{i}"))
-            .map_or(&b""[..], |m| m.as_bytes());
-        let mut out = Vec::with_capacity(pre.len() + post.len() + 16 + s.kind.len());
-        out.extend_from_slice(pre);
-        out.extend_from_slice(b"[REDACTED:");
-        out.extend_from_slice(s.kind.as_bytes());
-        out.push(b']');
-        out.extend_from_slice(post);
-        return out;
+fn replacement(s: &Shape, caps: &Captures<'_>, whole: &[u8]) -> Vec<u8> {
+    if s.kind == KEEP {
+        return whole.to_vec();
     }
-    whole.to_vec()
+    if s.kind == OWN_API_KEY {
+        let valid =
+            core::str::from_utf8(whole).is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok());
+        if !valid {
+            return whole.to_vec();
+        }
+    }
+    let pre = caps.name("a").map_or(&b""[..], |m| m.as_bytes());
+    let post = caps.name("b").map_or(&b""[..], |m| m.as_bytes());
+    let mut out = Vec::with_capacity(pre.len() + post.len() + 16 + s.kind.len());
+    out.extend_from_slice(pre);
+    out.extend_from_slice(b"[REDACTED:");
+    out.extend_from_slice(s.kind.as_bytes());
+    out.push(b']');
+    out.extend_from_slice(post);
+    out
 }
 
 #[cfg(test)]
@@ -245,6 +271,6 @@ mod tests {
 
     #[test]
     fn pattern_builds() {
-        assert!(regex().is_some());
+        assert_eq!(regexes().map(<[Regex]>::len), Some(SHAPES.len()));
     }
 }
