@@ -349,3 +349,15 @@ test('random and mutated inputs to every parser throw KeycustodyError or succeed
   assert.ok(refused > 1000, `only ${refused} refusals: the mutations are too weak`);
   assert.equal(kr.openText('t', kr.seal('t', 'still alive')), 'still alive');
 });
+
+test('strings: a real U+FFFD is accepted, a lone surrogate anywhere is KC_MALFORMED', () => {
+  const kr = Keyring.generate();
+  assert.equal(kr.openText('own\uFFFDer', kr.seal('own\uFFFDer', 'a\uFFFDb', 'c\uFFFD'), 'c\uFFFD'), 'a\uFFFDb');
+  for (const bad of ['\ud800', 'x\udc00', 'a\uFFFD\ud83d', '\ude00\ud83d']) {
+    throwsKc(() => kr.seal(bad, 'x'), 'KC_MALFORMED');
+    throwsKc(() => kr.seal('t', bad), 'KC_MALFORMED');
+    throwsKc(() => kr.seal('t', 'x', bad), 'KC_MALFORMED');
+  }
+  // A well-formed surrogate pair is one character, not an error.
+  assert.equal(kr.openText('t', kr.seal('t', '\ud83d\ude00')), '😀');
+});
