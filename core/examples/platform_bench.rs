@@ -13,7 +13,7 @@ fn log_text(target: usize) -> String {
             (x >> 8) % 60, (x >> 16) % 60, (x >> 24) % 1000, x as u32, (x >> 32) as u16, x % 4096, (x >> 12) % 4096, x >> 16,
             x % 10_000, (x >> 20) % 900, x, x.rotate_left(17)
         ));
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             s.push_str(&format!("2026-11-23T10:00:00Z WARN upstream said Authorization: Bearer sk-ant-api03-{:032x}AA\n", x));
         }
     }
