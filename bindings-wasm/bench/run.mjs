@@ -54,10 +54,12 @@ for (const [runtime, rows] of [['Node', node], ['Chromium', chromium]]) {
 }
 lines.push(
   '',
-  'Small values are what keycustody seals (API keys, tokens): there the per-call cost of a',
-  'WebCrypto promise dominates and wasm is far ahead. For bulk data WebCrypto wins through',
-  'AES-NI/VAES, which wasm has no access to; the native `keycustody` package (ring) is the',
-  'choice for large payloads on a server.',
+  'Small values are what keycustody seals (API keys, tokens): there each WebCrypto call pays',
+  'for a promise and a trip to another thread, while a wasm call pays for a per-envelope',
+  'AES-256 key schedule and GHASH setup in software (RustCrypto fixsliced, 32-bit on wasm32),',
+  'which is most of its time. For bulk data WebCrypto wins through AES-NI/VAES, which wasm has',
+  'no access to; the native `keycustody` package (ring) is the choice for large payloads on a',
+  'server. Figures depend heavily on machine load (both sides are measured back to back).',
   '',
 );
 writeFileSync(out, lines.join('\n'));
