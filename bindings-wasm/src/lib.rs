@@ -105,8 +105,9 @@ impl From<Failure> for JsValue {
 pub type JsResult<T> = Result<T, Failure>;
 
 /// THE error mapping: a JS `Error` named `KeycustodyError` with the core's stable
-/// `code` and `kind` (and `kid` where the error names one). The message is the
-/// core's fixed `Display` text, which never contains input bytes or secrets.
+/// `code` and `kind`, plus `kid`, `detail` (the malformed part or I/O kind), `limit` or
+/// `claim` where the error carries one. The message is the core's fixed `Display` text,
+/// which never contains input bytes or secrets.
 fn error_to_js(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("KeycustodyError");
