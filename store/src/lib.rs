@@ -32,6 +32,7 @@ mod db;
 mod error;
 mod ident;
 mod job;
+pub mod replay;
 
 pub use db::{Database, DbKind};
 pub use error::StoreError;

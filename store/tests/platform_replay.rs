@@ -1,0 +1,50 @@
+//! The shared replay guard on SQLite: two guards on one database file behave as one.
+use keycustody::{Error, ReplayStore};
+use keycustody_store::replay::SqliteReplayGuard;
+
+const T: i64 = 1_700_000_000;
+
+#[test]
+fn sqlite_guard_is_shared_and_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replay.db");
+    let a =
+        SqliteReplayGuard::new(rusqlite::Connection::open(&path).unwrap(), "replay", 600).unwrap();
+    let b =
+        SqliteReplayGuard::new(rusqlite::Connection::open(&path).unwrap(), "replay", 600).unwrap();
+    assert_eq!(a.check_and_record_at("evt_1", T), Ok(()));
+    // Another instance sees it.
+    assert_eq!(b.check_and_record_at("evt_1", T + 10), Err(Error::Replayed));
+    assert_eq!(b.check_and_record_at("evt_2", T + 10), Ok(()));
+    assert_eq!(
+        a.check_and_record_at("evt_2", T + 609),
+        Err(Error::Replayed)
+    );
+    // Expired ids are accepted again, once.
+    assert_eq!(a.check_and_record_at("evt_1", T + 600), Ok(()));
+    assert_eq!(
+        b.check_and_record_at("evt_1", T + 601),
+        Err(Error::Replayed)
+    );
+    assert_eq!(a.prune_at(T + 610).unwrap(), 1); // evt_2 (expired at T + 610)
+    assert!(matches!(
+        a.check_and_record_at("", T),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        SqliteReplayGuard::new(rusqlite::Connection::open_in_memory().unwrap(), "r", 0),
+        Err(Error::InvalidArgument(_))
+    ));
+    // A hostile table name is quoted, not executed.
+    let odd = SqliteReplayGuard::new(
+        rusqlite::Connection::open(&path).unwrap(),
+        "x\"; DROP TABLE replay; --",
+        60,
+    )
+    .unwrap();
+    assert_eq!(odd.check_and_record_at("evt_1", T), Ok(()));
+    assert_eq!(
+        a.check_and_record_at("evt_1", T + 601),
+        Err(Error::Replayed)
+    );
+}
