@@ -68,7 +68,7 @@ fn sqlite(kr: &Keyring, data: &[(i64, String, String)]) -> (f64, f64) {
         }
         tx.commit().unwrap();
     }
-    // Baseline: the same walk and CAS writes with no crypto (each value rewritten as is,
+    // Baseline: the same walk and CAS writes with no crypto (each value written back unchanged,
     // in 2000-row transactions): the floor the database sets.
     let base = {
         let c = db.sqlite().unwrap();
@@ -93,8 +93,7 @@ fn sqlite(kr: &Keyring, data: &[(i64, String, String)]) -> (f64, f64) {
                     .prepare_cached("UPDATE s SET value = ?1 WHERE id = ?2 AND value = ?3")
                     .unwrap();
                 for (id, v) in &batch {
-                    st.execute(rusqlite::params![format!("{v} "), id, v])
-                        .unwrap();
+                    st.execute(rusqlite::params![v, id, v]).unwrap();
                 }
             }
             tx.commit().unwrap();
@@ -139,7 +138,7 @@ fn pg(url: &str, kr: &Keyring, data: &[(i64, String, String)]) -> (f64, f64) {
             after = last.get(0);
             let ids: Vec<i64> = batch.iter().map(|r| r.get(0)).collect();
             let olds: Vec<String> = batch.iter().map(|r| r.get(1)).collect();
-            let news: Vec<String> = olds.iter().map(|v| format!("{v} ")).collect();
+            let news: Vec<String> = olds.clone();
             let mut tx = c.transaction().unwrap();
             tx.query("UPDATE s SET value = u.new FROM unnest($1::int8[], $2::text[], $3::text[]) AS u(id, old, new) \
                       WHERE s.id = u.id AND s.value = u.old RETURNING u.id", &[&ids, &olds, &news]).unwrap();
