@@ -52,6 +52,8 @@ fn concurrent(url: &str, table: &str, kp: &std::path::Path, mut w: Writer) {
         if done && i > 300 {
             break;
         }
+        // Paced like an app, not a flood that starves the job of the SQLite write lock.
+        std::thread::sleep(std::time::Duration::from_micros(500));
         i += 1;
         // Spread over the table, also ahead of the job.
         let id = (i.wrapping_mul(7_919) % N) + 1;
