@@ -48,3 +48,58 @@ fn sqlite_guard_is_shared_and_expires() {
         Err(Error::Replayed)
     );
 }
+
+/// The same guarantees on PostgreSQL: two app instances (two connections) share one guard.
+/// Runs against a real server when DATABASE_URL is set (`make test-store` starts a throwaway
+/// cluster and sets KEYCUSTODY_REQUIRE_PG=1, which turns a missing URL into a failure).
+#[test]
+fn postgres_guard_is_shared_and_expires() {
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => u,
+        _ => {
+            assert_ne!(
+                std::env::var("KEYCUSTODY_REQUIRE_PG").as_deref(),
+                Ok("1"),
+                "KEYCUSTODY_REQUIRE_PG=1 but DATABASE_URL is not a postgres:// URL"
+            );
+            eprintln!(
+                "skipping: no DATABASE_URL (make test-store runs this against a real server)"
+            );
+            return;
+        }
+    };
+    let connect = || postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let table = format!("replay_{}", std::process::id());
+    let a = keycustody_store::replay::PgReplayGuard::new(connect(), &table, 600).unwrap();
+    let b = keycustody_store::replay::PgReplayGuard::new(connect(), &table, 600).unwrap();
+    assert_eq!(a.check_and_record_at("evt_1", T), Ok(()));
+    assert_eq!(b.check_and_record_at("evt_1", T + 10), Err(Error::Replayed));
+    assert_eq!(b.check_and_record_at("evt_2", T + 10), Ok(()));
+    assert_eq!(
+        a.check_and_record_at("evt_2", T + 609),
+        Err(Error::Replayed)
+    );
+    // Expired ids are accepted again, once.
+    assert_eq!(a.check_and_record_at("evt_1", T + 600), Ok(()));
+    assert_eq!(
+        b.check_and_record_at("evt_1", T + 601),
+        Err(Error::Replayed)
+    );
+    assert_eq!(a.prune_at(T + 610).unwrap(), 1);
+    assert!(matches!(
+        a.check_and_record_at("", T),
+        Err(Error::InvalidArgument(_))
+    ));
+    // Concurrent instances racing on one id: exactly one wins.
+    let winners: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                let g =
+                    keycustody_store::replay::PgReplayGuard::new(connect(), &table, 600).unwrap();
+                s.spawn(move || usize::from(g.check_and_record_at("evt_race", T).is_ok()))
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(winners, 1);
+}
