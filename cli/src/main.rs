@@ -7,16 +7,14 @@
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
+use keycustody_cli::{audit, proxy, vault};
 use std::process::ExitCode;
 
-mod audit;
 mod common;
 mod demo;
 mod envelope;
 mod jobs;
 mod keys;
-mod proxy;
-mod vault;
 
 /// Secrets and key custody for multi-tenant platforms.
 #[derive(Parser, Debug)]

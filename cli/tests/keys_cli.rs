@@ -14,7 +14,10 @@ fn pipe(args: &[&str], input: &[u8]) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(input).unwrap();
+    if let Err(e) = c.stdin.take().unwrap().write_all(input) {
+        // A command that fails before reading stdin closes the pipe early.
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
     c.wait_with_output().unwrap()
 }
 
@@ -96,7 +99,10 @@ fn seal_open_inspect_roundtrip_and_env_keyring() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(env.as_bytes()).unwrap();
+    if let Err(e) = c.stdin.take().unwrap().write_all(env.as_bytes()) {
+        // A command that fails before reading stdin closes the pipe early.
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
     let out = c.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, b"sk-123");

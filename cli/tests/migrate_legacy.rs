@@ -27,7 +27,10 @@ fn openssl(args: &[&str], input: &[u8]) -> Vec<u8> {
         .stdout(Stdio::piped())
         .spawn()
         .expect("the openssl binary is required for this test (apt-get install openssl)");
-    c.stdin.take().unwrap().write_all(input).unwrap();
+    if let Err(e) = c.stdin.take().unwrap().write_all(input) {
+        // A command that fails before reading stdin closes the pipe early.
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
     let o = c.wait_with_output().unwrap();
     assert!(o.status.success());
     o.stdout
@@ -251,7 +254,10 @@ fn real_openssl_files_migrate() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(&file).unwrap();
+    if let Err(e) = c.stdin.take().unwrap().write_all(&file) {
+        // A command that fails before reading stdin closes the pipe early.
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
     let o = c.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let env = stdout(&o);

@@ -168,7 +168,10 @@ fn vault_set(vault: &Path, name: &str, value: &str) {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
-    c.stdin.take().unwrap().write_all(value.as_bytes()).unwrap();
+    if let Err(e) = c.stdin.take().unwrap().write_all(value.as_bytes()) {
+        // A command that fails before reading stdin closes the pipe early.
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+    }
     assert!(c.wait().unwrap().success());
 }
 

@@ -39,7 +39,10 @@ impl Vm {
         {
             let mut si = child.stdin.take().unwrap();
             if let Some(d) = stdin {
-                si.write_all(d).unwrap();
+                if let Err(e) = si.write_all(d) {
+                    // A command that fails before reading stdin closes the pipe early.
+                    assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+                }
             }
         }
         child.wait_with_output().unwrap()

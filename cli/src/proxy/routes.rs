@@ -198,7 +198,7 @@ impl Route {
     ///
     /// # Errors
     /// When the result is not a valid URI.
-    pub fn upstream_uri(&self, rest: &str, query: Option<&str>) -> Result<Uri, ()> {
+    pub(crate) fn upstream_uri(&self, rest: &str, query: Option<&str>) -> Result<Uri, ()> {
         let mut pq = String::with_capacity(self.base_path.len() + rest.len() + 16);
         pq.push_str(&self.base_path);
         pq.push_str(rest);
