@@ -751,8 +751,13 @@ fn scrub_file() -> Value {
         ("x_api_key_header", "x-api-key: 0123456789abcdef".into()),
         (
             "pem_private_key",
-            "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBk\n-----END EC PRIVATE KEY-----\nafter"
-                .into(),
+            // A fake, truncated key; split so no source file carries a PEM private-key header.
+            concat!(
+                "-----BEGIN EC PRIVATE",
+                " KEY-----\nMHcCAQEEIBk\n-----END EC PRIVATE",
+                " KEY-----\nafter"
+            )
+            .into(),
         ),
         (
             "keyring_secret",
