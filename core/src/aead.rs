@@ -57,18 +57,51 @@ pub(crate) fn seal_in_place(
             out.copy_from_slice(tag.as_ref());
             Ok(out)
         }
-        Backend::RustCrypto => {
-            use aes_gcm::aead::{AeadInPlace, KeyInit};
-            let c = aes_gcm::Aes256Gcm::new(key.into());
-            let tag = c
-                .encrypt_in_place_detached(nonce.into(), aad, in_out)
-                .map_err(|_| Error::TooLarge {
-                    limit: crate::envelope::MAX_PLAINTEXT,
-                })?;
-            let mut out = [0u8; TAG_LEN];
-            out.copy_from_slice(&tag);
-            Ok(out)
-        }
+        Backend::RustCrypto => SoftKey::new(key).seal(nonce, aad, in_out),
+    }
+}
+
+/// RustCrypto AES-256-GCM with its key schedule and GHASH key expanded, wiped on drop
+/// (the `zeroize` feature of `aes-gcm`).
+pub(crate) struct SoftKey(aes_gcm::Aes256Gcm);
+
+impl SoftKey {
+    pub(crate) fn new(key: &[u8; 32]) -> SoftKey {
+        use aes_gcm::KeyInit;
+        SoftKey(aes_gcm::Aes256Gcm::new(key.into()))
+    }
+
+    /// Encrypts `in_out` in place and returns the tag.
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        use aes_gcm::AeadInOut;
+        let tag = self
+            .0
+            .encrypt_inout_detached(nonce.into(), aad, in_out.into())
+            .map_err(|_| Error::TooLarge {
+                limit: crate::envelope::MAX_PLAINTEXT,
+            })?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Decrypts `in_out` in place after checking `tag` (nothing is decrypted otherwise).
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<()> {
+        use aes_gcm::AeadInOut;
+        self.0
+            .decrypt_inout_detached(nonce.into(), aad, in_out.into(), tag.into())
+            .map_err(|_| Error::DecryptFailed)
     }
 }
 
@@ -102,12 +135,7 @@ pub(crate) fn open_in_place(
             .map(|_| ())
             .map_err(|_| Error::DecryptFailed)
         }
-        Backend::RustCrypto => {
-            use aes_gcm::aead::{AeadInPlace, KeyInit};
-            let c = aes_gcm::Aes256Gcm::new(key.into());
-            c.decrypt_in_place_detached(nonce.into(), aad, in_out, tag.into())
-                .map_err(|_| Error::DecryptFailed)
-        }
+        Backend::RustCrypto => SoftKey::new(key).open(nonce, aad, in_out, tag),
     }
 }
 

@@ -1,9 +1,10 @@
 //! The keyring: root keys with states, their text form, and the envelope operations.
 
-use crate::aead::{self, Backend, NONCE_LEN, TAG_LEN};
+use crate::aead::{self, Backend, SoftKey, NONCE_LEN, TAG_LEN};
 use crate::envelope::{self, EnvelopeInfo, HEADER_LEN, MAX_PLAINTEXT, VERSION};
 use crate::error::{Error, MalformedKind, Result};
 use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_ENVELOPE, LABEL_FINGERPRINT};
+use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::{SecretBytes, SecretString};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
@@ -79,6 +80,8 @@ struct Entry {
 struct Material {
     secret: SecretBytes,
     prk: Prk,
+    // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
+    soft_keys: OwnerCache<SoftKey>,
 }
 
 impl Material {
@@ -88,7 +91,14 @@ impl Material {
         // 8 bytes is always a valid HKDF output length.
         let _ = prk.expand(LABEL_FINGERPRINT, b"", &mut fp);
         let fingerprint = fp.iter().map(|b| format!("{b:02x}")).collect();
-        (Material { secret, prk }, fingerprint)
+        (
+            Material {
+                secret,
+                prk,
+                soft_keys: OwnerCache::new(),
+            },
+            fingerprint,
+        )
     }
 }
 
@@ -615,14 +625,23 @@ impl Keyring {
     ) -> Result<Vec<u8>> {
         let snap = self.snapshot();
         let m = snap.material(kid)?;
-        let key = self.envelope_key(m, owner)?;
         let aad = envelope::aad(kid, owner, context);
         let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
         out.push(VERSION);
         out.extend_from_slice(&kid.to_be_bytes());
         out.extend_from_slice(nonce);
         out.extend_from_slice(plaintext);
-        let tag = aead::seal_in_place(self.backend, &key, nonce, &aad, &mut out[HEADER_LEN..])?;
+        let in_out = &mut out[HEADER_LEN..];
+        let tag = if self.backend == Backend::RustCrypto {
+            m.soft_keys.with(
+                owner,
+                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
+                |k| k.seal(nonce, &aad, in_out),
+            )?
+        } else {
+            let key = self.envelope_key(m, owner)?;
+            aead::seal_in_place(self.backend, &key, nonce, &aad, in_out)?
+        };
         out.extend_from_slice(&tag);
         Ok(out)
     }
@@ -646,12 +665,20 @@ impl Keyring {
         kdf::check_owner(owner)?;
         let snap = self.snapshot();
         let m = snap.material(p.kid)?;
-        let key = self.envelope_key(m, owner)?;
         let aad = envelope::aad(p.kid, owner, context);
         // Decrypt into the buffer that is returned; on failure it is wiped on drop.
         let mut buf = SecretBytes::new(p.ciphertext.to_vec());
         let out = buf.expose_secret_mut();
-        aead::open_in_place(self.backend, &key, &p.nonce, &aad, out, &p.tag)?;
+        if self.backend == Backend::RustCrypto {
+            m.soft_keys.with(
+                owner,
+                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
+                |k| k.open(&p.nonce, &aad, out, &p.tag),
+            )?;
+        } else {
+            let key = self.envelope_key(m, owner)?;
+            aead::open_in_place(self.backend, &key, &p.nonce, &aad, out, &p.tag)?;
+        }
         Ok(buf)
     }
 

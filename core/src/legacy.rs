@@ -124,7 +124,7 @@ pub fn decrypt_legacy_pbkdf2_gcm(
 /// ciphertext that is empty or not a whole number of blocks, or larger than [`MAX_LEGACY_LEN`];
 /// [`Error::DecryptFailed`] when the PKCS#7 padding is wrong (wrong password or damage).
 pub fn decrypt_openssl_enc(data: &[u8], password: &[u8], iterations: u32) -> Result<SecretBytes> {
-    use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+    use cbc::cipher::{block_padding::Pkcs7, BlockModeDecrypt, KeyIvInit};
     check_iterations(iterations)?;
     let header = OPENSSL_MAGIC.len() + OPENSSL_SALT_LEN;
     if data.len() < header || &data[..OPENSSL_MAGIC.len()] != OPENSSL_MAGIC {
@@ -143,7 +143,7 @@ pub fn decrypt_openssl_enc(data: &[u8], password: &[u8], iterations: u32) -> Res
         .map_err(|_| Error::InvalidArgument("key"))?;
     let mut buf = Zeroizing::new(ct.to_vec());
     let n = dec
-        .decrypt_padded_mut::<Pkcs7>(&mut buf)
+        .decrypt_padded::<Pkcs7>(&mut buf)
         .map_err(|_| Error::DecryptFailed)?
         .len();
     buf.truncate(n);
@@ -153,7 +153,7 @@ pub fn decrypt_openssl_enc(data: &[u8], password: &[u8], iterations: u32) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cbc::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+    use cbc::cipher::{block_padding::Pkcs7, BlockModeEncrypt, KeyIvInit};
 
     fn gcm_blob(password: &[u8], salt: &[u8], iv: &[u8; 12], iters: u32, pt: &[u8]) -> String {
         let mut key = [0u8; 32];
@@ -169,7 +169,7 @@ mod tests {
         let mut kiv = [0u8; 48];
         pbkdf2_sha256(password, salt, iters, &mut kiv);
         let enc = cbc::Encryptor::<aes::Aes256>::new_from_slices(&kiv[..32], &kiv[32..]).unwrap();
-        let ct = enc.encrypt_padded_vec_mut::<Pkcs7>(pt);
+        let ct = enc.encrypt_padded_vec::<Pkcs7>(pt);
         let mut out = OPENSSL_MAGIC.to_vec();
         out.extend_from_slice(salt);
         out.extend_from_slice(&ct);

@@ -12,6 +12,7 @@ mod ct;
 pub mod envelope;
 mod error;
 pub mod kdf;
+mod keycache;
 pub mod keyring;
 pub mod legacy;
 pub mod random;

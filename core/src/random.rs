@@ -1,7 +1,7 @@
 //! Randomness and tokens: OS CSPRNG only, uniform by rejection sampling.
 
 use crate::error::{Error, Result};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The base62 alphabet, `0-9A-Za-z`.
 pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -12,10 +12,78 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 
 /// Fills `buf` from the operating system's CSPRNG (`crypto.getRandomValues` on wasm).
 ///
+/// On wasm32, requests of up to [`POOL_MAX_REQUEST`] bytes (nonces, salts) are served from a
+/// per-thread buffer of CSPRNG output that is refilled 256 bytes at a time: in a browser each
+/// `getRandomValues` call costs microseconds, several times the AES-GCM work of a small
+/// envelope. Each buffered byte is handed out once and wiped as it is taken.
+///
 /// # Errors
 /// [`Error::RandomUnavailable`].
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        POOL.with(|p| p.borrow_mut().take(buf, os_random))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        os_random(buf)
+    }
+}
+
+fn os_random(buf: &mut [u8]) -> Result<()> {
     getrandom::getrandom(buf).map_err(|_| Error::RandomUnavailable)
+}
+
+/// The largest request served from the wasm32 randomness buffer; larger ones (keys,
+/// tokens) go to the CSPRNG directly.
+pub const POOL_MAX_REQUEST: usize = 16;
+const POOL_LEN: usize = 256;
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static POOL: core::cell::RefCell<Pool> = core::cell::RefCell::new(Pool::new());
+}
+
+/// A buffer of CSPRNG output: bytes are taken front to back, each once, and wiped when taken.
+struct Pool {
+    buf: Zeroizing<[u8; POOL_LEN]>,
+    // Bytes before `pos` have been handed out (and wiped); `POOL_LEN` means empty.
+    pos: usize,
+}
+
+impl Pool {
+    #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+    fn new() -> Pool {
+        Pool {
+            buf: Zeroizing::new([0u8; POOL_LEN]),
+            pos: POOL_LEN,
+        }
+    }
+
+    #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
+    fn take(
+        &mut self,
+        out: &mut [u8],
+        mut source: impl FnMut(&mut [u8]) -> Result<()>,
+    ) -> Result<()> {
+        if out.len() > POOL_MAX_REQUEST {
+            return source(out);
+        }
+        if POOL_LEN - self.pos < out.len() {
+            // The leftover tail is discarded, never reused.
+            self.pos = POOL_LEN;
+            if let Err(e) = source(&mut self.buf[..]) {
+                self.buf.zeroize();
+                return Err(e);
+            }
+            self.pos = 0;
+        }
+        let end = self.pos + out.len();
+        out.copy_from_slice(&self.buf[self.pos..end]);
+        self.buf[self.pos..end].zeroize();
+        self.pos = end;
+        Ok(())
+    }
 }
 
 fn check_len(n: usize) -> Result<()> {
@@ -115,6 +183,77 @@ mod tests {
             }
             Ok(())
         }
+    }
+
+    /// A source that counts up from `next`, and fails once `fail_at` refills have been made.
+    fn counter(fail_at: usize) -> impl FnMut(&mut [u8]) -> Result<()> {
+        let (mut next, mut calls) = (0u8, 0usize);
+        move |buf: &mut [u8]| {
+            calls += 1;
+            if calls > fail_at {
+                return Err(Error::RandomUnavailable);
+            }
+            for b in buf.iter_mut() {
+                *b = next;
+                next = next.wrapping_add(1);
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pool_hands_out_each_byte_once_in_order_and_wipes_it() {
+        let mut pool = Pool::new();
+        let mut src = counter(usize::MAX);
+        let mut seen = Vec::new();
+        // 21 nonces of 12 bytes use 252 bytes of the first refill; the 22nd needs a refill,
+        // which discards the 4 leftover bytes (252..=255) rather than reusing them.
+        for i in 0..22 {
+            let mut n = [0u8; 12];
+            pool.take(&mut n, &mut src).unwrap();
+            if i < 21 {
+                assert!(
+                    pool.buf[..pool.pos].iter().all(|&b| b == 0),
+                    "taken bytes are wiped"
+                );
+            }
+            seen.extend_from_slice(&n);
+        }
+        let want: Vec<u8> = (0..252u32).chain(256..268).map(|b| b as u8).collect();
+        assert_eq!(seen, want);
+    }
+
+    #[test]
+    fn pool_sends_large_requests_to_the_source() {
+        let mut pool = Pool::new();
+        let mut src = counter(usize::MAX);
+        let mut key = [0u8; POOL_MAX_REQUEST + 1];
+        pool.take(&mut key, &mut src).unwrap();
+        assert_eq!(key.to_vec(), (0..=16u8).collect::<Vec<_>>());
+        assert_eq!(pool.pos, POOL_LEN, "the pool was not filled");
+    }
+
+    #[test]
+    fn pool_source_failure_is_an_error_and_leaves_nothing_behind() {
+        let mut pool = Pool::new();
+        let mut src = counter(1);
+        let mut n = [0u8; 12];
+        for _ in 0..21 {
+            pool.take(&mut n, &mut src).unwrap();
+        }
+        assert_eq!(pool.take(&mut n, &mut src), Err(Error::RandomUnavailable));
+        assert_eq!(pool.pos, POOL_LEN);
+        assert!(pool.buf.iter().all(|&b| b == 0));
+        // And it keeps failing rather than handing out stale bytes.
+        assert_eq!(pool.take(&mut n, &mut src), Err(Error::RandomUnavailable));
+    }
+
+    #[test]
+    fn fill_random_is_not_constant() {
+        let (mut a, mut b) = ([0u8; 12], [0u8; 12]);
+        fill_random(&mut a).unwrap();
+        fill_random(&mut b).unwrap();
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -545,3 +545,54 @@ fn oversized_envelope_text_is_refused_before_decoding() {
         Error::Malformed(MalformedKind::EnvelopeLength)
     );
 }
+
+/// The RustCrypto backend (the wasm32 build's) keeps expanded ciphers of recent owners per
+/// root key. Through more owners than it holds, revisited in a shuffled order, it must agree
+/// byte for byte with `ring`, refuse every wrong owner, and stop at a retired key.
+#[test]
+fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
+    use keycustody::aead::Backend;
+    let kr = Keyring::generate().unwrap();
+    let nonce = [7u8; 12];
+    let mut sealed = Vec::new();
+    for round in 0..3usize {
+        for i in 0..48usize {
+            let owner = format!("tenant-{}", (i * 7 + round) % 40);
+            let soft = kr
+                .dangerous_seal_with_backend(Backend::RustCrypto, &owner, b"v", b"ctx", &nonce)
+                .unwrap();
+            let ring = kr
+                .dangerous_seal_with_backend(Backend::Ring, &owner, b"v", b"ctx", &nonce)
+                .unwrap();
+            assert_eq!(soft, ring, "owner {owner}");
+            let open =
+                |o: &str| kr.dangerous_open_with_backend(Backend::RustCrypto, o, &soft, b"ctx");
+            assert_eq!(open(&owner).unwrap().expose_secret(), b"v");
+            assert_eq!(
+                open(&format!("{owner}x")).unwrap_err(),
+                Error::DecryptFailed
+            );
+            sealed.push((owner, soft));
+        }
+    }
+    // Rotate: kid 2 is new, kid 1 still opens (decrypt-only), then is retired.
+    let kid2 = kr.add_key().unwrap();
+    kr.promote(kid2).unwrap();
+    let (owner, env) = &sealed[0];
+    let fresh = kr
+        .dangerous_seal_with_backend(Backend::RustCrypto, owner, b"v", b"ctx", &nonce)
+        .unwrap();
+    assert_ne!(&fresh, env, "sealed under the new primary");
+    assert_eq!(
+        kr.dangerous_open_with_backend(Backend::RustCrypto, owner, env, b"ctx")
+            .unwrap()
+            .expose_secret(),
+        b"v"
+    );
+    kr.retire(1).unwrap();
+    assert_eq!(
+        kr.dangerous_open_with_backend(Backend::RustCrypto, owner, env, b"ctx")
+            .unwrap_err(),
+        Error::KeyRetired(1)
+    );
+}
