@@ -15,6 +15,7 @@
 
 use crate::aead::{self, Backend, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, MalformedKind, Result};
+use crate::pbkdf::pbkdf2_sha256;
 use crate::secret::SecretBytes;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -58,10 +59,6 @@ fn check_iterations(iterations: u32) -> Result<()> {
         return Err(Error::InvalidArgument("iterations must be 1 to 10,000,000"));
     }
     Ok(())
-}
-
-fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations, out);
 }
 
 /// Decrypts a legacy `base64(salt || iv || ciphertext || tag)` blob (standard base64,

@@ -15,6 +15,7 @@ pub mod kdf;
 mod keycache;
 pub mod keyring;
 pub mod legacy;
+mod pbkdf;
 pub mod random;
 mod secret;
 
