@@ -65,6 +65,13 @@ pub(crate) fn seal_in_place(
 /// (the `zeroize` feature of `aes-gcm`).
 pub(crate) struct SoftKey(aes_gcm::Aes256Gcm);
 
+// Fails to compile if `aes-gcm` ever stops wiping its expanded keys on drop (its `zeroize`
+// feature, which needs `aes` and `ghash` to wipe theirs).
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes_gcm::Aes256Gcm>();
+};
+
 impl SoftKey {
     pub(crate) fn new(key: &[u8; 32]) -> SoftKey {
         use aes_gcm::KeyInit;

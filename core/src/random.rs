@@ -22,7 +22,12 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     #[cfg(target_arch = "wasm32")]
     {
-        POOL.with(|p| p.borrow_mut().take(buf, os_random))
+        // A re-entrant call (a getRandomValues polyfill calling back into this module) finds
+        // the pool borrowed and goes to the CSPRNG directly, rather than panicking.
+        POOL.with(|p| match p.try_borrow_mut() {
+            Ok(mut pool) => pool.take(buf, os_random),
+            Err(_) => os_random(buf),
+        })
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
