@@ -149,6 +149,43 @@ describe('Keyring', () => {
     assert.equal(kr.openText('t', fresh, 'c'), 'v');
   });
 
+  test('nonces never repeat, across refills of the buffered randomness', () => {
+    // Nonces come from a 256-byte buffer of getRandomValues output (21 nonces per refill):
+    // 5000 seals cross about 240 refills. A repeat, or a buffer handed out twice, shows here.
+    const kr = Keyring.generate();
+    const seen = new Set();
+    for (let i = 0; i < 5000; i++) {
+      const bin = kr.sealBinary('tenant-1', 'v');
+      seen.add(toHex(bin.subarray(5, 17)));
+    }
+    assert.equal(seen.size, 5000);
+    // Other randomness (tokens, new keys) is unaffected and distinct from the nonces.
+    assert.notEqual(kc.randomToken(16), kc.randomToken(16));
+  });
+
+  test('many owners through the per-key cipher cache: each opens for its owner only', () => {
+    // More owners than the 16 expanded ciphers a key keeps, revisited out of order, so
+    // entries are evicted and remade; then rotation and retire go through the cache too.
+    const kr = Keyring.generate();
+    const sealed = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 48; i++) {
+        const owner = `tenant-${(i * 7 + round) % 40}`;
+        sealed.push([owner, kr.seal(owner, `v-${owner}`, 'ctx')]);
+      }
+    }
+    for (const [owner, env] of sealed) {
+      assert.equal(kr.openText(owner, env, 'ctx'), `v-${owner}`);
+      throwsKc(() => kr.open(`${owner}x`, env, 'ctx'), 'KC_DECRYPT_FAILED', 'DecryptFailed');
+    }
+    const kid2 = kr.addKey();
+    kr.promote(kid2);
+    const [owner, env] = sealed[0];
+    assert.equal(kr.openText(owner, kr.rewrap(owner, env, 'ctx'), 'ctx'), `v-${owner}`);
+    kr.retire(1);
+    throwsKc(() => kr.open(owner, env, 'ctx'), 'KC_KEY_RETIRED', 'KeyRetired');
+  });
+
   test('export/parse round trip; toString shows no secret', () => {
     const kr = Keyring.generate();
     kr.rotate();
