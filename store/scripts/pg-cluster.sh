@@ -30,6 +30,12 @@ start)
   echo "$url"
   ;;
 stop)
+  # A server that crashed during the run (a backend killed by a signal, a PANIC) explains the
+  # test failures it caused: show its log before it is removed.
+  if [ -f "$dir/server.log" ] && grep -qE "terminated by signal|PANIC|was terminated" "$dir/server.log"; then
+    echo "pg-cluster: the PostgreSQL server crashed during the run; the end of its log:" >&2
+    tail -n 40 "$dir/server.log" >&2
+  fi
   if [ -d "$dir/data" ]; then as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true; fi
   rm -rf "$dir"
   ;;
