@@ -61,6 +61,40 @@ pub(crate) fn seal_in_place(
     }
 }
 
+/// An envelope key ready for use: a RustCrypto cipher already expanded (and cached), or
+/// raw key bytes for a backend that prepares its own.
+pub(crate) enum Cipher<'a> {
+    Soft(&'a SoftKey),
+    Raw(Backend, &'a [u8; 32]),
+}
+
+impl Cipher<'_> {
+    pub(crate) fn seal(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN]> {
+        match self {
+            Cipher::Soft(k) => k.seal(nonce, aad, in_out),
+            Cipher::Raw(backend, key) => seal_in_place(*backend, key, nonce, aad, in_out),
+        }
+    }
+
+    pub(crate) fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<()> {
+        match self {
+            Cipher::Soft(k) => k.open(nonce, aad, in_out, tag),
+            Cipher::Raw(backend, key) => open_in_place(*backend, key, nonce, aad, in_out, tag),
+        }
+    }
+}
+
 /// RustCrypto AES-256-GCM with its key schedule and GHASH key expanded, wiped on drop
 /// (the `zeroize` feature of `aes-gcm`).
 pub(crate) struct SoftKey(aes_gcm::Aes256Gcm);

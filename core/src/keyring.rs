@@ -1,6 +1,6 @@
 //! The keyring: root keys with states, their text form, and the envelope operations.
 
-use crate::aead::{self, Backend, SoftKey, NONCE_LEN, TAG_LEN};
+use crate::aead::{Backend, Cipher, SoftKey, NONCE_LEN, TAG_LEN};
 use crate::envelope::{self, EnvelopeInfo, HEADER_LEN, MAX_PLAINTEXT, VERSION};
 use crate::error::{Error, MalformedKind, Result};
 use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_ENVELOPE, LABEL_FINGERPRINT};
@@ -608,6 +608,26 @@ impl Keyring {
         kr.open(owner, envelope, context)
     }
 
+    /// Runs `f` with the owner's envelope cipher: on the RustCrypto backend the expanded
+    /// cipher cached for this key and owner (made on a miss), otherwise a freshly derived key.
+    fn with_envelope_cipher<T>(
+        &self,
+        m: &Material,
+        owner: &str,
+        f: impl FnOnce(Cipher<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if self.backend == Backend::RustCrypto {
+            m.soft_keys.with(
+                owner,
+                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
+                |k| f(Cipher::Soft(k)),
+            )
+        } else {
+            let key = self.envelope_key(m, owner)?;
+            f(Cipher::Raw(self.backend, &key))
+        }
+    }
+
     fn envelope_key(&self, m: &Material, owner: &str) -> Result<Zeroizing<[u8; 32]>> {
         let mut key = Zeroizing::new([0u8; 32]);
         m.prk
@@ -632,16 +652,7 @@ impl Keyring {
         out.extend_from_slice(nonce);
         out.extend_from_slice(plaintext);
         let in_out = &mut out[HEADER_LEN..];
-        let tag = if self.backend == Backend::RustCrypto {
-            m.soft_keys.with(
-                owner,
-                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
-                |k| k.seal(nonce, &aad, in_out),
-            )?
-        } else {
-            let key = self.envelope_key(m, owner)?;
-            aead::seal_in_place(self.backend, &key, nonce, &aad, in_out)?
-        };
+        let tag = self.with_envelope_cipher(m, owner, |c| c.seal(nonce, &aad, in_out))?;
         out.extend_from_slice(&tag);
         Ok(out)
     }
@@ -669,16 +680,7 @@ impl Keyring {
         // Decrypt into the buffer that is returned; on failure it is wiped on drop.
         let mut buf = SecretBytes::new(p.ciphertext.to_vec());
         let out = buf.expose_secret_mut();
-        if self.backend == Backend::RustCrypto {
-            m.soft_keys.with(
-                owner,
-                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
-                |k| k.open(&p.nonce, &aad, out, &p.tag),
-            )?;
-        } else {
-            let key = self.envelope_key(m, owner)?;
-            aead::open_in_place(self.backend, &key, &p.nonce, &aad, out, &p.tag)?;
-        }
+        self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, &aad, out, &p.tag))?;
         Ok(buf)
     }
 

@@ -106,7 +106,7 @@ pub fn decrypt_legacy_pbkdf2_gcm(
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);
     let mut key = Zeroizing::new([0u8; 32]);
-    pbkdf2_sha256(password, salt, params.iterations, &mut key[..]);
+    pbkdf2_sha256(password, salt, params.iterations, &mut key[..])?;
     let mut buf = Zeroizing::new(ct.to_vec());
     aead::open_in_place(Backend::DEFAULT, &key, &nonce, b"", &mut buf, &t)?;
     Ok(SecretBytes::new(core::mem::take(&mut *buf)))
@@ -134,7 +134,7 @@ pub fn decrypt_openssl_enc(data: &[u8], password: &[u8], iterations: u32) -> Res
         return Err(Error::Malformed(MalformedKind::Legacy));
     }
     let mut kiv = Zeroizing::new([0u8; 48]);
-    pbkdf2_sha256(password, salt, iterations, &mut kiv[..]);
+    pbkdf2_sha256(password, salt, iterations, &mut kiv[..])?;
     let (key, iv) = kiv.split_at(32);
     let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
         .map_err(|_| Error::InvalidArgument("key"))?;
@@ -154,7 +154,7 @@ mod tests {
 
     fn gcm_blob(password: &[u8], salt: &[u8], iv: &[u8; 12], iters: u32, pt: &[u8]) -> String {
         let mut key = [0u8; 32];
-        pbkdf2_sha256(password, salt, iters, &mut key);
+        pbkdf2_sha256(password, salt, iters, &mut key).unwrap();
         let ct = aead::aes256gcm_seal(Backend::RustCrypto, &key, iv, b"", pt).unwrap();
         let mut bin = salt.to_vec();
         bin.extend_from_slice(iv);
@@ -164,7 +164,7 @@ mod tests {
 
     fn openssl_file(password: &[u8], salt: &[u8; 8], iters: u32, pt: &[u8]) -> Vec<u8> {
         let mut kiv = [0u8; 48];
-        pbkdf2_sha256(password, salt, iters, &mut kiv);
+        pbkdf2_sha256(password, salt, iters, &mut kiv).unwrap();
         let enc = cbc::Encryptor::<aes::Aes256>::new_from_slices(&kiv[..32], &kiv[32..]).unwrap();
         let ct = enc.encrypt_padded_vec::<Pkcs7>(pt);
         let mut out = OPENSSL_MAGIC.to_vec();

@@ -8,6 +8,7 @@
 //! through the `hmac` crate. Checked against the RFC 7914 §11 vectors and, differentially,
 //! the `pbkdf2` crate (fixed cases and a property test below).
 
+use crate::error::{Error, Result};
 use hmac::{Hmac, Mac};
 use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
@@ -32,9 +33,25 @@ fn store(state: &[u32; 8], out: &mut [u8]) {
     }
 }
 
-/// Fills `out` with `PBKDF2-HMAC-SHA256(password, salt, iterations)`. Callers check that
-/// `iterations >= 1`; `out` may be any length up to the 32 × (2³² − 1) of RFC 8018.
-pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
+/// Fills `out` with `PBKDF2-HMAC-SHA256(password, salt, iterations)`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for zero iterations or an output longer than the
+/// 32 × (2³² − 1) bytes of RFC 8018.
+pub(crate) fn pbkdf2_sha256(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    out: &mut [u8],
+) -> Result<()> {
+    if iterations == 0 {
+        return Err(Error::InvalidArgument("iterations must be at least 1"));
+    }
+    let blocks = u32::try_from(out.len().div_ceil(32))
+        .map_err(|_| Error::InvalidArgument("PBKDF2 output too long"))?;
+    if blocks == u32::MAX {
+        return Err(Error::InvalidArgument("PBKDF2 output too long"));
+    }
     // The HMAC key block: the password, hashed first if longer than a block, zero-padded.
     let mut key = Zeroizing::new([0u8; 64]);
     if password.len() > 64 {
@@ -60,11 +77,10 @@ pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32, out: 
     block[62..].copy_from_slice(&768u16.to_be_bytes());
     let mut state = Zeroizing::new([0u32; 8]);
     let mut t = Zeroizing::new([0u8; 32]);
-    for (i, chunk) in out.chunks_mut(32).enumerate() {
-        // RFC 8018 allows at most 2^32 - 1 blocks; larger outputs are not asked for here.
-        let index = u32::try_from(i + 1).unwrap_or(u32::MAX);
+    for (chunk, index) in out.chunks_mut(32).zip(1u32..) {
+        // HMAC takes keys of any length: this error cannot happen.
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(password)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+            .map_err(|_| Error::InvalidArgument("password"))?;
         mac.update(salt);
         mac.update(&index.to_be_bytes());
         block[..32].copy_from_slice(&mac.finalize().into_bytes());
@@ -82,6 +98,7 @@ pub(crate) fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32, out: 
         }
         chunk.copy_from_slice(&t[..chunk.len()]);
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -96,13 +113,13 @@ mod tests {
     fn rfc7914_vectors() {
         // RFC 7914 §11: PBKDF2-HMAC-SHA256 test vectors.
         let mut out = [0u8; 64];
-        pbkdf2_sha256(b"passwd", b"salt", 1, &mut out);
+        pbkdf2_sha256(b"passwd", b"salt", 1, &mut out).unwrap();
         assert_eq!(
             hex(&out),
             "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc\
              49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"
         );
-        pbkdf2_sha256(b"Password", b"NaCl", 80000, &mut out);
+        pbkdf2_sha256(b"Password", b"NaCl", 80000, &mut out).unwrap();
         assert_eq!(
             hex(&out),
             "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56\
@@ -120,10 +137,20 @@ mod tests {
         ) {
             let mut ours = vec![0u8; out_len];
             let mut theirs = vec![0u8; out_len];
-            pbkdf2_sha256(&pw, &salt, iters, &mut ours);
+            pbkdf2_sha256(&pw, &salt, iters, &mut ours).unwrap();
             pbkdf2::pbkdf2_hmac::<Sha256>(&pw, &salt, iters, &mut theirs);
             proptest::prop_assert_eq!(ours, theirs);
         }
+    }
+
+    #[test]
+    fn zero_iterations_is_an_error_and_writes_nothing() {
+        let mut out = [7u8; 32];
+        assert!(matches!(
+            pbkdf2_sha256(b"pw", b"salt", 0, &mut out),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert_eq!(out, [7u8; 32]);
     }
 
     #[test]
@@ -143,7 +170,7 @@ mod tests {
             let salt: Vec<u8> = (0..salt_len).map(|i| (i * 13 + 1) as u8).collect();
             let mut ours = vec![0u8; out_len];
             let mut theirs = vec![0u8; out_len];
-            pbkdf2_sha256(&pw, &salt, iters, &mut ours);
+            pbkdf2_sha256(&pw, &salt, iters, &mut ours).unwrap();
             pbkdf2::pbkdf2_hmac::<Sha256>(&pw, &salt, iters, &mut theirs);
             assert_eq!(
                 ours, theirs,
