@@ -255,6 +255,14 @@ pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i
     }
 }
 
+/// The Unix time (seconds) to check against: `now` when given, else the clock.
+pub(crate) fn now_or_clock(now: Option<i64>) -> Res<i64> {
+    match now {
+        Some(n) => Ok(n),
+        None => Ok(keycustody::webhook::unix_now()?),
+    }
+}
+
 /// A required signed integer.
 pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     let n = integer(v, arg, -MAX_SAFE, MAX_SAFE, "a safe integer")?;

@@ -79,10 +79,7 @@ impl Keyring {
             let claims = claims_json(env, claims)?;
             let ttl = conv::len(ttl_seconds, "ttlSeconds")?;
             let ttl = u64::try_from(ttl).unwrap_or(u64::MAX);
-            let now = match conv::opt_i64(now, "now")? {
-                Some(n) => n,
-                None => keycustody::webhook::unix_now()?,
-            };
+            let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             Ok(self.inner.sign_jwt_at(&tenant, &claims, ttl, now)?)
         })
     }
@@ -118,10 +115,7 @@ impl Keyring {
                 }
                 now = conv::opt_i64(conv::prop(&o, "now")?, "options.now")?;
             }
-            let now = match now {
-                Some(n) => n,
-                None => keycustody::webhook::unix_now()?,
-            };
+            let now = conv::now_or_clock(now)?;
             let claims = self.inner.verify_jwt_at(&tenant, &token, &opts, now)?;
             let parse: Function<'_, String, Unknown<'_>> = json_fn(env, "parse")?;
             Ok(parse.call(claims)?)

@@ -5,18 +5,11 @@
 //! that defaults to the system clock.
 
 use crate::conv::{self, secret_js_string};
-use crate::error::{run, Res};
+use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::Unknown;
 use napi::{Env, JsString};
 use napi_derive::napi;
-
-fn now_or_clock(v: Option<Unknown<'_>>) -> Res<i64> {
-    match conv::opt_i64(v, "now")? {
-        Some(n) => Ok(n),
-        None => Ok(keycustody::webhook::unix_now()?),
-    }
-}
 
 /// A freshly issued one-time code: send `code` to the user, store `record`.
 #[napi(object)]
@@ -66,7 +59,7 @@ impl Keyring {
     ) -> napi::Result<IssuedCode> {
         run(env, || {
             let subject = conv::string(subject, "subject")?;
-            let now = now_or_clock(now)?;
+            let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             let issued = self.inner.issue_code_at(&subject, now)?;
             Ok(IssuedCode {
                 code: issued.code.expose_secret().to_owned(),
@@ -93,7 +86,7 @@ impl Keyring {
             let subject = conv::string(subject, "subject")?;
             let code = conv::secret_string(code, "code")?;
             let record = conv::string(record, "record")?;
-            let now = now_or_clock(now)?;
+            let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             let c = self.inner.verify_code_at(&subject, &code, &record, now)?;
             Ok(CodeCheck {
                 status: c.status.as_str().to_owned(),
@@ -144,7 +137,7 @@ pub fn totp_at<'e>(
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
         let secret = conv::secret_string(secret, "secret")?;
-        let now = now_or_clock(now)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         secret_js_string(env, &keycustody::totp_at(&secret, now)?)
     })
 }
@@ -165,7 +158,7 @@ pub fn totp_raw<'e>(
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
         let key = conv::binary(key, "key")?;
-        let now = now_or_clock(now)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         let period = conv::opt_u64(period, "period")?.unwrap_or(keycustody::totp::TOTP_PERIOD);
         let digits = conv::opt_kid(digits, "digits", keycustody::totp::TOTP_DIGITS)?;
         let algorithm = conv::opt_string(algorithm, "algorithm")?;
@@ -189,7 +182,7 @@ pub fn totp_step(
     #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
 ) -> napi::Result<i64> {
     run(env, || {
-        let now = now_or_clock(now)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         let step = keycustody::totp::totp_step(now)?;
         Ok(i64::try_from(step).unwrap_or(i64::MAX))
     })
@@ -210,7 +203,7 @@ pub fn verify_totp(
     run(env, || {
         let secret = conv::secret_string(secret, "secret")?;
         let code = conv::secret_string(code, "code")?;
-        let now = now_or_clock(now)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         let last = conv::opt_u64(last_used_step, "lastUsedStep")?;
         let step = keycustody::verify_totp_at(&secret, &code, now, last)?;
         // A step is now / 30: far below 2^53.

@@ -19,13 +19,6 @@ fn tolerance_secs(v: Option<Unknown<'_>>) -> Res<u64> {
     Ok(u64::try_from(t).unwrap_or(u64::MAX))
 }
 
-fn now_or_clock(now: Option<i64>) -> Res<i64> {
-    match now {
-        Some(n) => Ok(n),
-        None => Ok(keycustody::webhook::unix_now()?),
-    }
-}
-
 /// Verifies a Stripe webhook (`Stripe-Signature: t=..,v1=..[,v1=..]`, HMAC-SHA256 of
 /// `"{t}.{body}"`) and returns the signed timestamp. Pass the raw request body, not
 /// parsed JSON. Any matching `v1` passes, so secrets can roll.
@@ -47,7 +40,7 @@ pub fn verify_stripe_signature(
         let header = conv::string(header, "header")?;
         let secret = conv::secret_string(secret, "secret")?;
         let tolerance = tolerance_secs(tolerance)?;
-        let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         Ok(keycustody::verify_stripe_signature_at(
             payload.as_slice(),
             &header,
@@ -106,7 +99,7 @@ pub fn verify_standard_webhook(
         let signature = conv::string(signature, "signature")?;
         let secret = conv::secret_string(secret, "secret")?;
         let tolerance = tolerance_secs(tolerance)?;
-        let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+        let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         Ok(keycustody::verify_standard_webhook_at(
             payload.as_slice(),
             &msg_id,
@@ -216,7 +209,7 @@ impl ReplayGuard {
     ) -> napi::Result<()> {
         run(env, || {
             let id = conv::string(id, "id")?;
-            let now = now_or_clock(conv::opt_i64(now, "now")?)?;
+            let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             Ok(self.inner.check_and_record_at(&id, now)?)
         })
     }
