@@ -8,6 +8,7 @@ const wasmExports = initSync({
   module: readFileSync(new URL('./pkg/keycustody_wasm_bg.wasm', import.meta.url)),
 });
 
+import './fast.js';
 export * from './pkg/keycustody_wasm.js';
 
 /** Already initialised on import in Node; resolves to the wasm instance's exports. */

@@ -8,6 +8,7 @@ use crate::{
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use zeroize::Zeroizing;
 
 /// A set of root keys: one active primary, any number of decrypt-only and retired keys.
 ///
@@ -233,6 +234,66 @@ impl Keyring {
         Ok(secret_bytes_to_js(key.expose_secret()))
     }
 
+    /// `seal` for a `Uint8Array` plaintext, arguments already type-checked by `fast.js`.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __sealBytes, skip_typescript)]
+    pub fn seal_fast_bytes(
+        &self,
+        owner: String,
+        plaintext: Vec<u8>,
+        context: Option<Vec<u8>>,
+        context_text: Option<String>,
+    ) -> JsResult<String> {
+        let plaintext = Zeroizing::new(plaintext);
+        let context = fast_context(context, context_text);
+        Ok(self.inner.seal(&owner, &plaintext, &context)?)
+    }
+
+    /// `seal` for a string plaintext, arguments already type-checked by `fast.js`.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __sealText, skip_typescript)]
+    pub fn seal_fast_text(
+        &self,
+        owner: String,
+        plaintext: String,
+        context: Option<Vec<u8>>,
+        context_text: Option<String>,
+    ) -> JsResult<String> {
+        let plaintext = Zeroizing::new(plaintext);
+        let context = fast_context(context, context_text);
+        Ok(self.inner.seal(&owner, plaintext.as_bytes(), &context)?)
+    }
+
+    /// `open`, arguments already type-checked by `fast.js`.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __open, skip_typescript)]
+    pub fn open_fast(
+        &self,
+        owner: String,
+        envelope: String,
+        context: Option<Vec<u8>>,
+        context_text: Option<String>,
+    ) -> JsResult<Uint8Array> {
+        let context = fast_context(context, context_text);
+        let plain = self.inner.open(&owner, &envelope, &context)?;
+        Ok(secret_bytes_to_js(plain.expose_secret()))
+    }
+
+    /// `openText`, arguments already type-checked by `fast.js`.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = __openText, skip_typescript)]
+    pub fn open_text_fast(
+        &self,
+        owner: String,
+        envelope: String,
+        context: Option<Vec<u8>>,
+        context_text: Option<String>,
+    ) -> JsResult<JsString> {
+        let context = fast_context(context, context_text);
+        let plain = self.inner.open_text(&owner, &envelope, &context)?;
+        Ok(secret_to_js(plain.expose_secret()))
+    }
+
     /// Key ids and states, never a secret.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_js_string(&self) -> String {
@@ -261,4 +322,13 @@ fn envelope_arg(v: &JsValue) -> JsResult<String> {
 
 fn context_arg(v: Option<BytesArg>) -> JsResult<zeroize::Zeroizing<Vec<u8>>> {
     opt_bytes(v, "context must be a string or Uint8Array")
+}
+
+/// The context of a fast-path call: the bytes, the UTF-8 of the text, or empty. Wiped on drop.
+fn fast_context(bytes: Option<Vec<u8>>, text: Option<String>) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(match (bytes, text) {
+        (Some(b), _) => b,
+        (None, Some(t)) => t.into_bytes(),
+        (None, None) => Vec::new(),
+    })
 }

@@ -246,3 +246,11 @@ fn envelope_info_to_js(i: &keycustody::EnvelopeInfo) -> EnvelopeInfoJs {
 fn array_of(items: impl IntoIterator<Item = JsValue>) -> Array {
     items.into_iter().collect()
 }
+
+/// Whether this build has 128-bit SIMD (the 8-block software AES); checked by the tests so
+/// that the shipped package cannot silently lose it. Not part of the API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __simd128, skip_typescript)]
+pub fn simd128() -> bool {
+    cfg!(target_feature = "simd128")
+}

@@ -22,7 +22,7 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
     const [info] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], PKG));
     const files = info.files.map((f) => f.path).sort();
     assert.deepEqual(files, [
-      'README.md', 'index.d.ts', 'index.js', 'node.js', 'package.json',
+      'README.md', 'fast.js', 'index.d.ts', 'index.js', 'node.js', 'package.json',
       'pkg/keycustody_wasm.d.ts', 'pkg/keycustody_wasm.js', 'pkg/keycustody_wasm_bg.wasm',
       'pkg/keycustody_wasm_bg.wasm.d.ts',
     ]);

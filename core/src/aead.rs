@@ -1,6 +1,6 @@
-//! AES-256-GCM backends: `ring` on native targets (VAES/AVX2 paths), RustCrypto
-//! `aes-gcm` on wasm32. Both are always compiled on native so that a
-//! differential test and fuzz target can compare them.
+//! AES-256-GCM backends: `ring` on native targets (VAES/AVX2 paths), the software
+//! AES-GCM of [`crate::softaes`] on wasm32. Both are always compiled on native so that
+//! differential tests and a fuzz target can compare them.
 
 use crate::error::{Error, Result};
 
@@ -16,7 +16,7 @@ pub enum Backend {
     /// `ring` (native only).
     #[cfg(not(target_arch = "wasm32"))]
     Ring,
-    /// RustCrypto `aes-gcm`.
+    /// Software AES-GCM (RustCrypto's fixsliced AES and GHASH, [`crate::softaes`]).
     RustCrypto,
 }
 
@@ -95,21 +95,13 @@ impl Cipher<'_> {
     }
 }
 
-/// RustCrypto AES-256-GCM with its key schedule and GHASH key expanded, wiped on drop
-/// (the `zeroize` feature of `aes-gcm`).
-pub(crate) struct SoftKey(aes_gcm::Aes256Gcm);
-
-// Fails to compile if `aes-gcm` ever stops wiping its expanded keys on drop (its `zeroize`
-// feature, which needs `aes` and `ghash` to wipe theirs).
-const _: fn() = || {
-    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-    wiped_on_drop::<aes_gcm::Aes256Gcm>();
-};
+/// Software AES-256-GCM ([`crate::softaes`]) with its round keys and GHASH key expanded
+/// once, wiped on drop.
+pub(crate) struct SoftKey(crate::softaes::Gcm);
 
 impl SoftKey {
     pub(crate) fn new(key: &[u8; 32]) -> SoftKey {
-        use aes_gcm::KeyInit;
-        SoftKey(aes_gcm::Aes256Gcm::new(key.into()))
+        SoftKey(crate::softaes::Gcm::new(key))
     }
 
     /// Encrypts `in_out` in place and returns the tag.
@@ -119,16 +111,7 @@ impl SoftKey {
         aad: &[u8],
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_LEN]> {
-        use aes_gcm::AeadInOut;
-        let tag = self
-            .0
-            .encrypt_inout_detached(nonce.into(), aad, in_out.into())
-            .map_err(|_| Error::TooLarge {
-                limit: crate::envelope::MAX_PLAINTEXT,
-            })?;
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(&tag);
-        Ok(out)
+        self.0.seal(nonce, aad, in_out)
     }
 
     /// Decrypts `in_out` in place after checking `tag` (nothing is decrypted otherwise).
@@ -139,10 +122,7 @@ impl SoftKey {
         in_out: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<()> {
-        use aes_gcm::AeadInOut;
-        self.0
-            .decrypt_inout_detached(nonce.into(), aad, in_out.into(), tag.into())
-            .map_err(|_| Error::DecryptFailed)
+        self.0.open(nonce, aad, in_out, tag)
     }
 }
 
