@@ -62,7 +62,7 @@ lines.push(
   'software AES-256-GCM (RustCrypto `aes-gcm` 0.11, 64-bit fixsliced AES and POLYVAL on wasm32)',
   'and, for an owner not seen recently, the HKDF derivation and key expansion: each root key',
   'keeps the expanded ciphers of its 16 most recently used owners (wiped when evicted or when',
-  'the key is retired), and nonces come from a 256-byte buffer of `getRandomValues` output,',
+  'the key is retired), and nonces come from a 1024-byte buffer of `getRandomValues` output,',
   'each byte used once. The "new owner each call" row defeats that cache. For bulk data',
   'WebCrypto has AES-NI/VAES, which wasm cannot reach; the native `keycustody` package (ring)',
   'is the choice for large payloads on a server. Figures depend on machine load (both sides',

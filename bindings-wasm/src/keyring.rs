@@ -1,9 +1,9 @@
 //! `Keyring`: root keys with states; seal, open, rotate, rewrap, derive.
 
 use crate::{
-    array_of, bytes, invalid, js_string, js_u32, object, opt_bytes, opt_u32, secret_bytes_to_js,
-    secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, KeyInfoArray, NumArg,
-    StrArg, U8Arg,
+    array_of, bytes, envelope_text_to_js, invalid, js_string, js_u32, object, opt_bytes, opt_u32,
+    secret_bytes_to_js, secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult,
+    KeyInfoArray, NumArg, StrArg, U8Arg,
 };
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -243,10 +243,12 @@ impl Keyring {
         plaintext: Vec<u8>,
         context: Option<Vec<u8>>,
         context_text: Option<String>,
-    ) -> JsResult<String> {
+    ) -> JsResult<JsString> {
         let plaintext = Zeroizing::new(plaintext);
         let context = fast_context(context, context_text);
-        Ok(self.inner.seal(&owner, &plaintext, &context)?)
+        Ok(envelope_text_to_js(
+            &self.inner.seal_binary(&owner, &plaintext, &context)?,
+        ))
     }
 
     /// `seal` for a string plaintext, arguments already type-checked by `fast.js`.
@@ -258,10 +260,14 @@ impl Keyring {
         plaintext: String,
         context: Option<Vec<u8>>,
         context_text: Option<String>,
-    ) -> JsResult<String> {
+    ) -> JsResult<JsString> {
         let plaintext = Zeroizing::new(plaintext);
         let context = fast_context(context, context_text);
-        Ok(self.inner.seal(&owner, plaintext.as_bytes(), &context)?)
+        Ok(envelope_text_to_js(&self.inner.seal_binary(
+            &owner,
+            plaintext.as_bytes(),
+            &context,
+        )?))
     }
 
     /// `open`, arguments already type-checked by `fast.js`.

@@ -114,10 +114,17 @@ const CASES = [
   { owner: 'tenant-ü', context: '', text: 'ключ 🔑' },
   { owner: 'o'.repeat(1024), context: 'x'.repeat(300), text: '' },
   { owner: 'tenant-2', context: 'bot_token', bytes: [0, 1, 2, 253, 254, 255] },
+  // Across the software AES batch sizes (4 and 8 blocks) and a long text envelope.
+  { owner: 'tenant-3', context: 'c', bytes: Array.from({ length: 64 }, (_, i) => (i * 37) & 255) },
+  { owner: 'tenant-4', context: 'c', bytes: Array.from({ length: 1000 }, (_, i) => (i * 11) & 255) },
+  { owner: 'tenant-5', context: 'c', bytes: Array.from({ length: 100000 }, (_, i) => (i * 7) & 255) },
 ];
 const bytesOf = (c) => (c.bytes ? Buffer.from(c.bytes) : Buffer.from(c.text, 'utf8'));
 
 test('envelopes sealed in the page open in Rust', async () => {
+  // The page has Uint8Array.prototype.toBase64, so its seal builds the envelope text in JS
+  // (src/lib.rs, kc_envelope_text): Rust opening them checks that text.
+  assert.equal(await page.evaluate(() => typeof Uint8Array.prototype.toBase64), 'function');
   const { keyring, envelopes } = await page.evaluate((cases) => {
     const kr = window.kc.Keyring.generate();
     kr.rotate(); // seal under kid 2, with kid 1 decrypt-only

@@ -150,15 +150,15 @@ describe('Keyring', () => {
   });
 
   test('nonces never repeat, across refills of the buffered randomness', () => {
-    // Nonces come from a 256-byte buffer of getRandomValues output (21 nonces per refill):
-    // 5000 seals cross about 240 refills. A repeat, or a buffer handed out twice, shows here.
+    // Nonces come from a 1024-byte buffer of getRandomValues output (85 nonces per refill):
+    // 20000 seals cross about 235 refills. A repeat, or a buffer handed out twice, shows here.
     const kr = Keyring.generate();
     const seen = new Set();
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < 20000; i++) {
       const bin = kr.sealBinary('tenant-1', 'v');
       seen.add(toHex(bin.subarray(5, 17)));
     }
-    assert.equal(seen.size, 5000);
+    assert.equal(seen.size, 20000);
     // Other randomness (tokens, new keys) is unaffected and distinct from the nonces.
     assert.notEqual(kc.randomToken(16), kc.randomToken(16));
   });

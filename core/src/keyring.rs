@@ -645,14 +645,15 @@ impl Keyring {
     ) -> Result<Vec<u8>> {
         let snap = self.snapshot();
         let m = snap.material(kid)?;
-        let aad = envelope::aad(kid, owner, context);
         let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
         out.push(VERSION);
         out.extend_from_slice(&kid.to_be_bytes());
         out.extend_from_slice(nonce);
         out.extend_from_slice(plaintext);
         let in_out = &mut out[HEADER_LEN..];
-        let tag = self.with_envelope_cipher(m, owner, |c| c.seal(nonce, &aad, in_out))?;
+        let tag = envelope::with_aad(kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
+        })?;
         out.extend_from_slice(&tag);
         Ok(out)
     }
@@ -676,11 +677,12 @@ impl Keyring {
         kdf::check_owner(owner)?;
         let snap = self.snapshot();
         let m = snap.material(p.kid)?;
-        let aad = envelope::aad(p.kid, owner, context);
         // Decrypt into the buffer that is returned; on failure it is wiped on drop.
         let mut buf = SecretBytes::new(p.ciphertext.to_vec());
         let out = buf.expose_secret_mut();
-        self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, &aad, out, &p.tag))?;
+        envelope::with_aad(p.kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
+        })?;
         Ok(buf)
     }
 

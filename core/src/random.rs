@@ -13,7 +13,7 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 /// Fills `buf` from the operating system's CSPRNG (`crypto.getRandomValues` on wasm).
 ///
 /// On wasm32, requests of up to [`POOL_MAX_REQUEST`] bytes (nonces, salts) are served from a
-/// per-thread buffer of CSPRNG output that is refilled 256 bytes at a time: in a browser each
+/// per-thread buffer of CSPRNG output that is refilled 1024 bytes at a time: in a browser each
 /// `getRandomValues` call costs microseconds, several times the AES-GCM work of a small
 /// envelope. Each buffered byte is handed out once and wiped as it is taken.
 ///
@@ -42,7 +42,7 @@ fn os_random(buf: &mut [u8]) -> Result<()> {
 /// The largest request served from the wasm32 randomness buffer; larger ones (keys,
 /// tokens) go to the CSPRNG directly.
 pub const POOL_MAX_REQUEST: usize = 16;
-const POOL_LEN: usize = 256;
+const POOL_LEN: usize = 1024;
 
 #[cfg(target_arch = "wasm32")]
 thread_local! {
@@ -211,12 +211,14 @@ mod tests {
         let mut pool = Pool::new();
         let mut src = counter(usize::MAX);
         let mut seen = Vec::new();
-        // 21 nonces of 12 bytes use 252 bytes of the first refill; the 22nd needs a refill,
-        // which discards the 4 leftover bytes (252..=255) rather than reusing them.
-        for i in 0..22 {
+        // 85 nonces of 12 bytes use 1020 bytes of the first refill; the 86th needs a refill,
+        // which discards the 4 leftover bytes (1020..=1023) rather than reusing them.
+        let per_refill = POOL_LEN / 12;
+        assert_eq!((per_refill, POOL_LEN % 12), (85, 4));
+        for i in 0..=per_refill {
             let mut n = [0u8; 12];
             pool.take(&mut n, &mut src).unwrap();
-            if i < 21 {
+            if i < per_refill {
                 assert!(
                     pool.buf[..pool.pos].iter().all(|&b| b == 0),
                     "taken bytes are wiped"
@@ -224,7 +226,7 @@ mod tests {
             }
             seen.extend_from_slice(&n);
         }
-        let want: Vec<u8> = (0..252u32).chain(256..268).map(|b| b as u8).collect();
+        let want: Vec<u8> = (0..1020u32).chain(1024..1036).map(|b| b as u8).collect();
         assert_eq!(seen, want);
     }
 
@@ -243,7 +245,7 @@ mod tests {
         let mut pool = Pool::new();
         let mut src = counter(1);
         let mut n = [0u8; 12];
-        for _ in 0..21 {
+        for _ in 0..POOL_LEN / 12 {
             pool.take(&mut n, &mut src).unwrap();
         }
         assert_eq!(pool.take(&mut n, &mut src), Err(Error::RandomUnavailable));

@@ -5,10 +5,9 @@
 //! the first batch with the first keystream blocks. Opening computes the tag over the
 //! ciphertext and compares it in constant time before any byte is decrypted.
 
-use super::{encrypt, key_schedule, RoundKeys, Word};
+use super::ghash::{GHashKey, GHashState};
+use super::{encrypt, key_schedule, WideKeys, Word};
 use crate::error::{Error, Result};
-use ghash::universal_hash::UniversalHash;
-use ghash::GHash;
 use zeroize::Zeroize;
 
 const BLOCK: usize = 16;
@@ -19,41 +18,64 @@ const MAX_BATCH: usize = 8;
 /// The longest message GCM allows: 2^32 - 2 blocks (the 32-bit counter must not wrap).
 const MAX_MESSAGE: u64 = ((1u64 << 32) - 2) * 16;
 
-/// The word a batch is made of on this build: 8 blocks in a wasm `v128` with `simd128`,
-/// 4 blocks in a `u64` otherwise (the 8-block portable form would be no faster there).
+/// The 8-block word of this build: a wasm `v128` with `simd128`. Without it every batch
+/// is 4 blocks in a `u64` (the portable 8-block form would be no faster).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-type Batch = super::word::Lanes2;
-#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
-type Batch = u64;
+type Wide = super::word::Lanes2;
 
-/// An AES-256-GCM key, expanded once: the fixsliced round keys and the GHASH key.
-/// Both are wiped on drop (the GHASH state by `ghash`'s `zeroize` feature).
+/// An AES-256-GCM key, expanded once: the fixsliced round keys (in each batch word) and
+/// the GHASH key. All are wiped on drop.
 pub(crate) struct Gcm {
-    rk: Box<RoundKeys>,
-    ghash: GHash,
+    narrow: WideKeys<u64>,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    wide: WideKeys<Wide>,
+    ghash: GHashKey,
 }
 
-impl Drop for Gcm {
-    fn drop(&mut self) {
-        self.rk.zeroize();
-    }
+/// Calls `$f` with the round keys of the batch word that suits `$len` bytes of message:
+/// up to 3 blocks (4 with the tag block) take one 4-block pass, which costs less than an
+/// 8-block one; longer messages take 8-block passes where the build has 128-bit SIMD.
+macro_rules! with_batch {
+    ($self:ident, $len:expr, $f:ident ( $($arg:expr),* )) => {{
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            if $len > 3 * BLOCK {
+                $self.$f(&$self.wide, $($arg),*)
+            } else {
+                $self.$f(&$self.narrow, $($arg),*)
+            }
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        {
+            $self.$f(&$self.narrow, $($arg),*)
+        }
+    }};
 }
 
 impl Gcm {
     /// Expands `key`: the AES-256 key schedule and `H = E(K, 0^128)`.
     pub(crate) fn new(key: &[u8; 32]) -> Gcm {
-        let mut rk = Box::new([0u64; 120]);
+        let mut rk = [0u64; 120];
         key_schedule(key, &mut rk);
+        let narrow = WideKeys::<u64>::new(&rk);
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        let wide = WideKeys::<Wide>::new(&rk);
+        rk.zeroize();
         let mut h = [[0u8; BLOCK]; 4];
-        encrypt::<u64>(&rk, &mut h);
-        let ghash = GHash::new(&h[0].into());
+        encrypt::<u64>(&narrow, &mut h);
+        let ghash = GHashKey::new(&h[0]);
         h.zeroize();
-        Gcm { rk, ghash }
+        Gcm {
+            narrow,
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            wide,
+            ghash,
+        }
     }
 
     /// Encrypts `in_out` in place and returns the tag.
     pub(crate) fn seal(&self, nonce: &[u8; 12], aad: &[u8], in_out: &mut [u8]) -> Result<[u8; 16]> {
-        self.seal_with::<Batch>(nonce, aad, in_out)
+        with_batch!(self, in_out.len(), seal_with(nonce, aad, in_out))
     }
 
     /// Checks `tag`, then decrypts `in_out` in place. On a wrong tag nothing is decrypted.
@@ -64,11 +86,12 @@ impl Gcm {
         in_out: &mut [u8],
         tag: &[u8; 16],
     ) -> Result<()> {
-        self.open_with::<Batch>(nonce, aad, in_out, tag)
+        with_batch!(self, in_out.len(), open_with(nonce, aad, in_out, tag))
     }
 
     pub(super) fn seal_with<W: Word>(
         &self,
+        keys: &WideKeys<W>,
         nonce: &[u8; 12],
         aad: &[u8],
         in_out: &mut [u8],
@@ -77,7 +100,7 @@ impl Gcm {
             limit: crate::envelope::MAX_PLAINTEXT,
         })?;
         let mut mask = [0u8; BLOCK];
-        self.ctr::<W>(nonce, in_out, |m| {
+        self.ctr(keys, nonce, in_out, |m| {
             mask = *m;
             Ok(())
         })?;
@@ -88,6 +111,7 @@ impl Gcm {
 
     pub(super) fn open_with<W: Word>(
         &self,
+        keys: &WideKeys<W>,
         nonce: &[u8; 12],
         aad: &[u8],
         in_out: &mut [u8],
@@ -96,7 +120,7 @@ impl Gcm {
         check_lengths(aad, in_out).map_err(|_| Error::DecryptFailed)?;
         // The tag is over the ciphertext, which is still in `in_out` when the mask is ready.
         let unmasked = self.tag(&[0u8; BLOCK], aad, in_out);
-        self.ctr::<W>(nonce, in_out, |mask| {
+        self.ctr(keys, nonce, in_out, |mask| {
             let mut expected = unmasked;
             for (e, m) in expected.iter_mut().zip(mask) {
                 *e ^= m;
@@ -113,15 +137,15 @@ impl Gcm {
 
     /// GHASH over `aad` and `ct` with their bit lengths, XORed with `mask`.
     fn tag(&self, mask: &[u8; BLOCK], aad: &[u8], ct: &[u8]) -> [u8; 16] {
-        let mut g = self.ghash.clone();
-        g.update_padded(aad);
-        g.update_padded(ct);
+        let mut g = GHashState::default();
+        self.ghash.padded(&mut g, aad);
+        self.ghash.padded(&mut g, ct);
         let mut lengths = [0u8; BLOCK];
         // Both fit: checked by `check_lengths` (and usize is at most 64 bits).
         lengths[..8].copy_from_slice(&(bits(aad.len())).to_be_bytes());
         lengths[8..].copy_from_slice(&(bits(ct.len())).to_be_bytes());
-        g.update(&[lengths.into()]);
-        let mut out: [u8; 16] = g.finalize().into();
+        self.ghash.block(&mut g, &lengths);
+        let mut out = g.bytes();
         for (o, m) in out.iter_mut().zip(mask) {
             *o ^= m;
         }
@@ -132,55 +156,56 @@ impl Gcm {
     /// then XORs the keystream from `J0 + 1` into `data`.
     fn ctr<W: Word>(
         &self,
+        keys: &WideKeys<W>,
         nonce: &[u8; 12],
         data: &mut [u8],
         first: impl FnOnce(&[u8; BLOCK]) -> Result<()>,
     ) -> Result<()> {
         let mut buf = [[0u8; BLOCK]; MAX_BATCH];
-        let r = self.ctr_in::<W>(&mut buf[..W::BLOCKS], nonce, data, first);
+        let r = ctr_in(keys, &mut buf[..W::BLOCKS], nonce, data, first);
         buf.zeroize();
         r
     }
+}
 
-    fn ctr_in<W: Word>(
-        &self,
-        batch: &mut [[u8; BLOCK]],
-        nonce: &[u8; 12],
-        data: &mut [u8],
-        first: impl FnOnce(&[u8; BLOCK]) -> Result<()>,
-    ) -> Result<()> {
-        let mut counter: u32 = 1;
-        let mut chunks = data.chunks_mut(BLOCK);
-        let mut first = Some(first);
-        loop {
-            for b in batch.iter_mut() {
-                b[..12].copy_from_slice(nonce);
-                b[12..].copy_from_slice(&counter.to_be_bytes());
-                counter = counter.wrapping_add(1);
-            }
-            encrypt::<W>(&self.rk, batch);
-            let mut keystream = &batch[..];
-            if let Some(f) = first.take() {
-                f(&batch[0])?;
-                keystream = &batch[1..];
-            }
-            let mut done = false;
-            for ks in keystream {
-                match chunks.next() {
-                    Some(chunk) => {
-                        for (d, k) in chunk.iter_mut().zip(ks) {
-                            *d ^= k;
-                        }
-                    }
-                    None => {
-                        done = true;
-                        break;
+fn ctr_in<W: Word>(
+    keys: &WideKeys<W>,
+    batch: &mut [[u8; BLOCK]],
+    nonce: &[u8; 12],
+    data: &mut [u8],
+    first: impl FnOnce(&[u8; BLOCK]) -> Result<()>,
+) -> Result<()> {
+    let mut counter: u32 = 1;
+    let mut chunks = data.chunks_mut(BLOCK);
+    let mut first = Some(first);
+    loop {
+        for b in batch.iter_mut() {
+            b[..12].copy_from_slice(nonce);
+            b[12..].copy_from_slice(&counter.to_be_bytes());
+            counter = counter.wrapping_add(1);
+        }
+        encrypt(keys, batch);
+        let mut keystream = &batch[..];
+        if let Some(f) = first.take() {
+            f(&batch[0])?;
+            keystream = &batch[1..];
+        }
+        let mut done = false;
+        for ks in keystream {
+            match chunks.next() {
+                Some(chunk) => {
+                    for (d, k) in chunk.iter_mut().zip(ks) {
+                        *d ^= k;
                     }
                 }
+                None => {
+                    done = true;
+                    break;
+                }
             }
-            if done || chunks.len() == 0 {
-                return Ok(());
-            }
+        }
+        if done || chunks.len() == 0 {
+            return Ok(());
         }
     }
 }
@@ -208,8 +233,19 @@ mod tests {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     use proptest::prelude::*;
 
-    fn seal_all(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> [Vec<u8>; 3] {
+    fn keys<W: Word>(key: &[u8; 32]) -> WideKeys<W> {
+        let mut rk = [0u64; 120];
+        super::super::key_schedule(key, &mut rk);
+        WideKeys::new(&rk)
+    }
+
+    fn seal_all(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> [Vec<u8>; 4] {
         let g = Gcm::new(key);
+        let (k4, kp, kl) = (
+            keys::<u64>(key),
+            keys::<Portable2>(key),
+            keys::<Lanes2>(key),
+        );
         let one = |f: &dyn Fn(&mut [u8]) -> [u8; 16]| {
             let mut buf = pt.to_vec();
             let tag = f(&mut buf);
@@ -217,9 +253,10 @@ mod tests {
             buf
         };
         [
-            one(&|b| g.seal_with::<u64>(nonce, aad, b).unwrap()),
-            one(&|b| g.seal_with::<Portable2>(nonce, aad, b).unwrap()),
-            one(&|b| g.seal_with::<Lanes2>(nonce, aad, b).unwrap()),
+            one(&|b| g.seal_with(&k4, nonce, aad, b).unwrap()),
+            one(&|b| g.seal_with(&kp, nonce, aad, b).unwrap()),
+            one(&|b| g.seal_with(&kl, nonce, aad, b).unwrap()),
+            one(&|b| g.seal(nonce, aad, b).unwrap()),
         ]
     }
 
@@ -240,6 +277,11 @@ mod tests {
         sealed: &[u8],
     ) -> Vec<Result<Vec<u8>>> {
         let g = Gcm::new(key);
+        let (k4, kp, kl) = (
+            keys::<u64>(key),
+            keys::<Portable2>(key),
+            keys::<Lanes2>(key),
+        );
         let (ct, tag) = sealed.split_at(sealed.len() - 16);
         let tag: [u8; 16] = tag.try_into().unwrap();
         let run = |f: &dyn Fn(&mut [u8]) -> Result<()>| {
@@ -250,9 +292,9 @@ mod tests {
             })
         };
         vec![
-            run(&|b| g.open_with::<u64>(nonce, aad, b, &tag)),
-            run(&|b| g.open_with::<Portable2>(nonce, aad, b, &tag)),
-            run(&|b| g.open_with::<Lanes2>(nonce, aad, b, &tag)),
+            run(&|b| g.open_with(&k4, nonce, aad, b, &tag)),
+            run(&|b| g.open_with(&kp, nonce, aad, b, &tag)),
+            run(&|b| g.open_with(&kl, nonce, aad, b, &tag)),
             run(&|b| g.open(nonce, aad, b, &tag)),
         ]
     }

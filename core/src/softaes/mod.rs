@@ -6,7 +6,8 @@
 //! its decryption, AES-128/192 and compact variants removed: [`sbox`] and
 //! [`mix_columns`] are unchanged, and the key schedule and encryption below are the
 //! crate's `aes256.rs` for the non-compact build. It has no table lookups and no
-//! secret-dependent branches or indices. GHASH is RustCrypto's `ghash` crate.
+//! secret-dependent branches or indices. GHASH ([`ghash`]) is BearSSL's constant-time
+//! `ghash_ctmul64` with the key-side values computed once per key.
 //!
 //! Why not `aes-gcm` itself: that crate keeps the round keys of one block, and on every
 //! call widens all 120 of them to the batch width and runs the tag block (`E(K, J0)`)
@@ -22,6 +23,7 @@
 //! in its portable form, natively).
 
 mod gcm;
+mod ghash;
 mod mix_columns;
 mod sbox;
 mod word;
@@ -94,9 +96,28 @@ fn memshift32(buffer: &mut [u64], src_offset: usize) {
 
 /// XOR the round key into the internal state.
 #[inline(always)]
-fn add_round_key<W: Word>(state: &mut State<W>, rkey: &[u64]) {
+fn add_round_key<W: Word>(state: &mut State<W>, rkey: &[W]) {
     for (a, b) in state.iter_mut().zip(rkey) {
-        *a ^= W::splat(*b);
+        *a ^= *b;
+    }
+}
+
+/// Round keys in the word of a batch: each 64-bit key word in every lane. Wiped on drop.
+pub(crate) struct WideKeys<W: Word>(Box<[W; 120]>);
+
+impl<W: Word> WideKeys<W> {
+    pub(crate) fn new(rk: &RoundKeys) -> WideKeys<W> {
+        let mut wide = Box::new([W::default(); 120]);
+        for (w, k) in wide.iter_mut().zip(rk) {
+            *w = W::splat(*k);
+        }
+        WideKeys(wide)
+    }
+}
+
+impl<W: Word> Drop for WideKeys<W> {
+    fn drop(&mut self) {
+        W::wipe(&mut self.0[..]);
     }
 }
 
@@ -162,7 +183,8 @@ pub(crate) fn key_schedule(key: &[u8; 32], rkeys: &mut RoundKeys) {
 }
 
 /// Fully fixsliced AES-256 encryption of `W::BLOCKS` blocks in parallel (ShiftRows omitted).
-pub(crate) fn encrypt<W: Word>(rkeys: &RoundKeys, blocks: &mut [[u8; 16]]) {
+pub(crate) fn encrypt<W: Word>(keys: &WideKeys<W>, blocks: &mut [[u8; 16]]) {
+    let rkeys = &*keys.0;
     let mut state = State::<W>::default();
 
     W::bitslice(&mut state, blocks);
@@ -214,11 +236,12 @@ mod tests {
     fn ours<W: Word>(key: &[u8; 32], blocks: &[[u8; 16]]) -> Vec<[u8; 16]> {
         let mut rk = [0u64; 120];
         key_schedule(key, &mut rk);
+        let keys = WideKeys::<W>::new(&rk);
         let mut out = Vec::new();
         for chunk in blocks.chunks(W::BLOCKS) {
             let mut batch = vec![[0u8; 16]; W::BLOCKS];
             batch[..chunk.len()].copy_from_slice(chunk);
-            encrypt::<W>(&rk, &mut batch);
+            encrypt::<W>(&keys, &mut batch);
             out.extend_from_slice(&batch[..chunk.len()]);
         }
         out

@@ -69,8 +69,8 @@ pub(crate) trait Word:
     /// Unbitslices 8 rows into `Self::BLOCKS` blocks (`output.len()` must be exactly that).
     fn inv_bitslice(input: &[Self; 8], output: &mut [[u8; 16]]);
 
-    /// Overwrites a state with zeros.
-    fn wipe(state: &mut [Self; 8]);
+    /// Overwrites a state or round keys with zeros.
+    fn wipe(words: &mut [Self]);
 }
 
 /// Expands a 16-bit row pattern to 64 bits, each bit four times (branchless; folds to a
@@ -194,8 +194,8 @@ impl Word for u64 {
         inv_bitslice4(input, output);
     }
 
-    fn wipe(state: &mut [u64; 8]) {
-        zeroize::Zeroize::zeroize(state);
+    fn wipe(words: &mut [u64]) {
+        zeroize::Zeroize::zeroize(words);
     }
 }
 
@@ -285,8 +285,8 @@ impl Word for Portable2 {
         inv_bitslice4(&input.map(|w| w.0[1]), hi_out);
     }
 
-    fn wipe(state: &mut [Portable2; 8]) {
-        for w in state.iter_mut() {
+    fn wipe(words: &mut [Portable2]) {
+        for w in words.iter_mut() {
             zeroize::Zeroize::zeroize(&mut w.0);
         }
     }
@@ -428,12 +428,13 @@ mod simd {
             inv_bitslice4(&input.map(|w| u64x2_extract_lane::<1>(w.0)), hi_out);
         }
 
-        fn wipe(state: &mut [Lanes2; 8]) {
-            // No volatile store without `unsafe`: overwrite, then make the zeros observable.
-            for w in state.iter_mut() {
+        fn wipe(words: &mut [Lanes2]) {
+            // No volatile store without `unsafe`: overwrite, then hand the memory to
+            // `black_box`, which the optimiser must assume reads it, so the stores stay.
+            for w in words.iter_mut() {
                 *w = Lanes2::default();
             }
-            core::hint::black_box(state);
+            core::hint::black_box(words);
         }
     }
 }
