@@ -349,6 +349,44 @@ fn targets() -> Vec<Target> {
             }),
         ));
     }
+
+    // 7. The software AES-256-GCM (the wasm32 build's; core/src/softaes): opening with a tag
+    // that differs in its first or its last byte. Same key, nonce, AAD and ciphertext.
+    {
+        use keycustody::aead::{aes256gcm_open, aes256gcm_seal, Backend};
+        let (key, nonce, aad) = ([7u8; 32], [9u8; 12], b"kc1-aad".to_vec());
+        let sealed = aes256gcm_seal(Backend::RustCrypto, &key, &nonce, &aad, &[0x5a; 64])
+            .unwrap_or_default();
+        let tag_at = sealed.len().saturating_sub(16);
+        let blobs = pools(&sealed, tag_at, sealed.len().saturating_sub(1));
+        need(
+            aes256gcm_open(Backend::RustCrypto, &key, &nonce, &aad, &sealed).is_ok(),
+            "the sealed blob opens",
+        );
+        need(
+            blobs.iter().all(|v| {
+                aes256gcm_open(Backend::RustCrypto, &key, &nonce, &aad, &v[0])
+                    == Err(keycustody::Error::DecryptFailed)
+            }),
+            "flipped tags fail",
+        );
+        out.push((
+            "software AES-256-GCM open (64 B)",
+            "ours",
+            Box::new(move |c, i| {
+                black_box(
+                    aes256gcm_open(
+                        Backend::RustCrypto,
+                        &key,
+                        &nonce,
+                        &aad,
+                        black_box(&blobs[c][i]),
+                    )
+                    .ok(),
+                );
+            }),
+        ));
+    }
     out
 }
 
