@@ -102,7 +102,14 @@ def main(out):
         g = f"≥ {goal:g}×" if goal is not None else ("none (cost of per-call derivation)" if ratio is not None else "")
         met = ("yes" if ratio >= goal else "**no**") if goal is not None else ""
         lines.append(f"| {op} | {kt} | {base} | {bt} | {r} | {g} | {met} |")
-    lines.append("")
+    lines += [
+        "",
+        "On 1 MiB of binary data keycustody does work the fixed-key baseline does not: it derives",
+        "the tenant key on each call, and the plaintext it is given or returns passes through",
+        "zeroizing buffers that are wiped after use (the `zeroize` crate's volatile byte writes,",
+        "about 0.2 ms per MiB each on this machine). The wipe is kept: it is the guarantee.",
+        "",
+    ]
     text = "\n".join(lines)
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
