@@ -171,6 +171,33 @@ fn inv_bitslice4(rows: &[u64; 8], output: &mut [[u8; 16]]) {
     zeroize::Zeroize::zeroize(&mut t);
 }
 
+/// A word of two 64-bit lanes, each holding a batch of 4 blocks.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+trait TwoLanes: Copy {
+    fn from_lanes(lo: u64, hi: u64) -> Self;
+    fn lane(self, i: usize) -> u64;
+}
+
+/// `Word::bitslice` for two lanes: blocks 0-3 into lane 0, 4-7 into lane 1.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn bitslice_two<W: TwoLanes>(output: &mut [W; 8], input: &[[u8; 16]]) {
+    let lo = bitslice4(&input[..4]);
+    let hi = bitslice4(&input[4..8]);
+    for (o, (l, h)) in output.iter_mut().zip(lo.iter().zip(&hi)) {
+        *o = W::from_lanes(*l, *h);
+    }
+}
+
+/// `Word::inv_bitslice` for two lanes.
+#[cfg(any(test, all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn inv_bitslice_two<W: TwoLanes>(input: &[W; 8], output: &mut [[u8; 16]]) {
+    let (lo_out, hi_out) = output.split_at_mut(4);
+    inv_bitslice4(&input.map(|w| w.lane(0)), lo_out);
+    inv_bitslice4(&input.map(|w| w.lane(1)), hi_out);
+}
+
 impl Word for u64 {
     const BLOCKS: usize = 4;
 
@@ -256,6 +283,18 @@ impl Shr<u32> for Portable2 {
 }
 
 #[cfg(test)]
+impl TwoLanes for Portable2 {
+    #[inline(always)]
+    fn from_lanes(lo: u64, hi: u64) -> Portable2 {
+        Portable2([lo, hi])
+    }
+    #[inline(always)]
+    fn lane(self, i: usize) -> u64 {
+        self.0[i & 1]
+    }
+}
+
+#[cfg(test)]
 impl Word for Portable2 {
     const BLOCKS: usize = 8;
 
@@ -271,18 +310,12 @@ impl Word for Portable2 {
 
     #[inline(always)]
     fn bitslice(output: &mut [Portable2; 8], input: &[[u8; 16]]) {
-        let lo = bitslice4(&input[..4]);
-        let hi = bitslice4(&input[4..8]);
-        for (o, (l, h)) in output.iter_mut().zip(lo.iter().zip(&hi)) {
-            *o = Portable2([*l, *h]);
-        }
+        bitslice_two(output, input);
     }
 
     #[inline(always)]
     fn inv_bitslice(input: &[Portable2; 8], output: &mut [[u8; 16]]) {
-        let (lo_out, hi_out) = output.split_at_mut(4);
-        inv_bitslice4(&input.map(|w| w.0[0]), lo_out);
-        inv_bitslice4(&input.map(|w| w.0[1]), hi_out);
+        inv_bitslice_two(input, output);
     }
 
     fn wipe(words: &mut [Portable2]) {
@@ -301,7 +334,7 @@ pub(crate) type Lanes2 = Portable2;
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd {
-    use super::{bitslice4, inv_bitslice4, Word};
+    use super::{bitslice_two, inv_bitslice_two, TwoLanes, Word};
     use core::arch::wasm32::{
         i64x2_shl, i8x16_shuffle, u64x2, u64x2_extract_lane, u64x2_shr, u64x2_splat, v128,
         v128_and, v128_not, v128_or, v128_xor,
@@ -388,6 +421,21 @@ mod simd {
         };
     }
 
+    impl TwoLanes for Lanes2 {
+        #[inline(always)]
+        fn from_lanes(lo: u64, hi: u64) -> Lanes2 {
+            Lanes2(u64x2(lo, hi))
+        }
+        #[inline(always)]
+        fn lane(self, i: usize) -> u64 {
+            if i == 0 {
+                u64x2_extract_lane::<0>(self.0)
+            } else {
+                u64x2_extract_lane::<1>(self.0)
+            }
+        }
+    }
+
     impl Word for Lanes2 {
         const BLOCKS: usize = 8;
 
@@ -414,18 +462,12 @@ mod simd {
 
         #[inline(always)]
         fn bitslice(output: &mut [Lanes2; 8], input: &[[u8; 16]]) {
-            let lo = bitslice4(&input[..4]);
-            let hi = bitslice4(&input[4..8]);
-            for (o, (l, h)) in output.iter_mut().zip(lo.iter().zip(&hi)) {
-                *o = Lanes2(u64x2(*l, *h));
-            }
+            bitslice_two(output, input);
         }
 
         #[inline(always)]
         fn inv_bitslice(input: &[Lanes2; 8], output: &mut [[u8; 16]]) {
-            let (lo_out, hi_out) = output.split_at_mut(4);
-            inv_bitslice4(&input.map(|w| u64x2_extract_lane::<0>(w.0)), lo_out);
-            inv_bitslice4(&input.map(|w| u64x2_extract_lane::<1>(w.0)), hi_out);
+            inv_bitslice_two(input, output);
         }
 
         fn wipe(words: &mut [Lanes2]) {
