@@ -244,11 +244,7 @@ impl Keyring {
         context: Option<Vec<u8>>,
         context_text: Option<String>,
     ) -> JsResult<JsString> {
-        let plaintext = Zeroizing::new(plaintext);
-        let context = fast_context(context, context_text);
-        Ok(envelope_text_to_js(
-            &self.inner.seal_binary(&owner, &plaintext, &context)?,
-        ))
+        self.seal_fast(&owner, &Zeroizing::new(plaintext), context, context_text)
     }
 
     /// `seal` for a string plaintext, arguments already type-checked by `fast.js`.
@@ -262,12 +258,7 @@ impl Keyring {
         context_text: Option<String>,
     ) -> JsResult<JsString> {
         let plaintext = Zeroizing::new(plaintext);
-        let context = fast_context(context, context_text);
-        Ok(envelope_text_to_js(&self.inner.seal_binary(
-            &owner,
-            plaintext.as_bytes(),
-            &context,
-        )?))
+        self.seal_fast(&owner, plaintext.as_bytes(), context, context_text)
     }
 
     /// `open`, arguments already type-checked by `fast.js`.
@@ -308,6 +299,19 @@ impl Keyring {
 }
 
 impl Keyring {
+    /// The two fast seals: the binary envelope, its text built on the JS side.
+    fn seal_fast(
+        &self,
+        owner: &str,
+        plaintext: &[u8],
+        context: Option<Vec<u8>>,
+        context_text: Option<String>,
+    ) -> JsResult<JsString> {
+        let context = fast_context(context, context_text);
+        let bin = self.inner.seal_binary(owner, plaintext, &context)?;
+        Ok(envelope_text_to_js(&bin))
+    }
+
     /// The core keyring (for the other modules of this binding).
     pub(crate) fn core(&self) -> &keycustody::Keyring {
         &self.inner

@@ -3,6 +3,7 @@
 //! differential tests and a fuzz target can compare them.
 
 use crate::error::{Error, Result};
+use crate::softaes::Gcm;
 
 /// Length of the GCM tag.
 pub const TAG_LEN: usize = 16;
@@ -16,7 +17,7 @@ pub enum Backend {
     /// `ring` (native only).
     #[cfg(not(target_arch = "wasm32"))]
     Ring,
-    /// Software AES-GCM (RustCrypto's fixsliced AES and GHASH, [`crate::softaes`]).
+    /// Software AES-GCM ([`crate::softaes`]: RustCrypto's fixsliced AES, BearSSL's GHASH).
     RustCrypto,
 }
 
@@ -57,14 +58,14 @@ pub(crate) fn seal_in_place(
             out.copy_from_slice(tag.as_ref());
             Ok(out)
         }
-        Backend::RustCrypto => SoftKey::new(key).seal(nonce, aad, in_out),
+        Backend::RustCrypto => Gcm::new(key).seal(nonce, aad, in_out),
     }
 }
 
-/// An envelope key ready for use: a RustCrypto cipher already expanded (and cached), or
+/// An envelope key ready for use: a software cipher already expanded (and cached), or
 /// raw key bytes for a backend that prepares its own.
 pub(crate) enum Cipher<'a> {
-    Soft(&'a SoftKey),
+    Soft(&'a Gcm),
     Raw(Backend, &'a [u8; 32]),
 }
 
@@ -92,37 +93,6 @@ impl Cipher<'_> {
             Cipher::Soft(k) => k.open(nonce, aad, in_out, tag),
             Cipher::Raw(backend, key) => open_in_place(*backend, key, nonce, aad, in_out, tag),
         }
-    }
-}
-
-/// Software AES-256-GCM ([`crate::softaes`]) with its round keys and GHASH key expanded
-/// once, wiped on drop.
-pub(crate) struct SoftKey(crate::softaes::Gcm);
-
-impl SoftKey {
-    pub(crate) fn new(key: &[u8; 32]) -> SoftKey {
-        SoftKey(crate::softaes::Gcm::new(key))
-    }
-
-    /// Encrypts `in_out` in place and returns the tag.
-    pub(crate) fn seal(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN]> {
-        self.0.seal(nonce, aad, in_out)
-    }
-
-    /// Decrypts `in_out` in place after checking `tag` (nothing is decrypted otherwise).
-    pub(crate) fn open(
-        &self,
-        nonce: &[u8; NONCE_LEN],
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<()> {
-        self.0.open(nonce, aad, in_out, tag)
     }
 }
 
@@ -156,7 +126,7 @@ pub(crate) fn open_in_place(
             .map(|_| ())
             .map_err(|_| Error::DecryptFailed)
         }
-        Backend::RustCrypto => SoftKey::new(key).open(nonce, aad, in_out, tag),
+        Backend::RustCrypto => Gcm::new(key).open(nonce, aad, in_out, tag),
     }
 }
 

@@ -102,16 +102,28 @@ pub fn encode_text(bin: &[u8]) -> String {
     out
 }
 
+/// The AAD's length: `version || kid || u32_be(len(owner)) || owner || context`.
+fn aad_len(owner: &str, context: &[u8]) -> usize {
+    1 + 4 + 4 + owner.len() + context.len()
+}
+
+/// Writes the AAD into `out`, which is exactly [`aad_len`] bytes long.
+fn write_aad(out: &mut [u8], kid: u32, owner: &str, context: &[u8]) {
+    let (head, rest) = out.split_at_mut(9);
+    head[0] = VERSION;
+    head[1..5].copy_from_slice(&kid.to_be_bytes());
+    // Owner length is at most 1024 (checked by callers), so this never saturates.
+    let owner_len = u32::try_from(owner.len()).unwrap_or(u32::MAX);
+    head[5..9].copy_from_slice(&owner_len.to_be_bytes());
+    let (o, c) = rest.split_at_mut(owner.len());
+    o.copy_from_slice(owner.as_bytes());
+    c.copy_from_slice(context);
+}
+
 /// Builds the AAD: `version || kid || u32_be(len(owner)) || owner || context`.
 pub(crate) fn aad(kid: u32, owner: &str, context: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(1 + 4 + 4 + owner.len() + context.len());
-    aad.push(VERSION);
-    aad.extend_from_slice(&kid.to_be_bytes());
-    // Owner length is at most 1024 (checked by callers), so this never saturates.
-    let len = u32::try_from(owner.len()).unwrap_or(u32::MAX);
-    aad.extend_from_slice(&len.to_be_bytes());
-    aad.extend_from_slice(owner.as_bytes());
-    aad.extend_from_slice(context);
+    let mut aad = vec![0u8; aad_len(owner, context)];
+    write_aad(&mut aad, kid, owner, context);
     aad
 }
 
@@ -121,18 +133,12 @@ const STACK_AAD: usize = 256;
 /// Calls `f` with the AAD of [`aad`], built on the stack when it fits in 256 bytes (the
 /// common case: an owner id and a field name), to spare a heap allocation per call.
 pub(crate) fn with_aad<T>(kid: u32, owner: &str, context: &[u8], f: impl FnOnce(&[u8]) -> T) -> T {
-    let len = 1 + 4 + 4 + owner.len() + context.len();
+    let len = aad_len(owner, context);
     if len > STACK_AAD {
         return f(&aad(kid, owner, context));
     }
     let mut buf = [0u8; STACK_AAD];
-    buf[0] = VERSION;
-    buf[1..5].copy_from_slice(&kid.to_be_bytes());
-    // Owner length is at most 1024 (checked by callers), so this never saturates.
-    let owner_len = u32::try_from(owner.len()).unwrap_or(u32::MAX);
-    buf[5..9].copy_from_slice(&owner_len.to_be_bytes());
-    buf[9..9 + owner.len()].copy_from_slice(owner.as_bytes());
-    buf[9 + owner.len()..len].copy_from_slice(context);
+    write_aad(&mut buf[..len], kid, owner, context);
     f(&buf[..len])
 }
 

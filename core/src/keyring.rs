@@ -1,12 +1,13 @@
 //! The keyring: root keys with states, their text form, and the envelope operations.
 
-use crate::aead::{Backend, Cipher, SoftKey, NONCE_LEN, TAG_LEN};
+use crate::aead::{Backend, Cipher, NONCE_LEN, TAG_LEN};
 use crate::envelope::{self, EnvelopeInfo, HEADER_LEN, MAX_PLAINTEXT, VERSION};
 use crate::error::{Error, MalformedKind, Result};
 use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_ENVELOPE, LABEL_FINGERPRINT};
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::{SecretBytes, SecretString};
+use crate::softaes::Gcm;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
@@ -81,7 +82,7 @@ struct Material {
     secret: SecretBytes,
     prk: Prk,
     // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
-    soft_keys: OwnerCache<SoftKey>,
+    soft_keys: OwnerCache<Gcm>,
 }
 
 impl Material {
@@ -619,7 +620,7 @@ impl Keyring {
         if self.backend == Backend::RustCrypto {
             m.soft_keys.with(
                 owner,
-                || Ok(SoftKey::new(&*self.envelope_key(m, owner)?)),
+                || Ok(Gcm::new(&*self.envelope_key(m, owner)?)),
                 |k| f(Cipher::Soft(k)),
             )
         } else {
