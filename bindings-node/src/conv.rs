@@ -259,7 +259,7 @@ pub(crate) fn opt_i64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<i
 pub(crate) fn now_or_clock(now: Option<i64>) -> Res<i64> {
     match now {
         Some(n) => Ok(n),
-        None => Ok(keycustody::webhook::unix_now()?),
+        None => Ok(keycustody::unix_now()?),
     }
 }
 

@@ -50,7 +50,7 @@ pub fn derive_delivery_keypair(
 ) -> napi::Result<DeliveryKeypair> {
     run(env, || {
         let ikm = conv::binary(ikm, "ikm")?;
-        let kp = keycustody::delivery::derive_delivery_keypair(ikm.as_slice())?;
+        let kp = keycustody::derive_delivery_keypair(ikm.as_slice())?;
         Ok(DeliveryKeypair {
             private_key: kp.private_key.expose_secret().to_owned(),
             public_key: kp.public_key,
@@ -68,7 +68,7 @@ pub fn delivery_public_key(
 ) -> napi::Result<String> {
     run(env, || {
         let sk = conv::secret_string(private_key, "privateKey")?;
-        Ok(keycustody::delivery::delivery_public_key(&sk)?)
+        Ok(keycustody::delivery_public_key(&sk)?)
     })
 }
 

@@ -63,7 +63,7 @@ fn openssl_work(
     let iterations = conv::opt_kid(
         iterations,
         "iterations",
-        keycustody::legacy::DEFAULT_ITERATIONS,
+        keycustody::DEFAULT_ITERATIONS,
     )?;
     Ok(Box::new(move || {
         keycustody::decrypt_openssl_enc(&data, &password, iterations)

@@ -159,10 +159,10 @@ pub fn totp_raw<'e>(
     run(env, || {
         let key = conv::binary(key, "key")?;
         let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
-        let period = conv::opt_u64(period, "period")?.unwrap_or(keycustody::totp::TOTP_PERIOD);
-        let digits = conv::opt_kid(digits, "digits", keycustody::totp::TOTP_DIGITS)?;
+        let period = conv::opt_u64(period, "period")?.unwrap_or(keycustody::TOTP_PERIOD);
+        let digits = conv::opt_kid(digits, "digits", keycustody::TOTP_DIGITS)?;
         let algorithm = conv::opt_string(algorithm, "algorithm")?;
-        let code = keycustody::totp::totp_raw_at(
+        let code = keycustody::totp_raw_at(
             key.as_slice(),
             now,
             period,
@@ -183,7 +183,7 @@ pub fn totp_step(
 ) -> napi::Result<i64> {
     run(env, || {
         let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
-        let step = keycustody::totp::totp_step(now)?;
+        let step = keycustody::totp_step(now)?;
         Ok(i64::try_from(step).unwrap_or(i64::MAX))
     })
 }

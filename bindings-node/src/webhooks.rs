@@ -11,7 +11,7 @@ use napi::{Env, JsString};
 use napi_derive::napi;
 
 /// The default tolerance of webhook timestamps, in seconds (5 minutes).
-const DEFAULT_TOLERANCE: u64 = keycustody::webhook::DEFAULT_TOLERANCE;
+const DEFAULT_TOLERANCE: u64 = keycustody::DEFAULT_TOLERANCE;
 
 fn tolerance_secs(v: Option<Unknown<'_>>) -> Res<u64> {
     // DEFAULT_TOLERANCE is 300: it fits any usize.

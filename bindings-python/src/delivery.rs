@@ -44,14 +44,14 @@ fn generate_delivery_keypair() -> PyResult<PyDeliveryKeypair> {
 #[pyfunction]
 fn derive_delivery_keypair(ikm: Data<'_>) -> PyResult<PyDeliveryKeypair> {
     Ok(PyDeliveryKeypair {
-        inner: keycustody::delivery::derive_delivery_keypair(ikm.as_slice()).to_py()?,
+        inner: keycustody::derive_delivery_keypair(ikm.as_slice()).to_py()?,
     })
 }
 
 /// The `kcpk1.` public key of a `kcsk1.` private key.
 #[pyfunction]
 fn delivery_public_key(private_key: Text) -> PyResult<String> {
-    keycustody::delivery::delivery_public_key(&private_key).to_py()
+    keycustody::delivery_public_key(&private_key).to_py()
 }
 
 /// Seals plaintext to a `kcpk1.` public key for `owner` (the AAD); returns a `kcd1.` blob.

@@ -62,6 +62,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(inspect_binary, m)?)?;
     m.add_function(wrap_pyfunction!(constant_time_equal, m)?)?;
-    m.add("MAX_PLAINTEXT", keycustody::envelope::MAX_PLAINTEXT)?;
+    m.add("MAX_PLAINTEXT", keycustody::MAX_PLAINTEXT)?;
     Ok(())
 }

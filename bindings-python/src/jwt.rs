@@ -54,11 +54,10 @@ pub(crate) fn verify<'py>(
     leeway: Seconds,
     now: Option<UnixTime>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let options = JwtVerifyOptions {
-        audience: audience.map(|a| a.to_owned()),
-        issuer: issuer.map(|i| i.to_owned()),
-        leeway: leeway.0,
-    };
+    let mut options = JwtVerifyOptions::default();
+    options.audience = audience.map(|a| a.to_owned());
+    options.issuer = issuer.map(|i| i.to_owned());
+    options.leeway = leeway.0;
     let claims = match now {
         Some(t) => kr.verify_jwt_at(tenant, token, &options, t.0),
         None => kr.verify_jwt(tenant, token, &options),

@@ -1,6 +1,6 @@
 //! Legacy decoders, decrypt-only, for migration to kc1. PBKDF2 runs with the GIL released.
 
-use keycustody::legacy::DEFAULT_ITERATIONS;
+use keycustody::DEFAULT_ITERATIONS;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
@@ -31,11 +31,9 @@ fn decrypt_legacy_pbkdf2_gcm<'py>(
     iterations: Iterations,
     salt_len: Len,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let params = keycustody::Pbkdf2GcmParams {
-        iterations: iterations.0,
-        salt_len: salt_len.0,
-        ..Default::default()
-    };
+    let mut params = keycustody::Pbkdf2GcmParams::default();
+    params.iterations = iterations.0;
+    params.salt_len = salt_len.0;
     let pw = password.as_slice();
     let plain = py
         .detach(|| keycustody::decrypt_legacy_pbkdf2_gcm(&blob, pw, params))

@@ -155,7 +155,7 @@ fn totp_raw_at(
     // Digits beyond u32 are out of core's range (6 to 8) too.
     let digits = u32::try_from(digits.0).unwrap_or(0);
     Ok(
-        keycustody::totp::totp_raw_at(key.as_slice(), now.0, period.0, digits, &algorithm)
+        keycustody::totp_raw_at(key.as_slice(), now.0, period.0, digits, &algorithm)
             .to_py()?
             .expose_secret()
             .to_owned(),
@@ -165,7 +165,7 @@ fn totp_raw_at(
 /// The step (floor(now / 30)) of a Unix time.
 #[pyfunction]
 fn totp_step(now: UnixTime) -> PyResult<u64> {
-    keycustody::totp::totp_step(now.0).to_py()
+    keycustody::totp_step(now.0).to_py()
 }
 
 /// Verifies a code in the window (previous, current, next step) and returns the matched

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use crate::args::{run, Data, Len, Seconds, Text, UnixTime};
 use crate::errors::ToPyResult;
 
-const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::webhook::DEFAULT_TOLERANCE);
+const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::DEFAULT_TOLERANCE);
 
 /// Verifies a `Stripe-Signature` header over the raw payload; returns the signed timestamp.
 #[pyfunction]

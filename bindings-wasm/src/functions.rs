@@ -57,7 +57,7 @@ pub fn random_string(alphabet: &StrArg, length: &NumArg) -> JsResult<JsString> {
     let alphabet = js_string(alphabet, "alphabet must be a string")?;
     let n = js_u32(length, "length must be an integer from 1 to 1024")?;
     Ok(secret_to_js(
-        keycustody::random::random_string(alphabet.as_bytes(), usize_of(n))?.expose_secret(),
+        keycustody::random_string(alphabet.as_bytes(), usize_of(n))?.expose_secret(),
     ))
 }
 

@@ -309,7 +309,7 @@ impl Keyring {
     ) -> JsResult<JsString> {
         let context = fast_context(context, context_text);
         let bin = self.inner.seal_binary(owner, plaintext, &context)?;
-        Ok(envelope_text_to_js(&bin))
+        Ok(envelope_text_to_js(&bin)?)
     }
 
     /// The core keyring (for the other modules of this binding).

@@ -251,12 +251,12 @@ fn mem_range(b: &[u8]) -> (u32, u32) {
 }
 
 /// The text form of a binary envelope as a JS string (see `kc_envelope_text`).
-fn envelope_text_to_js(bin: &[u8]) -> JsString {
+fn envelope_text_to_js(bin: &[u8]) -> Result<JsString, keycustody::Error> {
     let memory = wasm_bindgen::memory();
     let (ptr, len) = mem_range(bin);
     match kc_envelope_text(&memory, ptr, len).dyn_into::<JsString>() {
-        Ok(s) => s,
-        Err(_) => JsValue::from_str(&keycustody::envelope::encode_text(bin)).unchecked_into(),
+        Ok(s) => Ok(s),
+        Err(_) => Ok(JsValue::from_str(&keycustody::envelope_text(bin)?).unchecked_into()),
     }
 }
 

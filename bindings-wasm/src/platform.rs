@@ -138,7 +138,7 @@ pub fn generate_delivery_keypair() -> JsResult<DeliveryKeypairJs> {
 pub fn derive_delivery_keypair(ikm: &BytesArg) -> JsResult<DeliveryKeypairJs> {
     let ikm = bytes(ikm, "ikm must be a string or Uint8Array")?;
     Ok(delivery_keypair_to_js(
-        &keycustody::delivery::derive_delivery_keypair(&ikm)?,
+        &keycustody::derive_delivery_keypair(&ikm)?,
     ))
 }
 
@@ -148,7 +148,7 @@ pub fn delivery_public_key(
     #[wasm_bindgen(js_name = privateKey)] private_key: &StrArg,
 ) -> JsResult<String> {
     let sk = secret_string(private_key, "privateKey must be a string")?;
-    Ok(keycustody::delivery::delivery_public_key(&sk)?)
+    Ok(keycustody::delivery_public_key(&sk)?)
 }
 
 /// Seals `plaintext` (at most 1 MiB) for the holder of `publicKey`, bound to `owner`
@@ -377,7 +377,7 @@ pub fn totp_raw(
     let digits = js_u32(digits, "digits must be an integer from 6 to 8")?;
     let algorithm = js_string(algorithm, "algorithm must be a string")?;
     Ok(secret_to_js(
-        keycustody::totp::totp_raw_at(&key, now, period, digits, &algorithm)?.expose_secret(),
+        keycustody::totp_raw_at(&key, now, period, digits, &algorithm)?.expose_secret(),
     ))
 }
 
@@ -472,7 +472,7 @@ pub fn decrypt_openssl_enc(
     let password = bytes(password, "password must be a string or Uint8Array")?;
     let iterations = opt_u32(
         iterations,
-        keycustody::legacy::DEFAULT_ITERATIONS,
+        keycustody::DEFAULT_ITERATIONS,
         "iterations must be an integer",
     )?;
     let plain = keycustody::decrypt_openssl_enc(&data, &password, iterations)?;

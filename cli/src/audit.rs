@@ -139,9 +139,7 @@ impl Log {
     }
 
     fn mac(&self, kid: Option<u32>) -> Result<(u32, Hmac<Sha256>), VmError> {
-        let (kid, key) =
-            self.keyring
-                .derive_labeled(kid, keycustody::kdf::LABEL_AUDIT, &self.id, 32)?;
+        let (kid, key) = self.keyring.audit_key(kid, &self.id)?;
         let m = Hmac::<Sha256>::new_from_slice(key.expose_secret())
             .map_err(|_| Error::InvalidArgument("mac key"))?;
         Ok((kid, m))

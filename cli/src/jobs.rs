@@ -361,10 +361,11 @@ pub fn migrate(a: MigrateArgs) -> Result<ExitCode, CliError> {
     let kr: Keyring = a.keyring.load()?;
     let pw = password(&a)?;
     let format = match a.from {
-        From::Pbkdf2Gcm => LegacyFormat::Pbkdf2Gcm(Pbkdf2GcmParams {
-            iterations: a.iterations,
-            salt_len: a.salt_len,
-            ..Pbkdf2GcmParams::default()
+        From::Pbkdf2Gcm => LegacyFormat::Pbkdf2Gcm({
+            let mut p = Pbkdf2GcmParams::default();
+            p.iterations = a.iterations;
+            p.salt_len = a.salt_len;
+            p
         }),
         From::OpensslEnc => LegacyFormat::OpensslEnc {
             iterations: a.iterations,
@@ -385,7 +386,7 @@ pub fn migrate(a: MigrateArgs) -> Result<ExitCode, CliError> {
             let owner = a.owner.as_deref().ok_or_else(|| {
                 CliError::usage("pass --db ... for a table, or --owner for one value on stdin")
             })?;
-            let input = read_stdin(keycustody::legacy::MAX_LEGACY_LEN * 2)?;
+            let input = read_stdin(keycustody::MAX_LEGACY_LEN * 2)?;
             let plain = match format {
                 LegacyFormat::Pbkdf2Gcm(p) => {
                     let text = std::str::from_utf8(&input).map_err(|_| {

@@ -28,7 +28,8 @@ pub const MAX_VALUE: usize = 1024 * 1024;
 pub const MAX_NAME: usize = 128;
 const FORMAT: &str = "keycustody-vault";
 /// The custom purpose of the index MAC key (`keycustody/v1/custom/vault-index`).
-const INDEX_LABEL: &[u8] = b"keycustody/v1/custom/vault-index";
+// Label `keycustody/v1/custom/vault-index`: a custom purpose of the keyring.
+const INDEX_PURPOSE: &str = "vault-index";
 
 /// Errors of the vault, audit and proxy commands. No variant holds a secret value;
 /// secret names and file paths are not secret and may be shown.
@@ -297,7 +298,7 @@ fn index_mac(
     id: &str,
     secrets: &BTreeMap<String, String>,
 ) -> Result<(u32, Hmac<Sha256>), VmError> {
-    let (kid, key) = keyring.derive_labeled(kid, INDEX_LABEL, id, 32)?;
+    let (kid, key) = keyring.derive_key_with_kid(kid, INDEX_PURPOSE, id, 32)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret())
         .map_err(|_| Error::InvalidArgument("mac key"))?;
     mac.update(b"keycustody-vault/v1\0");
@@ -337,7 +338,7 @@ impl Vault {
         if j.format != FORMAT || j.version != 1 {
             return Err(VmError::VaultTampered);
         }
-        keycustody::kdf::check_owner(&j.id).map_err(|_| VmError::VaultTampered)?;
+        keycustody::validate_owner(&j.id).map_err(|_| VmError::VaultTampered)?;
         if j.secrets.keys().any(|n| check_name(n).is_err()) {
             return Err(VmError::VaultTampered);
         }
@@ -358,7 +359,7 @@ impl Vault {
     }
 
     fn create(path: &Path, keyring: Keyring, id: String) -> Result<Vault, VmError> {
-        keycustody::kdf::check_owner(&id)
+        keycustody::validate_owner(&id)
             .map_err(|_| VmError::Usage("the vault id must be 1 to 1024 bytes".into()))?;
         let v = Vault {
             keyring,
@@ -641,7 +642,7 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
             check_name(&name)?;
             let password = read_password(password_env.as_deref(), password_file.as_deref())?;
             let data = fsutil::read_limited(&openssl_enc, MAX_VALUE as u64 * 2)?;
-            let value = keycustody::legacy::decrypt_openssl_enc(&data, &password, iter)?;
+            let value = keycustody::decrypt_openssl_enc(&data, &password, iter)?;
             let _lock = fsutil::lock(&loc.vault)?;
             let mut v = Vault::open(&loc)?;
             if !force && v.secrets.contains_key(&name) {

@@ -69,11 +69,9 @@ fn run(args: &[&str], input: &[u8]) -> Option<Result<Vec<u8>, Error>> {
                 .map(String::into_bytes)
         }),
         ["jwt-verify", file, tenant, now, aud, iss] => keyring(file).and_then(|k| {
-            let o = JwtVerifyOptions {
-                audience: opt(aud),
-                issuer: opt(iss),
-                leeway: 0,
-            };
+            let mut o = JwtVerifyOptions::default();
+            o.audience = opt(aud);
+            o.issuer = opt(iss);
             k.verify_jwt_at(tenant, &text(input), &o, num(now)?)
                 .map(String::into_bytes)
         }),

@@ -34,6 +34,7 @@ impl fmt::Debug for ApiKey {
 
 /// A freshly generated key: show `key` once, store `hash`, display `hint`.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct GeneratedApiKey {
     /// The key itself; shown to the user once, never stored.
     pub key: SecretString,

@@ -40,6 +40,7 @@ pub const MAX_PLAINTEXT_LEN: usize = 1024 * 1024;
 type Kem = X25519HkdfSha256;
 
 /// A delivery keypair in text form.
+#[non_exhaustive]
 pub struct DeliveryKeypair {
     /// `kcsk1.<base64url(32 bytes)>`: keep it on the receiving machine only.
     pub private_key: SecretString,

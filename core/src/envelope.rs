@@ -31,6 +31,7 @@ pub const MIN_BINARY_LEN: usize = HEADER_LEN + TAG_LEN;
 
 /// What the header of an envelope says (no key needed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EnvelopeInfo {
     /// The format version (1).
     pub version: u8,
@@ -192,4 +193,23 @@ mod aad_tests {
             &[1, 0, 0, 0, 1, 0, 0, 0, 2, b'a', b'b', b'c']
         );
     }
+}
+
+/// The text form (`kc1.` + base64url) of a binary envelope, which is checked first.
+///
+/// # Errors
+/// [`Error::Malformed`] when `envelope` is not a binary kc1 envelope.
+pub fn envelope_text(envelope: &[u8]) -> Result<String> {
+    parse_binary(envelope)?;
+    Ok(encode_text(envelope))
+}
+
+/// The binary form of a text envelope, which is checked first.
+///
+/// # Errors
+/// [`Error::Malformed`] when `envelope` is not a text kc1 envelope.
+pub fn envelope_binary(envelope: &str) -> Result<Vec<u8>> {
+    let bin = decode_text(envelope)?;
+    parse_binary(&bin)?;
+    Ok(bin)
 }

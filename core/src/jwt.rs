@@ -32,6 +32,7 @@ pub const MAX_LEEWAY: u64 = 86_400;
 
 /// What [`Keyring::verify_jwt_at`] requires besides the signature and `exp`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JwtVerifyOptions {
     /// When set, the `aud` claim (a string or an array of strings) must contain it.
     /// When unset, a token carrying `aud` is refused (as PyJWT does).
@@ -40,6 +41,29 @@ pub struct JwtVerifyOptions {
     pub issuer: Option<String>,
     /// Seconds of clock skew allowed on `exp`, `nbf` and `iat` (at most one day).
     pub leeway: u64,
+}
+
+impl JwtVerifyOptions {
+    /// Requires the `aud` claim to contain `audience`; `None` refuses any token carrying `aud`.
+    #[must_use]
+    pub fn with_audience(mut self, audience: Option<&str>) -> Self {
+        self.audience = audience.map(str::to_owned);
+        self
+    }
+
+    /// Requires the `iss` claim to equal `issuer` (`None`: not checked).
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: Option<&str>) -> Self {
+        self.issuer = issuer.map(str::to_owned);
+        self
+    }
+
+    /// Seconds of clock skew allowed on `exp`, `nbf` and `iat` (at most one day).
+    #[must_use]
+    pub fn with_leeway(mut self, leeway: u64) -> Self {
+        self.leeway = leeway;
+        self
+    }
 }
 
 fn jwt_malformed() -> Error {
@@ -202,6 +226,7 @@ impl Keyring {
 
 /// A token split and checked for shape, before any key is used.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ParsedJwt {
     /// The root key id from the header's `kid`.
     pub kid: u32,

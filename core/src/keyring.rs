@@ -27,6 +27,7 @@ pub const MAX_KEYRING_TEXT: usize = 1024 * 1024;
 
 /// The state of a root key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeyState {
     /// The primary: seals, and opens.
     Active,
@@ -59,6 +60,7 @@ impl KeyState {
 
 /// What can be said about a key without revealing it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KeyInfo {
     /// The key id.
     pub kid: u32,
@@ -742,7 +744,7 @@ impl Keyring {
     ///
     /// # Errors
     /// [`Error::UnknownKey`], [`Error::KeyRetired`], [`Error::InvalidOwner`], [`Error::InvalidArgument`].
-    pub fn derive_labeled(
+    pub(crate) fn derive_labeled(
         &self,
         kid: Option<u32>,
         label: &[u8],

@@ -35,6 +35,7 @@ const AES_BLOCK: usize = 16;
 
 /// Parameters of the PBKDF2 + AES-GCM legacy format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pbkdf2GcmParams {
     /// PBKDF2-HMAC-SHA256 iterations (1 to [`MAX_ITERATIONS`]); default 100,000.
     pub iterations: u32,

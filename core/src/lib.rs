@@ -5,52 +5,124 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// Public structs and enums that may grow are `#[non_exhaustive]`; these lints make every
+// exception a visible `allow` with its reason.
+#![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
 
-pub mod aead;
-pub mod apikey;
+// Every module is private: this file is the table of contents of the API. Each public item
+// has exactly one path, `keycustody::<item>`, listed below by topic; `core/public-api.txt` is
+// the committed snapshot of the whole surface, checked by `make test`.
+mod aead;
+mod apikey;
 mod ct;
-pub mod envelope;
+mod delivery;
+mod derive;
+mod envelope;
 mod error;
-pub mod kdf;
+mod jwt;
+mod kdf;
 mod keycache;
-pub mod keyring;
-pub mod legacy;
+mod keyring;
+mod legacy;
+mod otp;
 mod pbkdf;
-pub mod random;
+mod random;
+mod replay;
+mod scrub;
 mod secret;
 mod softaes;
+mod totp;
+mod validate;
+mod webhook;
 
+/// Test and fuzz hooks: fixed nonces, backend choice, raw HPKE, the format parsers on their
+/// own. Not part of the API, not covered by semver, compiled only with the non-default
+/// `internal` feature (used by xtask, fuzz, ct and the tests).
+#[cfg(feature = "internal")]
+#[doc(hidden)]
+pub mod internal;
+
+// ---------------------------------------------------------------------------------------
+// Envelopes and keyrings
+// ---------------------------------------------------------------------------------------
+pub use envelope::{
+    envelope_binary, envelope_text, inspect, inspect_binary, EnvelopeInfo, MAX_PLAINTEXT,
+    TEXT_PREFIX,
+};
+pub use kdf::{MAX_DERIVED_LEN, MAX_OWNER_LEN};
+pub use keyring::{
+    KeyInfo, KeyState, Keyring, MAX_KEYRING_TEXT, MAX_KEYS, MAX_ROOT_LEN, MIN_ROOT_LEN,
+};
+pub use secret::{SecretBytes, SecretString};
+
+// ---------------------------------------------------------------------------------------
+// Tokens, randomness and API keys
+// ---------------------------------------------------------------------------------------
 pub use apikey::{
     generate_api_key, hash_api_key, parse_api_key, verify_api_key, ApiKey, GeneratedApiKey,
 };
 pub use ct::constant_time_equal;
-pub use envelope::{inspect, inspect_binary, EnvelopeInfo};
-pub use error::{Error, MalformedKind, Result};
-pub use keyring::{KeyInfo, KeyState, Keyring};
-pub use legacy::{decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams};
-pub use random::{invite_code, random_base62, random_token};
-pub use secret::{SecretBytes, SecretString};
-pub mod replay;
-pub mod scrub;
-pub mod validate;
-pub mod webhook;
+pub use random::{
+    fill_random, invite_code, random_base62, random_string, random_token, BASE62,
+    INVITE_ALPHABET, MAX_TOKEN_LEN,
+};
 
-pub use replay::{ReplayGuard, ReplayStore};
-pub use scrub::scrub;
-pub use validate::{validate_email, validate_slug};
+// ---------------------------------------------------------------------------------------
+// Webhooks and replay
+// ---------------------------------------------------------------------------------------
+pub use replay::{check_event_id, ReplayGuard, ReplayStore};
 pub use webhook::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
     verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
+    DEFAULT_TOLERANCE,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use webhook::{unix_now, verify_standard_webhook, verify_stripe_signature};
-pub mod jwt;
-pub mod otp;
-pub mod totp;
+pub use webhook::{verify_standard_webhook, verify_stripe_signature};
 
+// ---------------------------------------------------------------------------------------
+// One-time codes and TOTP
+// ---------------------------------------------------------------------------------------
+pub use otp::{CodeCheck, CodeRecord, CodeStatus, IssuedCode, CODE_DIGITS, CODE_TTL, MAX_ATTEMPTS};
+pub use totp::{
+    generate_totp_secret, totp_at, totp_raw_at, totp_step, totp_uri, verify_totp_at,
+    TOTP_DIGITS, TOTP_PERIOD,
+};
+
+// ---------------------------------------------------------------------------------------
+// JWT (per-tenant HS256)
+// ---------------------------------------------------------------------------------------
 pub use jwt::JwtVerifyOptions;
-pub use otp::{CodeCheck, CodeRecord, CodeStatus, IssuedCode};
-pub use totp::{generate_totp_secret, totp_at, totp_uri, verify_totp_at};
-pub mod delivery;
 
-pub use delivery::{generate_delivery_keypair, open_delivery, seal_for_delivery, DeliveryKeypair};
+// ---------------------------------------------------------------------------------------
+// Delivery (HPKE to a tenant VM)
+// ---------------------------------------------------------------------------------------
+pub use delivery::{
+    delivery_public_key, derive_delivery_keypair, generate_delivery_keypair, open_delivery,
+    seal_for_delivery, DeliveryKeypair,
+};
+
+// ---------------------------------------------------------------------------------------
+// Legacy import (decrypt-only)
+// ---------------------------------------------------------------------------------------
+pub use legacy::{
+    decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams, DEFAULT_ITERATIONS,
+    MAX_LEGACY_LEN,
+};
+
+// ---------------------------------------------------------------------------------------
+// Scrubbing and validation
+// ---------------------------------------------------------------------------------------
+pub use scrub::scrub;
+pub use kdf::check_owner as validate_owner;
+pub use validate::{validate_email, validate_slug};
+
+// ---------------------------------------------------------------------------------------
+// Time
+// ---------------------------------------------------------------------------------------
+#[cfg(not(target_arch = "wasm32"))]
+pub use webhook::unix_now;
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+pub use error::{Error, MalformedKind, Result};

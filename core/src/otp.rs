@@ -38,6 +38,7 @@ pub const MAX_RECORD_LEN: usize = 1024;
 /// What the caller stores for an issued code (serialized as JSON text).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CodeRecord {
     /// Record format version, 1.
     pub v: u32,
@@ -90,6 +91,7 @@ impl CodeRecord {
 }
 
 /// A freshly issued code: send `code` to the user, store `record`.
+#[non_exhaustive]
 pub struct IssuedCode {
     /// The 6-digit code (secret: send it, never log it).
     pub code: SecretString,
@@ -110,6 +112,7 @@ impl core::fmt::Debug for IssuedCode {
 
 /// The outcome of a verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CodeStatus {
     /// The code matched; the record is now marked used.
     Valid,
@@ -140,6 +143,7 @@ impl CodeStatus {
 /// The result of [`Keyring::verify_code_at`]: a status, the attempts left, and the
 /// record to write back.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodeCheck {
     /// What happened.
     pub status: CodeStatus,

@@ -43,6 +43,7 @@ const B64_STD_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
 ///
 /// Other schemes (`v0`, future ones) are ignored, as Stripe's own libraries do.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StripeSignatureHeader {
     /// The `t=` value, seconds since the Unix epoch.
     pub timestamp: i64,

@@ -57,7 +57,7 @@ fn add_promote_rotate_retire_remove() {
     assert_eq!(kr.rewrap("t", &v1, b"c"), Err(Error::KeyRetired(1)));
     assert_eq!(kr.promote(1), Err(Error::KeyRetired(1)));
     assert_eq!(
-        kr.derive_labeled(Some(1), b"l", "t", 32).unwrap_err(),
+        keycustody::internal::derive_labeled(&kr, Some(1), b"l", "t", 32).unwrap_err(),
         Error::KeyRetired(1)
     );
     assert_eq!(kr.retire(9), Err(Error::UnknownKey(9)));
@@ -314,8 +314,7 @@ fn derive_key_separates_purpose_owner_and_length_prefix() {
     let long = kr.derive_key("a", "t1", 64).unwrap();
     assert_eq!(&long.expose_secret()[..32], a.expose_secret());
     // The custom label cannot collide with a built-in one.
-    let (_, env_key) = kr
-        .derive_labeled(None, keycustody::kdf::LABEL_ENVELOPE, "t1", 32)
+    let (_, env_key) = keycustody::internal::derive_labeled(&kr, None, keycustody::internal::LABEL_ENVELOPE, "t1", 32)
         .unwrap();
     assert_ne!(env_key, kr.derive_key("envelope", "t1", 32).unwrap());
     assert_eq!(
@@ -551,22 +550,20 @@ fn oversized_envelope_text_is_refused_before_decoding() {
 /// byte for byte with `ring`, refuse every wrong owner, and stop at a retired key.
 #[test]
 fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
-    use keycustody::aead::Backend;
+    use keycustody::internal::Backend;
     let kr = Keyring::generate().unwrap();
     let nonce = [7u8; 12];
     let mut sealed = Vec::new();
     for round in 0..3usize {
         for i in 0..48usize {
             let owner = format!("tenant-{}", (i * 7 + round) % 40);
-            let soft = kr
-                .dangerous_seal_with_backend(Backend::RustCrypto, &owner, b"v", b"ctx", &nonce)
+            let soft = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, &owner, b"v", b"ctx", &nonce)
                 .unwrap();
-            let ring = kr
-                .dangerous_seal_with_backend(Backend::Ring, &owner, b"v", b"ctx", &nonce)
+            let ring = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::Ring, &owner, b"v", b"ctx", &nonce)
                 .unwrap();
             assert_eq!(soft, ring, "owner {owner}");
             let open =
-                |o: &str| kr.dangerous_open_with_backend(Backend::RustCrypto, o, &soft, b"ctx");
+                |o: &str| keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, o, &soft, b"ctx");
             assert_eq!(open(&owner).unwrap().expose_secret(), b"v");
             assert_eq!(
                 open(&format!("{owner}x")).unwrap_err(),
@@ -579,19 +576,18 @@ fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
     let kid2 = kr.add_key().unwrap();
     kr.promote(kid2).unwrap();
     let (owner, env) = &sealed[0];
-    let fresh = kr
-        .dangerous_seal_with_backend(Backend::RustCrypto, owner, b"v", b"ctx", &nonce)
+    let fresh = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, owner, b"v", b"ctx", &nonce)
         .unwrap();
     assert_ne!(&fresh, env, "sealed under the new primary");
     assert_eq!(
-        kr.dangerous_open_with_backend(Backend::RustCrypto, owner, env, b"ctx")
+        keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, owner, env, b"ctx")
             .unwrap()
             .expose_secret(),
         b"v"
     );
     kr.retire(1).unwrap();
     assert_eq!(
-        kr.dangerous_open_with_backend(Backend::RustCrypto, owner, env, b"ctx")
+        keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, owner, env, b"ctx")
             .unwrap_err(),
         Error::KeyRetired(1)
     );

@@ -4,7 +4,7 @@
 //! SHA-256, base64, envelope parsing, API keys, webhooks, scrub, validation) is the code the
 //! library really runs. The same tests run natively in `cargo test`.
 
-use keycustody::aead::{aes256gcm_open, aes256gcm_seal, Backend};
+use keycustody::internal::{aes256gcm_open, aes256gcm_seal, Backend};
 use keycustody::{
     constant_time_equal, inspect, inspect_binary, parse_api_key, scrub, sign_standard_webhook,
     sign_stripe_payload, validate_email, validate_slug, verify_api_key, verify_standard_webhook_at,
@@ -34,17 +34,15 @@ fn rustcrypto_gcm_round_trip_and_tamper() {
 #[test]
 fn keyring_seal_open_with_rustcrypto_backend() {
     let kr = Keyring::from_secret(&[9u8; 32], 3).unwrap();
-    let env = kr
-        .dangerous_seal_with_backend(Backend::RustCrypto, "tenant", b"secret", b"ctx", &[2u8; 12])
+    let env = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, "tenant", b"secret", b"ctx", &[2u8; 12])
         .unwrap();
     let info = inspect(&env).unwrap();
     assert_eq!((info.version, info.kid, info.plaintext_len), (1, 3, 6));
-    let pt = kr
-        .dangerous_open_with_backend(Backend::RustCrypto, "tenant", &env, b"ctx")
+    let pt = keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, "tenant", &env, b"ctx")
         .unwrap();
     assert_eq!(pt.expose_secret(), b"secret");
     assert_eq!(
-        kr.dangerous_open_with_backend(Backend::RustCrypto, "other", &env, b"ctx")
+        keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, "other", &env, b"ctx")
             .unwrap_err(),
         Error::DecryptFailed
     );

@@ -358,7 +358,7 @@ fn keyring_paths_never_print_a_secret() {
     o.fail("derive_key no owner", kr2.derive_key("p", "", 32));
     o.fail(
         "derive_labeled unknown",
-        kr2.derive_labeled(Some(77), b"x", "tenant-a", 32),
+        keycustody::internal::derive_labeled(&kr2, Some(77), b"x", "tenant-a", 32),
     );
 
     // Secret wrappers.

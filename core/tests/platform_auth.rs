@@ -2,9 +2,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use keycustody::jwt::{parse_jwt, MAX_TOKEN_LEN};
-use keycustody::otp::{CodeRecord, MAX_ATTEMPTS};
-use keycustody::totp::{base32_encode, parse_totp_secret, totp_raw_at};
+use keycustody::internal::{
+    base32_encode, dangerous_code_record_for, parse_jwt, parse_totp_secret,
+    MAX_JWT_LEN as MAX_TOKEN_LEN,
+};
+use keycustody::{totp_raw_at, CodeRecord, MAX_ATTEMPTS};
 use keycustody::{
     generate_totp_secret, totp_at, totp_uri, verify_totp_at, CodeStatus, Error, JwtVerifyOptions,
     Keyring, MalformedKind,
@@ -47,10 +49,7 @@ fn jwt_roundtrip_and_header() {
         .decode(tok.split('.').next().unwrap())
         .unwrap();
     assert_eq!(header, H.as_bytes());
-    let o = JwtVerifyOptions {
-        audience: Some("api".into()),
-        ..opts()
-    };
+    let o = opts().with_audience(Some("api"));
     let claims = k.verify_jwt_at("acme", &tok, &o, T + 10).unwrap();
     let v: serde_json::Value = serde_json::from_str(&claims).unwrap();
     assert_eq!(v["sub"], "u1");
@@ -100,10 +99,7 @@ fn jwt_time_claims_with_leeway() {
         Err(Error::Expired)
     );
     assert!(k.verify_jwt_at("acme", &tok, &opts(), T + 599).is_ok());
-    let lee = JwtVerifyOptions {
-        leeway: 30,
-        ..opts()
-    };
+    let lee = opts().with_leeway(30);
     assert!(k.verify_jwt_at("acme", &tok, &lee, T + 629).is_ok());
     assert_eq!(
         k.verify_jwt_at("acme", &tok, &lee, T + 630),
@@ -139,10 +135,7 @@ fn jwt_time_claims_with_leeway() {
         k.verify_jwt_at(
             "acme",
             &tok,
-            &JwtVerifyOptions {
-                leeway: 86_401,
-                ..opts()
-            },
+            &opts().with_leeway(86_401),
             T
         ),
         Err(Error::InvalidArgument(_))
@@ -155,11 +148,9 @@ fn jwt_audience_and_issuer() {
     let tok = k
         .sign_jwt_at("acme", r#"{"aud":["a","b"],"iss":"kc"}"#, 600, T)
         .unwrap();
-    let o = |aud: Option<&str>, iss: Option<&str>| JwtVerifyOptions {
-        audience: aud.map(str::to_owned),
-        issuer: iss.map(str::to_owned),
-        leeway: 0,
-    };
+    let o = |aud: Option<&str>, iss: Option<&str>| JwtVerifyOptions::default()
+        .with_audience(aud)
+        .with_issuer(iss);
     assert!(k
         .verify_jwt_at("acme", &tok, &o(Some("b"), Some("kc")), T)
         .is_ok());
@@ -363,7 +354,7 @@ fn otp_issue_and_verify_once() {
 #[test]
 fn otp_expired_wrong_locked() {
     let k = ring();
-    let rec = k.dangerous_code_record_for("u1", "123456", T).unwrap();
+    let rec = dangerous_code_record_for(&k, "u1", "123456", T).unwrap();
     let exp = k.verify_code_at("u1", "123456", &rec, T + 900).unwrap();
     assert_eq!((exp.status, exp.changed), (CodeStatus::Expired, false));
     assert_eq!(exp.into_result(), Err(Error::Expired));
@@ -389,7 +380,7 @@ fn otp_expired_wrong_locked() {
 #[test]
 fn otp_bad_inputs() {
     let k = ring();
-    let rec = k.dangerous_code_record_for("u1", "000000", T).unwrap();
+    let rec = dangerous_code_record_for(&k, "u1", "000000", T).unwrap();
     for bad in [
         "",
         "{}",
@@ -420,7 +411,7 @@ fn otp_bad_inputs() {
         Err(Error::InvalidArgument(_))
     ));
     assert!(matches!(
-        k.dangerous_code_record_for("u1", "12345", T),
+        dangerous_code_record_for(&k, "u1", "12345", T),
         Err(Error::InvalidArgument(_))
     ));
     assert!(matches!(

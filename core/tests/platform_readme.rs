@@ -58,10 +58,7 @@ fn readme_platform_example() -> Result<()> {
 
     // Per-tenant HS256 JWT: secret derived per tenant, kid in the header, alg pinned.
     let token = keyring.sign_jwt_at("acme", r#"{"sub":"u1","aud":"api"}"#, 600, now)?;
-    let opts = JwtVerifyOptions {
-        audience: Some("api".into()),
-        ..Default::default()
-    };
+    let opts = JwtVerifyOptions::default().with_audience(Some("api"));
     let claims = keyring.verify_jwt_at("acme", &token, &opts, now + 5)?;
     assert!(keyring
         .verify_jwt_at("globex", &token, &opts, now + 5)

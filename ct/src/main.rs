@@ -353,7 +353,7 @@ fn targets() -> Vec<Target> {
     // 7. The software AES-256-GCM (the wasm32 build's; core/src/softaes): opening with a tag
     // that differs in its first or its last byte. Same key, nonce, AAD and ciphertext.
     {
-        use keycustody::aead::{aes256gcm_open, aes256gcm_seal, Backend};
+        use keycustody::internal::{aes256gcm_open, aes256gcm_seal, Backend};
         let (key, nonce, aad) = ([7u8; 32], [9u8; 12], b"kc1-aad".to_vec());
         let sealed = aes256gcm_seal(Backend::RustCrypto, &key, &nonce, &aad, &[0x5a; 64])
             .unwrap_or_default();

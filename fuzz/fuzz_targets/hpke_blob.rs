@@ -2,9 +2,9 @@
 //! opens; a sealed blob opens for its owner only.
 #![no_main]
 use arbitrary::Arbitrary;
-use keycustody::delivery::{
-    dangerous_seal_for_delivery_with_ikm, derive_delivery_keypair, parse_blob, parse_private_key,
-    parse_public_key,
+use keycustody::derive_delivery_keypair;
+use keycustody::internal::{
+    dangerous_seal_for_delivery_with_ikm, parse_blob, parse_private_key, parse_public_key,
 };
 use keycustody::{open_delivery, Error};
 use libfuzzer_sys::fuzz_target;

@@ -1,7 +1,7 @@
 //! JWT: `parse_jwt` and `verify_jwt_at` on arbitrary tokens; nothing forged verifies; a signed
 //! token verifies and gives its claims back.
 #![no_main]
-use keycustody::jwt::parse_jwt;
+use keycustody::internal::parse_jwt;
 use keycustody::{Error, JwtVerifyOptions, Keyring};
 use libfuzzer_sys::fuzz_target;
 

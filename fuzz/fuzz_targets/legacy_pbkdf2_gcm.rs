@@ -15,11 +15,10 @@ struct Input<'a> {
 
 fuzz_target!(|i: Input| {
     // Few iterations: the fuzzer explores the parser, not PBKDF2's cost.
-    let params = Pbkdf2GcmParams {
-        iterations: u32::from(i.iterations % 4),
-        salt_len: usize::from(i.salt_len % 80),
-        iv_len: usize::from(i.iv_len % 16),
-    };
+    let mut params = Pbkdf2GcmParams::default();
+    params.iterations = u32::from(i.iterations % 4);
+    params.salt_len = usize::from(i.salt_len % 80);
+    params.iv_len = usize::from(i.iv_len % 16);
     match decrypt_legacy_pbkdf2_gcm(i.blob, i.password, params) {
         Ok(_) => panic!("a fuzzer-made blob opened"),
         Err(

@@ -2,7 +2,7 @@
 //! verify; a signed message verifies.
 #![no_main]
 use arbitrary::Arbitrary;
-use keycustody::webhook::{parse_standard_signature_header, parse_standard_webhook_secret};
+use keycustody::internal::{parse_standard_signature_header, parse_standard_webhook_secret};
 use keycustody::{sign_standard_webhook, verify_standard_webhook_at, Error};
 use libfuzzer_sys::fuzz_target;
 

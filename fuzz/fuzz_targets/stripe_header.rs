@@ -1,6 +1,6 @@
 //! `Stripe-Signature` parsing and verification on arbitrary headers; a signed header verifies.
 #![no_main]
-use keycustody::webhook::parse_stripe_signature_header;
+use keycustody::internal::parse_stripe_signature_header;
 use keycustody::{sign_stripe_payload, verify_stripe_signature_at, Error};
 use libfuzzer_sys::fuzz_target;
 

@@ -1,6 +1,6 @@
 //! TOTP secrets / URIs and stored one-time-code records on arbitrary text.
 #![no_main]
-use keycustody::totp::parse_totp_secret;
+use keycustody::internal::parse_totp_secret;
 use keycustody::{totp_at, verify_totp_at, CodeRecord, CodeStatus, Keyring};
 use libfuzzer_sys::fuzz_target;
 

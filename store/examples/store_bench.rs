@@ -162,8 +162,8 @@ fn legacy(kr: &Keyring) -> (f64, f64) {
             let mut key = [0u8; 32];
             pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pw.expose_secret(), &salt, 100_000, &mut key);
             let iv = [7u8; 12];
-            let ct = keycustody::aead::aes256gcm_seal(
-                keycustody::aead::Backend::RustCrypto,
+            let ct = keycustody::internal::aes256gcm_seal(
+                keycustody::internal::Backend::RustCrypto,
                 &key,
                 &iv,
                 b"",

@@ -276,7 +276,7 @@ impl<'a> Job<'a> {
                 format,
                 password,
             } => {
-                if value.starts_with(keycustody::envelope::TEXT_PREFIX) {
+                if value.starts_with(keycustody::TEXT_PREFIX) {
                     return match keycustody::inspect(value) {
                         Ok(_) => Outcome::Current,
                         Err(e) => Outcome::Failed(e),
@@ -440,7 +440,7 @@ impl<'a> Job<'a> {
 fn decode_b64_lines(text: &str) -> keycustody::Result<Vec<u8>> {
     use base64::Engine;
     let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if compact.len() > keycustody::legacy::MAX_LEGACY_LEN / 3 * 4 + 64 {
+    if compact.len() > keycustody::MAX_LEGACY_LEN / 3 * 4 + 64 {
         return Err(Error::Malformed(keycustody::MalformedKind::Legacy));
     }
     base64::engine::general_purpose::STANDARD

@@ -9,7 +9,7 @@
 //! [`PgReplayGuard::prune_at`] delete expired rows (run it now and then).
 
 use crate::ident::quote_ident;
-use keycustody::replay::check_event_id;
+use keycustody::check_event_id;
 use keycustody::{Error, ReplayStore, Result};
 use std::sync::Mutex;
 

@@ -29,9 +29,10 @@ fn legacy_vectors() {
             "pbkdf2_gcm" => decrypt_legacy_pbkdf2_gcm(
                 c["blob"].as_str().unwrap(),
                 &pw,
-                Pbkdf2GcmParams {
-                    iterations: iters,
-                    ..Pbkdf2GcmParams::default()
+                {
+                    let mut p = Pbkdf2GcmParams::default();
+                    p.iterations = iters;
+                    p
                 },
             ),
             "openssl_enc" => {

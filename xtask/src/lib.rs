@@ -12,6 +12,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use keycustody::internal::dangerous_seal_with_nonce;
 use keycustody::{Error, Keyring};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
@@ -115,10 +116,7 @@ fn nonce(n: u8) -> [u8; 12] {
 }
 
 fn seal(kr: &str, owner: &str, plaintext: &[u8], ctx: &[u8], n: u8) -> String {
-    Keyring::parse(kr)
-        .unwrap()
-        .dangerous_seal_with_nonce(owner, plaintext, ctx, &nonce(n))
-        .unwrap()
+    dangerous_seal_with_nonce(&Keyring::parse(kr).unwrap(), owner, plaintext, ctx, &nonce(n)).unwrap()
 }
 
 fn to_bin(envelope: &str) -> Vec<u8> {
@@ -1134,9 +1132,7 @@ fn from_secret_case(
         let owner = "legacy-tenant";
         let ctx = b"telegram_bot_token";
         let pt = b"123456789:AAHfakeTelegramBotTokenForVectors";
-        let env = kr
-            .dangerous_seal_with_nonce(owner, pt, ctx, &nonce(n))
-            .unwrap();
+        let env = dangerous_seal_with_nonce(&kr, owner, pt, ctx, &nonce(n)).unwrap();
         assert_eq!(keycustody::inspect(&env).unwrap().kid, kid);
         m.insert("owner".into(), json!(owner));
         m.insert("context_hex".into(), json!(hex::encode(ctx)));

@@ -9,7 +9,8 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use keycustody::delivery::{dangerous_seal_for_delivery_with_ikm, derive_delivery_keypair};
+use keycustody::derive_delivery_keypair;
+use keycustody::internal::{dangerous_code_record_for, dangerous_seal_for_delivery_with_ikm};
 use keycustody::{Error, JwtVerifyOptions, Keyring};
 use serde_json::{json, Value};
 
@@ -353,7 +354,7 @@ fn otp_file() -> Value {
     let kr = keyring_text();
     let k = Keyring::parse(&kr).unwrap();
     let subject = "user@example.com";
-    let rec = k.dangerous_code_record_for(subject, "492039", T).unwrap();
+    let rec = dangerous_code_record_for(&k, subject, "492039", T).unwrap();
     let mut cases = Vec::new();
     let mut push = |name: &str, subject: &str, code: &str, record: &str, now: i64| {
         let r = k.verify_code_at(subject, code, record, now);
@@ -592,11 +593,10 @@ fn jwt_file() -> Value {
         ),
     ];
     for (name, tenant, token, aud, iss, leeway, now) in verify {
-        let o = JwtVerifyOptions {
-            audience: aud.map(str::to_owned),
-            issuer: iss.map(str::to_owned),
-            leeway,
-        };
+        let mut o = JwtVerifyOptions::default();
+        o.audience = aud.map(str::to_owned);
+        o.issuer = iss.map(str::to_owned);
+        o.leeway = leeway;
         let r = k.verify_jwt_at(tenant, &token, &o, now);
         let mut c = json!({"name": name, "op": "jwt_verify", "keyring": kr, "tenant": tenant, "token": token, "audience": aud, "issuer": iss, "leeway": leeway, "now": now, "expect": expect(&r)});
         if let Ok(cl) = r {

@@ -18,7 +18,7 @@ fn parent_dir(path: &Path) -> PathBuf {
 
 fn temp_path(path: &Path) -> io::Result<PathBuf> {
     let mut r = [0u8; 8];
-    keycustody::random::fill_random(&mut r).map_err(|_| io::Error::other("random"))?;
+    keycustody::fill_random(&mut r).map_err(|_| io::Error::other("random"))?;
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
@@ -181,7 +181,7 @@ pub(crate) mod tests {
 
     pub(crate) fn tempdir() -> PathBuf {
         let mut r = [0u8; 8];
-        keycustody::random::fill_random(&mut r).unwrap();
+        keycustody::fill_random(&mut r).unwrap();
         let d = std::env::temp_dir().join(format!("kc-vm-unit-{}", hex(&r)));
         std::fs::create_dir_all(&d).unwrap();
         d
