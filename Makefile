@@ -23,7 +23,9 @@ help:
 toolchain:
 	@bash scripts/ensure-rust.sh
 
-test: toolchain fmt-check clippy test-rust $(TEST_TARGETS)
+# Each part runs in turn with its time printed (scripts/timed.sh), a summary at the end.
+test:
+	@bash scripts/timed.sh toolchain fmt-check clippy test-rust $(TEST_TARGETS)
 	@echo "make test: every language and suite passed"
 
 fmt-check: toolchain

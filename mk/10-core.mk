@@ -3,6 +3,16 @@
 demo: toolchain
 	cargo run --release --locked -p keycustody-cli -- demo
 
+# core's public API: `make public-api` rewrites core/public-api.txt from nightly rustdoc JSON;
+# `make test` fails when the committed snapshot is stale, so every API change shows in review.
+.PHONY: public-api test-public-api
+public-api: ensure-nightly
+	cargo run -q --release --locked --manifest-path tools/public-api/Cargo.toml
+
+TEST_TARGETS += test-public-api
+test-public-api: ensure-nightly
+	cargo run -q --release --locked --manifest-path tools/public-api/Cargo.toml -- --check
+
 # Vectors: regenerate with `make vectors`; `cargo test -p xtask` (in test-rust) fails on a stale file.
 .PHONY: vectors test-vectors-fresh test-core-interop bench-core
 vectors: toolchain
