@@ -71,6 +71,9 @@ fn never(_: u8) -> bool {
     false
 }
 
+/// A byte class, for the forward scans.
+type Class = fn(u8) -> bool;
+
 /// What follows a shape's (bounded) match.
 #[derive(Clone, Copy)]
 enum Tail {
@@ -99,7 +102,20 @@ enum Tail {
 struct Shape {
     kind: &'static str,
     re: String,
+    lead: Lead,
     tail: Tail,
+}
+
+/// Where the secret starts in a shape's match (what comes before it is kept).
+#[derive(Clone, Copy)]
+enum Lead {
+    /// At the match's start.
+    Start,
+    /// This many bytes before the match's end (a labelled value: its first bytes end the
+    /// regex; the byte before is the opening quote, if there is one).
+    FromEnd(usize),
+    /// After the `:` that follows the URL's user name; the final `@` is kept.
+    Url,
 }
 
 /// The kind used for `kc1.` envelopes: matched so nothing inside them is touched,
@@ -109,12 +125,7 @@ const KEEP: &str = "";
 /// A labelled value: `LABEL` then an optional quote, `:` or `=` (spaces around it), and a
 /// value of at least `min` bytes, quoted or bare (`bare`: the regex of a bare value's first
 /// `min` bytes and the class its rest is scanned over; None: quoted only).
-fn labelled(
-    kind: &'static str,
-    label: &str,
-    min: usize,
-    bare: Option<(&str, fn(u8) -> bool)>,
-) -> Shape {
+fn labelled(kind: &'static str, label: &str, min: usize, bare: Option<(&str, Class)>) -> Shape {
     let sep = r#"["']?[ \t]{0,16}[:=][ \t]{0,16}"#;
     let quoted = format!(r#"(?P<q>")[^"\r\n]{{{min}}}|(?P<q2>')[^'\r\n]{{{min}}}"#);
     let (bare_re, class) = match bare {
@@ -124,6 +135,7 @@ fn labelled(
     Shape {
         kind,
         re: format!("(?P<a>{label}{sep})(?:{quoted}{bare_re})"),
+        lead: Lead::FromEnd(min),
         tail: Tail::Value(class),
     }
 }
@@ -132,6 +144,7 @@ fn token(kind: &'static str, re: &str, class: fn(u8) -> bool, max: usize) -> Sha
     Shape {
         kind,
         re: format!(r"\b{re}"),
+        lead: Lead::Start,
         tail: Tail::Run(class, max),
     }
 }
@@ -140,6 +153,7 @@ fn exact(kind: &'static str, re: &str, tail: Tail) -> Shape {
     Shape {
         kind,
         re: re.to_owned(),
+        lead: Lead::Start,
         tail,
     }
 }
@@ -194,6 +208,7 @@ fn shapes() -> Vec<Shape> {
         Shape {
             kind: "bearer",
             re: r"(?P<a>(?i:bearer)[ \t]{1,16})[A-Za-z0-9._~+/=-]{16}".to_owned(),
+            lead: Lead::FromEnd(16),
             tail: Tail::Run(bearer, usize::MAX),
         },
         token("anthropic", r"sk-ant-[A-Za-z0-9_-]{32}", tok, usize::MAX),
@@ -256,11 +271,13 @@ fn shapes() -> Vec<Shape> {
             r"\bkcsk1\.[A-Za-z0-9_-]{43}",
             Tail::Exact,
         ),
-        exact(
-            "url_password",
-            r"(?P<a>[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]{1,128}:)[^/\s@]{1,256}(?P<b>@)",
-            Tail::Exact,
-        ),
+        Shape {
+            kind: "url_password",
+            re: r"(?P<a>[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]{1,128}:)[^/\s@]{1,256}(?P<b>@)"
+                .to_owned(),
+            lead: Lead::Url,
+            tail: Tail::Exact,
+        },
         exact(
             "keycustody_api_key",
             r"\b[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{36}\b",
@@ -516,27 +533,26 @@ fn emit(st: &mut State<'_>, c: &Compiled, i: usize, m: Cand, out: &mut Vec<u8>) 
         out.extend_from_slice(&hay[m.start..end]);
         return end;
     }
-    let caps = c.res[i]
-        .captures_at(hay, m.start)
-        .filter(|k| k.get(0).is_some_and(|g| g.start() == m.start));
-    st.work += m.end - m.start;
-    let Some(caps) = caps else {
-        // Unreachable: the same search found this match. Redact it whole.
-        redacted(out, s.kind);
-        return m.end;
+    let secret_start = match s.lead {
+        Lead::Start => m.start,
+        Lead::FromEnd(n) => m.end - n,
+        Lead::Url => {
+            let after = m.start + find(&hay[m.start..m.end], b"://").map_or(0, |p| p + 3);
+            after
+                + hay[after..m.end]
+                    .iter()
+                    .position(|&b| b == b':')
+                    .map_or(0, |p| p + 1)
+        }
     };
-    let group = |n: &str| caps.name(n);
-    let quote = group("q").or_else(|| group("q2"));
-    let secret_start = quote
-        .or_else(|| group("a"))
-        .map_or(m.start, |g: regex::bytes::Match<'_>| g.end());
+    let quote = match (s.tail, secret_start.checked_sub(1).map(|q| hay[q])) {
+        (Tail::Value(_), Some(q @ (b'"' | b'\''))) => Some(q),
+        _ => None,
+    };
     let (secret_end, end) = match s.tail {
         Tail::Value(bare) => {
             let e = match quote {
-                Some(q) => {
-                    let qb = hay[q.start()];
-                    st.run(m.end, |b| b != b'\r' && b != b'\n' && b != qb, usize::MAX)
-                }
+                Some(q) => st.run(m.end, |b| b != b'\r' && b != b'\n' && b != q, usize::MAX),
                 None => st.run(m.end, bare, usize::MAX),
             };
             (e, e)
@@ -553,13 +569,19 @@ fn emit(st: &mut State<'_>, c: &Compiled, i: usize, m: Cand, out: &mut Vec<u8>) 
         }
         _ => {
             let e = m.full_end.unwrap_or(m.end);
-            (group("b").map_or(e, |g| g.start()), e)
+            // The URL password's `@` is kept.
+            let kept = usize::from(matches!(s.lead, Lead::Url));
+            (e - kept, e)
         }
     };
     out.extend_from_slice(&hay[m.start..secret_start]);
     redacted(out, s.kind);
     out.extend_from_slice(&hay[secret_end..end]);
     end
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn redacted(out: &mut Vec<u8>, kind: &str) {

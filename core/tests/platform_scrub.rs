@@ -386,3 +386,44 @@ fn pseudonyms() {
     ));
     assert_eq!(k.pseudonymize_for("", "x"), Err(Error::InvalidOwner));
 }
+
+/// The fuzz target's properties on mixtures of the vector inputs (deterministic): scrub is
+/// idempotent and a planted key never survives, bare, after `kc1.` or single-quoted.
+#[test]
+fn scrub_idempotent_on_mixtures() {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/vectors/scrub_v1.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let pieces: Vec<String> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap().to_owned())
+        .chain(["'", "\"", ":", "=", " ", "kc1.", "\n", "x"].map(str::to_owned))
+        .collect();
+    let planted = format!("sk-ant-api03-{}-ABCDEF", "AbCdEf0123".repeat(8));
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..1000 {
+        let mut text = String::new();
+        for _ in 0..4 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let p = &pieces[(x >> 33) as usize % pieces.len()];
+            let cut = (x >> 20) as usize % (p.len() + 1);
+            text.push_str(p.get(..cut).unwrap_or(p));
+        }
+        let once = scrub(&text);
+        assert_eq!(scrub(&once), once, "not idempotent: {text:?}");
+        for t in [
+            format!("{text} {planted} {text}"),
+            format!("{text} kc1.{planted} {text}"),
+            format!("{text} {{'x-api-key': '{planted}'}} {text}"),
+        ] {
+            assert!(!scrub(&t).contains(&planted), "{t:?}");
+        }
+    }
+}
