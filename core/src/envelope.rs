@@ -301,7 +301,8 @@ impl Keyring {
     ) -> Result<Vec<u8>> {
         let snap = self.snapshot();
         let m = snap.material(kid)?;
-        let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+        // Exactly sized (never grown), and wiped if sealing fails with the plaintext in it.
+        let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN));
         out.push(VERSION);
         out.extend_from_slice(&kid.to_be_bytes());
         out.extend_from_slice(nonce);
@@ -311,7 +312,7 @@ impl Keyring {
             self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
         })?;
         out.extend_from_slice(&tag);
-        Ok(out)
+        Ok(std::mem::take(&mut *out))
     }
 
     /// Opens a text envelope sealed for `owner` and `context`.

@@ -19,29 +19,70 @@ impl Keyring {
     /// access, or (on Unix) one owned by another user, as ssh does.
     ///
     /// # Errors
-    /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`], or as [`Keyring::parse`].
+    /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`];
+    /// [`Error::InvalidArgument`]`("key file grew while it was read")`; or as [`Keyring::parse`].
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Keyring> {
-        use std::io::Read;
         let mut f = std::fs::File::open(path.as_ref())?;
         let meta = f.metadata()?;
         check_key_file_metadata(&meta)?;
-        if meta.len() > MAX_KEYRING_TEXT as u64 {
-            return Err(Error::TooLarge {
-                limit: MAX_KEYRING_TEXT,
-            });
-        }
-        let mut buf = Zeroizing::new(Vec::new());
-        f.by_ref()
-            .take(MAX_KEYRING_TEXT as u64 + 1)
-            .read_to_end(&mut buf)?;
-        if buf.len() > MAX_KEYRING_TEXT {
-            return Err(Error::TooLarge {
-                limit: MAX_KEYRING_TEXT,
-            });
-        }
-        let text = std::str::from_utf8(&buf).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
+        let too_large = Error::TooLarge {
+            limit: MAX_KEYRING_TEXT,
+        };
+        // The buffer is allocated once, never grown: growing a Vec frees its old block
+        // unwiped, root secrets and all. A regular file gets exactly its length; anything
+        // else (a pipe, `<(...)`) has no length, so it gets the limit plus one byte.
+        let cap = if meta.is_file() {
+            usize::try_from(meta.len())
+                .ok()
+                .filter(|&n| n <= MAX_KEYRING_TEXT)
+                .ok_or(too_large)?
+        } else {
+            MAX_KEYRING_TEXT + 1
+        };
+        let (buf, n) = read_once(&mut f, cap, meta.is_file())?;
+        let text =
+            std::str::from_utf8(&buf[..n]).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
         Keyring::parse(text)
     }
+}
+
+/// Reads a key file into one buffer of `cap` bytes, allocated once and never grown;
+/// returns it and the bytes read. With `exact` (`cap` is the length the file had when
+/// measured) a file that has more refuses; otherwise more than the limit refuses.
+fn read_once(
+    r: &mut impl std::io::Read,
+    cap: usize,
+    exact: bool,
+) -> Result<(Zeroizing<Vec<u8>>, usize)> {
+    let mut buf = Zeroizing::new(vec![0u8; cap]);
+    let n = read_full(r, &mut buf[..])?;
+    if n > MAX_KEYRING_TEXT {
+        return Err(Error::TooLarge {
+            limit: MAX_KEYRING_TEXT,
+        });
+    }
+    if n == cap && exact {
+        // The file grew after it was measured: refuse rather than grow the buffer.
+        let mut probe = Zeroizing::new([0u8; 1]);
+        if read_full(r, &mut probe[..])? != 0 {
+            return Err(Error::InvalidArgument("key file grew while it was read"));
+        }
+    }
+    Ok((buf, n))
+}
+
+/// Reads until `buf` is full or the end of the input; returns the bytes read.
+fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(n)
 }
 
 /// Refuses key-file metadata that lets group or others in, or (Unix) another owner.
@@ -65,4 +106,34 @@ pub fn check_key_file_metadata(meta: &std::fs::Metadata) -> Result<()> {
     #[cfg(not(unix))]
     let _ = meta;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_once_sizes_and_refusals() {
+        // Exact: the whole input, then the end.
+        let (buf, n) = read_once(&mut &b"abc"[..], 3, true).unwrap();
+        assert_eq!((&buf[..n], buf.capacity()), (&b"abc"[..], 3));
+        // Exact, but the input grew past the measured length: refused.
+        assert_eq!(
+            read_once(&mut &b"abcd"[..], 3, true).unwrap_err(),
+            Error::InvalidArgument("key file grew while it was read")
+        );
+        // Exact, and the input shrank: what is there.
+        let (buf, n) = read_once(&mut &b"ab"[..], 3, true).unwrap();
+        assert_eq!(&buf[..n], b"ab");
+        // Unknown length (a pipe): up to the limit, one byte more is too large.
+        let big = vec![b' '; MAX_KEYRING_TEXT + 1];
+        assert_eq!(
+            read_once(&mut &big[..], MAX_KEYRING_TEXT + 1, false).unwrap_err(),
+            Error::TooLarge {
+                limit: MAX_KEYRING_TEXT
+            }
+        );
+        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false).unwrap();
+        assert_eq!(n, MAX_KEYRING_TEXT);
+    }
 }
