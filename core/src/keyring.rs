@@ -272,7 +272,8 @@ impl Keyring {
         Ok(Keyring::with_root(kid, SecretBytes::new(secret.to_vec())))
     }
 
-    /// Adds a fresh random key as `decrypt-only` (kid = max + 1) and returns its kid.
+    /// Adds a fresh random key as `decrypt-only` (kid = max + 1, above every kid held,
+    /// retired ones included, so a kid is never reused) and returns its kid.
     /// Roll it out to every instance before [`Keyring::promote`] makes it seal.
     ///
     /// # Errors
@@ -338,6 +339,7 @@ impl Keyring {
 
     /// Retires `kid`: its secret is dropped, and envelopes under it fail with `KeyRetired`.
     /// Run the rewrap job first (the CLI refuses while envelopes under it remain).
+    /// Retiring a retired key does nothing.
     ///
     /// # Errors
     /// [`Error::PrimaryKey`] for the primary, [`Error::UnknownKey`].
@@ -347,29 +349,27 @@ impl Keyring {
                 return Err(Error::PrimaryKey(kid));
             }
             let e = s.keys.get_mut(&kid).ok_or(Error::UnknownKey(kid))?;
-            e.state = KeyState::Retired;
-            e.material = None;
-            // The text form keeps no fingerprint for a retired key; match it, so that
-            // kids() is the same before and after an export/parse round trip.
-            e.fingerprint = String::new();
+            // No fingerprint either, as in the text form: kids() is the same before and
+            // after an export/parse round trip.
+            *e = Entry::retired();
             Ok(())
         })
     }
 
-    /// Removes `kid` entirely: envelopes under it then fail with `UnknownKey`.
+    /// Removes `kid`'s secret for good, leaving a retired entry (a tombstone): envelopes
+    /// under it fail with `KeyRetired`, and the kid is never issued again, since
+    /// [`Keyring::add_key`] goes above every kid this keyring holds, tombstones included.
+    /// The keyring's text form has no other way to remember a kid, so `remove` is
+    /// [`Keyring::retire`]; removing a retired key does nothing.
+    ///
+    /// (Forgetting the kid entirely would let `add_key` re-issue it with a new secret:
+    /// old envelopes would then fail as `DecryptFailed`, and instances still holding
+    /// the old key would open what the others cannot.)
     ///
     /// # Errors
     /// [`Error::PrimaryKey`] for the primary, [`Error::UnknownKey`].
     pub fn remove(&self, kid: u32) -> Result<()> {
-        self.update(|s| {
-            if kid == s.primary {
-                return Err(Error::PrimaryKey(kid));
-            }
-            s.keys
-                .remove(&kid)
-                .map(|_| ())
-                .ok_or(Error::UnknownKey(kid))
-        })
+        self.retire(kid)
     }
 
     /// The kid of the primary (active) key.
