@@ -85,32 +85,88 @@ fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> Result<usize> {
     Ok(n)
 }
 
-/// Refuses key-file metadata that lets group or others in, or (Unix) another owner.
+/// Refuses key-file metadata that lets group or others in, or that another user owns.
+///
+/// On Unix the file's owner must be the effective user (`geteuid()`, from rustix) and its
+/// mode must give group and others nothing, as ssh requires of a private key. Elsewhere
+/// (Windows; wasm32 has no files) neither can be checked with std, so a key file is
+/// refused rather than loaded unchecked: use [`Keyring::from_env`] or [`Keyring::parse`].
 ///
 /// # Errors
-/// [`Error::InsecurePermissions`].
+/// [`Error::InsecurePermissions`]; off Unix,
+/// [`Error::InvalidArgument`]`("key file owner cannot be determined on this platform")`.
 pub fn check_key_file_metadata(meta: &std::fs::Metadata) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        if meta.mode() & 0o077 != 0 {
-            return Err(Error::InsecurePermissions);
-        }
-        // std has no geteuid; on Linux /proc/self is owned by the effective uid.
-        if let Ok(me) = std::fs::metadata("/proc/self") {
-            if me.uid() != meta.uid() {
-                return Err(Error::InsecurePermissions);
-            }
-        }
+        check_mode_and_owner(meta.mode(), meta.uid(), rustix::process::geteuid().as_raw())
     }
     #[cfg(not(unix))]
-    let _ = meta;
+    {
+        let _ = meta;
+        Err(Error::InvalidArgument(
+            "key file owner cannot be determined on this platform",
+        ))
+    }
+}
+
+/// The Unix rule: no permission bit for group or others, and owned by `euid`.
+#[cfg_attr(not(unix), allow(dead_code))]
+fn check_mode_and_owner(mode: u32, file_uid: u32, euid: u32) -> Result<()> {
+    if mode & 0o077 != 0 || file_uid != euid {
+        return Err(Error::InsecurePermissions);
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mode_and_owner_rule() {
+        assert_eq!(check_mode_and_owner(0o100600, 1000, 1000), Ok(()));
+        assert_eq!(check_mode_and_owner(0o100400, 0, 0), Ok(()));
+        // Owned by another user (root's file read by a user, or the other way round).
+        for (file, me) in [(1000, 1001), (0, 1000), (1000, 0)] {
+            assert_eq!(
+                check_mode_and_owner(0o100600, file, me),
+                Err(Error::InsecurePermissions)
+            );
+        }
+        for mode in [0o100640, 0o100604, 0o100610, 0o100601, 0o100666] {
+            assert_eq!(
+                check_mode_and_owner(mode, 1000, 1000),
+                Err(Error::InsecurePermissions),
+                "{mode:o}"
+            );
+        }
+    }
+
+    /// The check compares the file's owner with the effective uid: a file this process
+    /// creates passes; the same metadata judged as another user's refuses.
+    #[cfg(unix)]
+    #[test]
+    fn own_file_passes_with_geteuid() {
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let path = std::env::temp_dir().join(format!("kc-keyfile-owner-{}", std::process::id()));
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)
+            .unwrap();
+        let meta = f.metadata().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(meta.uid(), rustix::process::geteuid().as_raw());
+        assert_eq!(check_key_file_metadata(&meta), Ok(()));
+        let other = meta.uid().wrapping_add(1);
+        assert_eq!(
+            check_mode_and_owner(meta.mode(), meta.uid(), other),
+            Err(Error::InsecurePermissions)
+        );
+    }
 
     #[test]
     fn read_once_sizes_and_refusals() {
