@@ -341,6 +341,20 @@ fn webhook_file() -> Value {
         .map(|(id, now)| json!({"id": id, "now": now, "expect": expect(&g.check_and_record_at(id, *now))}))
         .collect();
     cases.push(json!({"name": "replay_guard_sequence", "op": "replay", "capacity": 3, "ttl": 600, "expect": "ok", "steps": steps}));
+    // Finding 5: an id is held through now + ttl inclusive (the verifier accepts
+    // |now - t| == tolerance, and ttl = 2 x tolerance), free one second later.
+    let g = keycustody::ReplayGuard::new(3, 600).unwrap();
+    let steps: Vec<Value> = [
+        ("evt_1", T),
+        ("evt_1", T + 600),
+        ("evt_1", T + 601),
+        ("evt_1", T + 1201),
+        ("evt_1", T + 1202),
+    ]
+    .iter()
+    .map(|(id, now)| json!({"id": id, "now": now, "expect": expect(&g.check_and_record_at(id, *now))}))
+    .collect();
+    cases.push(json!({"name": "replay_guard_ttl_boundary", "op": "replay", "capacity": 3, "ttl": 600, "expect": "ok", "steps": steps}));
     file(
         "Webhooks (DESIGN §5). stripe_sign: sign_stripe_payload(payload, secret, timestamp) -> header. stripe_verify: verify_stripe_signature(payload, header, secret, tolerance, now) -> timestamp. standard_sign / standard_verify: Standard Webhooks (msg_id, timestamp text, signature header, whsec_ secret) -> result_timestamp. telegram_verify: verify_telegram_secret(header, expected). replay: a fresh ReplayGuard(capacity, ttl), check_and_record_at(id, now) for each step in order.",
         cases,
