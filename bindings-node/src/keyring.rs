@@ -174,7 +174,7 @@ impl Keyring {
         run(env, || Ok(self.inner.retire(conv::kid(kid, "kid")?)?))
     }
 
-    /// Removes `kid` entirely: envelopes under it then fail with `KC_UNKNOWN_KEY`.
+    /// Removes `kid`'s secret, leaving a retired tombstone (the kid is never reused): envelopes under it then fail with `KC_KEY_RETIRED`.
     ///
     /// @throws {Error} `KC_PRIMARY_KEY` for the primary, `KC_UNKNOWN_KEY`.
     #[napi]

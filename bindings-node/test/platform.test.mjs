@@ -55,12 +55,13 @@ test('ReplayGuard accepts an id once within the ttl, bounded by capacity (fails 
   g.checkAndRecord('evt_1', NOW)
   assert.equal(g.size, 1)
   throwsKc(() => g.checkAndRecord('evt_1', NOW + 59), 'Replayed')
-  g.checkAndRecord('evt_1', NOW + 60) // expired: accepted again
-  g.checkAndRecord('evt_2', NOW + 60)
+  throwsKc(() => g.checkAndRecord('evt_1', NOW + 60), 'Replayed') // held through now + ttl
+  g.checkAndRecord('evt_1', NOW + 61) // expired: accepted again
+  g.checkAndRecord('evt_2', NOW + 61)
   // Full of unexpired ids: a new id is refused rather than forgetting one (fails closed).
-  throwsKc(() => g.checkAndRecord('evt_3', NOW + 61), 'InvalidArgument')
-  throwsKc(() => g.checkAndRecord('evt_2', NOW + 61), 'Replayed')
-  g.checkAndRecord('evt_3', NOW + 120) // both expired: room again
+  throwsKc(() => g.checkAndRecord('evt_3', NOW + 62), 'InvalidArgument')
+  throwsKc(() => g.checkAndRecord('evt_2', NOW + 62), 'Replayed')
+  g.checkAndRecord('evt_3', NOW + 122) // both expired: room again
   throwsKc(() => new kc.ReplayGuard(1, 0), 'InvalidArgument')
   const d = new kc.ReplayGuard()
   assert.equal(d.capacity, 100000)

@@ -118,7 +118,7 @@ impl PyKeyring {
         self.inner.retire(kid.0).to_py()
     }
 
-    /// Removes `kid`: envelopes under it then fail with UnknownKeyError.
+    /// Removes `kid`'s secret, leaving a retired tombstone (the kid is never reused): envelopes under it then fail with KeyRetiredError.
     fn remove(&self, kid: Kid) -> PyResult<()> {
         self.inner.remove(kid.0).to_py()
     }

@@ -146,16 +146,18 @@ def test_rotation_lifecycle():
     assert ei.value.kid == 1 and ei.value.code == "KC_KEY_RETIRED"
     with pytest.raises(kc.KeyRetiredError):
         kr.promote(1)
+    # remove leaves a retired tombstone: the kid is never issued again (finding 4).
     kr.remove(1)
-    with pytest.raises(kc.UnknownKeyError) as ei:
+    with pytest.raises(kc.KeyRetiredError) as ei:
         kr.open("t", old, b"c")
     assert ei.value.kid == 1
+    assert kr.state_of(1) == "retired"
     with pytest.raises(kc.UnknownKeyError):
-        kr.state_of(1)
+        kr.remove(9)
     with pytest.raises(kc.PrimaryKeyError):
         kr.remove(2)
     assert kr.rotate() == 3 and kr.primary_kid == 3
-    assert [(k.kid, k.state) for k in kr.kids()] == [(2, "decrypt-only"), (3, "active")]
+    assert [(k.kid, k.state) for k in kr.kids()] == [(1, "retired"), (2, "decrypt-only"), (3, "active")]
 
 
 def test_add_key_with_secret_and_fingerprints():

@@ -94,7 +94,7 @@ impl Keyring {
         Ok(self.inner.retire(kid_arg(kid)?)?)
     }
 
-    /// Removes `kid` (not the primary) entirely: opening under it fails with `KC_UNKNOWN_KEY`.
+    /// Removes `kid`'s secret (not the primary), leaving a retired tombstone (the kid is never reused): opening under it fails with `KC_KEY_RETIRED`.
     pub fn remove(&self, kid: &NumArg) -> JsResult<()> {
         Ok(self.inner.remove(kid_arg(kid)?)?)
     }

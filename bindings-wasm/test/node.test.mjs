@@ -132,16 +132,18 @@ describe('Keyring', () => {
     } catch (e) {
       assert.equal(e.kid, 1);
     }
+    // remove leaves a retired tombstone: the kid is never issued again (finding 4).
     kr.remove(1);
-    throwsKc(() => kr.open('t', old, 'c'), 'KC_UNKNOWN_KEY', 'UnknownKey');
-    throwsKc(() => kr.stateOf(1), 'KC_UNKNOWN_KEY');
+    throwsKc(() => kr.open('t', old, 'c'), 'KC_KEY_RETIRED', 'KeyRetired');
+    assert.equal(kr.stateOf(1), 'retired');
+    throwsKc(() => kr.stateOf(9), 'KC_UNKNOWN_KEY');
     throwsKc(() => kr.promote(9), 'KC_UNKNOWN_KEY');
     assert.equal(kr.rotate(), 3);
     // Adopting an existing secret as a new key: it opens what that secret sealed.
     const legacy = Keyring.fromSecret('L'.repeat(32), 1);
     const sealedByLegacy = legacy.seal('t', 'old value');
     assert.equal(kr.addKey('L'.repeat(32)), 4);
-    throwsKc(() => kr.openText('t', sealedByLegacy), 'KC_UNKNOWN_KEY'); // sealed under kid 1, removed above
+    throwsKc(() => kr.openText('t', sealedByLegacy), 'KC_KEY_RETIRED'); // sealed under kid 1, removed above
     const adopted = Keyring.fromSecret('L'.repeat(32), 4);
     assert.equal(kr.openText('t', adopted.seal('t', 'v4')), 'v4');
     throwsKc(() => kr.addKey('short'), 'KC_INVALID_ARGUMENT');

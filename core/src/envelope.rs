@@ -10,11 +10,19 @@
 //! ```
 //! AAD = `version || kid || u32_be(len(owner)) || owner || context`.
 //! Text form: `"kc1." || base64url_nopad(binary)`.
+//!
+//! The envelope operations of a [`Keyring`] (seal, open, rewrap) are here too, as an
+//! `impl Keyring` block beside the layout they write and read.
 
-use crate::aead::{NONCE_LEN, TAG_LEN};
+use crate::aead::{Backend, Cipher, NONCE_LEN, TAG_LEN};
 use crate::error::{Error, MalformedKind, Result};
+use crate::kdf::{self, LABEL_ENVELOPE};
+use crate::keyring::{Keyring, Material};
+use crate::random::fill_random;
+use crate::secret::{SecretBytes, SecretString};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use zeroize::Zeroizing;
 
 /// The version byte of `kc1`.
 pub const VERSION: u8 = 0x01;
@@ -163,6 +171,213 @@ pub fn inspect_binary(envelope: &[u8]) -> Result<EnvelopeInfo> {
         kid: p.kid,
         plaintext_len: p.ciphertext.len(),
     })
+}
+
+/// The envelope operations of a keyring.
+impl Keyring {
+    /// Seals `plaintext` for `owner` (and `context`, which may be empty) under the primary key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOwner`], [`Error::TooLarge`] over 64 MiB, [`Error::RandomUnavailable`].
+    pub fn seal(&self, owner: &str, plaintext: &[u8], context: &[u8]) -> Result<String> {
+        let bin = self.seal_binary(owner, plaintext, context)?;
+        Ok(encode_text(&bin))
+    }
+
+    /// [`Keyring::seal`] returning the binary form.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`].
+    pub fn seal_binary(&self, owner: &str, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        self.seal_inner(
+            self.primary_kid_checked(owner, plaintext)?,
+            owner,
+            plaintext,
+            context,
+            &nonce,
+        )
+    }
+
+    fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
+        kdf::check_owner(owner)?;
+        if plaintext.len() > MAX_PLAINTEXT {
+            return Err(Error::TooLarge {
+                limit: MAX_PLAINTEXT,
+            });
+        }
+        Ok(self.primary_kid())
+    }
+
+    /// Seals with a caller-chosen nonce, for test vectors and differential tests only.
+    /// Reusing a nonce under one key and owner destroys GCM's security.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`].
+    #[doc(hidden)]
+    pub fn dangerous_seal_with_nonce(
+        &self,
+        owner: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+    ) -> Result<String> {
+        let kid = self.primary_kid_checked(owner, plaintext)?;
+        Ok(encode_text(
+            &self.seal_inner(kid, owner, plaintext, context, nonce)?,
+        ))
+    }
+
+    /// Like [`Keyring::dangerous_seal_with_nonce`] but with an explicit AES backend.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`].
+    #[doc(hidden)]
+    pub fn dangerous_seal_with_backend(
+        &self,
+        backend: Backend,
+        owner: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+    ) -> Result<String> {
+        let kid = self.primary_kid_checked(owner, plaintext)?;
+        let kr = self.with_backend(backend);
+        Ok(encode_text(
+            &kr.seal_inner(kid, owner, plaintext, context, nonce)?,
+        ))
+    }
+
+    /// Opens with an explicit AES backend (differential tests).
+    ///
+    /// # Errors
+    /// As [`Keyring::open`].
+    #[doc(hidden)]
+    pub fn dangerous_open_with_backend(
+        &self,
+        backend: Backend,
+        owner: &str,
+        envelope: &str,
+        context: &[u8],
+    ) -> Result<SecretBytes> {
+        let kr = self.with_backend(backend);
+        kr.open(owner, envelope, context)
+    }
+
+    /// Runs `f` with the owner's envelope cipher: on the RustCrypto backend the expanded
+    /// cipher cached for this key and owner (made on a miss), otherwise a freshly derived key.
+    fn with_envelope_cipher<T>(
+        &self,
+        m: &Material,
+        owner: &str,
+        f: impl FnOnce(Cipher<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if self.backend() == Backend::RustCrypto {
+            m.with_soft_cipher(
+                owner,
+                || self.envelope_key(m, owner),
+                |k| f(Cipher::Soft(k)),
+            )
+        } else {
+            let key = self.envelope_key(m, owner)?;
+            f(Cipher::Raw(self.backend(), &key))
+        }
+    }
+
+    fn envelope_key(&self, m: &Material, owner: &str) -> Result<Zeroizing<[u8; 32]>> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        m.prk()
+            .expand(LABEL_ENVELOPE, owner.as_bytes(), &mut key[..])?;
+        Ok(key)
+    }
+
+    fn seal_inner(
+        &self,
+        kid: u32,
+        owner: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+    ) -> Result<Vec<u8>> {
+        let snap = self.snapshot();
+        let m = snap.material(kid)?;
+        // Exactly sized (never grown), and wiped if sealing fails with the plaintext in it.
+        let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN));
+        out.push(VERSION);
+        out.extend_from_slice(&kid.to_be_bytes());
+        out.extend_from_slice(nonce);
+        out.extend_from_slice(plaintext);
+        let in_out = &mut out[HEADER_LEN..];
+        let tag = with_aad(kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
+        })?;
+        out.extend_from_slice(&tag);
+        Ok(std::mem::take(&mut *out))
+    }
+
+    /// Opens a text envelope sealed for `owner` and `context`.
+    ///
+    /// # Errors
+    /// [`Error::Malformed`] for anything not `kc1`; [`Error::UnknownKey`], [`Error::KeyRetired`];
+    /// [`Error::InvalidOwner`]; [`Error::DecryptFailed`] for a wrong owner, context or key, or tampering.
+    pub fn open(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<SecretBytes> {
+        let bin = decode_text(envelope)?;
+        self.open_binary(owner, &bin, context)
+    }
+
+    /// [`Keyring::open`] for the binary form.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`].
+    pub fn open_binary(&self, owner: &str, envelope: &[u8], context: &[u8]) -> Result<SecretBytes> {
+        let p = parse_binary(envelope)?;
+        kdf::check_owner(owner)?;
+        let snap = self.snapshot();
+        let m = snap.material(p.kid)?;
+        // Decrypt into the buffer that is returned; on failure it is wiped on drop.
+        let mut buf = SecretBytes::new(p.ciphertext.to_vec());
+        let out = buf.expose_secret_mut();
+        with_aad(p.kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
+        })?;
+        Ok(buf)
+    }
+
+    /// [`Keyring::open`], requiring the plaintext to be UTF-8.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`], and [`Error::Malformed`] with [`MalformedKind::Utf8`].
+    pub fn open_text(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<SecretString> {
+        self.open(owner, envelope, context)?.into_string()
+    }
+
+    /// Whether the envelope was sealed under a key other than the primary (header only, no key used).
+    ///
+    /// # Errors
+    /// [`Error::Malformed`].
+    pub fn needs_rewrap(&self, envelope: &str) -> Result<bool> {
+        let info: EnvelopeInfo = inspect(envelope)?;
+        Ok(info.kid != self.primary_kid())
+    }
+
+    /// The envelope sealed under the primary key, or the same envelope if it already is.
+    /// The plaintext exists only in a zeroizing buffer.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`] and [`Keyring::seal`].
+    pub fn rewrap(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<String> {
+        let bin = decode_text(envelope)?;
+        let p = parse_binary(&bin)?;
+        kdf::check_owner(owner)?;
+        if p.kid == self.primary_kid() {
+            // Still authenticate it, so a rewrap never blesses a forged or misaddressed value.
+            self.open_binary(owner, &bin, context)?;
+            return Ok(envelope.to_owned());
+        }
+        let plain = self.open_binary(owner, &bin, context)?;
+        self.seal(owner, plain.expose_secret(), context)
+    }
 }
 
 #[cfg(test)]

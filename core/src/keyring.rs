@@ -1,20 +1,22 @@
-//! The keyring: root keys with states, their text form, and the envelope operations.
+//! The keyring: root keys with their states, rotation and lookup.
+//!
+//! The envelope operations on a keyring (seal, open, rewrap) are in `envelope.rs`, beside
+//! the byte layout they implement; the JSON text form is `keyring_text.rs`; loading it
+//! from an environment variable or a file is `keyfile.rs`. This file imports none of them.
 
-use crate::aead::{Backend, Cipher, NONCE_LEN, TAG_LEN};
-use crate::envelope::{self, EnvelopeInfo, HEADER_LEN, MAX_PLAINTEXT, VERSION};
-use crate::error::{Error, MalformedKind, Result};
-use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_ENVELOPE, LABEL_FINGERPRINT};
+use crate::aead::Backend;
+use crate::error::{Error, Result};
+use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_FINGERPRINT};
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
-use crate::secret::{SecretBytes, SecretString};
+use crate::secret::SecretBytes;
+// The one place naming the RustCrypto-backend envelope cipher type (cached per owner).
 use crate::softaes::Gcm;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
-use base64::engine::DecodePaddingMode;
-use base64::{alphabet, Engine};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
+
 
 /// The shortest root key, in bytes.
 pub const MIN_ROOT_LEN: usize = 32;
@@ -48,7 +50,7 @@ impl KeyState {
         }
     }
 
-    fn parse(s: &str) -> Option<KeyState> {
+    pub(crate) fn parse(s: &str) -> Option<KeyState> {
         match s {
             "active" => Some(KeyState::Active),
             "decrypt-only" => Some(KeyState::DecryptOnly),
@@ -72,15 +74,36 @@ pub struct KeyInfo {
 }
 
 #[derive(Clone)]
-struct Entry {
-    state: KeyState,
-    fingerprint: String,
+pub(crate) struct Entry {
+    pub(crate) state: KeyState,
+    pub(crate) fingerprint: String,
     // None once retired: retiring destroys the key material.
-    material: Option<Material>,
+    pub(crate) material: Option<Material>,
+}
+
+impl Entry {
+    /// A key with its secret, in `state` (active or decrypt-only).
+    pub(crate) fn live(state: KeyState, secret: SecretBytes) -> Entry {
+        let (material, fingerprint) = Material::new(secret);
+        Entry {
+            state,
+            fingerprint,
+            material: Some(material),
+        }
+    }
+
+    /// A retired key: its id only (no secret, no fingerprint, as in the text form).
+    pub(crate) fn retired() -> Entry {
+        Entry {
+            state: KeyState::Retired,
+            fingerprint: String::new(),
+            material: None,
+        }
+    }
 }
 
 #[derive(Clone)]
-struct Material {
+pub(crate) struct Material {
     secret: SecretBytes,
     prk: Prk,
     // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
@@ -88,6 +111,27 @@ struct Material {
 }
 
 impl Material {
+    /// The root secret (for the text form).
+    pub(crate) fn secret(&self) -> &SecretBytes {
+        &self.secret
+    }
+
+    /// The HKDF pseudo-random key of this root key.
+    pub(crate) fn prk(&self) -> &Prk {
+        &self.prk
+    }
+
+    /// Runs `f` with this key's expanded envelope cipher for `owner` (RustCrypto backend),
+    /// cached; on a miss it is expanded from the key `key` returns.
+    pub(crate) fn with_soft_cipher<T>(
+        &self,
+        owner: &str,
+        key: impl FnOnce() -> Result<Zeroizing<[u8; 32]>>,
+        f: impl FnOnce(&Gcm) -> Result<T>,
+    ) -> Result<T> {
+        self.soft_keys.with(owner, || Ok(Gcm::new(&*key()?)), f)
+    }
+
     fn new(secret: SecretBytes) -> (Material, String) {
         let prk = Prk::extract(secret.expose_secret());
         let mut fp = [0u8; 8];
@@ -106,13 +150,14 @@ impl Material {
 }
 
 #[derive(Clone)]
-struct State {
-    primary: u32,
-    keys: BTreeMap<u32, Entry>,
+pub(crate) struct State {
+    pub(crate) primary: u32,
+    pub(crate) keys: BTreeMap<u32, Entry>,
 }
 
 impl State {
-    fn material(&self, kid: u32) -> Result<&Material> {
+    /// The material of a key that opens: `UnknownKey` / `KeyRetired` otherwise.
+    pub(crate) fn material(&self, kid: u32) -> Result<&Material> {
         let e = self.keys.get(&kid).ok_or(Error::UnknownKey(kid))?;
         match (&e.state, &e.material) {
             (KeyState::Retired, _) | (_, None) => Err(Error::KeyRetired(kid)),
@@ -152,28 +197,6 @@ impl fmt::Debug for Keyring {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyringJson {
-    version: u32,
-    primary: u32,
-    keys: Vec<KeyJson>,
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeyJson {
-    kid: u32,
-    state: String,
-    #[serde(default)]
-    secret: Option<Zeroizing<String>>,
-}
-
-const B64_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 fn random_root() -> Result<SecretBytes> {
     let mut k = vec![0u8; 32];
     fill_random(&mut k)?;
@@ -181,14 +204,28 @@ fn random_root() -> Result<SecretBytes> {
 }
 
 impl Keyring {
-    fn from_state(state: State) -> Keyring {
+    pub(crate) fn from_state(state: State) -> Keyring {
         Keyring {
             state: RwLock::new(Arc::new(state)),
             backend: Backend::DEFAULT,
         }
     }
 
-    fn snapshot(&self) -> Arc<State> {
+    /// The same keys, using `backend` for AES-GCM (differential tests).
+    pub(crate) fn with_backend(&self, backend: Backend) -> Keyring {
+        Keyring {
+            state: RwLock::new(self.snapshot()),
+            backend,
+        }
+    }
+
+    /// The AES-GCM backend of this keyring.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The current keys (changes swap in a new snapshot; this one stays as it is).
+    pub(crate) fn snapshot(&self) -> Arc<State> {
         match self.state.read() {
             Ok(g) => Arc::clone(&g),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
@@ -215,16 +252,8 @@ impl Keyring {
     }
 
     fn with_root(kid: u32, secret: SecretBytes) -> Keyring {
-        let (material, fingerprint) = Material::new(secret);
         let mut keys = BTreeMap::new();
-        keys.insert(
-            kid,
-            Entry {
-                state: KeyState::Active,
-                fingerprint,
-                material: Some(material),
-            },
-        );
+        keys.insert(kid, Entry::live(KeyState::Active, secret));
         Keyring::from_state(State { primary: kid, keys })
     }
 
@@ -243,140 +272,8 @@ impl Keyring {
         Ok(Keyring::with_root(kid, SecretBytes::new(secret.to_vec())))
     }
 
-    /// Parses the JSON text form.
-    ///
-    /// # Errors
-    /// [`Error::Malformed`] with a `Keyring*` kind; [`Error::TooLarge`] over 1 MiB.
-    pub fn parse(text: &str) -> Result<Keyring> {
-        if text.len() > MAX_KEYRING_TEXT {
-            return Err(Error::TooLarge {
-                limit: MAX_KEYRING_TEXT,
-            });
-        }
-        // serde_json's messages can quote the input, so only the kind is kept.
-        let j: KeyringJson =
-            serde_json::from_str(text).map_err(|_| Error::Malformed(MalformedKind::KeyringJson))?;
-        if j.version != 1 {
-            return Err(Error::Malformed(MalformedKind::KeyringVersion));
-        }
-        if j.keys.len() > MAX_KEYS {
-            return Err(Error::TooLarge { limit: MAX_KEYS });
-        }
-        let mut keys = BTreeMap::new();
-        let mut active = Vec::new();
-        for k in j.keys {
-            if k.kid == 0 || keys.contains_key(&k.kid) {
-                return Err(Error::Malformed(MalformedKind::KeyringKid));
-            }
-            let state =
-                KeyState::parse(&k.state).ok_or(Error::Malformed(MalformedKind::KeyringJson))?;
-            let entry = if state == KeyState::Retired {
-                Entry {
-                    state,
-                    fingerprint: String::new(),
-                    material: None,
-                }
-            } else {
-                let text = k
-                    .secret
-                    .ok_or(Error::Malformed(MalformedKind::KeyringSecret))?;
-                let bytes = Zeroizing::new(
-                    B64_INDIFFERENT
-                        .decode(text.as_bytes())
-                        .map_err(|_| Error::Malformed(MalformedKind::KeyringSecret))?,
-                );
-                if bytes.len() < MIN_ROOT_LEN || bytes.len() > MAX_ROOT_LEN {
-                    return Err(Error::Malformed(MalformedKind::KeyringSecret));
-                }
-                let (material, fingerprint) = Material::new(SecretBytes::new(bytes.to_vec()));
-                if state == KeyState::Active {
-                    active.push(k.kid);
-                }
-                Entry {
-                    state,
-                    fingerprint,
-                    material: Some(material),
-                }
-            };
-            keys.insert(k.kid, entry);
-        }
-        if active != [j.primary] {
-            return Err(Error::Malformed(MalformedKind::KeyringPrimary));
-        }
-        Ok(Keyring::from_state(State {
-            primary: j.primary,
-            keys,
-        }))
-    }
-
-    /// Reads the text form from an environment variable (e.g. `KEYCUSTODY_KEYRING`).
-    ///
-    /// # Errors
-    /// [`Error::MissingEnvVar`], or as [`Keyring::parse`].
-    pub fn from_env(var: &str) -> Result<Keyring> {
-        let text = Zeroizing::new(std::env::var(var).map_err(|_| Error::MissingEnvVar)?);
-        Keyring::parse(&text)
-    }
-
-    /// Reads the text form from a file, refusing one that group or others can
-    /// access, or (on Unix) one owned by another user, as ssh does.
-    ///
-    /// # Errors
-    /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`], or as [`Keyring::parse`].
-    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Keyring> {
-        use std::io::Read;
-        let mut f = std::fs::File::open(path.as_ref())?;
-        let meta = f.metadata()?;
-        check_key_file_metadata(&meta)?;
-        if meta.len() > MAX_KEYRING_TEXT as u64 {
-            return Err(Error::TooLarge {
-                limit: MAX_KEYRING_TEXT,
-            });
-        }
-        let mut buf = Zeroizing::new(Vec::new());
-        f.by_ref()
-            .take(MAX_KEYRING_TEXT as u64 + 1)
-            .read_to_end(&mut buf)?;
-        if buf.len() > MAX_KEYRING_TEXT {
-            return Err(Error::TooLarge {
-                limit: MAX_KEYRING_TEXT,
-            });
-        }
-        let text = std::str::from_utf8(&buf).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
-        Keyring::parse(text)
-    }
-
-    /// The JSON text form, secrets as base64url without padding. Retired keys carry no secret.
-    ///
-    /// # Errors
-    /// None in practice; the `Result` is kept for forward compatibility.
-    pub fn export(&self) -> Result<SecretString> {
-        let s = self.snapshot();
-        let mut out = String::with_capacity(64 + 80 * s.keys.len());
-        out.push_str(&format!(
-            "{{\"version\":1,\"primary\":{},\"keys\":[",
-            s.primary
-        ));
-        for (i, (kid, e)) in s.keys.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(&format!(
-                "{{\"kid\":{kid},\"state\":\"{}\"",
-                e.state.as_str()
-            ));
-            if let Some(m) = &e.material {
-                out.push_str(",\"secret\":\"");
-                URL_SAFE_NO_PAD.encode_string(m.secret.expose_secret(), &mut out);
-                out.push('"');
-            }
-            out.push('}');
-        }
-        out.push_str("]}");
-        Ok(SecretString::new(out))
-    }
-
-    /// Adds a fresh random key as `decrypt-only` (kid = max + 1) and returns its kid.
+    /// Adds a fresh random key as `decrypt-only` (kid = max + 1, above every kid held,
+    /// retired ones included, so a kid is never reused) and returns its kid.
     /// Roll it out to every instance before [`Keyring::promote`] makes it seal.
     ///
     /// # Errors
@@ -402,15 +299,8 @@ impl Keyring {
             let kid = max.checked_add(1).ok_or(Error::TooLarge {
                 limit: u32::MAX as usize,
             })?;
-            let (material, fingerprint) = Material::new(secret);
-            s.keys.insert(
-                kid,
-                Entry {
-                    state: KeyState::DecryptOnly,
-                    fingerprint,
-                    material: Some(material),
-                },
-            );
+            s.keys
+                .insert(kid, Entry::live(KeyState::DecryptOnly, secret));
             Ok(kid)
         })
     }
@@ -449,6 +339,7 @@ impl Keyring {
 
     /// Retires `kid`: its secret is dropped, and envelopes under it fail with `KeyRetired`.
     /// Run the rewrap job first (the CLI refuses while envelopes under it remain).
+    /// Retiring a retired key does nothing.
     ///
     /// # Errors
     /// [`Error::PrimaryKey`] for the primary, [`Error::UnknownKey`].
@@ -458,29 +349,27 @@ impl Keyring {
                 return Err(Error::PrimaryKey(kid));
             }
             let e = s.keys.get_mut(&kid).ok_or(Error::UnknownKey(kid))?;
-            e.state = KeyState::Retired;
-            e.material = None;
-            // The text form keeps no fingerprint for a retired key; match it, so that
-            // kids() is the same before and after an export/parse round trip.
-            e.fingerprint = String::new();
+            // No fingerprint either, as in the text form: kids() is the same before and
+            // after an export/parse round trip.
+            *e = Entry::retired();
             Ok(())
         })
     }
 
-    /// Removes `kid` entirely: envelopes under it then fail with `UnknownKey`.
+    /// Removes `kid`'s secret for good, leaving a retired entry (a tombstone): envelopes
+    /// under it fail with `KeyRetired`, and the kid is never issued again, since
+    /// [`Keyring::add_key`] goes above every kid this keyring holds, tombstones included.
+    /// The keyring's text form has no other way to remember a kid, so `remove` is
+    /// [`Keyring::retire`]; removing a retired key does nothing.
+    ///
+    /// (Forgetting the kid entirely would let `add_key` re-issue it with a new secret:
+    /// old envelopes would then fail as `DecryptFailed`, and instances still holding
+    /// the old key would open what the others cannot.)
     ///
     /// # Errors
     /// [`Error::PrimaryKey`] for the primary, [`Error::UnknownKey`].
     pub fn remove(&self, kid: u32) -> Result<()> {
-        self.update(|s| {
-            if kid == s.primary {
-                return Err(Error::PrimaryKey(kid));
-            }
-            s.keys
-                .remove(&kid)
-                .map(|_| ())
-                .ok_or(Error::UnknownKey(kid))
-        })
+        self.retire(kid)
     }
 
     /// The kid of the primary (active) key.
@@ -513,215 +402,6 @@ impl Keyring {
             .get(&kid)
             .map(|e| e.state)
             .ok_or(Error::UnknownKey(kid))
-    }
-
-    /// Seals `plaintext` for `owner` (and `context`, which may be empty) under the primary key.
-    ///
-    /// # Errors
-    /// [`Error::InvalidOwner`], [`Error::TooLarge`] over 64 MiB, [`Error::RandomUnavailable`].
-    pub fn seal(&self, owner: &str, plaintext: &[u8], context: &[u8]) -> Result<String> {
-        let bin = self.seal_binary(owner, plaintext, context)?;
-        Ok(envelope::encode_text(&bin))
-    }
-
-    /// [`Keyring::seal`] returning the binary form.
-    ///
-    /// # Errors
-    /// As [`Keyring::seal`].
-    pub fn seal_binary(&self, owner: &str, plaintext: &[u8], context: &[u8]) -> Result<Vec<u8>> {
-        let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce)?;
-        self.seal_inner(
-            self.primary_kid_checked(owner, plaintext)?,
-            owner,
-            plaintext,
-            context,
-            &nonce,
-        )
-    }
-
-    fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
-        kdf::check_owner(owner)?;
-        if plaintext.len() > MAX_PLAINTEXT {
-            return Err(Error::TooLarge {
-                limit: MAX_PLAINTEXT,
-            });
-        }
-        Ok(self.primary_kid())
-    }
-
-    /// Seals with a caller-chosen nonce, for test vectors and differential tests only.
-    /// Reusing a nonce under one key and owner destroys GCM's security.
-    ///
-    /// # Errors
-    /// As [`Keyring::seal`].
-    #[doc(hidden)]
-    pub fn dangerous_seal_with_nonce(
-        &self,
-        owner: &str,
-        plaintext: &[u8],
-        context: &[u8],
-        nonce: &[u8; NONCE_LEN],
-    ) -> Result<String> {
-        let kid = self.primary_kid_checked(owner, plaintext)?;
-        Ok(envelope::encode_text(
-            &self.seal_inner(kid, owner, plaintext, context, nonce)?,
-        ))
-    }
-
-    /// Like [`Keyring::dangerous_seal_with_nonce`] but with an explicit AES backend.
-    ///
-    /// # Errors
-    /// As [`Keyring::seal`].
-    #[doc(hidden)]
-    pub fn dangerous_seal_with_backend(
-        &self,
-        backend: Backend,
-        owner: &str,
-        plaintext: &[u8],
-        context: &[u8],
-        nonce: &[u8; NONCE_LEN],
-    ) -> Result<String> {
-        let kid = self.primary_kid_checked(owner, plaintext)?;
-        let kr = Keyring {
-            state: RwLock::new(self.snapshot()),
-            backend,
-        };
-        Ok(envelope::encode_text(
-            &kr.seal_inner(kid, owner, plaintext, context, nonce)?,
-        ))
-    }
-
-    /// Opens with an explicit AES backend (differential tests).
-    ///
-    /// # Errors
-    /// As [`Keyring::open`].
-    #[doc(hidden)]
-    pub fn dangerous_open_with_backend(
-        &self,
-        backend: Backend,
-        owner: &str,
-        envelope: &str,
-        context: &[u8],
-    ) -> Result<SecretBytes> {
-        let kr = Keyring {
-            state: RwLock::new(self.snapshot()),
-            backend,
-        };
-        kr.open(owner, envelope, context)
-    }
-
-    /// Runs `f` with the owner's envelope cipher: on the RustCrypto backend the expanded
-    /// cipher cached for this key and owner (made on a miss), otherwise a freshly derived key.
-    fn with_envelope_cipher<T>(
-        &self,
-        m: &Material,
-        owner: &str,
-        f: impl FnOnce(Cipher<'_>) -> Result<T>,
-    ) -> Result<T> {
-        if self.backend == Backend::RustCrypto {
-            m.soft_keys.with(
-                owner,
-                || Ok(Gcm::new(&*self.envelope_key(m, owner)?)),
-                |k| f(Cipher::Soft(k)),
-            )
-        } else {
-            let key = self.envelope_key(m, owner)?;
-            f(Cipher::Raw(self.backend, &key))
-        }
-    }
-
-    fn envelope_key(&self, m: &Material, owner: &str) -> Result<Zeroizing<[u8; 32]>> {
-        let mut key = Zeroizing::new([0u8; 32]);
-        m.prk
-            .expand(LABEL_ENVELOPE, owner.as_bytes(), &mut key[..])?;
-        Ok(key)
-    }
-
-    fn seal_inner(
-        &self,
-        kid: u32,
-        owner: &str,
-        plaintext: &[u8],
-        context: &[u8],
-        nonce: &[u8; NONCE_LEN],
-    ) -> Result<Vec<u8>> {
-        let snap = self.snapshot();
-        let m = snap.material(kid)?;
-        let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-        out.push(VERSION);
-        out.extend_from_slice(&kid.to_be_bytes());
-        out.extend_from_slice(nonce);
-        out.extend_from_slice(plaintext);
-        let in_out = &mut out[HEADER_LEN..];
-        let tag = envelope::with_aad(kid, owner, context, |aad| {
-            self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
-        })?;
-        out.extend_from_slice(&tag);
-        Ok(out)
-    }
-
-    /// Opens a text envelope sealed for `owner` and `context`.
-    ///
-    /// # Errors
-    /// [`Error::Malformed`] for anything not `kc1`; [`Error::UnknownKey`], [`Error::KeyRetired`];
-    /// [`Error::InvalidOwner`]; [`Error::DecryptFailed`] for a wrong owner, context or key, or tampering.
-    pub fn open(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<SecretBytes> {
-        let bin = envelope::decode_text(envelope)?;
-        self.open_binary(owner, &bin, context)
-    }
-
-    /// [`Keyring::open`] for the binary form.
-    ///
-    /// # Errors
-    /// As [`Keyring::open`].
-    pub fn open_binary(&self, owner: &str, envelope: &[u8], context: &[u8]) -> Result<SecretBytes> {
-        let p = envelope::parse_binary(envelope)?;
-        kdf::check_owner(owner)?;
-        let snap = self.snapshot();
-        let m = snap.material(p.kid)?;
-        // Decrypt into the buffer that is returned; on failure it is wiped on drop.
-        let mut buf = SecretBytes::new(p.ciphertext.to_vec());
-        let out = buf.expose_secret_mut();
-        envelope::with_aad(p.kid, owner, context, |aad| {
-            self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
-        })?;
-        Ok(buf)
-    }
-
-    /// [`Keyring::open`], requiring the plaintext to be UTF-8.
-    ///
-    /// # Errors
-    /// As [`Keyring::open`], and [`Error::Malformed`] with [`MalformedKind::Utf8`].
-    pub fn open_text(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<SecretString> {
-        self.open(owner, envelope, context)?.into_string()
-    }
-
-    /// Whether the envelope was sealed under a key other than the primary (header only, no key used).
-    ///
-    /// # Errors
-    /// [`Error::Malformed`].
-    pub fn needs_rewrap(&self, envelope: &str) -> Result<bool> {
-        let info: EnvelopeInfo = envelope::inspect(envelope)?;
-        Ok(info.kid != self.primary_kid())
-    }
-
-    /// The envelope sealed under the primary key, or the same envelope if it already is.
-    /// The plaintext exists only in a zeroizing buffer.
-    ///
-    /// # Errors
-    /// As [`Keyring::open`] and [`Keyring::seal`].
-    pub fn rewrap(&self, owner: &str, envelope: &str, context: &[u8]) -> Result<String> {
-        let bin = envelope::decode_text(envelope)?;
-        let p = envelope::parse_binary(&bin)?;
-        kdf::check_owner(owner)?;
-        if p.kid == self.primary_kid() {
-            // Still authenticate it, so a rewrap never blesses a forged or misaddressed value.
-            self.open_binary(owner, &bin, context)?;
-            return Ok(envelope.to_owned());
-        }
-        let plain = self.open_binary(owner, &bin, context)?;
-        self.seal(owner, plain.expose_secret(), context)
     }
 
     /// Derives a key for a custom purpose: `HKDF-Expand(PRK_primary, "keycustody/v1/custom/<purpose>" || 0x00 || owner, length)`.
@@ -759,30 +439,7 @@ impl Keyring {
         let kid = kid.unwrap_or(snap.primary);
         let m = snap.material(kid)?;
         let mut out = vec![0u8; length];
-        m.prk.expand(label, owner.as_bytes(), &mut out)?;
+        m.prk().expand(label, owner.as_bytes(), &mut out)?;
         Ok((kid, SecretBytes::new(out)))
     }
-}
-
-/// Refuses key-file metadata that lets group or others in, or (Unix) another owner.
-///
-/// # Errors
-/// [`Error::InsecurePermissions`].
-pub fn check_key_file_metadata(meta: &std::fs::Metadata) -> Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if meta.mode() & 0o077 != 0 {
-            return Err(Error::InsecurePermissions);
-        }
-        // std has no geteuid; on Linux /proc/self is owned by the effective uid.
-        if let Ok(me) = std::fs::metadata("/proc/self") {
-            if me.uid() != meta.uid() {
-                return Err(Error::InsecurePermissions);
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = meta;
-    Ok(())
 }

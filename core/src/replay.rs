@@ -4,9 +4,13 @@
 //! `keycustody-store` crate implements the same [`ReplayStore`] trait on SQLite and
 //! PostgreSQL (insert-if-absent with expiry) so many app instances share one.
 //!
-//! An id is remembered until `now + ttl`; pick a ttl at least as long as the
-//! timestamp tolerance of the verifier in front of the guard (for webhooks: 300 s
-//! each way, so 600 s), so an id cannot come back once forgotten.
+//! An id recorded at `now` is refused through `now + ttl` **inclusive** and accepted
+//! again from `now + ttl + 1`. Pick a ttl of at least twice the timestamp tolerance of
+//! the verifier in front of the guard (for webhooks: 300 s each way, so 600 s). The
+//! verifier accepts `|now - t| <= tolerance`, both ends included, so an event first
+//! seen at `t - tolerance` can come back at `t + tolerance` = recorded + 2 × tolerance:
+//! exactly the last second the guard still holds it. The SQLite and PostgreSQL guards
+//! in `keycustody-store` use the same boundary (`expires_at < now` frees a row).
 //!
 //! When the in-memory guard is full of unexpired ids it **fails closed**: the new
 //! id is refused with [`Error::InvalidArgument`]`("replay guard is full")` rather
@@ -43,7 +47,7 @@ pub fn check_event_id(id: &str) -> Result<()> {
 
 #[derive(Default)]
 struct Inner {
-    /// id -> expiry (exclusive: the id is free again at `expires_at`).
+    /// id -> expiry (inclusive: the id is still refused at `expires_at`, free after it).
     seen: HashMap<String, i64>,
     /// Insertion order, for pruning; may hold stale pairs for re-recorded ids.
     order: VecDeque<(String, i64)>,
@@ -122,7 +126,8 @@ impl ReplayGuard {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(&exp) = g.seen.get(id) {
-            if exp > now {
+            // Held through `exp` inclusive (see the module docs).
+            if exp >= now {
                 return Err(Error::Replayed);
             }
         }
@@ -151,12 +156,12 @@ impl ReplayGuard {
         self.check_and_record_at(id, crate::webhook::unix_now()?)
     }
 
-    /// Drops expired ids (and compacts the order queue).
+    /// Drops expired ids, those with `exp < now` (and compacts the order queue).
     fn prune(g: &mut Inner, now: i64) {
         let Inner { seen, order } = g;
         order.retain(|(id, exp)| {
             let current = seen.get(id) == Some(exp);
-            if *exp <= now {
+            if *exp < now {
                 if current {
                     seen.remove(id);
                 }
@@ -171,5 +176,51 @@ impl ReplayGuard {
 impl ReplayStore for ReplayGuard {
     fn check_and_record_at(&self, id: &str, now: i64) -> Result<()> {
         ReplayGuard::check_and_record_at(self, id, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::{sign_stripe_payload, verify_stripe_signature_at, DEFAULT_TOLERANCE};
+
+    /// Finding 5: the verifier accepts `|now - t| == tolerance`, so with the documented
+    /// ttl (2 x tolerance) a replay at exactly the far boundary must still be refused.
+    #[test]
+    fn replay_at_the_tolerance_boundary_is_refused() {
+        let tol = DEFAULT_TOLERANCE;
+        let tol_i = i64::try_from(tol).unwrap();
+        let t = 1_700_000_000;
+        let header = sign_stripe_payload(b"{}", "whsec_x", t).unwrap();
+        let g = ReplayGuard::new(10, 2 * tol).unwrap();
+        // First delivery at the earliest second the verifier accepts.
+        let first = t - tol_i;
+        verify_stripe_signature_at(b"{}", &header, "whsec_x", tol, first).unwrap();
+        g.check_and_record_at("evt", first).unwrap();
+        // The replay at the latest second it accepts.
+        let last = t + tol_i;
+        verify_stripe_signature_at(b"{}", &header, "whsec_x", tol, last).unwrap();
+        assert_eq!(g.check_and_record_at("evt", last), Err(Error::Replayed));
+        // One second later the verifier refuses the event itself, and the guard lets go.
+        assert_eq!(
+            verify_stripe_signature_at(b"{}", &header, "whsec_x", tol, last + 1),
+            Err(Error::TimestampOutOfTolerance)
+        );
+        assert_eq!(g.check_and_record_at("evt", last + 1), Ok(()));
+    }
+
+    /// Pruning frees exactly the ids with `exp < now`.
+    #[test]
+    fn prune_keeps_ids_expiring_now() {
+        let g = ReplayGuard::new(2, 10).unwrap();
+        g.check_and_record_at("a", 0).unwrap(); // exp 10
+        g.check_and_record_at("b", 1).unwrap(); // exp 11
+                                                // Full at 10: "a" expires at 10 and is still held.
+        assert_eq!(
+            g.check_and_record_at("c", 10),
+            Err(Error::InvalidArgument("replay guard is full"))
+        );
+        assert_eq!(g.check_and_record_at("c", 11), Ok(())); // "a" freed
+        assert_eq!(g.check_and_record_at("b", 11), Err(Error::Replayed));
     }
 }

@@ -1,268 +1,593 @@
 //! `scrub(text)`: replaces known secret shapes with `[REDACTED:<kind>]`, for logs.
 //!
-//! One regular expression (the `regex` crate: finite automata, linear time in the
-//! input, no backtracking blow-up) with one branch per shape. Where a secret sits
-//! behind a label (`Authorization: ...`, `x-api-key: ...`, `"secret":"..."`, a URL's
-//! password) the label is kept and only the value is replaced. `kc1.` envelopes are
-//! ciphertext and are left alone; candidates of our own API-key shape are redacted
-//! only when their checksum matches, so ordinary `snake_case_identifiers` are not.
+//! Where a secret sits behind a label (`Authorization: ...`, `x-api-key: ...`,
+//! `'password': '...'`, `apiKey: ...`, `"secret":"..."`, a URL's password) the label is
+//! kept and only the value is replaced; labels may be double-quoted, single-quoted or bare,
+//! and so may values. `kc1.` envelopes are ciphertext and are left alone, but only text that
+//! [`crate::envelope::inspect`] accepts as one; candidates of our own API-key shape are
+//! redacted only when their checksum matches, so ordinary `snake_case_identifiers` are not.
 //!
 //! Kinds: `anthropic`, `openrouter`, `openai`, `google`, `github`, `stripe`, `slack`,
-//! `telegram`, `jwt`, `authorization`, `api_key`, `bearer`, `private_key`,
-//! `keycustody_private_key`, `keyring_secret`, `url_password`, `keycustody_api_key`.
+//! `telegram`, `huggingface`, `groq`, `xai`, `aws_access_key`, `aws_secret_key`, `jwt`,
+//! `authorization`, `cookie`, `password`, `api_key`, `bearer`, `private_key`,
+//! `pgp_private_key`, `keycustody_private_key`, `keyring_secret`, `url_password`,
+//! `keycustody_api_key`.
+//!
+//! # Linear time
+//! Text is untrusted, so the cost must be linear in its length whatever it holds. Each shape
+//! has its own regular expression (the `regex` crate: finite automata, linear time per
+//! search), and every one of them has a **bounded** match length (at most a few hundred
+//! bytes; a test checks it): it finds where a secret starts, not where it ends. The end of a
+//! long secret (an API key's tail, a header value, a private-key block) is found by a plain
+//! forward scan, done only for the match that is chosen and then consumed. The one loop keeps
+//! the next match of each shape; when a chosen match covers one of them, that shape is
+//! searched again from the end of the chosen match. Each search therefore runs over text no
+//! earlier search of the same shape ran over, plus at most one bounded match: the total is
+//! linear (a test counts the bytes). A private-key block is redacted from its `BEGIN` line
+//! through its `END` line, through the end of the text if there is none, but looks for the
+//! `END` line at most [`BLOCK_MAX`] bytes on; past that, base64 lines and an `END` line that
+//! follow are redacted too, and the first other line is scanned as ordinary text.
 
-use regex::bytes::{Captures, Regex};
+use regex::bytes::Regex;
 use std::sync::OnceLock;
 
-/// One secret shape: text kept before, the secret, text kept after.
+/// How far past a private key's `BEGIN` line its `END` line is looked for.
+pub(crate) const BLOCK_MAX: usize = 16 << 10;
+/// The longest match any shape's regular expression may have (checked by a test).
+#[cfg(test)]
+const MAX_MATCH: usize = 512;
+
+/// Bytes of a token (base64url and the like).
+fn tok(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+fn alnum_dash(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+fn alnum_underscore(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+fn b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='
+}
+fn slack_hook(b: u8) -> bool {
+    tok(b) || b == b'/'
+}
+fn bearer(b: u8) -> bool {
+    tok(b) || matches!(b, b'.' | b'~' | b'+' | b'/' | b'=')
+}
+/// An unquoted key-like value: up to white space, a quote or a separator.
+fn word(b: u8) -> bool {
+    !(b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b',' | b';' | b'&'))
+}
+/// An unquoted header value: up to the end of the line or a quote.
+fn line(b: u8) -> bool {
+    !matches!(b, b'\r' | b'\n' | b'"' | b'\'')
+}
+fn never(_: u8) -> bool {
+    false
+}
+
+/// A byte class, for the forward scans.
+type Class = fn(u8) -> bool;
+
+/// What follows a shape's (bounded) match.
+#[derive(Clone, Copy)]
+enum Tail {
+    /// The match is the whole secret.
+    Exact,
+    /// The secret goes on over bytes of the class, up to this many bytes in all.
+    Run(fn(u8) -> bool, usize),
+    /// A labelled value: quoted (group `q`/`q2`: up to the same quote or the end of the
+    /// line) or bare (over bytes of the class).
+    Value(fn(u8) -> bool),
+    /// A private-key block; the regular expression of its `END` line.
+    Block(&'static str),
+    /// A Telegram bot token: exact, and not followed by another token byte.
+    Telegram,
+    /// A JWT: `eyJ<header>.eyJ<payload>[.<signature>]`.
+    Jwt,
+    /// A `kc1.` envelope: kept when `inspect` accepts it, else not a match.
+    Envelope,
+    /// Our own API key: redacted when its checksum matches, else not a match.
+    OwnApiKey,
+}
+
+/// One secret shape: its kind, a regular expression of bounded length (optional groups:
+/// `a` kept text before the secret, `q`/`q2` an opening quote, `b` kept text after), and
+/// how the secret ends.
 struct Shape {
     kind: &'static str,
-    pre: &'static str,
-    secret: &'static str,
-    post: &'static str,
+    re: String,
+    lead: Lead,
+    tail: Tail,
 }
 
-const fn shape(
-    kind: &'static str,
-    pre: &'static str,
-    secret: &'static str,
-    post: &'static str,
-) -> Shape {
-    Shape {
-        kind,
-        pre,
-        secret,
-        post,
-    }
-}
-
-/// ASCII word boundary (keeps the regex on its fast DFA path for any input).
-macro_rules! wb {
-    () => {
-        r"(?-u:\b)"
-    };
+/// Where the secret starts in a shape's match (what comes before it is kept).
+#[derive(Clone, Copy)]
+enum Lead {
+    /// At the match's start.
+    Start,
+    /// This many bytes before the match's end (a labelled value: its first bytes end the
+    /// regex; the byte before is the opening quote, if there is one).
+    FromEnd(usize),
+    /// After the `:` that follows the URL's user name; the final `@` is kept.
+    Url,
 }
 
 /// The kind used for `kc1.` envelopes: matched so nothing inside them is touched,
 /// and written back unchanged.
 const KEEP: &str = "";
-/// The kind of our own API keys: redacted only when the checksum matches.
-const OWN_API_KEY: &str = "keycustody_api_key";
 
-/// Order matters: at one starting position the earlier branch wins.
-const SHAPES: &[Shape] = &[
-    shape(KEEP, "", r"kc1\.[A-Za-z0-9_-]+", ""),
-    shape(
-        "private_key",
-        "",
-        r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----(?s:.*?)(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----|\z)",
-        "",
-    ),
-    shape(
-        "authorization",
-        r#"(?i:(?:proxy-)?authorization)"?[ \t]*[:=][ \t]*"?"#,
-        r#"[^\r\n" \t][^\r\n"]*"#,
-        "",
-    ),
-    shape(
-        "api_key",
-        r#"(?i:x-api-key|x-goog-api-key|api[_-]?key|access[_-]?token|client[_-]?secret)"?[ \t]*[:=][ \t]*"?"#,
-        r#"[^\s"',;&]{8,}"#,
-        "",
-    ),
-    shape(
-        "keyring_secret",
-        r#""secret"[ \t]*:[ \t]*""#,
-        r#"[^"\r\n]{8,}"#,
-        "",
-    ),
-    shape(
-        "bearer",
-        r"(?i:bearer)[ \t]+",
-        r"[A-Za-z0-9._~+/=-]{16,}",
-        "",
-    ),
-    shape(
-        "anthropic",
-        "",
-        concat!(wb!(), r"sk-ant-[A-Za-z0-9_-]{32,}"),
-        "",
-    ),
-    shape(
-        "openrouter",
-        "",
-        concat!(wb!(), r"sk-or-[A-Za-z0-9_-]{32,}"),
-        "",
-    ),
-    shape(
-        "openai",
-        "",
-        concat!(wb!(), r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32,}"),
-        "",
-    ),
-    shape("google", "", concat!(wb!(), r"AIza[0-9A-Za-z_-]{35}"), ""),
-    shape(
-        "github",
-        "",
-        concat!(
-            wb!(),
-            r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})"
-        ),
-        "",
-    ),
-    shape(
-        "stripe",
-        "",
-        concat!(
-            wb!(),
-            r"(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,}|whsec_[A-Za-z0-9+/=]{20,})"
-        ),
-        "",
-    ),
-    shape(
-        "slack",
-        "",
-        concat!(
-            wb!(),
-            r"(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,}|https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,})"
-        ),
-        "",
-    ),
-    shape(
-        "telegram",
-        "",
-        concat!(wb!(), r"[0-9]{8,10}:A[A-Za-z0-9_-]{34}", wb!()),
-        "",
-    ),
-    shape(
-        "jwt",
-        "",
-        concat!(
-            wb!(),
-            r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
-        ),
-        "",
-    ),
-    shape(
-        "keycustody_private_key",
-        "",
-        concat!(wb!(), r"kcsk1\.[A-Za-z0-9_-]{43}"),
-        "",
-    ),
-    shape(
-        "url_password",
-        r"[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]+:",
-        r"[^/\s@]+",
-        "@",
-    ),
-    shape(
-        OWN_API_KEY,
-        "",
-        concat!(wb!(), r"[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{36}", wb!()),
-        "",
-    ),
-];
+/// A labelled value: `LABEL` then an optional quote, `:` or `=` (spaces around it), and a
+/// value of at least `min` bytes, quoted or bare (`bare`: the regex of a bare value's first
+/// `min` bytes and the class its rest is scanned over; None: quoted only).
+fn labelled(kind: &'static str, label: &str, min: usize, bare: Option<(&str, Class)>) -> Shape {
+    let sep = r#"["']?[ \t]{0,16}[:=][ \t]{0,16}"#;
+    let quoted = format!(r#"(?P<q>")[^"\r\n]{{{min}}}|(?P<q2>')[^'\r\n]{{{min}}}"#);
+    let (bare_re, class) = match bare {
+        Some((re, class)) => (format!("|{re}"), class),
+        None => (String::new(), never as fn(u8) -> bool),
+    };
+    Shape {
+        kind,
+        re: format!("(?P<a>{label}{sep})(?:{quoted}{bare_re})"),
+        lead: Lead::FromEnd(min),
+        tail: Tail::Value(class),
+    }
+}
 
-/// One compiled regex per shape. A single alternation of all shapes is correct but
-/// its lazy DFA explodes on log text (many counted repetitions tracked at once);
-/// separate regexes each keep a small DFA and a literal prefilter.
-fn regexes() -> Option<&'static [Regex]> {
-    static RE: OnceLock<Option<Vec<Regex>>> = OnceLock::new();
+fn token(kind: &'static str, re: &str, class: fn(u8) -> bool, max: usize) -> Shape {
+    Shape {
+        kind,
+        re: format!(r"\b{re}"),
+        lead: Lead::Start,
+        tail: Tail::Run(class, max),
+    }
+}
+
+fn exact(kind: &'static str, re: &str, tail: Tail) -> Shape {
+    Shape {
+        kind,
+        re: re.to_owned(),
+        lead: Lead::Start,
+        tail,
+    }
+}
+
+/// Order matters: at one starting position the earlier shape wins.
+fn shapes() -> Vec<Shape> {
+    let pem_end = r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----";
+    let pgp_end = r"-----END PGP PRIVATE KEY BLOCK-----";
+    vec![
+        exact(KEEP, r"kc1\.[A-Za-z0-9_-]", Tail::Envelope),
+        exact(
+            "private_key",
+            r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----",
+            Tail::Block(pem_end),
+        ),
+        exact(
+            "pgp_private_key",
+            r"-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            Tail::Block(pgp_end),
+        ),
+        labelled(
+            "authorization",
+            r"(?i:(?:proxy-)?authorization)",
+            1,
+            Some((r#"[^\r\n"' \t]"#, line)),
+        ),
+        labelled(
+            "cookie",
+            r"(?i:(?:set-)?cookie)",
+            1,
+            Some((r#"[^\r\n"' \t]"#, line)),
+        ),
+        labelled(
+            "aws_secret_key",
+            r"(?i:aws[_-]?secret[_-]?(?:access[_-]?)?key)",
+            16,
+            Some((r#"[^\s"',;&]{16}"#, word)),
+        ),
+        labelled(
+            "password",
+            r"(?i:passwd|password)",
+            1,
+            Some((r#"[^\s"',;&]"#, word)),
+        ),
+        labelled(
+            "api_key",
+            r"(?i:x-api-key|x-goog-api-key|api[_-]?key|access[_-]?token|client[_-]?secret)",
+            8,
+            Some((r#"[^\s"',;&]{8}"#, word)),
+        ),
+        labelled("keyring_secret", r#"(?:"secret"|'secret')"#, 8, None),
+        Shape {
+            kind: "bearer",
+            re: r"(?P<a>(?i:bearer)[ \t]{1,16})[A-Za-z0-9._~+/=-]{16}".to_owned(),
+            lead: Lead::FromEnd(16),
+            tail: Tail::Run(bearer, usize::MAX),
+        },
+        token("anthropic", r"sk-ant-[A-Za-z0-9_-]{32}", tok, usize::MAX),
+        token("openrouter", r"sk-or-[A-Za-z0-9_-]{32}", tok, usize::MAX),
+        token(
+            "openai",
+            r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{32}",
+            tok,
+            usize::MAX,
+        ),
+        exact("google", r"\bAIza[0-9A-Za-z_-]{35}", Tail::Exact),
+        token("github", r"gh[pousr]_[A-Za-z0-9]{36}", alnum, 4 + 255),
+        token(
+            "github",
+            r"github_pat_[A-Za-z0-9_]{22}",
+            alnum_underscore,
+            11 + 255,
+        ),
+        token(
+            "stripe",
+            r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10}",
+            alnum,
+            usize::MAX,
+        ),
+        token("stripe", r"whsec_[A-Za-z0-9+/=]{20}", b64, usize::MAX),
+        token(
+            "slack",
+            r"xox[abposre]-[A-Za-z0-9-]{10}",
+            alnum_dash,
+            usize::MAX,
+        ),
+        token(
+            "slack",
+            r"xapp-[0-9]-[A-Za-z0-9-]{10}",
+            alnum_dash,
+            usize::MAX,
+        ),
+        token(
+            "slack",
+            r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20}",
+            slack_hook,
+            usize::MAX,
+        ),
+        exact(
+            "telegram",
+            r"\b[0-9]{8,10}:A[A-Za-z0-9_-]{34}",
+            Tail::Telegram,
+        ),
+        token("huggingface", r"hf_[A-Za-z0-9]{34}", alnum, usize::MAX),
+        token("groq", r"gsk_[A-Za-z0-9]{48}", alnum, usize::MAX),
+        token("xai", r"xai-[A-Za-z0-9]{32}", alnum, usize::MAX),
+        exact(
+            "aws_access_key",
+            r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
+            Tail::Exact,
+        ),
+        exact("jwt", r"\beyJ[A-Za-z0-9_-]{4}", Tail::Jwt),
+        exact(
+            "keycustody_private_key",
+            r"\bkcsk1\.[A-Za-z0-9_-]{43}",
+            Tail::Exact,
+        ),
+        Shape {
+            kind: "url_password",
+            re: r"(?P<a>[A-Za-z][A-Za-z0-9+.-]{0,20}://[^/\s:@]{1,128}:)[^/\s@]{1,256}(?P<b>@)"
+                .to_owned(),
+            lead: Lead::Url,
+            tail: Tail::Exact,
+        },
+        exact(
+            "keycustody_api_key",
+            r"\b[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{36}\b",
+            Tail::OwnApiKey,
+        ),
+    ]
+}
+
+struct Compiled {
+    shapes: Vec<Shape>,
+    res: Vec<Regex>,
+    /// The `END` line of each `Tail::Block` shape (None for the others).
+    ends: Vec<Option<Regex>>,
+}
+
+fn build(re: &str) -> Option<Regex> {
+    // Byte-oriented and ASCII-only (`(?-u)`): small automata for any input. Every shape
+    // starts and ends next to an ASCII byte (or the text's ends), so a match never splits a
+    // UTF-8 sequence.
+    regex::bytes::RegexBuilder::new(&format!("(?-u){re}"))
+        .size_limit(16 << 20)
+        .dfa_size_limit(16 << 20)
+        .build()
+        .ok()
+}
+
+/// One compiled regex per shape. A single alternation of all shapes is correct but its
+/// lazy DFA explodes on log text (many counted repetitions tracked at once); separate
+/// regexes each keep a small DFA and a literal prefilter.
+fn compiled() -> Option<&'static Compiled> {
+    static RE: OnceLock<Option<Compiled>> = OnceLock::new();
     RE.get_or_init(|| {
-        // Byte-oriented and ASCII-only (`(?-u)`): small automata for any input. Every
-        // shape starts and ends next to an ASCII byte (or the text's ends), so a match
-        // never splits a UTF-8 sequence.
-        SHAPES
+        let shapes = shapes();
+        let res = shapes
             .iter()
-            .map(|s| {
-                regex::bytes::RegexBuilder::new(&format!(
-                    "(?-u)(?P<a>{})(?:{})(?P<b>{})",
-                    s.pre, s.secret, s.post
-                ))
-                .size_limit(16 << 20)
-                .dfa_size_limit(16 << 20)
-                .build()
-                .ok()
+            .map(|s| build(&s.re))
+            .collect::<Option<Vec<_>>>()?;
+        let ends = shapes
+            .iter()
+            .map(|s| match s.tail {
+                Tail::Block(end) => build(end).map(Some),
+                _ => Some(None),
             })
-            .collect()
+            .collect::<Option<Vec<_>>>()?;
+        Some(Compiled { shapes, res, ends })
     })
-    .as_deref()
+    .as_ref()
+}
+
+/// A match of one shape: where it starts, where its regex match ends, and (for shapes whose
+/// acceptance needed it) where the whole secret ends.
+#[derive(Clone, Copy)]
+struct Cand {
+    start: usize,
+    end: usize,
+    full_end: Option<usize>,
+}
+
+/// Per-call state: the work counter (bytes searched and scanned, for the linearity test)
+/// and the last JWT verdict (a header run's end and what follows it).
+struct State<'h> {
+    hay: &'h [u8],
+    work: usize,
+    jwt: Option<(usize, Option<usize>)>,
+}
+
+impl State<'_> {
+    fn run(&mut self, from: usize, class: impl Fn(u8) -> bool, max_end: usize) -> usize {
+        let limit = max_end.min(self.hay.len());
+        let n = self.hay[from.min(limit)..limit]
+            .iter()
+            .take_while(|&&b| class(b))
+            .count();
+        self.work += n;
+        from + n
+    }
+
+    /// The next accepted match of shape `i` starting at or after `pos`.
+    fn find(&mut self, c: &Compiled, i: usize, mut pos: usize) -> Option<Cand> {
+        let hay = self.hay;
+        loop {
+            if pos > hay.len() {
+                return None;
+            }
+            let found = c.res[i].find_at(hay, pos);
+            self.work += found.map_or(hay.len(), |m| m.end()) - pos;
+            let m = found?;
+            let (start, end) = (m.start(), m.end());
+            // None: not a match here. Some(e): a match, and where the secret ends if that
+            // had to be found to decide.
+            let verdict: Option<Option<usize>> = match c.shapes[i].tail {
+                Tail::Telegram => (!hay.get(end).copied().is_some_and(tok)).then_some(None),
+                Tail::OwnApiKey => core::str::from_utf8(&hay[start..end])
+                    .is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok())
+                    .then_some(None),
+                Tail::Envelope => {
+                    let e = self.run(end, tok, usize::MAX);
+                    self.work += e - start;
+                    core::str::from_utf8(&hay[start..e])
+                        .is_ok_and(|t| crate::envelope::inspect(t).is_ok())
+                        .then_some(Some(e))
+                }
+                Tail::Jwt => self.jwt_end(start).map(Some),
+                _ => Some(None),
+            };
+            match verdict {
+                Some(full_end) => {
+                    return Some(Cand {
+                        start,
+                        end,
+                        full_end,
+                    })
+                }
+                None => pos = start + 1,
+            }
+        }
+    }
+
+    /// Where a JWT starting at `start` (`eyJ` and 4 token bytes) ends, if it is one. Every
+    /// start inside one header run shares the run's end and so the verdict: it is kept.
+    fn jwt_end(&mut self, start: usize) -> Option<usize> {
+        let hay = self.hay;
+        let run_end = match self.jwt {
+            Some((r, verdict)) if start < r => {
+                // `start` lies inside the header run already scanned.
+                return verdict.filter(|_| r - start >= 7);
+            }
+            _ => self.run(start, tok, usize::MAX),
+        };
+        let verdict = (|| {
+            let rest = hay.get(run_end..)?;
+            if !rest.starts_with(b".eyJ") {
+                return None;
+            }
+            let p = self.run(run_end + 4, tok, usize::MAX);
+            if p - (run_end + 4) < 4 {
+                return None;
+            }
+            if hay.get(p) == Some(&b'.') {
+                Some(self.run(p + 1, tok, usize::MAX))
+            } else {
+                Some(p)
+            }
+        })();
+        self.jwt = Some((run_end, verdict));
+        verdict.filter(|_| run_end - start >= 7)
+    }
+
+    /// Where a private-key block whose `BEGIN` line ends at `from` ends.
+    fn block_end(&mut self, from: usize, end_re: &Regex) -> usize {
+        let hay = self.hay;
+        let window = hay.len().min(from.saturating_add(BLOCK_MAX + 64));
+        let found = end_re.find(&hay[from..window]);
+        self.work += found.map_or(window - from, |m| m.end());
+        if let Some(m) = found.filter(|m| m.start() <= BLOCK_MAX) {
+            return from + m.end();
+        }
+        if hay.len() <= from + BLOCK_MAX {
+            return hay.len();
+        }
+        // Too long: the rest of the cut line and the lines after it while they are base64,
+        // then an `END` line if one comes next.
+        let mut p = from + BLOCK_MAX;
+        loop {
+            let line_end = hay[p..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(hay.len(), |n| p + n);
+            self.work += line_end - p;
+            let text = &hay[p..line_end];
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            if text.iter().all(|&b| b64(b)) {
+                if line_end == hay.len() {
+                    return line_end;
+                }
+                p = line_end + 1;
+                continue;
+            }
+            if let Some(m) = end_re.find(text).filter(|m| m.start() == 0) {
+                return p + m.end();
+            }
+            return p;
+        }
+    }
 }
 
 /// Returns `text` with every recognised secret replaced by `[REDACTED:<kind>]`.
 ///
-/// Linear time in the length of `text` in practice (each shape is a finite-automaton
-/// search; a shape is searched again only from the end of a chosen match). At one
-/// position the earlier shape in the list wins; matches never overlap. If a pattern
+/// Linear time in the length of `text`, whatever it holds (see the module documentation).
+/// At one position the earlier shape in the list wins; matches never overlap. If a pattern
 /// ever failed to build (they are constants, checked by the tests) the whole text is
 /// withheld rather than returned unscrubbed.
 #[must_use]
 pub fn scrub(text: &str) -> String {
-    let Some(res) = regexes() else {
-        return "[REDACTED:unscrubbable]".to_owned();
+    scrub_counted(text).0
+}
+
+/// [`scrub`] and the number of bytes its searches and scans ran over.
+fn scrub_counted(text: &str) -> (String, usize) {
+    let Some(c) = compiled() else {
+        return ("[REDACTED:unscrubbable]".to_owned(), 0);
     };
     let hay = text.as_bytes();
+    let mut st = State {
+        hay,
+        work: 0,
+        jwt: None,
+    };
     let mut out: Vec<u8> = Vec::with_capacity(hay.len());
     // Next match of each shape at or after `pos` (None once a shape has no more).
-    let mut next: Vec<Option<(usize, usize)>> = vec![Some((0, 0)); res.len()];
-    let mut stale = vec![true; res.len()];
+    let mut next: Vec<Option<Cand>> = vec![None; c.res.len()];
+    let mut stale = vec![true; c.res.len()];
     let mut pos = 0usize;
     loop {
-        let mut best: Option<(usize, usize, usize)> = None; // (start, end, shape)
-        for (i, re) in res.iter().enumerate() {
-            if stale[i] || next[i].is_some_and(|(st, _)| st < pos) {
-                next[i] = re.find_at(hay, pos).map(|m| (m.start(), m.end()));
+        let mut best: Option<(Cand, usize)> = None;
+        for i in 0..c.res.len() {
+            if stale[i] || next[i].is_some_and(|m| m.start < pos) {
+                next[i] = st.find(c, i, pos);
                 stale[i] = false;
             }
-            if let Some((st, en)) = next[i] {
-                if best.is_none_or(|(bs, _, _)| st < bs) {
-                    best = Some((st, en, i));
+            if let Some(m) = next[i] {
+                if best.is_none_or(|(b, _)| m.start < b.start) {
+                    best = Some((m, i));
                 }
             }
         }
-        let Some((start, end, i)) = best else { break };
-        out.extend_from_slice(&hay[pos..start]);
-        let replaced = res[i]
-            .captures_at(hay, start)
-            .filter(|c| c.get(0).is_some_and(|m| m.start() == start))
-            .map(|c| replacement(&SHAPES[i], &c, &hay[start..end]));
-        out.extend_from_slice(replaced.as_deref().unwrap_or(&hay[start..end]));
+        let Some((m, i)) = best else { break };
+        out.extend_from_slice(&hay[pos..m.start]);
+        let end = emit(&mut st, c, i, m, &mut out);
         // No shape matches the empty string; guard anyway so the loop always advances.
-        pos = if end > start { end } else { start + 1 };
-        if pos > hay.len() {
+        pos = end.max(m.start + 1).min(hay.len());
+        if pos >= hay.len() {
             break;
         }
     }
     if pos < hay.len() {
         out.extend_from_slice(&hay[pos..]);
     }
+    let work = st.work;
     match String::from_utf8(out) {
-        Ok(s) => s,
-        // Unreachable by construction (see `regexes()`); withhold rather than guess.
-        Err(_) => "[REDACTED:unscrubbable]".to_owned(),
+        Ok(s) => (s, work),
+        // Unreachable by construction (see `build()`); withhold rather than guess.
+        Err(_) => ("[REDACTED:unscrubbable]".to_owned(), work),
     }
 }
 
-fn replacement(s: &Shape, caps: &Captures<'_>, whole: &[u8]) -> Vec<u8> {
+/// Writes the chosen match `m` of shape `i` (redacted, or kept) and returns where it ends.
+fn emit(st: &mut State<'_>, c: &Compiled, i: usize, m: Cand, out: &mut Vec<u8>) -> usize {
+    let hay = st.hay;
+    let s = &c.shapes[i];
     if s.kind == KEEP {
-        return whole.to_vec();
+        let end = m.full_end.unwrap_or(m.end);
+        out.extend_from_slice(&hay[m.start..end]);
+        return end;
     }
-    if s.kind == OWN_API_KEY {
-        let valid =
-            core::str::from_utf8(whole).is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok());
-        if !valid {
-            return whole.to_vec();
+    let secret_start = match s.lead {
+        Lead::Start => m.start,
+        Lead::FromEnd(n) => m.end - n,
+        Lead::Url => {
+            let after = m.start + find(&hay[m.start..m.end], b"://").map_or(0, |p| p + 3);
+            after
+                + hay[after..m.end]
+                    .iter()
+                    .position(|&b| b == b':')
+                    .map_or(0, |p| p + 1)
         }
-    }
-    let pre = caps.name("a").map_or(&b""[..], |m| m.as_bytes());
-    let post = caps.name("b").map_or(&b""[..], |m| m.as_bytes());
-    let mut out = Vec::with_capacity(pre.len() + post.len() + 16 + s.kind.len());
-    out.extend_from_slice(pre);
+    };
+    let quote = match (s.tail, secret_start.checked_sub(1).map(|q| hay[q])) {
+        (Tail::Value(_), Some(q @ (b'"' | b'\''))) => Some(q),
+        _ => None,
+    };
+    let (secret_end, end) = match s.tail {
+        Tail::Value(bare) => {
+            let e = match quote {
+                Some(q) => st.run(m.end, |b| b != b'\r' && b != b'\n' && b != q, usize::MAX),
+                None => st.run(m.end, bare, usize::MAX),
+            };
+            (e, e)
+        }
+        Tail::Run(class, max) => {
+            let e = st.run(m.end, class, secret_start.saturating_add(max));
+            (e, e)
+        }
+        Tail::Block(_) => {
+            let e = c.ends[i]
+                .as_ref()
+                .map_or(hay.len(), |re| st.block_end(m.end, re));
+            (e, e)
+        }
+        _ => {
+            let e = m.full_end.unwrap_or(m.end);
+            // The URL password's `@` is kept.
+            let kept = usize::from(matches!(s.lead, Lead::Url));
+            (e - kept, e)
+        }
+    };
+    out.extend_from_slice(&hay[m.start..secret_start]);
+    redacted(out, s.kind);
+    out.extend_from_slice(&hay[secret_end..end]);
+    end
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn redacted(out: &mut Vec<u8>, kind: &str) {
     out.extend_from_slice(b"[REDACTED:");
-    out.extend_from_slice(s.kind.as_bytes());
+    out.extend_from_slice(kind.as_bytes());
     out.push(b']');
-    out.extend_from_slice(post);
-    out
 }
 
 #[cfg(test)]
@@ -271,6 +596,71 @@ mod tests {
 
     #[test]
     fn pattern_builds() {
-        assert_eq!(regexes().map(<[Regex]>::len), Some(SHAPES.len()));
+        let c = compiled().expect("every shape builds");
+        assert_eq!(c.res.len(), c.shapes.len());
+    }
+
+    /// Every shape's regular expression has a bounded match length: what keeps the
+    /// re-search after a chosen match cheap.
+    #[test]
+    fn every_shape_is_bounded() {
+        for s in shapes() {
+            let hir = regex_syntax::ParserBuilder::new()
+                .utf8(false)
+                .build()
+                .parse(&format!("(?-u){}", s.re))
+                .unwrap();
+            let max = hir.properties().maximum_len();
+            assert!(
+                max.is_some_and(|m| m <= MAX_MATCH),
+                "{}: {} has maximum length {max:?}",
+                s.kind,
+                s.re
+            );
+        }
+    }
+
+    fn crafted(unit: &str, len: usize) -> String {
+        unit.repeat(len / unit.len() + 1)
+    }
+
+    /// Work (bytes the searches run over) grows linearly on the two crafted inputs of
+    /// issue 12 that made the old loop quadratic (53 MB of work at 64 KiB there).
+    #[test]
+    fn work_is_linear_on_crafted_input() {
+        let units = [
+            "x-api-key:aaaaaaaaaaaaaaaaauthorization: ".to_owned(),
+            concat!("authorization: x -----BEGIN PRIVATE", " KEY-----\n").to_owned(),
+            // The same traps with single quotes and a PGP block.
+            "{'x-api-key':'aaaaaaaaaaaaaaaaaaa','authorization': 'x".to_owned(),
+            concat!(
+                "authorization: x -----BEGIN PGP PRIVATE",
+                " KEY BLOCK-----\n"
+            )
+            .to_owned(),
+            // Header runs of JWTs shadowed by GitHub tokens; kc1. runs inspect refuses.
+            format!("ghp_{}eyJaaaa-", "A".repeat(36)),
+            "kc1.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa ".to_owned(),
+        ];
+        for unit in &units {
+            let mut per_byte = Vec::new();
+            for len in [64 << 10, 256 << 10] {
+                let text = crafted(unit, len);
+                let (_, work) = scrub_counted(&text);
+                assert!(
+                    work <= 64 * text.len(),
+                    "{unit:?} at {len}: {work} bytes of work"
+                );
+                per_byte.push(work as f64 / text.len() as f64);
+            }
+            assert!(per_byte[1] <= per_byte[0] * 1.5, "{unit:?}: {per_byte:?}");
+        }
+        // A long JWT-looking header run ending in a payload, covered again and again.
+        let text = format!(
+            "{}.eyJaaaaa",
+            crafted(&format!("ghp_{}eyJaaaa-", "A".repeat(36)), 256 << 10)
+        );
+        let (_, work) = scrub_counted(&text);
+        assert!(work <= 64 * text.len(), "jwt: {work}");
     }
 }

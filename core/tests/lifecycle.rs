@@ -63,15 +63,47 @@ fn add_promote_rotate_retire_remove() {
     assert_eq!(kr.retire(9), Err(Error::UnknownKey(9)));
     assert_eq!(kr.promote(9), Err(Error::UnknownKey(9)));
 
-    // remove: unknown afterwards; refuses the primary.
+    // remove: refuses the primary; leaves a retired tombstone (its envelopes give
+    // KeyRetired, as after retire), and is idempotent on it.
     assert_eq!(kr.remove(3), Err(Error::PrimaryKey(3)));
     kr.remove(1).unwrap();
-    assert_eq!(kr.open("t", &v1, b"c"), Err(Error::UnknownKey(1)));
-    assert_eq!(kr.remove(1), Err(Error::UnknownKey(1)));
-    assert_eq!(kr.state_of(1), Err(Error::UnknownKey(1)));
-    // kid = max + 1 even after removals: ids are never reused while the max exists.
+    assert_eq!(kr.open("t", &v1, b"c"), Err(Error::KeyRetired(1)));
+    assert_eq!(kr.remove(1), Ok(()));
+    assert_eq!(kr.state_of(1), Ok(KeyState::Retired));
+    assert_eq!(kr.remove(9), Err(Error::UnknownKey(9)));
+    // kid = max + 1 even after removals: ids are never reused.
     assert_eq!(kr.add_key().unwrap(), 4);
     assert_eq!(kr.open("t", &v1b, b"c").unwrap().expose_secret(), b"one");
+}
+
+/// Finding 4: `remove` then `add_key` must not re-issue the removed kid with a new secret
+/// (old envelopes would turn from an error naming the key into `DecryptFailed`, and
+/// instances holding the old keyring would silently disagree with the new one).
+#[test]
+fn a_removed_kid_is_never_reissued() {
+    let kr = Keyring::generate().unwrap();
+    assert_eq!(kr.rotate().unwrap(), 2);
+    let v2 = kr.seal("t", b"two", b"").unwrap();
+    let before = kr.clone(); // another instance, still holding kid 2
+    kr.promote(1).unwrap();
+    kr.remove(2).unwrap(); // the highest kid
+    assert_eq!(kr.add_key().unwrap(), 3, "kid 2 re-issued after remove");
+    assert_eq!(kr.open("t", &v2, b""), Err(Error::KeyRetired(2)));
+    assert_eq!(before.open("t", &v2, b"").unwrap().expose_secret(), b"two");
+    // The tombstone survives the text form: a reloaded keyring goes above it too.
+    let reloaded = Keyring::parse(kr.export().unwrap().expose_secret()).unwrap();
+    assert_eq!(reloaded.kids(), kr.kids());
+    assert_eq!(reloaded.state_of(2), Ok(KeyState::Retired));
+    assert_eq!(reloaded.add_key().unwrap(), 4);
+    assert_eq!(reloaded.open("t", &v2, b""), Err(Error::KeyRetired(2)));
+    // The same with add_key_with_secret: the new secret never lands on kid 2.
+    let kr = Keyring::generate().unwrap();
+    assert_eq!(kr.add_key().unwrap(), 2);
+    kr.remove(2).unwrap();
+    let kid = kr
+        .add_key_with_secret(keycustody::SecretBytes::new(vec![7; 32]))
+        .unwrap();
+    assert_eq!(kid, 3);
 }
 
 #[test]

@@ -96,13 +96,11 @@ fn scrub_no_false_positives() {
     let env = k
         .seal("tenant", b"sk-ant-api03-this-is-inside-ciphertext", b"")
         .unwrap();
-    let blob = format!("kc1.{}", "sk-ant-api03-".to_owned() + &"a".repeat(60));
     let fine = [
         "550e8400-e29b-41d4-a716-446655440000".to_owned(),
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_owned(),
         "da39a3ee5e6b4b0d3255bfef95601890afd80709".to_owned(),
         env.clone(),
-        blob,
         "task-list-management-and-scheduling-system".to_owned(),
         "user_profile_settings_page_component_id".to_owned(),
         format!("obee_{}", "A".repeat(36)), // our key shape, wrong checksum
@@ -121,6 +119,153 @@ fn scrub_no_false_positives() {
         assert_eq!(scrub(&text), text, "{text}");
     }
     assert_eq!(scrub(""), "");
+}
+
+/// Only what `inspect()` accepts as a kc1 envelope is kept: a secret glued after `kc1.`
+/// used to hide behind the keep-rule (issue 12 §3.2).
+#[test]
+fn scrub_kc1_keep_rule_needs_a_real_envelope() {
+    let k = Keyring::generate().unwrap();
+    let env = k.seal("tenant", b"x", b"").unwrap();
+    assert_eq!(scrub(&format!("v={env} ok")), format!("v={env} ok"));
+    let key = format!("sk-ant-api03-{}", "a".repeat(60));
+    assert_eq!(
+        scrub(&format!("value=kc1.{key}")),
+        "value=kc1.[REDACTED:anthropic]"
+    );
+    assert_eq!(scrub(&format!("kc1.x {key}")), "kc1.x [REDACTED:anthropic]");
+}
+
+/// Single-quoted and bare-key forms (issue 12 §3.2: these passed through).
+#[test]
+fn scrub_quoted_and_bare_forms() {
+    for (input, want) in [
+        (
+            "{'Authorization': 'Basic dXNlcjpwYXNzd29yZA=='}",
+            "{'Authorization': '[REDACTED:authorization]'}",
+        ),
+        (
+            "{'x-api-key': 'custom-provider-key-1234567890'}",
+            "{'x-api-key': '[REDACTED:api_key]'}",
+        ),
+        (
+            "new Client({ apiKey: 'abcdefghijklmnop1234' })",
+            "new Client({ apiKey: '[REDACTED:api_key]' })",
+        ),
+        (
+            "api_key='abcdefghijklmnop1234'",
+            "api_key='[REDACTED:api_key]'",
+        ),
+        (
+            "curl -H 'Authorization: Bearer abcdefghijklmnop' x",
+            "curl -H 'Authorization: [REDACTED:authorization]' x",
+        ),
+        (
+            r#"{"password": "correct horse battery staple", "user": "a"}"#,
+            r#"{"password": "[REDACTED:password]", "user": "a"}"#,
+        ),
+        (
+            "password=hunter2&next=1",
+            "password=[REDACTED:password]&next=1",
+        ),
+        ("PASSWD: s3cr3t more", "PASSWD: [REDACTED:password] more"),
+        ("db_password='x y'", "db_password='[REDACTED:password]'"),
+        (
+            "Cookie: session=abc123; theme=dark\r\nHost: x",
+            "Cookie: [REDACTED:cookie]\r\nHost: x",
+        ),
+        (
+            "set-cookie: sid=s%3Aabc; Path=/; HttpOnly",
+            "set-cookie: [REDACTED:cookie]",
+        ),
+        (
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key = [REDACTED:aws_secret_key]",
+        ),
+        (
+            "{'secret': 'c2VjcmV0c2VjcmV0c2VjcmV0'}",
+            "{'secret': '[REDACTED:keyring_secret]'}",
+        ),
+    ] {
+        assert_eq!(scrub(input), want, "{input}");
+        assert_eq!(scrub(want), want, "idempotent: {want}");
+    }
+}
+
+/// Shapes added by issue 12, and the Telegram token ending in `-` (a trailing `\b` let
+/// about 1 in 64 through).
+#[test]
+fn scrub_new_shapes() {
+    let pgp = concat!(
+        "-----BEGIN PGP PRIVATE",
+        " KEY BLOCK-----\n\nlQOYBF\n=abcd\n-----END PGP PRIVATE",
+        " KEY BLOCK-----"
+    );
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw-".to_owned(),
+            "telegram",
+        ),
+        (
+            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsa_-".to_owned(),
+            "telegram",
+        ),
+        ("AKIAIOSFODNN7EXAMPLE".to_owned(), "aws_access_key"),
+        ("ASIAY34FZKBOKMUTVV7A".to_owned(), "aws_access_key"),
+        (format!("hf_{}", "aB3".repeat(12)), "huggingface"),
+        (format!("gsk_{}", "x9Y".repeat(18)), "groq"),
+        (format!("xai-{}", "Q7r".repeat(27)), "xai"),
+        (pgp.to_owned(), "pgp_private_key"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0".to_owned(), "jwt"),
+    ];
+    for (secret, kind) in cases {
+        let line = format!("got {secret} from upstream");
+        assert_eq!(
+            scrub(&line),
+            format!("got {} from upstream", redacted(kind)),
+            "{kind}: {secret}"
+        );
+    }
+}
+
+#[test]
+fn scrub_new_shapes_no_false_positives() {
+    for text in [
+        "Click the password reset link",
+        "passwords: 3 changed; password_hash stored",
+        "no cookies here, cookie jar empty",
+        "AKIA is a prefix; AKIAIOSFODNN7EXAMPL too short",
+        "hf_model_name gsk_short xai-grok",
+        "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1x",
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+        "-----BEGIN PGP SIGNATURE-----",
+    ] {
+        assert_eq!(scrub(text), text, "{text}");
+    }
+}
+
+/// A private-key block is looked at for its END line at most 16 KiB on; past that the
+/// base64 lines still go, and the first ordinary line stays.
+#[test]
+fn scrub_long_private_key_block() {
+    let begin = concat!("-----BEGIN RSA PRIVATE", " KEY-----\n");
+    let end = concat!("-----END RSA PRIVATE", " KEY-----");
+    let body = format!("{}\n", "A".repeat(64)).repeat(400); // 26 KB
+    let text = format!("a {begin}{body}{end}\nINFO next line");
+    assert_eq!(scrub(&text), "a [REDACTED:private_key]\nINFO next line");
+    let text = format!(
+        "a {begin}{body}INFO next line {}",
+        "sk-ant-".to_owned() + &"b".repeat(40)
+    );
+    assert_eq!(
+        scrub(&text),
+        "a [REDACTED:private_key]INFO next line [REDACTED:anthropic]"
+    );
+    // Short blocks end at their END line.
+    let text = format!("{begin}MIIE\n{end}\nafter");
+    assert_eq!(scrub(&text), "[REDACTED:private_key]\nafter");
 }
 
 #[test]
@@ -240,4 +385,45 @@ fn pseudonyms() {
         Err(Error::TooLarge { .. })
     ));
     assert_eq!(k.pseudonymize_for("", "x"), Err(Error::InvalidOwner));
+}
+
+/// The fuzz target's properties on mixtures of the vector inputs (deterministic): scrub is
+/// idempotent and a planted key never survives, bare, after `kc1.` or single-quoted.
+#[test]
+fn scrub_idempotent_on_mixtures() {
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/vectors/scrub_v1.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let pieces: Vec<String> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["input"].as_str().unwrap().to_owned())
+        .chain(["'", "\"", ":", "=", " ", "kc1.", "\n", "x"].map(str::to_owned))
+        .collect();
+    let planted = format!("sk-ant-api03-{}-ABCDEF", "AbCdEf0123".repeat(8));
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..1000 {
+        let mut text = String::new();
+        for _ in 0..4 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let p = &pieces[(x >> 33) as usize % pieces.len()];
+            let cut = (x >> 20) as usize % (p.len() + 1);
+            text.push_str(p.get(..cut).unwrap_or(p));
+        }
+        let once = scrub(&text);
+        assert_eq!(scrub(&once), once, "not idempotent: {text:?}");
+        for t in [
+            format!("{text} {planted} {text}"),
+            format!("{text} kc1.{planted} {text}"),
+            format!("{text} {{'x-api-key': '{planted}'}} {text}"),
+        ] {
+            assert!(!scrub(&t).contains(&planted), "{t:?}");
+        }
+    }
 }

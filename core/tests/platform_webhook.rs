@@ -315,10 +315,14 @@ fn replay_guard_accepts_once_until_expiry() {
         Err(Error::Replayed)
     );
     assert_eq!(g.check_and_record_at("evt_2", T), Ok(()));
-    // Forgotten once expired.
-    assert_eq!(g.check_and_record_at("evt_1", T + 600), Ok(()));
+    // Held through T + ttl inclusive, forgotten after.
     assert_eq!(
-        g.check_and_record_at("evt_1", T + 601),
+        g.check_and_record_at("evt_1", T + 600),
+        Err(Error::Replayed)
+    );
+    assert_eq!(g.check_and_record_at("evt_1", T + 601), Ok(()));
+    assert_eq!(
+        g.check_and_record_at("evt_1", T + 602),
         Err(Error::Replayed)
     );
     assert_eq!(g.len(), 2);
@@ -336,8 +340,12 @@ fn replay_guard_is_bounded_and_fails_closed() {
     );
     // A known id is still reported as a replay, not as "full".
     assert_eq!(g.check_and_record_at("a", T + 1), Err(Error::Replayed));
-    // Once entries expire, room is made.
-    assert_eq!(g.check_and_record_at("d", T + 100), Ok(()));
+    // Once entries expire (after T + ttl), room is made.
+    assert_eq!(
+        g.check_and_record_at("d", T + 100),
+        Err(Error::InvalidArgument("replay guard is full"))
+    );
+    assert_eq!(g.check_and_record_at("d", T + 101), Ok(()));
     assert!(g.len() <= 3);
     for i in 0..1000 {
         g.check_and_record_at(&format!("x{i}"), T + 1000 + i * 100)

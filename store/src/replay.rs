@@ -3,9 +3,12 @@
 //!
 //! One table, `(id TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)`. Recording is one
 //! atomic statement, insert-if-absent-or-expired:
-//! `INSERT .. ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE t.expires_at <= now`;
+//! `INSERT .. ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE t.expires_at < now`;
 //! one affected row means the id was fresh, none means it is a replay. Concurrent
-//! instances therefore never both accept an id. [`SqliteReplayGuard::prune_at`] /
+//! instances therefore never both accept an id. As in core's in-memory guard, an id
+//! recorded at `now` is refused through `now + ttl` inclusive (a row is expired only
+//! when `expires_at < now`), so with ttl = 2 × the verifier's tolerance a replay at
+//! exactly the tolerance boundary, which the verifier accepts, is still refused. [`SqliteReplayGuard::prune_at`] /
 //! [`PgReplayGuard::prune_at`] delete expired rows (run it now and then).
 
 use crate::ident::quote_ident;
@@ -61,14 +64,14 @@ impl SqliteReplayGuard {
         })
     }
 
-    /// Deletes ids expired at `now`; returns how many.
+    /// Deletes ids expired at `now` (`expires_at < now`); returns how many.
     ///
     /// # Errors
     /// [`Error::Io`].
     pub fn prune_at(&self, now: i64) -> Result<usize> {
         let conn = self.conn.lock().map_err(db_err)?;
         conn.execute(
-            &format!("DELETE FROM {} WHERE expires_at <= ?1", self.table),
+            &format!("DELETE FROM {} WHERE expires_at < ?1", self.table),
             [now],
         )
         .map_err(db_err)
@@ -85,7 +88,7 @@ impl ReplayStore for SqliteReplayGuard {
                 &format!(
                     "INSERT INTO {t} (id, expires_at) VALUES (?1, ?2) \
                      ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at \
-                     WHERE {t}.expires_at <= ?3"
+                     WHERE {t}.expires_at < ?3"
                 ),
                 rusqlite::params![id, now.saturating_add(self.ttl), now],
             )
@@ -134,14 +137,14 @@ impl PgReplayGuard {
         })
     }
 
-    /// Deletes ids expired at `now`; returns how many.
+    /// Deletes ids expired at `now` (`expires_at < now`); returns how many.
     ///
     /// # Errors
     /// [`Error::Io`].
     pub fn prune_at(&self, now: i64) -> Result<u64> {
         let mut c = self.client.lock().map_err(db_err)?;
         c.execute(
-            &format!("DELETE FROM {} WHERE expires_at <= $1", self.table),
+            &format!("DELETE FROM {} WHERE expires_at < $1", self.table),
             &[&now],
         )
         .map_err(db_err)
@@ -159,7 +162,7 @@ impl ReplayStore for PgReplayGuard {
                 &format!(
                     "INSERT INTO {t} (id, expires_at) VALUES ($1, $2) \
                      ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at \
-                     WHERE {t}.expires_at <= $3"
+                     WHERE {t}.expires_at < $3"
                 ),
                 &[&id, &exp, &now],
             )

@@ -4,6 +4,33 @@ use keycustody_store::replay::SqliteReplayGuard;
 
 const T: i64 = 1_700_000_000;
 
+/// Finding 5: the webhook verifier accepts `|now - t| == tolerance`. An event first seen
+/// at `t - tolerance` and recorded with the documented ttl (2 x tolerance) must still be
+/// refused when replayed at `t + tolerance`, and the guard lets it go one second later.
+fn boundary(g: &dyn ReplayStore, id: &str) {
+    let tol = keycustody::DEFAULT_TOLERANCE;
+    let tol_i = i64::try_from(tol).unwrap();
+    let header = keycustody::sign_stripe_payload(b"{}", "whsec_x", T).unwrap();
+    let verify = |now| keycustody::verify_stripe_signature_at(b"{}", &header, "whsec_x", tol, now);
+    verify(T - tol_i).unwrap();
+    assert_eq!(g.check_and_record_at(id, T - tol_i), Ok(()));
+    verify(T + tol_i).unwrap();
+    assert_eq!(g.check_and_record_at(id, T + tol_i), Err(Error::Replayed));
+    assert_eq!(verify(T + tol_i + 1), Err(Error::TimestampOutOfTolerance));
+    assert_eq!(g.check_and_record_at(id, T + tol_i + 1), Ok(()));
+}
+
+#[test]
+fn sqlite_guard_refuses_a_replay_at_the_tolerance_boundary() {
+    let g = SqliteReplayGuard::new(
+        rusqlite::Connection::open_in_memory().unwrap(),
+        "replay",
+        2 * keycustody::DEFAULT_TOLERANCE,
+    )
+    .unwrap();
+    boundary(&g, "evt_boundary");
+}
+
 #[test]
 fn sqlite_guard_is_shared_and_expires() {
     let dir = tempfile::tempdir().unwrap();
@@ -20,13 +47,18 @@ fn sqlite_guard_is_shared_and_expires() {
         a.check_and_record_at("evt_2", T + 609),
         Err(Error::Replayed)
     );
-    // Expired ids are accepted again, once.
-    assert_eq!(a.check_and_record_at("evt_1", T + 600), Ok(()));
+    // Held through T + ttl inclusive; expired ids are accepted again, once.
     assert_eq!(
-        b.check_and_record_at("evt_1", T + 601),
+        a.check_and_record_at("evt_1", T + 600),
         Err(Error::Replayed)
     );
-    assert_eq!(a.prune_at(T + 610).unwrap(), 1); // evt_2 (expired at T + 610)
+    assert_eq!(a.check_and_record_at("evt_1", T + 601), Ok(()));
+    assert_eq!(
+        b.check_and_record_at("evt_1", T + 602),
+        Err(Error::Replayed)
+    );
+    assert_eq!(a.prune_at(T + 610).unwrap(), 0); // evt_2 expires at T + 610: still held
+    assert_eq!(a.prune_at(T + 611).unwrap(), 1);
     assert!(matches!(
         a.check_and_record_at("", T),
         Err(Error::InvalidArgument(_))
@@ -44,7 +76,7 @@ fn sqlite_guard_is_shared_and_expires() {
     .unwrap();
     assert_eq!(odd.check_and_record_at("evt_1", T), Ok(()));
     assert_eq!(
-        a.check_and_record_at("evt_1", T + 601),
+        a.check_and_record_at("evt_1", T + 602),
         Err(Error::Replayed)
     );
 }
@@ -72,6 +104,7 @@ fn postgres_guard_is_shared_and_expires() {
     let table = format!("replay_{}", std::process::id());
     let a = keycustody_store::replay::PgReplayGuard::new(connect(), &table, 600).unwrap();
     let b = keycustody_store::replay::PgReplayGuard::new(connect(), &table, 600).unwrap();
+    boundary(&a, "evt_boundary");
     assert_eq!(a.check_and_record_at("evt_1", T), Ok(()));
     assert_eq!(b.check_and_record_at("evt_1", T + 10), Err(Error::Replayed));
     assert_eq!(b.check_and_record_at("evt_2", T + 10), Ok(()));
@@ -79,13 +112,18 @@ fn postgres_guard_is_shared_and_expires() {
         a.check_and_record_at("evt_2", T + 609),
         Err(Error::Replayed)
     );
-    // Expired ids are accepted again, once.
-    assert_eq!(a.check_and_record_at("evt_1", T + 600), Ok(()));
+    // Held through T + ttl inclusive; expired ids are accepted again, once.
     assert_eq!(
-        b.check_and_record_at("evt_1", T + 601),
+        a.check_and_record_at("evt_1", T + 600),
         Err(Error::Replayed)
     );
-    assert_eq!(a.prune_at(T + 610).unwrap(), 1);
+    assert_eq!(a.check_and_record_at("evt_1", T + 601), Ok(()));
+    assert_eq!(
+        b.check_and_record_at("evt_1", T + 602),
+        Err(Error::Replayed)
+    );
+    assert_eq!(a.prune_at(T + 610).unwrap(), 0);
+    assert_eq!(a.prune_at(T + 611).unwrap(), 1);
     assert!(matches!(
         a.check_and_record_at("", T),
         Err(Error::InvalidArgument(_))

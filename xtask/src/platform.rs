@@ -342,6 +342,20 @@ fn webhook_file() -> Value {
         .map(|(id, now)| json!({"id": id, "now": now, "expect": expect(&g.check_and_record_at(id, *now))}))
         .collect();
     cases.push(json!({"name": "replay_guard_sequence", "op": "replay", "capacity": 3, "ttl": 600, "expect": "ok", "steps": steps}));
+    // Finding 5: an id is held through now + ttl inclusive (the verifier accepts
+    // |now - t| == tolerance, and ttl = 2 x tolerance), free one second later.
+    let g = keycustody::ReplayGuard::new(3, 600).unwrap();
+    let steps: Vec<Value> = [
+        ("evt_1", T),
+        ("evt_1", T + 600),
+        ("evt_1", T + 601),
+        ("evt_1", T + 1201),
+        ("evt_1", T + 1202),
+    ]
+    .iter()
+    .map(|(id, now)| json!({"id": id, "now": now, "expect": expect(&g.check_and_record_at(id, *now))}))
+    .collect();
+    cases.push(json!({"name": "replay_guard_ttl_boundary", "op": "replay", "capacity": 3, "ttl": 600, "expect": "ok", "steps": steps}));
     file(
         "Webhooks (DESIGN §5). stripe_sign: sign_stripe_payload(payload, secret, timestamp) -> header. stripe_verify: verify_stripe_signature(payload, header, secret, tolerance, now) -> timestamp. standard_sign / standard_verify: Standard Webhooks (msg_id, timestamp text, signature header, whsec_ secret) -> result_timestamp. telegram_verify: verify_telegram_secret(header, expected). replay: a fresh ReplayGuard(capacity, ttl), check_and_record_at(id, now) for each step in order.",
         cases,
@@ -701,7 +715,12 @@ fn delivery_file() -> Value {
 // ---------------------------------------------------------------------------
 
 fn scrub_file() -> Value {
-    let inputs: Vec<(&str, String)> = vec![
+    let envelope = Keyring::parse(&keyring_text())
+        .unwrap()
+        .dangerous_seal_with_nonce("tenant-42", b"sk-ant-api03-inside", b"", &[7u8; 12])
+        .unwrap();
+    let inputs: Vec<(&str, String)> =
+        vec![
         (
             "anthropic",
             format!("using key sk-ant-api03-{}AA now", "x".repeat(90)),
@@ -809,6 +828,105 @@ fn scrub_file() -> Value {
             "2026-11-23T10:00:00Z INFO GET /healthz 200 1.2ms".into(),
         ),
         ("negative_unicode", "café ünïcödé ✓".into()),
+        // Added by issue 12 §3.2: quoted and bare forms, and the shapes users leak most.
+        (
+            "authorization_single_quoted",
+            "{'Authorization': 'Basic dXNlcjpwYXNzd29yZA=='}".into(),
+        ),
+        (
+            "x_api_key_single_quoted",
+            "{'x-api-key': 'custom-provider-key-1234567890'}".into(),
+        ),
+        (
+            "api_key_bare_key",
+            "new Client({ apiKey: 'abcdefghijklmnop1234' })".into(),
+        ),
+        ("api_key_single_quoted_value", "api_key='abcdefghijklmnop1234'".into()),
+        (
+            "telegram_ending_in_dash",
+            "bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw- started".into(),
+        ),
+        (
+            "secret_glued_after_kc1",
+            format!("value=kc1.sk-ant-api03-{}", "b".repeat(40)),
+        ),
+        (
+            "pgp_private_key",
+            // Split so no source file carries a PGP private-key header.
+            concat!(
+                "-----BEGIN PGP PRIVATE",
+                " KEY BLOCK-----\n\nlQOYBF\n=abcd\n-----END PGP PRIVATE",
+                " KEY BLOCK-----\nafter"
+            )
+            .into(),
+        ),
+        ("aws_access_key_id", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE".into()),
+        ("aws_session_key_id", "key ASIAY34FZKBOKMUTVV7A used".into()),
+        (
+            "aws_secret_access_key",
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        ),
+        ("password_unquoted", "login password=hunter2&next=1".into()),
+        ("passwd_colon", "PASSWD: s3cr3t more".into()),
+        (
+            "password_double_quoted",
+            r#"{"password": "correct horse battery staple", "user": "a"}"#.into(),
+        ),
+        ("password_single_quoted", "db_password='x y'".into()),
+        (
+            "cookie_header",
+            "Cookie: session=abc123; theme=dark\r\nHost: example.com".into(),
+        ),
+        (
+            "set_cookie_header",
+            "Set-Cookie: sid=s%3Aabc; Path=/; HttpOnly".into(),
+        ),
+        ("huggingface", format!("HF_TOKEN=hf_{}", "aB3".repeat(12))),
+        ("groq", format!("using gsk_{} now", "x9Y".repeat(18))),
+        ("xai", format!("key xai-{} end", "Q7r".repeat(27))),
+        (
+            "jwt_without_signature",
+            "t=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0 end".into(),
+        ),
+        (
+            "crafted_api_key_authorization",
+            "x-api-key:aaaaaaaaaaaaaaaaauthorization: ".repeat(64),
+        ),
+        (
+            "crafted_authorization_private_key",
+            concat!("authorization: x -----BEGIN PRIVATE", " KEY-----\n").repeat(64),
+        ),
+        (
+            "negative_password_words",
+            "Click the password reset link; passwords: 3 changed".into(),
+        ),
+        ("negative_cookie_words", "no cookies here, cookie jar empty".into()),
+        (
+            "negative_git_sha",
+            "commit 9fceb02d0ae598e95dc970b74767f19372d61af8".into(),
+        ),
+        (
+            "negative_sha1_hex",
+            "sha1 da39a3ee5e6b4b0d3255bfef95601890afd80709".into(),
+        ),
+        ("negative_uuid_upper", "id 550E8400-E29B-41D4-A716-446655440000".into()),
+        (
+            "negative_short_prefixes",
+            "AKIA hf_model_name gsk_short xai-grok eyJhbGciOi".into(),
+        ),
+        (
+            "negative_telegram_too_long",
+            "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1x".into(),
+        ),
+        (
+            "negative_kc1_envelope_real",
+            format!("row {envelope} stored"),
+        ),
+        (
+            "negative_pgp_public_key",
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQENBF\n-----END PGP PUBLIC KEY BLOCK-----"
+                .into(),
+        ),
     ];
     let cases = inputs
         .into_iter()

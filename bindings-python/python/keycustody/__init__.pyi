@@ -168,7 +168,7 @@ class Keyring:
     def retire(self, kid: int) -> None:
         """Retires kid (its secret is dropped). Raises PrimaryKeyError, UnknownKeyError."""
     def remove(self, kid: int) -> None:
-        """Removes kid entirely. Raises PrimaryKeyError, UnknownKeyError."""
+        """Removes kid's secret, leaving a retired tombstone (kids are never reused). Raises PrimaryKeyError, UnknownKeyError."""
     @property
     def primary_kid(self) -> int:
         """The kid of the active key."""
