@@ -330,6 +330,57 @@ fn jwt_sign_arguments() {
     assert_eq!(k.sign_jwt_at("", "{}", 60, T), Err(Error::InvalidOwner));
 }
 
+/// Finding 8: serde_json keeps the last of two equal keys, so `{"sub":"user","sub":"admin"}`
+/// was signed as given and read as "admin" here, while a first-wins reader sees "user".
+/// Both sides now refuse an object that repeats a key, at any depth and after unescaping.
+#[test]
+fn jwt_duplicate_keys_refused() {
+    let k = ring();
+    let dup = Err(Error::InvalidArgument("claims must not repeat a key"));
+    for claims in [
+        r#"{"sub":"user","sub":"admin"}"#,
+        r#"{"sub":"user","\u0073ub":"admin"}"#,
+        r#"{"ctx":{"role":"user","role":"admin"}}"#,
+        r#"{"list":[{"a":1,"a":1}]}"#,
+    ] {
+        assert_eq!(k.sign_jwt_at("acme", claims, 60, T), dup, "{claims}");
+    }
+    // Equal values under different keys, and equal keys in different objects, are fine.
+    let ok = k
+        .sign_jwt_at("acme", r#"{"a":{"x":1},"b":{"x":1},"c":[1,1]}"#, 60, T)
+        .unwrap();
+    assert!(k.verify_jwt_at("acme", &ok, &opts(), T).is_ok());
+
+    let m = Err(Error::Malformed(MalformedKind::Jwt));
+    let exp = T + 60;
+    for payload in [
+        format!(r#"{{"sub":"user","sub":"admin","exp":{exp}}}"#),
+        format!(r#"{{"exp":{T},"exp":{exp}}}"#),
+        format!(r#"{{"sub":"u","\u0073ub":"a","exp":{exp}}}"#),
+        format!(r#"{{"ctx":{{"r":1,"r":2}},"exp":{exp}}}"#),
+    ] {
+        let t = forge(&k, "acme", H, &payload, None);
+        assert_eq!(
+            k.verify_jwt_at("acme", &t, &opts(), T).map(|_| ()),
+            m,
+            "{payload}"
+        );
+    }
+    let p = format!(r#"{{"exp":{exp}}}"#);
+    for header in [
+        r#"{"alg":"none","alg":"HS256","typ":"JWT","kid":"1"}"#,
+        r#"{"alg":"HS256","typ":"JWT","kid":"1","kid":"1"}"#,
+    ] {
+        let t = forge(&k, "acme", header, &p, None);
+        assert_eq!(
+            k.verify_jwt_at("acme", &t, &opts(), T).map(|_| ()),
+            m,
+            "{header}"
+        );
+        assert_eq!(parse_jwt(&t).map(|_| ()), m, "{header}");
+    }
+}
+
 // ---- one-time codes ----
 
 #[test]
