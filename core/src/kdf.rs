@@ -69,8 +69,7 @@ impl Prk {
     /// HMAC state `hkdf` builds from it cannot be (hkdf 0.12 / hmac 0.12 offer no
     /// zeroize support, and this crate forbids `unsafe`): ASSURANCE.md says so.
     pub(crate) fn extract(root: &[u8]) -> Prk {
-        let (mut prk, hk) = Hkdf::<Sha256>::extract(Some(SALT), root);
-        drop(hk);
+        let (mut prk, _) = Hkdf::<Sha256>::extract(Some(SALT), root);
         let mut out = Zeroizing::new([0u8; 32]);
         out.copy_from_slice(&prk);
         prk.as_mut_slice().zeroize();

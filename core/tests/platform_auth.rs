@@ -638,3 +638,67 @@ fn totp_secret_and_uri() {
     }
     assert_eq!(totp_uri("bad", "a", "b").map(|_| ()), m);
 }
+
+/// The otpauth URI's percent-encoding (now the `percent-encoding` crate) leaves exactly
+/// RFC 3986's unreserved characters and writes upper-case `%XX` for every other byte, as
+/// the hand-written encoder did (reference: Python's `urllib.parse.quote(s, safe="")`).
+#[test]
+fn totp_uri_percent_encoding_is_unchanged() {
+    let uri = totp_uri(
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "a b+c/é~._-@!*'()",
+        "Ä&Co?=#%[]",
+    )
+    .unwrap();
+    let issuer = "%C3%84%26Co%3F%3D%23%25%5B%5D";
+    assert_eq!(
+        uri.expose_secret(),
+        format!(
+            "otpauth://totp/{issuer}:a%20b%2Bc%2F%C3%A9~._-%40%21%2A%27%28%29?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+}
+
+/// Base32 (now `data-encoding`) keeps the leniency of the hand-written decoder: any case,
+/// up to six trailing `=` whether or not they are the right padding; and its strictness:
+/// non-canonical trailing bits, impossible lengths, `=` inside, other characters.
+#[test]
+fn totp_base32_round_trip_and_leniency() {
+    for n in [16usize, 17, 18, 19, 20, 21, 32, 127, 128] {
+        let raw: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+        let text = base32_encode(&raw);
+        assert!(!text.contains('='));
+        for variant in [
+            text.clone(),
+            text.to_lowercase(),
+            format!("{text}="),
+            format!("{text}======"),
+        ] {
+            assert_eq!(
+                parse_totp_secret(&variant).unwrap().expose_secret(),
+                &raw[..],
+                "{variant}"
+            );
+        }
+        let m = Err(Error::Malformed(MalformedKind::Totp));
+        assert_eq!(parse_totp_secret(&format!("{text}=======")).map(|_| ()), m);
+        assert_eq!(parse_totp_secret(&format!("{text} ")).map(|_| ()), m);
+        assert_eq!(parse_totp_secret(&format!("={text}")).map(|_| ()), m);
+    }
+    let m = Err(Error::Malformed(MalformedKind::Totp));
+    // 16 bytes are 26 characters whose last one carries 2 unused bits: "A" (0) is canonical, "B" is not.
+    let canonical = base32_encode(&[0u8; 16]);
+    assert_eq!(canonical, "A".repeat(26));
+    assert!(parse_totp_secret(&canonical).is_ok());
+    assert_eq!(
+        parse_totp_secret(&format!("{}B", "A".repeat(25))).map(|_| ()),
+        m
+    );
+    // 27 characters (an impossible length) and 129 bytes (too long) are refused.
+    assert_eq!(parse_totp_secret(&"A".repeat(27)).map(|_| ()), m);
+    assert_eq!(
+        parse_totp_secret(&base32_encode(&[1u8; 129])).map(|_| ()),
+        m
+    );
+    assert_eq!(parse_totp_secret(&base32_encode(&[1u8; 15])).map(|_| ()), m);
+}
