@@ -42,7 +42,7 @@ pub fn random_token(nbytes: usize) -> Result<crate::SecretString> {
     )))
 }
 
-/// `len` characters drawn uniformly from `alphabet` (2 to 256 distinct ASCII symbols) by
+/// `len` characters drawn uniformly from `alphabet` (2 to 128 distinct ASCII symbols) by
 /// rejection sampling: a byte is used only if it falls below the largest
 /// multiple of the alphabet size, so there is no modulo bias.
 ///
