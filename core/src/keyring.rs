@@ -409,9 +409,7 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty purpose or a length outside 1 to 8160; [`Error::InvalidOwner`].
     pub fn derive_key(&self, purpose: &str, owner: &str, length: usize) -> Result<SecretBytes> {
-        if purpose.is_empty() || purpose.len() > 256 {
-            return Err(Error::InvalidArgument("purpose must be 1 to 256 bytes"));
-        }
+        kdf::check_purpose(purpose)?;
         let mut label = Vec::with_capacity(LABEL_CUSTOM_PREFIX.len() + purpose.len());
         label.extend_from_slice(LABEL_CUSTOM_PREFIX);
         label.extend_from_slice(purpose.as_bytes());

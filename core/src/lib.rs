@@ -8,6 +8,7 @@
 
 pub mod aead;
 pub mod apikey;
+mod clock;
 mod ct;
 pub mod envelope;
 mod error;
@@ -32,11 +33,14 @@ pub use keyring::{KeyInfo, KeyState, Keyring};
 pub use legacy::{decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams};
 pub use random::{invite_code, random_base62, random_token};
 pub use secret::{SecretBytes, SecretString};
+mod pseudonym;
 pub mod replay;
 pub mod scrub;
 pub mod validate;
 pub mod webhook;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use clock::unix_now;
 pub use replay::{ReplayGuard, ReplayStore};
 pub use scrub::scrub;
 pub use validate::{validate_email, validate_slug};
@@ -45,7 +49,7 @@ pub use webhook::{
     verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use webhook::{unix_now, verify_standard_webhook, verify_stripe_signature};
+pub use webhook::{verify_standard_webhook, verify_stripe_signature};
 pub mod jwt;
 pub mod otp;
 pub mod totp;

@@ -1503,6 +1503,23 @@ fn keyring_file() -> Value {
             32,
             "InvalidOwner",
         ),
+        // A NUL in the purpose would make ("p\0a", "b") and ("p", "a\0b") one HKDF info.
+        derive_case(
+            "derive_purpose_nul",
+            &single,
+            "p\0a",
+            "b",
+            32,
+            "InvalidArgument",
+        ),
+        derive_case(
+            "derive_owner_nul_is_not_a_purpose",
+            &single,
+            "p",
+            "a\0b",
+            32,
+            "ok",
+        ),
     ]);
 
     let text_secret = b"legacy-platform-secret-0123456789ABCDEF";
