@@ -60,11 +60,7 @@ fn openssl_work(
 ) -> Res<Work<keycustody::SecretBytes>> {
     let data = conv::bytes(data, "data")?.to_owned_bytes();
     let password = conv::bytes(password, "password")?.to_owned_bytes();
-    let iterations = conv::opt_kid(
-        iterations,
-        "iterations",
-        keycustody::DEFAULT_ITERATIONS,
-    )?;
+    let iterations = conv::opt_kid(iterations, "iterations", keycustody::DEFAULT_ITERATIONS)?;
     Ok(Box::new(move || {
         keycustody::decrypt_openssl_enc(&data, &password, iterations)
     }))

@@ -50,7 +50,7 @@ pub fn random_base62(length: &NumArg) -> JsResult<JsString> {
     ))
 }
 
-/// `length` characters (1 to 1024) drawn uniformly from `alphabet` (2 to 256 ASCII
+/// `length` characters (1 to 1024) drawn uniformly from `alphabet` (2 to 128 distinct ASCII
 /// symbols) by rejection sampling.
 #[wasm_bindgen(js_name = randomString)]
 pub fn random_string(alphabet: &StrArg, length: &NumArg) -> JsResult<JsString> {

@@ -151,9 +151,9 @@ describe('Keyring', () => {
     assert.equal(kr.openText('t', fresh, 'c'), 'v');
   });
 
-  test('nonces never repeat, across refills of the buffered randomness', () => {
-    // Nonces come from a 1024-byte buffer of getRandomValues output (85 nonces per refill):
-    // 20000 seals cross about 235 refills. A repeat, or a buffer handed out twice, shows here.
+  test('nonces never repeat', () => {
+    // Each nonce is its own getRandomValues call (no buffer of pre-drawn bytes): 20000 seals,
+    // 20000 distinct nonces. A repeat, or bytes handed out twice, shows here.
     const kr = Keyring.generate();
     const seen = new Set();
     for (let i = 0; i < 20000; i++) {

@@ -120,8 +120,11 @@ impl ApiKey {
     /// Lowercase SHA-256 hex of the whole key.
     #[must_use]
     pub fn hash(&self) -> String {
-        let d = Sha256::digest(self.key.expose_secret().as_bytes());
-        d.iter().map(|b| format!("{b:02x}")).collect()
+        base16ct::lower::encode_string(&self.digest())
+    }
+
+    fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.key.expose_secret().as_bytes()).into()
     }
 
     /// The key text.
@@ -183,16 +186,12 @@ pub fn hash_api_key(key: &str) -> Result<String> {
 /// # Errors
 /// [`Error::Malformed`] if the key does not parse or the hash is not 64 lowercase hex characters.
 pub fn verify_api_key(key: &str, stored_hash: &str) -> Result<bool> {
-    if stored_hash.len() != 64
-        || !stored_hash
-            .bytes()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    let mut stored = [0u8; 32];
+    if stored_hash.len() != 2 * stored.len()
+        || base16ct::lower::decode(stored_hash, &mut stored).is_err()
     {
         return Err(Error::Malformed(MalformedKind::ApiKeyHash));
     }
     let k = ApiKey::parse(key)?;
-    Ok(crate::constant_time_equal(
-        k.hash().as_bytes(),
-        stored_hash.as_bytes(),
-    ))
+    Ok(crate::constant_time_equal(&k.digest(), &stored))
 }

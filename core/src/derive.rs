@@ -1,6 +1,6 @@
-//! Keys derived for the platform pieces built on core (vault index, audit chain), each under
-//! its own label: a caller can name a custom purpose or the audit key, never an arbitrary
-//! label (so never the envelope, JWT or code-hashing keys).
+//! Derived keys (DESIGN §2): custom purposes, the audit-chain key, and the crate-private
+//! `derive_labeled` every labelled key goes through. A caller names a custom purpose or the
+//! audit key, never an arbitrary label (so never the envelope, JWT or code-hashing keys).
 
 use crate::error::Result;
 use crate::kdf::{LABEL_AUDIT, LABEL_CUSTOM_PREFIX};
@@ -8,6 +8,46 @@ use crate::keyring::Keyring;
 use crate::secret::SecretBytes;
 
 impl Keyring {
+    /// Derives a key for a custom purpose: `HKDF-Expand(PRK_primary, "keycustody/v1/custom/<purpose>" || 0x00 || owner, length)`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidArgument`] for an empty purpose, one over 256 bytes or containing NUL,
+    /// or a length outside 1 to 8160; [`crate::Error::InvalidOwner`].
+    pub fn derive_key(&self, purpose: &str, owner: &str, length: usize) -> Result<SecretBytes> {
+        crate::kdf::check_purpose(purpose)?;
+        let mut label = Vec::with_capacity(LABEL_CUSTOM_PREFIX.len() + purpose.len());
+        label.extend_from_slice(LABEL_CUSTOM_PREFIX);
+        label.extend_from_slice(purpose.as_bytes());
+        let (_, key) = self.derive_labeled(None, &label, owner, length)?;
+        Ok(key)
+    }
+
+    /// Derives `HKDF-Expand(PRK_kid, label || 0x00 || owner, length)` under `kid`
+    /// (the primary when `None`), returning the kid used. For the platform modules.
+    ///
+    /// # Errors
+    /// [`crate::Error::UnknownKey`], [`crate::Error::KeyRetired`], [`crate::Error::InvalidOwner`], [`crate::Error::InvalidArgument`].
+    pub(crate) fn derive_labeled(
+        &self,
+        kid: Option<u32>,
+        label: &[u8],
+        owner: &str,
+        length: usize,
+    ) -> Result<(u32, SecretBytes)> {
+        crate::kdf::check_owner(owner)?;
+        if length == 0 || length > crate::kdf::MAX_DERIVED_LEN {
+            return Err(crate::Error::InvalidArgument(
+                "length must be 1 to 8160 bytes",
+            ));
+        }
+        let snap = self.snapshot();
+        let kid = kid.unwrap_or(snap.primary);
+        let m = snap.material(kid)?;
+        let mut out = vec![0u8; length];
+        m.prk().expand(label, owner.as_bytes(), &mut out)?;
+        Ok((kid, SecretBytes::new(out)))
+    }
+
     /// Like [`Keyring::derive_key`] under a chosen key id (the primary when `None`),
     /// returning the kid used: a verifier re-derives the key a record was made under.
     ///
@@ -20,9 +60,7 @@ impl Keyring {
         owner: &str,
         length: usize,
     ) -> Result<(u32, SecretBytes)> {
-        if purpose.is_empty() || purpose.len() > 256 {
-            return Err(crate::Error::InvalidArgument("purpose must be 1 to 256 bytes"));
-        }
+        crate::kdf::check_purpose(purpose)?;
         let mut label = Vec::with_capacity(LABEL_CUSTOM_PREFIX.len() + purpose.len());
         label.extend_from_slice(LABEL_CUSTOM_PREFIX);
         label.extend_from_slice(purpose.as_bytes());

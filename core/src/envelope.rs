@@ -380,6 +380,25 @@ impl Keyring {
     }
 }
 
+/// The text form (`kc1.` + base64url) of a binary envelope, which is checked first.
+///
+/// # Errors
+/// [`Error::Malformed`] when `envelope` is not a binary kc1 envelope.
+pub fn envelope_text(envelope: &[u8]) -> Result<String> {
+    parse_binary(envelope)?;
+    Ok(encode_text(envelope))
+}
+
+/// The binary form of a text envelope, which is checked first.
+///
+/// # Errors
+/// [`Error::Malformed`] when `envelope` is not a text kc1 envelope.
+pub fn envelope_binary(envelope: &str) -> Result<Vec<u8>> {
+    let bin = decode_text(envelope)?;
+    parse_binary(&bin)?;
+    Ok(bin)
+}
+
 #[cfg(test)]
 mod aad_tests {
     use super::*;
@@ -408,23 +427,4 @@ mod aad_tests {
             &[1, 0, 0, 0, 1, 0, 0, 0, 2, b'a', b'b', b'c']
         );
     }
-}
-
-/// The text form (`kc1.` + base64url) of a binary envelope, which is checked first.
-///
-/// # Errors
-/// [`Error::Malformed`] when `envelope` is not a binary kc1 envelope.
-pub fn envelope_text(envelope: &[u8]) -> Result<String> {
-    parse_binary(envelope)?;
-    Ok(encode_text(envelope))
-}
-
-/// The binary form of a text envelope, which is checked first.
-///
-/// # Errors
-/// [`Error::Malformed`] when `envelope` is not a text kc1 envelope.
-pub fn envelope_binary(envelope: &str) -> Result<Vec<u8>> {
-    let bin = decode_text(envelope)?;
-    parse_binary(&bin)?;
-    Ok(bin)
 }

@@ -16,8 +16,10 @@ use crate::keyring::Keyring;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::Sha256;
+use std::collections::BTreeSet;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -109,8 +111,8 @@ impl Keyring {
     /// `iat = now` and `exp = now + ttl_seconds`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when the claims are not a JSON object, already set
-    /// `exp` or `iat`, or the ttl is not 1 s to one year; [`Error::TooLarge`];
+    /// [`Error::InvalidArgument`] when the claims are not a JSON object, repeat a key
+    /// (in any object), already set `exp` or `iat`, or the ttl is not 1 s to one year; [`Error::TooLarge`];
     /// [`Error::InvalidOwner`]; key errors.
     pub fn sign_jwt_at(
         &self,
@@ -129,6 +131,9 @@ impl Keyring {
         }
         let claims: Map<String, Value> = serde_json::from_str(claims_json)
             .map_err(|_| Error::InvalidArgument("claims must be a JSON object"))?;
+        if !no_duplicate_keys(claims_json.as_bytes()) {
+            return Err(Error::InvalidArgument("claims must not repeat a key"));
+        }
         if claims.contains_key("exp") || claims.contains_key("iat") {
             return Err(Error::InvalidArgument(
                 "claims must not set exp or iat (they come from now and ttl)",
@@ -167,20 +172,16 @@ impl Keyring {
     /// As [`Keyring::sign_jwt_at`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn sign_jwt(&self, tenant: &str, claims_json: &str, ttl_seconds: u64) -> Result<String> {
-        self.sign_jwt_at(
-            tenant,
-            claims_json,
-            ttl_seconds,
-            crate::webhook::unix_now()?,
-        )
+        self.sign_jwt_at(tenant, claims_json, ttl_seconds, crate::clock::unix_now()?)
     }
 
     /// Verifies a token of `tenant` at time `now` and returns its claims as JSON text.
     ///
     /// # Errors
     /// [`Error::TooLarge`]; [`Error::Malformed`] ([`MalformedKind::Jwt`]) for anything
-    /// that is not three base64url parts with a JSON-object header and payload, or a
-    /// header without a decimal `kid` or with `crit`; [`Error::SignatureInvalid`] for
+    /// that is not three base64url parts with a JSON-object header and payload, a
+    /// header or payload that repeats a key (in any object), or a header without a
+    /// decimal `kid` or with `crit`; [`Error::SignatureInvalid`] for
     /// an `alg` other than `HS256` or a MAC that does not verify;
     /// [`Error::UnknownKey`] / [`Error::KeyRetired`] for the kid; [`Error::Expired`];
     /// [`Error::NotYetValid`] (`nbf` or `iat` in the future);
@@ -199,12 +200,17 @@ impl Keyring {
         crate::kdf::check_owner(tenant)?;
         let parsed = parse_jwt(token)?;
         let (_, key) = secret(self, Some(parsed.kid), tenant)?;
-        let expected = mac(key.expose_secret(), parsed.signing_input.as_bytes())?;
-        if !constant_time_equal(&expected, &parsed.signature) {
+        // A valid tag of this input until it is compared: wiped.
+        let expected =
+            zeroize::Zeroizing::new(mac(key.expose_secret(), parsed.signing_input.as_bytes())?);
+        if !constant_time_equal(&expected[..], &parsed.signature) {
             return Err(Error::SignatureInvalid);
         }
         let claims: Map<String, Value> =
             serde_json::from_slice(&parsed.payload).map_err(|_| jwt_malformed())?;
+        if !no_duplicate_keys(&parsed.payload) {
+            return Err(jwt_malformed());
+        }
         check_claims(&claims, options, now)?;
         String::from_utf8(parsed.payload).map_err(|_| jwt_malformed())
     }
@@ -220,7 +226,7 @@ impl Keyring {
         token: &str,
         options: &JwtVerifyOptions,
     ) -> Result<String> {
-        self.verify_jwt_at(tenant, token, options, crate::webhook::unix_now()?)
+        self.verify_jwt_at(tenant, token, options, crate::clock::unix_now()?)
     }
 }
 
@@ -239,8 +245,8 @@ pub struct ParsedJwt {
 }
 
 /// Splits a token and checks its header: exactly three base64url (no padding)
-/// parts, a JSON-object header with `"alg":"HS256"`, a decimal `kid` string and no
-/// `crit`. Pure function of its input, for fuzzing; the payload is not parsed.
+/// parts, a JSON-object header that repeats no key, with `"alg":"HS256"`, a decimal
+/// `kid` string and no `crit`. Pure function of its input, for fuzzing; the payload is not parsed.
 ///
 /// # Errors
 /// [`Error::TooLarge`]; [`Error::Malformed`] ([`MalformedKind::Jwt`]);
@@ -261,6 +267,9 @@ pub fn parse_jwt(token: &str) -> Result<ParsedJwt> {
     let header_bytes = URL_SAFE_NO_PAD.decode(h64).map_err(|_| jwt_malformed())?;
     let header: Map<String, Value> =
         serde_json::from_slice(&header_bytes).map_err(|_| jwt_malformed())?;
+    if !no_duplicate_keys(&header_bytes) {
+        return Err(jwt_malformed());
+    }
     match header.get("alg") {
         Some(Value::String(a)) if a == "HS256" => {}
         Some(Value::String(_)) => return Err(Error::SignatureInvalid),
@@ -292,6 +301,71 @@ pub fn parse_jwt(token: &str) -> Result<ParsedJwt> {
         payload,
         signature,
     })
+}
+
+/// Whether `json` (already known to parse) has no object that repeats a key, at any
+/// depth, keys compared after unescaping (`"sub"` and `"\u0073ub"` are one key).
+/// `serde_json::Map` keeps the last of two equal keys while other readers keep the
+/// first, so a token that repeats a key could mean two things: it is refused.
+fn no_duplicate_keys(json: &[u8]) -> bool {
+    serde_json::from_slice::<NoDuplicateKeys>(json).is_ok()
+}
+
+/// A JSON value checked for repeated object keys and then dropped.
+struct NoDuplicateKeys;
+
+impl<'de> Deserialize<'de> for NoDuplicateKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicateKeys)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicateKeys {
+    type Value = NoDuplicateKeys;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("JSON without repeated object keys")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> core::result::Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Self, A::Error> {
+        while seq.next_element::<NoDuplicateKeys>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> core::result::Result<Self, A::Error> {
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key) {
+                return Err(de::Error::custom("repeated object key"));
+            }
+            map.next_value::<NoDuplicateKeys>()?;
+        }
+        Ok(self)
+    }
 }
 
 fn check_claims(claims: &Map<String, Value>, options: &JwtVerifyOptions, now: i64) -> Result<()> {

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use hkdf::Hkdf;
 use sha2::Sha256;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The HKDF-Extract salt.
 pub const SALT: &[u8] = b"keycustody/v1";
@@ -41,15 +41,38 @@ pub fn check_owner(owner: &str) -> Result<()> {
     Ok(())
 }
 
+/// The largest custom purpose, in bytes.
+pub const MAX_PURPOSE_LEN: usize = 256;
+
+/// Checks a custom purpose: 1 to 256 bytes, no NUL. The NUL that ends the label
+/// (`keycustody/v1/custom/<purpose> || 0x00 || owner`) must be the first one, or
+/// `("p\0a", "b")` and `("p", "a\0b")` would derive the same key.
+///
+/// # Errors
+/// [`Error::InvalidArgument`].
+pub fn check_purpose(purpose: &str) -> Result<()> {
+    if purpose.is_empty() || purpose.len() > MAX_PURPOSE_LEN {
+        return Err(Error::InvalidArgument("purpose must be 1 to 256 bytes"));
+    }
+    if purpose.as_bytes().contains(&0) {
+        return Err(Error::InvalidArgument("purpose contains NUL"));
+    }
+    Ok(())
+}
+
 /// The pseudo-random key of one root key (HKDF-Extract output), wiped on drop.
 #[derive(Clone)]
 pub(crate) struct Prk(Zeroizing<[u8; 32]>);
 
 impl Prk {
+    /// `HKDF-Extract(SALT, root)`. The crate's copy of the PRK is wiped here; the
+    /// HMAC state `hkdf` builds from it cannot be (hkdf 0.12 / hmac 0.12 offer no
+    /// zeroize support, and this crate forbids `unsafe`): ASSURANCE.md says so.
     pub(crate) fn extract(root: &[u8]) -> Prk {
-        let (prk, _) = Hkdf::<Sha256>::extract(Some(SALT), root);
+        let (mut prk, _) = Hkdf::<Sha256>::extract(Some(SALT), root);
         let mut out = Zeroizing::new([0u8; 32]);
         out.copy_from_slice(&prk);
+        prk.as_mut_slice().zeroize();
         Prk(out)
     }
 
@@ -68,5 +91,30 @@ impl Prk {
 impl core::fmt::Debug for Prk {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Prk([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyring::Keyring;
+
+    #[test]
+    fn nul_in_purpose_is_refused() {
+        let k = Keyring::from_secret(&[7u8; 32], 1).unwrap();
+        // Without the check, ("p\0a", "b") and ("p", "a\0b") give the same HKDF info
+        // "keycustody/v1/custom/p\0a\0b", hence the same key.
+        assert_eq!(
+            k.derive_key("p\0a", "b", 32).map(|_| ()),
+            Err(Error::InvalidArgument("purpose contains NUL"))
+        );
+        for p in ["\0", "p\0", "\0p"] {
+            assert_eq!(
+                k.derive_key(p, "b", 32).map(|_| ()),
+                Err(Error::InvalidArgument("purpose contains NUL")),
+                "{p:?}"
+            );
+        }
+        assert_eq!(k.derive_key("p", "a\0b", 32).unwrap().len(), 32);
     }
 }

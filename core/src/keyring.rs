@@ -6,7 +6,7 @@
 
 use crate::aead::Backend;
 use crate::error::{Error, Result};
-use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_FINGERPRINT};
+use crate::kdf::{Prk, LABEL_FINGERPRINT};
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::SecretBytes;
@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 use zeroize::Zeroizing;
-
 
 /// The shortest root key, in bytes.
 pub const MIN_ROOT_LEN: usize = 32;
@@ -402,44 +401,5 @@ impl Keyring {
             .get(&kid)
             .map(|e| e.state)
             .ok_or(Error::UnknownKey(kid))
-    }
-
-    /// Derives a key for a custom purpose: `HKDF-Expand(PRK_primary, "keycustody/v1/custom/<purpose>" || 0x00 || owner, length)`.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for an empty purpose or a length outside 1 to 8160; [`Error::InvalidOwner`].
-    pub fn derive_key(&self, purpose: &str, owner: &str, length: usize) -> Result<SecretBytes> {
-        if purpose.is_empty() || purpose.len() > 256 {
-            return Err(Error::InvalidArgument("purpose must be 1 to 256 bytes"));
-        }
-        let mut label = Vec::with_capacity(LABEL_CUSTOM_PREFIX.len() + purpose.len());
-        label.extend_from_slice(LABEL_CUSTOM_PREFIX);
-        label.extend_from_slice(purpose.as_bytes());
-        let (_, key) = self.derive_labeled(None, &label, owner, length)?;
-        Ok(key)
-    }
-
-    /// Derives `HKDF-Expand(PRK_kid, label || 0x00 || owner, length)` under `kid`
-    /// (the primary when `None`), returning the kid used. For the platform modules.
-    ///
-    /// # Errors
-    /// [`Error::UnknownKey`], [`Error::KeyRetired`], [`Error::InvalidOwner`], [`Error::InvalidArgument`].
-    pub(crate) fn derive_labeled(
-        &self,
-        kid: Option<u32>,
-        label: &[u8],
-        owner: &str,
-        length: usize,
-    ) -> Result<(u32, SecretBytes)> {
-        kdf::check_owner(owner)?;
-        if length == 0 || length > kdf::MAX_DERIVED_LEN {
-            return Err(Error::InvalidArgument("length must be 1 to 8160 bytes"));
-        }
-        let snap = self.snapshot();
-        let kid = kid.unwrap_or(snap.primary);
-        let m = snap.material(kid)?;
-        let mut out = vec![0u8; length];
-        m.prk().expand(label, owner.as_bytes(), &mut out)?;
-        Ok((kid, SecretBytes::new(out)))
     }
 }

@@ -14,6 +14,7 @@
 // the committed snapshot of the whole surface, checked by `make test`.
 mod aead;
 mod apikey;
+mod clock;
 mod ct;
 mod delivery;
 mod derive;
@@ -28,6 +29,7 @@ mod keyring_text;
 mod legacy;
 mod otp;
 mod pbkdf;
+mod pseudonym;
 mod random;
 mod replay;
 mod scrub;
@@ -65,8 +67,8 @@ pub use apikey::{
 };
 pub use ct::constant_time_equal;
 pub use random::{
-    fill_random, invite_code, random_base62, random_string, random_token, BASE62,
-    INVITE_ALPHABET, MAX_TOKEN_LEN,
+    fill_random, invite_code, random_base62, random_string, random_token, BASE62, INVITE_ALPHABET,
+    MAX_TOKEN_LEN,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -86,8 +88,8 @@ pub use webhook::{verify_standard_webhook, verify_stripe_signature};
 // ---------------------------------------------------------------------------------------
 pub use otp::{CodeCheck, CodeRecord, CodeStatus, IssuedCode, CODE_DIGITS, CODE_TTL, MAX_ATTEMPTS};
 pub use totp::{
-    generate_totp_secret, totp_at, totp_raw_at, totp_step, totp_uri, verify_totp_at,
-    TOTP_DIGITS, TOTP_PERIOD,
+    generate_totp_secret, totp_at, totp_raw_at, totp_step, totp_uri, verify_totp_at, TOTP_DIGITS,
+    TOTP_PERIOD,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -114,15 +116,15 @@ pub use legacy::{
 // ---------------------------------------------------------------------------------------
 // Scrubbing and validation
 // ---------------------------------------------------------------------------------------
-pub use scrub::scrub;
 pub use kdf::check_owner as validate_owner;
+pub use scrub::scrub;
 pub use validate::{validate_email, validate_slug};
 
 // ---------------------------------------------------------------------------------------
 // Time
 // ---------------------------------------------------------------------------------------
 #[cfg(not(target_arch = "wasm32"))]
-pub use webhook::unix_now;
+pub use clock::unix_now;
 
 // ---------------------------------------------------------------------------------------
 // Errors

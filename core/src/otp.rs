@@ -198,28 +198,16 @@ fn code_hash(
 }
 
 fn hex32(b: &[u8; 32]) -> String {
-    let mut s = String::with_capacity(64);
-    for x in b {
-        s.push(char::from(b"0123456789abcdef"[usize::from(x >> 4)]));
-        s.push(char::from(b"0123456789abcdef"[usize::from(x & 0x0f)]));
-    }
-    s
+    base16ct::lower::encode_string(b)
 }
 
+/// 64 lowercase hex characters as 32 bytes (constant-time decoding); `None` otherwise.
 fn unhex32(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
+    let mut out = [0u8; 32];
+    if s.len() != 2 * out.len() {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, p) in b.chunks_exact(2).enumerate() {
-        let v = |c: u8| match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
-        };
-        out[i] = (v(p[0])? << 4) | v(p[1])?;
-    }
+    base16ct::lower::decode(s, &mut out).ok()?;
     Some(out)
 }
 
@@ -259,7 +247,7 @@ impl Keyring {
     /// As [`Keyring::issue_code_at`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn issue_code(&self, subject: &str) -> Result<IssuedCode> {
-        self.issue_code_at(subject, crate::webhook::unix_now()?)
+        self.issue_code_at(subject, crate::clock::unix_now()?)
     }
 
     /// Checks `code` for `subject` against a stored record at time `now`.
@@ -334,7 +322,7 @@ impl Keyring {
     /// As [`Keyring::verify_code_at`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn verify_code(&self, subject: &str, code: &str, record: &str) -> Result<CodeCheck> {
-        self.verify_code_at(subject, code, record, crate::webhook::unix_now()?)
+        self.verify_code_at(subject, code, record, crate::clock::unix_now()?)
     }
 
     /// Issues a record for a given code (for test vectors and migrations of codes

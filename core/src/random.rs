@@ -1,7 +1,7 @@
 //! Randomness and tokens: OS CSPRNG only, uniform by rejection sampling.
 
 use crate::error::{Error, Result};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 /// The base62 alphabet, `0-9A-Za-z`.
 pub const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -12,83 +12,14 @@ pub const MAX_TOKEN_LEN: usize = 1024;
 
 /// Fills `buf` from the operating system's CSPRNG (`crypto.getRandomValues` on wasm).
 ///
-/// On wasm32, requests of up to [`POOL_MAX_REQUEST`] bytes (nonces, salts) are served from a
-/// per-thread buffer of CSPRNG output that is refilled 1024 bytes at a time: in a browser each
-/// `getRandomValues` call costs microseconds, several times the AES-GCM work of a small
-/// envelope. Each buffered byte is handed out once and wiped as it is taken.
+/// Every call goes to the CSPRNG: nothing is drawn ahead and kept, so there is no state
+/// to share between callers, and a snapshot or clone of a wasm instance's memory holds
+/// no random bytes that it would hand out again (nonces under the same keys).
 ///
 /// # Errors
 /// [`Error::RandomUnavailable`].
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        // A re-entrant call (a getRandomValues polyfill calling back into this module) finds
-        // the pool borrowed and goes to the CSPRNG directly, rather than panicking.
-        POOL.with(|p| match p.try_borrow_mut() {
-            Ok(mut pool) => pool.take(buf, os_random),
-            Err(_) => os_random(buf),
-        })
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        os_random(buf)
-    }
-}
-
-fn os_random(buf: &mut [u8]) -> Result<()> {
     getrandom::getrandom(buf).map_err(|_| Error::RandomUnavailable)
-}
-
-/// The largest request served from the wasm32 randomness buffer; larger ones (keys,
-/// tokens) go to the CSPRNG directly.
-pub const POOL_MAX_REQUEST: usize = 16;
-const POOL_LEN: usize = 1024;
-
-#[cfg(target_arch = "wasm32")]
-thread_local! {
-    static POOL: core::cell::RefCell<Pool> = core::cell::RefCell::new(Pool::new());
-}
-
-/// A buffer of CSPRNG output: bytes are taken front to back, each once, and wiped when taken.
-struct Pool {
-    buf: Zeroizing<[u8; POOL_LEN]>,
-    // Bytes before `pos` have been handed out (and wiped); `POOL_LEN` means empty.
-    pos: usize,
-}
-
-impl Pool {
-    #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
-    fn new() -> Pool {
-        Pool {
-            buf: Zeroizing::new([0u8; POOL_LEN]),
-            pos: POOL_LEN,
-        }
-    }
-
-    #[cfg_attr(not(any(test, target_arch = "wasm32")), allow(dead_code))]
-    fn take(
-        &mut self,
-        out: &mut [u8],
-        mut source: impl FnMut(&mut [u8]) -> Result<()>,
-    ) -> Result<()> {
-        if out.len() > POOL_MAX_REQUEST {
-            return source(out);
-        }
-        if POOL_LEN - self.pos < out.len() {
-            // The leftover tail is discarded, never reused.
-            self.pos = POOL_LEN;
-            if let Err(e) = source(&mut self.buf[..]) {
-                self.buf.zeroize();
-                return Err(e);
-            }
-            self.pos = 0;
-        }
-        let end = self.pos + out.len();
-        out.copy_from_slice(&self.buf[self.pos..end]);
-        self.buf[self.pos..end].zeroize();
-        self.pos = end;
-        Ok(())
-    }
 }
 
 fn check_len(n: usize) -> Result<()> {
@@ -106,28 +37,31 @@ pub fn random_token(nbytes: usize) -> Result<crate::SecretString> {
     check_len(nbytes)?;
     let mut raw = Zeroizing::new(vec![0u8; nbytes]);
     fill_random(&mut raw)?;
-    let mut out = String::with_capacity(nbytes * 2);
-    for b in raw.iter() {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    Ok(crate::SecretString::new(out))
+    Ok(crate::SecretString::new(base16ct::lower::encode_string(
+        &raw,
+    )))
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-/// `len` characters drawn uniformly from `alphabet` (at most 256 symbols) by
+/// `len` characters drawn uniformly from `alphabet` (2 to 128 distinct ASCII symbols) by
 /// rejection sampling: a byte is used only if it falls below the largest
 /// multiple of the alphabet size, so there is no modulo bias.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a bad length or alphabet; [`Error::RandomUnavailable`].
+/// [`Error::InvalidArgument`] for a bad length, an alphabet of fewer than 2 or more than
+/// 256 symbols or with a non-ASCII or repeated symbol; [`Error::RandomUnavailable`].
 pub fn random_string(alphabet: &[u8], len: usize) -> Result<crate::SecretString> {
     check_len(len)?;
     if alphabet.len() < 2 || alphabet.len() > 256 || !alphabet.is_ascii() {
         return Err(Error::InvalidArgument(
             "alphabet must be 2 to 256 ASCII symbols",
         ));
+    }
+    // A repeated symbol would be drawn more often than the others.
+    let mut seen = [false; 128];
+    for &c in alphabet {
+        if core::mem::replace(&mut seen[usize::from(c)], true) {
+            return Err(Error::InvalidArgument("alphabet must not repeat a symbol"));
+        }
     }
     sample_with(alphabet, len, fill_random)
 }
@@ -142,14 +76,14 @@ fn sample_with(
     // Largest multiple of n that fits in 0..=256.
     let limit = 256 - (256 % n);
     let mut out = String::with_capacity(len);
-    let mut pool = Zeroizing::new([0u8; 64]);
-    let mut pos = pool.len();
+    let mut batch = Zeroizing::new([0u8; 64]);
+    let mut pos = batch.len();
     while out.len() < len {
-        if pos == pool.len() {
-            fill(&mut pool[..])?;
+        if pos == batch.len() {
+            fill(&mut batch[..])?;
             pos = 0;
         }
-        let b = usize::from(pool[pos]);
+        let b = usize::from(batch[pos]);
         pos += 1;
         if b < limit {
             out.push(char::from(alphabet[b % n]));
@@ -188,71 +122,6 @@ mod tests {
             }
             Ok(())
         }
-    }
-
-    /// A source that counts up from `next`, and fails once `fail_at` refills have been made.
-    fn counter(fail_at: usize) -> impl FnMut(&mut [u8]) -> Result<()> {
-        let (mut next, mut calls) = (0u8, 0usize);
-        move |buf: &mut [u8]| {
-            calls += 1;
-            if calls > fail_at {
-                return Err(Error::RandomUnavailable);
-            }
-            for b in buf.iter_mut() {
-                *b = next;
-                next = next.wrapping_add(1);
-            }
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn pool_hands_out_each_byte_once_in_order_and_wipes_it() {
-        let mut pool = Pool::new();
-        let mut src = counter(usize::MAX);
-        let mut seen = Vec::new();
-        // 85 nonces of 12 bytes use 1020 bytes of the first refill; the 86th needs a refill,
-        // which discards the 4 leftover bytes (1020..=1023) rather than reusing them.
-        let per_refill = POOL_LEN / 12;
-        assert_eq!((per_refill, POOL_LEN % 12), (85, 4));
-        for i in 0..=per_refill {
-            let mut n = [0u8; 12];
-            pool.take(&mut n, &mut src).unwrap();
-            if i < per_refill {
-                assert!(
-                    pool.buf[..pool.pos].iter().all(|&b| b == 0),
-                    "taken bytes are wiped"
-                );
-            }
-            seen.extend_from_slice(&n);
-        }
-        let want: Vec<u8> = (0..1020u32).chain(1024..1036).map(|b| b as u8).collect();
-        assert_eq!(seen, want);
-    }
-
-    #[test]
-    fn pool_sends_large_requests_to_the_source() {
-        let mut pool = Pool::new();
-        let mut src = counter(usize::MAX);
-        let mut key = [0u8; POOL_MAX_REQUEST + 1];
-        pool.take(&mut key, &mut src).unwrap();
-        assert_eq!(key.to_vec(), (0..=16u8).collect::<Vec<_>>());
-        assert_eq!(pool.pos, POOL_LEN, "the pool was not filled");
-    }
-
-    #[test]
-    fn pool_source_failure_is_an_error_and_leaves_nothing_behind() {
-        let mut pool = Pool::new();
-        let mut src = counter(1);
-        let mut n = [0u8; 12];
-        for _ in 0..POOL_LEN / 12 {
-            pool.take(&mut n, &mut src).unwrap();
-        }
-        assert_eq!(pool.take(&mut n, &mut src), Err(Error::RandomUnavailable));
-        assert_eq!(pool.pos, POOL_LEN);
-        assert!(pool.buf.iter().all(|&b| b == 0));
-        // And it keeps failing rather than handing out stale bytes.
-        assert_eq!(pool.take(&mut n, &mut src), Err(Error::RandomUnavailable));
     }
 
     #[test]
@@ -309,6 +178,18 @@ mod tests {
         let bytes: Vec<u8> = (0..64).map(|i| 255 - i).collect();
         let s = sample_with(INVITE_ALPHABET, 64, replay(bytes)).unwrap();
         assert_eq!(s.len(), 64);
+    }
+
+    #[test]
+    fn duplicate_symbols_are_refused() {
+        // "aab" would draw 'a' twice as often as 'b': not uniform over its symbols.
+        for alpha in [&b"aab"[..], b"abca", b"01234567890", &[b'x'; 200]] {
+            assert_eq!(
+                random_string(alpha, 8).map(|_| ()),
+                Err(Error::InvalidArgument("alphabet must not repeat a symbol")),
+            );
+        }
+        assert_eq!(random_string(b"ab", 8).unwrap().len(), 8);
     }
 
     #[test]

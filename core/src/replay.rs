@@ -153,7 +153,7 @@ impl ReplayGuard {
     /// As [`ReplayGuard::check_and_record_at`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn check_and_record(&self, id: &str) -> Result<()> {
-        self.check_and_record_at(id, crate::webhook::unix_now()?)
+        self.check_and_record_at(id, crate::clock::unix_now()?)
     }
 
     /// Drops expired ids, those with `exp < now` (and compacts the order queue).

@@ -8,7 +8,9 @@
 use crate::ct::constant_time_equal;
 use crate::error::{Error, MalformedKind, Result};
 use crate::secret::{SecretBytes, SecretString};
+use data_encoding::{BASE32_NOPAD, BASE32_NOPAD_NOCASE};
 use hmac::{Hmac, Mac};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
 /// Seconds per step.
@@ -22,7 +24,13 @@ pub const MIN_SECRET_LEN: usize = 16;
 /// Largest secret accepted, in bytes.
 pub const MAX_SECRET_LEN: usize = 128;
 
-const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// The characters left as they are in the `otpauth://` label and query values: RFC 3986's
+/// unreserved set (`A-Z a-z 0-9 - . _ ~`); every other byte is `%XX` (upper-case hex).
+const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn totp_malformed() -> Error {
     Error::Malformed(MalformedKind::Totp)
@@ -31,22 +39,7 @@ fn totp_malformed() -> Error {
 /// Encodes bytes as RFC 4648 base32, upper case, without padding.
 #[must_use]
 pub fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let mut buf: u32 = 0;
-    let mut bits = 0u32;
-    for &b in bytes {
-        buf = (buf << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(B32[((buf >> bits) & 31) as usize]));
-        }
-        buf &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(char::from(B32[((buf << (5 - bits)) & 31) as usize]));
-    }
-    out
+    BASE32_NOPAD.encode(bytes)
 }
 
 /// Decodes a TOTP secret: RFC 4648 base32, case-insensitive, `=` padding optional,
@@ -59,31 +52,21 @@ pub fn parse_totp_secret(secret: &str) -> Result<SecretBytes> {
     if body.len() > MAX_SECRET_LEN * 8 / 5 + 1 || secret.len() - body.len() > 6 {
         return Err(totp_malformed());
     }
-    let mut out = Zeroizing::new(Vec::with_capacity(body.len() * 5 / 8));
-    let mut buf: u32 = 0;
-    let mut bits = 0u32;
-    for c in body.bytes() {
-        let v = match c.to_ascii_uppercase() {
-            c @ b'A'..=b'Z' => c - b'A',
-            c @ b'2'..=b'7' => c - b'2' + 26,
-            _ => return Err(totp_malformed()),
-        };
-        buf = (buf << 5) | u32::from(v);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((buf >> bits) & 0xff) as u8);
-        }
-        buf &= (1 << bits) - 1;
-    }
-    // Leftover bits must be fewer than 5 and zero (canonical encoding).
-    if bits >= 5 || buf != 0 {
-        return Err(totp_malformed());
-    }
+    // Case-insensitive; a length that no byte string encodes to, or leftover bits that
+    // are not zero (a non-canonical encoding), are refused.
+    let input = body.as_bytes();
+    let len = BASE32_NOPAD_NOCASE
+        .decode_len(input.len())
+        .map_err(|_| totp_malformed())?;
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    let n = BASE32_NOPAD_NOCASE
+        .decode_mut(input, &mut out)
+        .map_err(|_| totp_malformed())?;
+    out.truncate(n);
     if out.len() < MIN_SECRET_LEN || out.len() > MAX_SECRET_LEN {
         return Err(totp_malformed());
     }
-    Ok(SecretBytes::new(out.to_vec()))
+    Ok(SecretBytes::new(core::mem::take(&mut *out)))
 }
 
 /// A fresh random TOTP secret (20 bytes) as base32.
@@ -97,18 +80,7 @@ pub fn generate_totp_secret() -> Result<SecretString> {
 }
 
 fn pct_encode(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
-    out
+    utf8_percent_encode(s, URI_COMPONENT).to_string()
 }
 
 /// The `otpauth://totp/...` URI for a QR code (Google Authenticator key URI format):

@@ -18,6 +18,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
+/// The wall clock now lives in `clock.rs`; this path is kept for existing callers.
+#[cfg(not(target_arch = "wasm32"))]
+use crate::clock::unix_now;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Default timestamp tolerance, in seconds (Stripe's and Standard Webhooks' default).
@@ -83,36 +87,14 @@ pub fn parse_timestamp(s: &str) -> Result<i64> {
         .map_err(|_| Error::Malformed(MalformedKind::Timestamp))
 }
 
+/// 64 lowercase hex characters as 32 bytes (constant-time decoding); `None` otherwise.
 fn decode_hex32(s: &str) -> Option<[u8; 32]> {
-    let b = s.as_bytes();
-    if b.len() != 64 {
+    let mut out = [0u8; 32];
+    if s.len() != 2 * out.len() {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, pair) in b.chunks_exact(2).enumerate() {
-        let hi = hex_val(pair[0])?;
-        let lo = hex_val(pair[1])?;
-        out[i] = (hi << 4) | lo;
-    }
+    base16ct::lower::decode(s, &mut out).ok()?;
     Some(out)
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    s
 }
 
 /// Parses a `Stripe-Signature` header (`t=<ts>,v1=<hex>[,v1=<hex>...]`).
@@ -203,11 +185,12 @@ pub fn verify_stripe_signature_at(
     check_stripe_secret(secret)?;
     check_payload(payload)?;
     let parsed = parse_stripe_signature_header(header)?;
-    let expected = stripe_mac(payload, secret.as_bytes(), parsed.timestamp)?;
+    // The expected tag is a valid signature of this payload until it is compared: wiped.
+    let expected = Zeroizing::new(stripe_mac(payload, secret.as_bytes(), parsed.timestamp)?);
     // Check every candidate, without stopping at the first match.
     let mut ok = false;
     for sig in &parsed.v1 {
-        ok |= constant_time_equal(&expected, sig);
+        ok |= constant_time_equal(&expected[..], sig);
     }
     if !ok {
         return Err(Error::SignatureInvalid);
@@ -243,7 +226,10 @@ pub fn sign_stripe_payload(payload: &[u8], secret: &str, timestamp: i64) -> Resu
         return Err(Error::InvalidArgument("timestamp must not be negative"));
     }
     let mac = stripe_mac(payload, secret.as_bytes(), timestamp)?;
-    Ok(format!("t={timestamp},v1={}", to_hex(&mac)))
+    Ok(format!(
+        "t={timestamp},v1={}",
+        base16ct::lower::encode_string(&mac)
+    ))
 }
 
 /// Decodes a Standard Webhooks secret: `whsec_<base64>` (the prefix is optional, as
@@ -349,10 +335,10 @@ pub fn verify_standard_webhook_at(
     check_message_id(msg_id)?;
     let ts = parse_timestamp(timestamp)?;
     let sigs = parse_standard_signature_header(signature)?;
-    let expected = standard_mac(key.expose_secret(), msg_id, ts, payload)?;
+    let expected = Zeroizing::new(standard_mac(key.expose_secret(), msg_id, ts, payload)?);
     let mut ok = false;
     for sig in &sigs {
-        ok |= constant_time_equal(&expected, sig);
+        ok |= constant_time_equal(&expected[..], sig);
     }
     if !ok {
         return Err(Error::SignatureInvalid);
@@ -443,19 +429,6 @@ pub fn verify_telegram_secret(header: &str, expected: &str) -> Result<()> {
     } else {
         Err(Error::SignatureInvalid)
     }
-}
-
-/// Seconds since the Unix epoch from the system clock (native targets only; on
-/// wasm pass the time from JavaScript to the `*_at` forms).
-///
-/// # Errors
-/// [`Error::InvalidArgument`] if the clock is before 1970 or out of range.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn unix_now() -> Result<i64> {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| Error::InvalidArgument("system clock is before 1970"))?;
-    i64::try_from(d.as_secs()).map_err(|_| Error::InvalidArgument("system clock out of range"))
 }
 
 #[cfg(test)]

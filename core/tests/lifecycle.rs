@@ -346,8 +346,14 @@ fn derive_key_separates_purpose_owner_and_length_prefix() {
     let long = kr.derive_key("a", "t1", 64).unwrap();
     assert_eq!(&long.expose_secret()[..32], a.expose_secret());
     // The custom label cannot collide with a built-in one.
-    let (_, env_key) = keycustody::internal::derive_labeled(&kr, None, keycustody::internal::LABEL_ENVELOPE, "t1", 32)
-        .unwrap();
+    let (_, env_key) = keycustody::internal::derive_labeled(
+        &kr,
+        None,
+        keycustody::internal::LABEL_ENVELOPE,
+        "t1",
+        32,
+    )
+    .unwrap();
     assert_ne!(env_key, kr.derive_key("envelope", "t1", 32).unwrap());
     assert_eq!(
         kr.derive_key(&"p".repeat(257), "t1", 32)
@@ -589,13 +595,28 @@ fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
     for round in 0..3usize {
         for i in 0..48usize {
             let owner = format!("tenant-{}", (i * 7 + round) % 40);
-            let soft = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, &owner, b"v", b"ctx", &nonce)
-                .unwrap();
-            let ring = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::Ring, &owner, b"v", b"ctx", &nonce)
-                .unwrap();
+            let soft = keycustody::internal::dangerous_seal_with_backend(
+                &kr,
+                Backend::RustCrypto,
+                &owner,
+                b"v",
+                b"ctx",
+                &nonce,
+            )
+            .unwrap();
+            let ring = keycustody::internal::dangerous_seal_with_backend(
+                &kr,
+                Backend::Ring,
+                &owner,
+                b"v",
+                b"ctx",
+                &nonce,
+            )
+            .unwrap();
             assert_eq!(soft, ring, "owner {owner}");
-            let open =
-                |o: &str| keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, o, &soft, b"ctx");
+            let open = |o: &str| {
+                keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, o, &soft, b"ctx")
+            };
             assert_eq!(open(&owner).unwrap().expose_secret(), b"v");
             assert_eq!(
                 open(&format!("{owner}x")).unwrap_err(),
@@ -608,8 +629,15 @@ fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
     let kid2 = kr.add_key().unwrap();
     kr.promote(kid2).unwrap();
     let (owner, env) = &sealed[0];
-    let fresh = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, owner, b"v", b"ctx", &nonce)
-        .unwrap();
+    let fresh = keycustody::internal::dangerous_seal_with_backend(
+        &kr,
+        Backend::RustCrypto,
+        owner,
+        b"v",
+        b"ctx",
+        &nonce,
+    )
+    .unwrap();
     assert_ne!(&fresh, env, "sealed under the new primary");
     assert_eq!(
         keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, owner, env, b"ctx")

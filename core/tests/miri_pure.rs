@@ -34,12 +34,20 @@ fn rustcrypto_gcm_round_trip_and_tamper() {
 #[test]
 fn keyring_seal_open_with_rustcrypto_backend() {
     let kr = Keyring::from_secret(&[9u8; 32], 3).unwrap();
-    let env = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, "tenant", b"secret", b"ctx", &[2u8; 12])
-        .unwrap();
+    let env = keycustody::internal::dangerous_seal_with_backend(
+        &kr,
+        Backend::RustCrypto,
+        "tenant",
+        b"secret",
+        b"ctx",
+        &[2u8; 12],
+    )
+    .unwrap();
     let info = inspect(&env).unwrap();
     assert_eq!((info.version, info.kid, info.plaintext_len), (1, 3, 6));
-    let pt = keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, "tenant", &env, b"ctx")
-        .unwrap();
+    let pt =
+        keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, "tenant", &env, b"ctx")
+            .unwrap();
     assert_eq!(pt.expose_secret(), b"secret");
     assert_eq!(
         keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, "other", &env, b"ctx")

@@ -6,11 +6,11 @@ use keycustody::internal::{
     base32_encode, dangerous_code_record_for, parse_jwt, parse_totp_secret,
     MAX_JWT_LEN as MAX_TOKEN_LEN,
 };
-use keycustody::{totp_raw_at, CodeRecord, MAX_ATTEMPTS};
 use keycustody::{
     generate_totp_secret, totp_at, totp_uri, verify_totp_at, CodeStatus, Error, JwtVerifyOptions,
     Keyring, MalformedKind,
 };
+use keycustody::{totp_raw_at, CodeRecord, MAX_ATTEMPTS};
 
 const T: i64 = 1_700_000_000;
 
@@ -132,12 +132,7 @@ fn jwt_time_claims_with_leeway() {
     let float_exp = forge(&k, "acme", H, &format!(r#"{{"exp":{}.5}}"#, T + 5), None);
     assert!(k.verify_jwt_at("acme", &float_exp, &opts(), T).is_ok());
     assert!(matches!(
-        k.verify_jwt_at(
-            "acme",
-            &tok,
-            &opts().with_leeway(86_401),
-            T
-        ),
+        k.verify_jwt_at("acme", &tok, &opts().with_leeway(86_401), T),
         Err(Error::InvalidArgument(_))
     ));
 }
@@ -148,9 +143,11 @@ fn jwt_audience_and_issuer() {
     let tok = k
         .sign_jwt_at("acme", r#"{"aud":["a","b"],"iss":"kc"}"#, 600, T)
         .unwrap();
-    let o = |aud: Option<&str>, iss: Option<&str>| JwtVerifyOptions::default()
-        .with_audience(aud)
-        .with_issuer(iss);
+    let o = |aud: Option<&str>, iss: Option<&str>| {
+        JwtVerifyOptions::default()
+            .with_audience(aud)
+            .with_issuer(iss)
+    };
     assert!(k
         .verify_jwt_at("acme", &tok, &o(Some("b"), Some("kc")), T)
         .is_ok());
@@ -319,6 +316,57 @@ fn jwt_sign_arguments() {
         Err(Error::InvalidArgument(_))
     ));
     assert_eq!(k.sign_jwt_at("", "{}", 60, T), Err(Error::InvalidOwner));
+}
+
+/// Finding 8: serde_json keeps the last of two equal keys, so `{"sub":"user","sub":"admin"}`
+/// was signed as given and read as "admin" here, while a first-wins reader sees "user".
+/// Both sides now refuse an object that repeats a key, at any depth and after unescaping.
+#[test]
+fn jwt_duplicate_keys_refused() {
+    let k = ring();
+    let dup = Err(Error::InvalidArgument("claims must not repeat a key"));
+    for claims in [
+        r#"{"sub":"user","sub":"admin"}"#,
+        r#"{"sub":"user","\u0073ub":"admin"}"#,
+        r#"{"ctx":{"role":"user","role":"admin"}}"#,
+        r#"{"list":[{"a":1,"a":1}]}"#,
+    ] {
+        assert_eq!(k.sign_jwt_at("acme", claims, 60, T), dup, "{claims}");
+    }
+    // Equal values under different keys, and equal keys in different objects, are fine.
+    let ok = k
+        .sign_jwt_at("acme", r#"{"a":{"x":1},"b":{"x":1},"c":[1,1]}"#, 60, T)
+        .unwrap();
+    assert!(k.verify_jwt_at("acme", &ok, &opts(), T).is_ok());
+
+    let m = Err(Error::Malformed(MalformedKind::Jwt));
+    let exp = T + 60;
+    for payload in [
+        format!(r#"{{"sub":"user","sub":"admin","exp":{exp}}}"#),
+        format!(r#"{{"exp":{T},"exp":{exp}}}"#),
+        format!(r#"{{"sub":"u","\u0073ub":"a","exp":{exp}}}"#),
+        format!(r#"{{"ctx":{{"r":1,"r":2}},"exp":{exp}}}"#),
+    ] {
+        let t = forge(&k, "acme", H, &payload, None);
+        assert_eq!(
+            k.verify_jwt_at("acme", &t, &opts(), T).map(|_| ()),
+            m,
+            "{payload}"
+        );
+    }
+    let p = format!(r#"{{"exp":{exp}}}"#);
+    for header in [
+        r#"{"alg":"none","alg":"HS256","typ":"JWT","kid":"1"}"#,
+        r#"{"alg":"HS256","typ":"JWT","kid":"1","kid":"1"}"#,
+    ] {
+        let t = forge(&k, "acme", header, &p, None);
+        assert_eq!(
+            k.verify_jwt_at("acme", &t, &opts(), T).map(|_| ()),
+            m,
+            "{header}"
+        );
+        assert_eq!(parse_jwt(&t).map(|_| ()), m, "{header}");
+    }
 }
 
 // ---- one-time codes ----
@@ -577,4 +625,68 @@ fn totp_secret_and_uri() {
         ));
     }
     assert_eq!(totp_uri("bad", "a", "b").map(|_| ()), m);
+}
+
+/// The otpauth URI's percent-encoding (now the `percent-encoding` crate) leaves exactly
+/// RFC 3986's unreserved characters and writes upper-case `%XX` for every other byte, as
+/// the hand-written encoder did (reference: Python's `urllib.parse.quote(s, safe="")`).
+#[test]
+fn totp_uri_percent_encoding_is_unchanged() {
+    let uri = totp_uri(
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "a b+c/é~._-@!*'()",
+        "Ä&Co?=#%[]",
+    )
+    .unwrap();
+    let issuer = "%C3%84%26Co%3F%3D%23%25%5B%5D";
+    assert_eq!(
+        uri.expose_secret(),
+        format!(
+            "otpauth://totp/{issuer}:a%20b%2Bc%2F%C3%A9~._-%40%21%2A%27%28%29?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer={issuer}&algorithm=SHA1&digits=6&period=30"
+        )
+    );
+}
+
+/// Base32 (now `data-encoding`) keeps the leniency of the hand-written decoder: any case,
+/// up to six trailing `=` whether or not they are the right padding; and its strictness:
+/// non-canonical trailing bits, impossible lengths, `=` inside, other characters.
+#[test]
+fn totp_base32_round_trip_and_leniency() {
+    for n in [16usize, 17, 18, 19, 20, 21, 32, 127, 128] {
+        let raw: Vec<u8> = (0..n).map(|i| (i * 37 + n) as u8).collect();
+        let text = base32_encode(&raw);
+        assert!(!text.contains('='));
+        for variant in [
+            text.clone(),
+            text.to_lowercase(),
+            format!("{text}="),
+            format!("{text}======"),
+        ] {
+            assert_eq!(
+                parse_totp_secret(&variant).unwrap().expose_secret(),
+                &raw[..],
+                "{variant}"
+            );
+        }
+        let m = Err(Error::Malformed(MalformedKind::Totp));
+        assert_eq!(parse_totp_secret(&format!("{text}=======")).map(|_| ()), m);
+        assert_eq!(parse_totp_secret(&format!("{text} ")).map(|_| ()), m);
+        assert_eq!(parse_totp_secret(&format!("={text}")).map(|_| ()), m);
+    }
+    let m = Err(Error::Malformed(MalformedKind::Totp));
+    // 16 bytes are 26 characters whose last one carries 2 unused bits: "A" (0) is canonical, "B" is not.
+    let canonical = base32_encode(&[0u8; 16]);
+    assert_eq!(canonical, "A".repeat(26));
+    assert!(parse_totp_secret(&canonical).is_ok());
+    assert_eq!(
+        parse_totp_secret(&format!("{}B", "A".repeat(25))).map(|_| ()),
+        m
+    );
+    // 27 characters (an impossible length) and 129 bytes (too long) are refused.
+    assert_eq!(parse_totp_secret(&"A".repeat(27)).map(|_| ()), m);
+    assert_eq!(
+        parse_totp_secret(&base32_encode(&[1u8; 129])).map(|_| ()),
+        m
+    );
+    assert_eq!(parse_totp_secret(&base32_encode(&[1u8; 15])).map(|_| ()), m);
 }

@@ -1,7 +1,10 @@
 //! Browser-direct delivery (HPKE RFC 9180): the RFC's vectors for our suite, read from
 //! the `hpke` crate's packaged copy of the CFRG test-vectors file, and every failure path.
+use keycustody::internal::{
+    dangerous_hpke_seal_with_ikm, dangerous_seal_for_delivery_with_ikm, hpke_open_raw, parse_blob,
+    parse_private_key, parse_public_key, DELIVERY_INFO, MAX_PLAINTEXT_LEN,
+};
 use keycustody::{delivery_public_key, derive_delivery_keypair};
-use keycustody::internal::{dangerous_hpke_seal_with_ikm, dangerous_seal_for_delivery_with_ikm, hpke_open_raw, parse_blob, parse_private_key, parse_public_key, DELIVERY_INFO, MAX_PLAINTEXT_LEN};
 use keycustody::{
     generate_delivery_keypair, open_delivery, seal_for_delivery, Error, MalformedKind,
 };

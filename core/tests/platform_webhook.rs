@@ -1,5 +1,8 @@
 //! Webhook signatures and the replay guard: behaviour and every failure path.
-use keycustody::internal::{parse_standard_signature_header, parse_standard_webhook_secret, parse_stripe_signature_header, parse_timestamp, MAX_HEADER_LEN, MAX_PAYLOAD_LEN};
+use keycustody::internal::{
+    parse_standard_signature_header, parse_standard_webhook_secret, parse_stripe_signature_header,
+    parse_timestamp, MAX_HEADER_LEN, MAX_PAYLOAD_LEN,
+};
 use keycustody::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
     verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret, Error,

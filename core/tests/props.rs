@@ -137,12 +137,12 @@ proptest! {
         nonce in any::<[u8; 12]>(),
     ) {
         let kr = keyring();
-        let ring = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::Ring, &owner, &pt, &ctx, &nonce).unwrap();
-        let rc = keycustody::internal::dangerous_seal_with_backend(&kr, Backend::RustCrypto, &owner, &pt, &ctx, &nonce).unwrap();
+        let ring = keycustody::internal::dangerous_seal_with_backend(kr, Backend::Ring, &owner, &pt, &ctx, &nonce).unwrap();
+        let rc = keycustody::internal::dangerous_seal_with_backend(kr, Backend::RustCrypto, &owner, &pt, &ctx, &nonce).unwrap();
         prop_assert_eq!(&ring, &rc);
-        prop_assert_eq!(&keycustody::internal::dangerous_seal_with_nonce(&kr, &owner, &pt, &ctx, &nonce).unwrap(), &ring);
+        prop_assert_eq!(&keycustody::internal::dangerous_seal_with_nonce(kr, &owner, &pt, &ctx, &nonce).unwrap(), &ring);
         for (b, env) in [(Backend::Ring, &rc), (Backend::RustCrypto, &ring)] {
-            let p = keycustody::internal::open_with_backend(&kr, b, &owner, env, &ctx).unwrap();
+            let p = keycustody::internal::open_with_backend(kr, b, &owner, env, &ctx).unwrap();
             prop_assert_eq!(p.expose_secret(), &pt[..]);
         }
         // Both refuse the same tampering with the same error.
@@ -151,7 +151,7 @@ proptest! {
         bin[last] ^= 1;
         let bad = format!("kc1.{}", URL_SAFE_NO_PAD.encode(&bin));
         for b in [Backend::Ring, Backend::RustCrypto] {
-            prop_assert_eq!(keycustody::internal::open_with_backend(&kr, b, &owner, &bad, &ctx).unwrap_err(), Error::DecryptFailed);
+            prop_assert_eq!(keycustody::internal::open_with_backend(kr, b, &owner, &bad, &ctx).unwrap_err(), Error::DecryptFailed);
         }
     }
 

@@ -67,8 +67,14 @@ fn envelope_vectors() {
                     assert_eq!(p2.expose_secret(), p.expose_secret(), "{name}");
                 }
                 if let Some(n) = nonce(c) {
-                    let again = keycustody::internal::dangerous_seal_with_nonce(&kr, s(c, "owner"), &h(c, "plaintext_hex"), &ctx, &n)
-                        .unwrap();
+                    let again = keycustody::internal::dangerous_seal_with_nonce(
+                        &kr,
+                        s(c, "owner"),
+                        &h(c, "plaintext_hex"),
+                        &ctx,
+                        &n,
+                    )
+                    .unwrap();
                     assert_eq!(again, s(c, "envelope"), "{name}: re-seal differs");
                 }
             }
@@ -155,8 +161,14 @@ fn keyring_vectors() {
                     let p = kr.open(s(c, "owner"), s(c, "envelope"), &ctx).unwrap();
                     assert_eq!(p.expose_secret(), h(c, "plaintext_hex"), "{name}");
                     if let Some(n) = nonce(c) {
-                        let again = keycustody::internal::dangerous_seal_with_nonce(&kr, s(c, "owner"), p.expose_secret(), &ctx, &n)
-                            .unwrap();
+                        let again = keycustody::internal::dangerous_seal_with_nonce(
+                            &kr,
+                            s(c, "owner"),
+                            p.expose_secret(),
+                            &ctx,
+                            &n,
+                        )
+                        .unwrap();
                         assert_eq!(again, s(c, "envelope"), "{name}: re-seal differs");
                     }
                 }

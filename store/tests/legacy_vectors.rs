@@ -26,15 +26,11 @@ fn legacy_vectors() {
         let pw = unhex(c["password_hex"].as_str().unwrap());
         let iters = u32::try_from(c["iterations"].as_u64().unwrap()).unwrap();
         let got = match c["op"].as_str().unwrap() {
-            "pbkdf2_gcm" => decrypt_legacy_pbkdf2_gcm(
-                c["blob"].as_str().unwrap(),
-                &pw,
-                {
-                    let mut p = Pbkdf2GcmParams::default();
-                    p.iterations = iters;
-                    p
-                },
-            ),
+            "pbkdf2_gcm" => decrypt_legacy_pbkdf2_gcm(c["blob"].as_str().unwrap(), &pw, {
+                let mut p = Pbkdf2GcmParams::default();
+                p.iterations = iters;
+                p
+            }),
             "openssl_enc" => {
                 decrypt_openssl_enc(&unhex(c["data_hex"].as_str().unwrap()), &pw, iters)
             }

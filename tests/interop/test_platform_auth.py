@@ -71,12 +71,43 @@ def test_we_verify_pyjwt(keyring_file):
 
 def test_jwt_vectors_with_pyjwt():
     for c in vectors("jwt"):
-        if c["op"] == "jwt_sign":
+        if c["op"] == "jwt_sign" and c["expect"] == "ok":
             secret = bytes.fromhex(c["secret_hex"])
             assert secret == derive(b"keycustody/v1/jwt", c["tenant"].encode())
             claims = pyjwt.decode(c["token"], secret, algorithms=["HS256"], audience="api",
                                   options={"verify_exp": False, "verify_iat": False})
             assert claims["exp"] == c["now"] + c["ttl"]
+
+
+def _repeats_a_key(text):
+    seen = []
+
+    def pairs(items):
+        keys = [k for k, _ in items]
+        seen.append(len(keys) != len(set(keys)))
+        return dict(items)
+
+    json.loads(text, object_pairs_hook=pairs)
+    return any(seen)
+
+
+def test_jwt_duplicate_key_vectors_independently():
+    """Finding 8, without our code: the refused tokens carry a correct HS256 MAC (so the
+    refusal is not a MAC failure) over JSON that repeats a key, which Python's json,
+    like PyJWT and serde_json, would read last-wins."""
+    dup = [c for c in vectors("jwt") if "duplicate" in c["name"]]
+    assert {c["op"] for c in dup} == {"jwt_sign", "jwt_verify"}
+    for c in dup:
+        if c["op"] == "jwt_sign":
+            assert _repeats_a_key(c["claims"]) and c["expect"] == "InvalidArgument", c["name"]
+            continue
+        secret = derive(b"keycustody/v1/jwt", c["tenant"].encode())
+        h64, p64, s64 = c["token"].split(".")
+        tag = hmac.new(secret, f"{h64}.{p64}".encode(), hashlib.sha256).digest()
+        assert pyjwt.utils.base64url_encode(tag).decode() == s64, c["name"]
+        parts = [pyjwt.utils.base64url_decode(x).decode() for x in (h64, p64)]
+        assert any(_repeats_a_key(x) for x in parts), c["name"]
+        assert c["expect"] == "Malformed", c["name"]
 
 
 def test_totp_pyotp_both_directions():

@@ -116,7 +116,14 @@ fn nonce(n: u8) -> [u8; 12] {
 }
 
 fn seal(kr: &str, owner: &str, plaintext: &[u8], ctx: &[u8], n: u8) -> String {
-    dangerous_seal_with_nonce(&Keyring::parse(kr).unwrap(), owner, plaintext, ctx, &nonce(n)).unwrap()
+    dangerous_seal_with_nonce(
+        &Keyring::parse(kr).unwrap(),
+        owner,
+        plaintext,
+        ctx,
+        &nonce(n),
+    )
+    .unwrap()
 }
 
 fn to_bin(envelope: &str) -> Vec<u8> {
@@ -1498,6 +1505,23 @@ fn keyring_file() -> Value {
             &"o".repeat(1025),
             32,
             "InvalidOwner",
+        ),
+        // A NUL in the purpose would make ("p\0a", "b") and ("p", "a\0b") one HKDF info.
+        derive_case(
+            "derive_purpose_nul",
+            &single,
+            "p\0a",
+            "b",
+            32,
+            "InvalidArgument",
+        ),
+        derive_case(
+            "derive_owner_nul_is_not_a_purpose",
+            &single,
+            "p",
+            "a\0b",
+            32,
+            "ok",
         ),
     ]);
 

@@ -9,10 +9,12 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use keycustody::derive_delivery_keypair;
 use keycustody::internal::{dangerous_code_record_for, dangerous_seal_for_delivery_with_ikm};
 use keycustody::{Error, JwtVerifyOptions, Keyring};
 use serde_json::{json, Value};
+use sha2::Sha256;
 
 /// The platform vector files, as `(path relative to the repo root, content)`.
 #[must_use]
@@ -484,7 +486,33 @@ fn jwt_file() -> Value {
     let claims = r#"{"sub":"user-1","aud":"api","iss":"keycustody"}"#;
     let tok = k.sign_jwt_at("acme", claims, 600, T).unwrap();
     cases.push(json!({"name": "sign", "op": "jwt_sign", "keyring": kr, "tenant": "acme", "claims": claims, "ttl": 600, "now": T, "expect": "ok", "token": tok, "secret_hex": hex::encode(secret.expose_secret())}));
+    // Finding 8: claims that repeat a key are refused when signing.
+    let dup_claims = r#"{"sub":"user-1","sub":"admin","aud":"api"}"#;
+    let r = k.sign_jwt_at("acme", dup_claims, 600, T);
+    assert_eq!(expect(&r), "InvalidArgument");
+    cases.push(json!({"name": "sign_duplicate_claim", "op": "jwt_sign", "keyring": kr, "tenant": "acme", "claims": dup_claims, "ttl": 600, "now": T, "expect": "InvalidArgument"}));
     let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s.as_bytes());
+    // A token with the right MAC over JSON that repeats a key (another library signed it).
+    let forge = |header: &str, payload: &str| {
+        let input = format!("{}.{}", b64(header), b64(payload));
+        let mut m = Hmac::<Sha256>::new_from_slice(secret.expose_secret()).unwrap();
+        m.update(input.as_bytes());
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+        )
+    };
+    let dup_payload = forge(
+        r#"{"alg":"HS256","typ":"JWT","kid":"1"}"#,
+        &format!(
+            r#"{{"sub":"user-1","sub":"admin","aud":"api","iat":{T},"exp":{}}}"#,
+            T + 600
+        ),
+    );
+    let dup_header = forge(
+        r#"{"alg":"none","alg":"HS256","typ":"JWT","kid":"1"}"#,
+        &format!(r#"{{"aud":"api","iat":{T},"exp":{}}}"#, T + 600),
+    );
     let parts: Vec<&str> = tok.split('.').collect();
     let none = format!("{}.{}.", b64(r#"{"alg":"none","kid":"1"}"#), parts[1]);
     let hs512 = format!(
@@ -601,6 +629,24 @@ fn jwt_file() -> Value {
             "acme",
             format!("{}.{}", parts[0], parts[1]),
             None,
+            None,
+            0,
+            T,
+        ),
+        (
+            "verify_duplicate_claim",
+            "acme",
+            dup_payload,
+            Some("api"),
+            None,
+            0,
+            T,
+        ),
+        (
+            "verify_duplicate_header_key",
+            "acme",
+            dup_header,
+            Some("api"),
             None,
             0,
             T,

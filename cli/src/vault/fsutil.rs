@@ -28,25 +28,14 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
     Ok(parent_dir(path).join(tmp))
 }
 
-/// Lowercase hex.
+/// Lowercase hex (constant-time `base16ct`: the MACs it encodes are compared as secrets).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    base16ct::lower::encode_string(bytes)
 }
 
-/// Decodes lowercase or uppercase hex; `None` on anything else.
+/// Decodes lowercase or uppercase hex (constant-time `base16ct`); `None` on anything else.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-        .collect()
+    base16ct::mixed::decode_vec(s).ok()
 }
 
 fn sync_dir(path: &Path) -> io::Result<()> {
@@ -150,6 +139,10 @@ pub(crate) mod tests {
         assert_eq!(unhex("0"), None);
         assert_eq!(unhex("zz"), None);
         assert_eq!(unhex("é0"), None);
+        assert_eq!(unhex("00ABff"), Some(vec![0, 0xab, 0xff]));
+        // u8::from_str_radix took a sign: "+f" decoded to 0x0f.
+        assert_eq!(unhex("+f"), None);
+        assert_eq!(unhex(""), Some(vec![]));
     }
 
     #[test]
