@@ -152,8 +152,11 @@ fn key_text(prefix: &str, bytes: &[u8; 32]) -> Result<Zeroizing<String>> {
     let n = URL_SAFE_NO_PAD
         .encode_slice(bytes, &mut body[..])
         .map_err(|_| Error::InvalidArgument("key encoding"))?;
-    let text = core::str::from_utf8(body.get(..n).ok_or(Error::InvalidArgument("key encoding"))?)
-        .map_err(|_| Error::InvalidArgument("key encoding"))?;
+    let text = core::str::from_utf8(
+        body.get(..n)
+            .ok_or(Error::InvalidArgument("key encoding"))?,
+    )
+    .map_err(|_| Error::InvalidArgument("key encoding"))?;
     let mut out = Zeroizing::new(String::with_capacity(prefix.len() + n));
     out.push_str(prefix);
     out.push_str(text);
@@ -273,9 +276,7 @@ pub fn parse_fingerprint(text: &str) -> Result<[u8; FINGERPRINT_BYTES]> {
     let mut b32 = [0u8; 32];
     let mut groups = 0;
     for (i, group) in body.split('-').enumerate() {
-        let dst = b32
-            .get_mut(i * 4..i * 4 + 4)
-            .ok_or_else(key_malformed)?;
+        let dst = b32.get_mut(i * 4..i * 4 + 4).ok_or_else(key_malformed)?;
         if group.len() != 4 {
             return Err(key_malformed());
         }

@@ -42,7 +42,8 @@ const RFC9180_BASE_X25519_SHA256_AES256GCM: Rfc9180Vector = Rfc9180Vector {
     enc: "6c93e09869df3402d7bf231bf540fadd35cd56be14f97178f0954db94b7fc256",
     aad: "436f756e742d30",
     pt: "4265617574792069732074727574682c20747275746820626561757479",
-    ct: "e5d84cd531cfb583096e7cfa9641bd3079cf3a91cda813c52deb5f512be9931980a41de125a925cdad859d5b7a",
+    ct:
+        "e5d84cd531cfb583096e7cfa9641bd3079cf3a91cda813c52deb5f512be9931980a41de125a925cdad859d5b7a",
 };
 
 #[test]
@@ -351,8 +352,13 @@ fn pinned_seal_refuses_a_substituted_key() {
         Err(Error::InvalidOwner)
     );
     assert_eq!(
-        seal_for_delivery_pinned(&vm.public_key, "t", &vec![0u8; MAX_PLAINTEXT_LEN + 1], &pinned)
-            .map(|_| ()),
+        seal_for_delivery_pinned(
+            &vm.public_key,
+            "t",
+            &vec![0u8; MAX_PLAINTEXT_LEN + 1],
+            &pinned
+        )
+        .map(|_| ()),
         Err(Error::TooLarge {
             limit: MAX_PLAINTEXT_LEN
         })
