@@ -59,4 +59,7 @@ pub use otp::{CodeCheck, CodeRecord, CodeStatus, IssuedCode};
 pub use totp::{generate_totp_secret, totp_at, totp_uri, verify_totp_at};
 pub mod delivery;
 
-pub use delivery::{generate_delivery_keypair, open_delivery, seal_for_delivery, DeliveryKeypair};
+pub use delivery::{
+    delivery_key_fingerprint, generate_delivery_keypair, open_delivery, seal_for_delivery,
+    seal_for_delivery_pinned, DeliveryKeypair,
+};
