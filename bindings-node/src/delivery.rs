@@ -1,6 +1,8 @@
 //! Browser-direct delivery: HPKE base mode (X25519, HKDF-SHA256, AES-256-GCM),
 //! AAD = owner. The browser seals a secret to a tenant VM's public key; the
-//! control plane relays `kcd1.` text it cannot read.
+//! control plane relays `kcd1.` text it cannot read. The control plane may also serve
+//! the public key, and could serve its own: pin the VM's fingerprint
+//! (`deliveryKeyFingerprint`) with `sealForDelivery`'s `expectedFingerprint`.
 
 use crate::conv::{self, secret_buffer_copy};
 use crate::error::run;
@@ -72,25 +74,45 @@ pub fn delivery_public_key(
     })
 }
 
-/// Seals `plaintext` (at most 1 MiB) to `publicKey` for `owner`; returns `kcd1.` text.
+/// The fingerprint of a `kcpk1.` public key, `kcfp1.XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX`:
+/// show it on the receiving VM, and pin it with `sealForDelivery`'s `expectedFingerprint`.
 ///
-/// @throws {Error} `KC_MALFORMED` (public key), `KC_INVALID_OWNER`, `KC_TOO_LARGE`.
+/// @throws {Error} `KC_MALFORMED`.
+#[napi]
+pub fn delivery_key_fingerprint(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] public_key: Unknown<'_>,
+) -> napi::Result<String> {
+    run(env, || {
+        let pk = conv::string(public_key, "publicKey")?;
+        Ok(keycustody::delivery_key_fingerprint(&pk)?)
+    })
+}
+
+/// Seals `plaintext` (at most 1 MiB) to `publicKey` for `owner`; returns `kcd1.` text.
+/// With `expectedFingerprint` (the `kcfp1.` text the VM shows), a public key with any
+/// other fingerprint is refused before anything is sealed.
+///
+/// @throws {Error} `KC_MALFORMED` (public key or fingerprint), `KC_CLAIM_MISMATCH` (the key's fingerprint is not `expectedFingerprint`), `KC_INVALID_OWNER`, `KC_TOO_LARGE`.
 #[napi]
 pub fn seal_for_delivery(
     env: &Env,
     #[napi(ts_arg_type = "string")] public_key: Unknown<'_>,
     #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
     #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
+    #[napi(ts_arg_type = "string | null")] expected_fingerprint: Option<Unknown<'_>>,
 ) -> napi::Result<String> {
     run(env, || {
         let pk = conv::string(public_key, "publicKey")?;
         let owner = conv::string(owner, "owner")?;
         let plaintext = conv::bytes(plaintext, "plaintext")?;
-        Ok(keycustody::seal_for_delivery(
-            &pk,
-            &owner,
-            plaintext.as_slice(),
-        )?)
+        let pin = conv::opt_string(expected_fingerprint, "expectedFingerprint")?;
+        Ok(match pin {
+            Some(fp) => {
+                keycustody::seal_for_delivery_pinned(&pk, &owner, plaintext.as_slice(), &fp)?
+            }
+            None => keycustody::seal_for_delivery(&pk, &owner, plaintext.as_slice())?,
+        })
     })
 }
 

@@ -164,6 +164,25 @@ test('delivery: seal to a public key, open with the private key, bound to the ow
   assert.notEqual(kc.sealForDelivery(kp.publicKey, 'tenant-1', 'x'), kc.sealForDelivery(kp.publicKey, 'tenant-1', 'x'))
 })
 
+test('delivery: the VM shows its key fingerprint, the browser pins it', () => {
+  const vm = kc.generateDeliveryKeypair()
+  const fp = kc.deliveryKeyFingerprint(vm.publicKey)
+  assert.match(fp, /^kcfp1\.[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$/)
+  assert.equal(kc.deliveryKeyFingerprint(kc.deliveryPublicKey(vm.privateKey)), fp)
+  const blob = kc.sealForDelivery(vm.publicKey, 'acme', 'sk-ant-x', fp)
+  assert.equal(kc.openDelivery(vm.privateKey, 'acme', blob).toString(), 'sk-ant-x')
+  // null / undefined: no pin.
+  assert.match(kc.sealForDelivery(vm.publicKey, 'acme', 'x', null), /^kcd1\./)
+  assert.match(kc.sealForDelivery(vm.publicKey, 'acme', 'x', undefined), /^kcd1\./)
+  // A key served in place of the VM's (a compromised control plane) is refused.
+  const other = kc.generateDeliveryKeypair()
+  throwsKc(() => kc.sealForDelivery(other.publicKey, 'acme', 'sk-ant-x', fp), 'ClaimMismatch')
+  // The pin is parsed strictly.
+  throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.toLowerCase()), 'Malformed')
+  throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.replaceAll('-', '')), 'Malformed')
+  throwsKc(() => kc.deliveryKeyFingerprint(vm.privateKey), 'Malformed')
+})
+
 test('scrub, validateSlug, validateEmail', () => {
   const key = 'sk-ant-api03-' + 'x'.repeat(80) + 'AA'
   const out = kc.scrub(`calling with ${key} now`)

@@ -451,15 +451,26 @@ Object.assign(specs, {
     types: ['string'],
     bad: [['garbage', [MARKER], 'Malformed']],
   },
+  deliveryKeyFingerprint: {
+    call: (pk) => kc.deliveryKeyFingerprint(pk),
+    args: [kp.publicKey],
+    types: ['string'],
+    bad: [
+      ['garbage', [MARKER], 'Malformed'],
+      ['private key as public', [kp.privateKey], 'Malformed'],
+    ],
+  },
   sealForDelivery: {
     call: (...a) => kc.sealForDelivery(...L(a)),
-    args: [kp.publicKey, 'tenant-1', 'secret'],
-    types: ['string', 'string', 'bytes'],
+    args: [kp.publicKey, 'tenant-1', 'secret', kc.deliveryKeyFingerprint(kp.publicKey)],
+    types: ['string', 'string', 'bytes', 'string?'],
     bad: [
       ['bad public key', [MARKER, 'tenant-1', 'x'], 'Malformed'],
       ['private key as public', [kp.privateKey, 'tenant-1', 'x'], 'Malformed'],
       ['empty owner', [kp.publicKey, '', 'x'], 'InvalidOwner'],
       ['1 MiB + 1', [kp.publicKey, 'o', { lazy: () => Buffer.alloc(1024 * 1024 + 1) }], 'TooLarge'],
+      ['substituted key', [kc.generateDeliveryKeypair().publicKey, 'tenant-1', 'x', kc.deliveryKeyFingerprint(kp.publicKey)], 'ClaimMismatch'],
+      ['garbage fingerprint', [kp.publicKey, 'tenant-1', 'x', MARKER], 'Malformed'],
     ],
   },
   openDelivery: {

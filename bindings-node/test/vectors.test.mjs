@@ -157,6 +157,18 @@ const handlers = {
         if (c.private_key) assert.equal(kc.openDelivery(c.private_key, c.owner, out).toString('hex'), c.plaintext_hex)
       },
     },
+    delivery_key_fingerprint: {
+      run: (c) => kc.deliveryKeyFingerprint(c.public_key),
+      check: (c, out) => assert.equal(out, c.fingerprint),
+    },
+    delivery_seal_pinned: {
+      run: (c) => kc.sealForDelivery(c.public_key, c.owner, hex(c.plaintext_hex), c.expected_fingerprint),
+      check: (c, out) => {
+        assert.match(out, /^kcd1\./)
+        assert.ok(c.private_key, 'an ok pinned seal case carries private_key')
+        assert.equal(kc.openDelivery(c.private_key, c.owner, out).toString('hex'), c.plaintext_hex)
+      },
+    },
     // The deterministic seal is not exposed in Node (it is a test-only escape hatch):
     // check the vector's blob opens, and that the public key matches the private key.
     delivery_seal_with_ikm: {

@@ -1,4 +1,6 @@
 //! Browser-direct delivery: HPKE (RFC 9180) to a tenant VM's `kcpk1.` public key.
+//! Whoever serves the public key could serve its own: pin the VM's fingerprint
+//! (`delivery_key_fingerprint`) with `seal_for_delivery(..., expected_fingerprint=...)`.
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -54,17 +56,29 @@ fn delivery_public_key(private_key: Text) -> PyResult<String> {
     keycustody::delivery_public_key(&private_key).to_py()
 }
 
-/// Seals plaintext to a `kcpk1.` public key for `owner` (the AAD); returns a `kcd1.` blob.
+/// The `kcfp1.` fingerprint of a `kcpk1.` public key: show it on the receiving VM and
+/// pin it with `seal_for_delivery(..., expected_fingerprint=...)`.
 #[pyfunction]
+fn delivery_key_fingerprint(public_key: Text) -> PyResult<String> {
+    keycustody::delivery_key_fingerprint(&public_key).to_py()
+}
+
+/// Seals plaintext to a `kcpk1.` public key for `owner` (the AAD); returns a `kcd1.` blob.
+/// With `expected_fingerprint`, a key whose fingerprint differs is refused
+/// (ClaimMismatchError) before anything is sealed.
+#[pyfunction]
+#[pyo3(signature = (public_key, owner, plaintext, expected_fingerprint = None), text_signature = "(public_key, owner, plaintext, expected_fingerprint=None)")]
 fn seal_for_delivery(
     py: Python<'_>,
     public_key: Text,
     owner: Text,
     plaintext: Data<'_>,
+    expected_fingerprint: Option<Text>,
 ) -> PyResult<String> {
     let p = plaintext.as_slice();
-    run(py, p.len(), || {
-        keycustody::seal_for_delivery(&public_key, &owner, p)
+    run(py, p.len(), || match &expected_fingerprint {
+        Some(fp) => keycustody::seal_for_delivery_pinned(&public_key, &owner, p, fp),
+        None => keycustody::seal_for_delivery(&public_key, &owner, p),
     })
     .to_py()
 }
@@ -89,6 +103,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(generate_delivery_keypair, m)?)?;
     m.add_function(wrap_pyfunction!(derive_delivery_keypair, m)?)?;
     m.add_function(wrap_pyfunction!(delivery_public_key, m)?)?;
+    m.add_function(wrap_pyfunction!(delivery_key_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(seal_for_delivery, m)?)?;
     m.add_function(wrap_pyfunction!(open_delivery, m)?)?;
     Ok(())

@@ -596,3 +596,24 @@ def test_delivery_round_trip(kr):
     assert a.public_key == b.public_key != kc.derive_delivery_keypair(kr.derive_key("deliver", "vm-2")).public_key
     with pytest.raises(kc.InvalidArgumentError):
         kc.derive_delivery_keypair(b"short")
+
+
+def test_delivery_fingerprint_pins_the_key():
+    vm = kc.generate_delivery_keypair()
+    fp = kc.delivery_key_fingerprint(vm.public_key)
+    assert re.fullmatch(r"kcfp1\.[A-Z2-7]{4}(-[A-Z2-7]{4}){7}", fp)
+    assert kc.delivery_key_fingerprint(kc.delivery_public_key(vm.private_key)) == fp
+    blob = kc.seal_for_delivery(vm.public_key, "acme", b"sk-ant-x", expected_fingerprint=fp)
+    assert kc.open_delivery(vm.private_key, "acme", blob) == b"sk-ant-x"
+    assert kc.seal_for_delivery(vm.public_key, "acme", b"x", None).startswith("kcd1.")
+    # A key served in place of the VM's (a compromised control plane) is refused.
+    other = kc.generate_delivery_keypair()
+    with pytest.raises(kc.ClaimMismatchError) as e:
+        kc.seal_for_delivery(other.public_key, "acme", b"sk-ant-x", expected_fingerprint=fp)
+    assert e.value.kind == "ClaimMismatch"
+    # The pin is parsed strictly.
+    for bad in [fp.lower(), fp.replace("-", ""), fp[len("kcfp1."):], fp + "-"]:
+        with pytest.raises(kc.MalformedError):
+            kc.seal_for_delivery(vm.public_key, "acme", b"x", expected_fingerprint=bad)
+    with pytest.raises(kc.MalformedError):
+        kc.delivery_key_fingerprint(vm.private_key)

@@ -103,7 +103,16 @@ CALLS = {
     "generate_delivery_keypair": (kc.generate_delivery_keypair, []),
     "derive_delivery_keypair": (kc.derive_delivery_keypair, [("ikm", D, bytes(32))]),
     "delivery_public_key": (kc.delivery_public_key, [("private_key", S, PAIR.private_key)]),
-    "seal_for_delivery": (kc.seal_for_delivery, [("public_key", S, PAIR.public_key), ("owner", S, "tenant"), ("plaintext", D, b"v")]),
+    "delivery_key_fingerprint": (kc.delivery_key_fingerprint, [("public_key", S, PAIR.public_key)]),
+    "seal_for_delivery": (
+        kc.seal_for_delivery,
+        [
+            ("public_key", S, PAIR.public_key),
+            ("owner", S, "tenant"),
+            ("plaintext", D, b"v"),
+            ("expected_fingerprint", "optstr", kc.delivery_key_fingerprint(PAIR.public_key)),
+        ],
+    ),
     "open_delivery": (kc.open_delivery, [("private_key", S, PAIR.private_key), ("owner", S, "tenant"), ("blob", S, BLOB)]),
     "inspect": (kc.inspect, [("envelope", S, ENV)]),
     "inspect_binary": (kc.inspect_binary, [("envelope", B, ENV_BIN)]),

@@ -173,6 +173,17 @@ def delivery_seal(c):
     assert blob.startswith("kcd1.")
 
 
+def delivery_key_fingerprint(c):
+    assert kc.delivery_key_fingerprint(c["public_key"]) == c["fingerprint"]
+
+
+def delivery_seal_pinned(c):
+    blob = kc.seal_for_delivery(
+        c["public_key"], c["owner"], h(c["plaintext_hex"]), expected_fingerprint=c["expected_fingerprint"]
+    )
+    assert kc.open_delivery(c["private_key"], c["owner"], blob) == h(c["plaintext_hex"])
+
+
 def delivery_seal_with_ikm(c):
     # The deterministic seal is not exposed to Python (it would invite fixed ephemeral keys):
     # check the blob opens, and that the key pair is consistent.
@@ -239,6 +250,8 @@ DISPATCH = {
     ("delivery_v1.json", "delivery_open"): delivery_open,
     ("delivery_v1.json", "delivery_seal"): delivery_seal,
     ("delivery_v1.json", "delivery_seal_with_ikm"): delivery_seal_with_ikm,
+    ("delivery_v1.json", "delivery_key_fingerprint"): delivery_key_fingerprint,
+    ("delivery_v1.json", "delivery_seal_pinned"): delivery_seal_pinned,
     ("scrub_v1.json", "scrub"): scrub_case,
     ("validate_v1.json", "slug"): validate_slug,
     ("validate_v1.json", "email"): validate_email,

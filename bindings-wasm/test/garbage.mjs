@@ -156,7 +156,10 @@ function specs(kc) {
     generateDeliveryKeypair: fn(kc.generateDeliveryKeypair, [], () => []),
     deriveDeliveryKeypair: fn(kc.deriveDeliveryKeypair, ['bytes'], () => ['k'.repeat(32)]),
     deliveryPublicKey: fn(kc.deliveryPublicKey, ['str'], (fx) => [fx.dk.privateKey]),
-    sealForDelivery: fn(kc.sealForDelivery, ['str', 'str', 'bytes'], (fx) => [fx.dk.publicKey, 'acme', 'sk-x']),
+    deliveryKeyFingerprint: fn(kc.deliveryKeyFingerprint, ['str'], (fx) => [fx.dk.publicKey]),
+    sealForDelivery: fn(kc.sealForDelivery, ['str', 'str', 'bytes', 'str?'], (fx) => [
+      fx.dk.publicKey, 'acme', 'sk-x', kc.deliveryKeyFingerprint(fx.dk.publicKey),
+    ]),
     openDelivery: fn(kc.openDelivery, ['str', 'str', 'str'], (fx) => [
       fx.dk.privateKey, 'acme', kc.sealForDelivery(fx.dk.publicKey, 'acme', 'sk-x'),
     ]),

@@ -38,6 +38,27 @@ describe('delivery (HPKE)', () => {
     });
   });
 
+  test('the VM shows its key fingerprint, the page pins it', () => {
+    const vm = kc.generateDeliveryKeypair();
+    const fp = kc.deliveryKeyFingerprint(vm.publicKey);
+    assert.match(fp, /^kcfp1\.[A-Z2-7]{4}(-[A-Z2-7]{4}){7}$/);
+    assert.equal(kc.deliveryKeyFingerprint(kc.deliveryPublicKey(vm.privateKey)), fp);
+    const blob = kc.sealForDelivery(vm.publicKey, 'acme', 'sk-ant-x', fp);
+    assert.equal(dec.decode(kc.openDelivery(vm.privateKey, 'acme', blob)), 'sk-ant-x');
+    assert.match(kc.sealForDelivery(vm.publicKey, 'acme', 'x', null), /^kcd1\./);
+    assert.match(kc.sealForDelivery(vm.publicKey, 'acme', 'x', undefined), /^kcd1\./);
+    // A key served in place of the VM's (a compromised control plane) is refused.
+    const other = kc.generateDeliveryKeypair();
+    throwsKc(() => kc.sealForDelivery(other.publicKey, 'acme', 'sk-ant-x', fp), 'KC_CLAIM_MISMATCH', {
+      claim: 'delivery key fingerprint',
+    });
+    // The pin is parsed strictly; a non-string pin is refused.
+    throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.toLowerCase()), 'KC_MALFORMED', { detail: 'DeliveryKey' });
+    throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.replaceAll('-', '')), 'KC_MALFORMED');
+    throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', 42), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kc.deliveryKeyFingerprint(vm.privateKey), 'KC_MALFORMED');
+  });
+
   test('deriveDeliveryKeypair is deterministic and needs 32 bytes', () => {
     const a = kc.deriveDeliveryKeypair('k'.repeat(32));
     assert.deepEqual(kc.deriveDeliveryKeypair(new TextEncoder().encode('k'.repeat(32))), a);

@@ -3,7 +3,7 @@
 import init, {
   Keyring, ReplayGuard, inspect, inspectBinary, constantTimeEqual, randomToken, randomBase62,
   inviteCode, randomString, generateApiKey, hashApiKey, verifyApiKey, parseApiKey, generateDeliveryKeypair,
-  deriveDeliveryKeypair, deliveryPublicKey, sealForDelivery, openDelivery, signStripePayload,
+  deriveDeliveryKeypair, deliveryPublicKey, deliveryKeyFingerprint, sealForDelivery, openDelivery, signStripePayload,
   verifyStripeSignature, signStandardWebhook, verifyStandardWebhook, generateStandardWebhookSecret,
   verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRaw, verifyTotp, scrub,
   validateSlug, validateEmail, decryptLegacyPbkdf2Gcm, decryptOpensslEnc,
@@ -50,6 +50,8 @@ export async function all(): Promise<void> {
   const dk2: DeliveryKeypair = deriveDeliveryKeypair('k'.repeat(32));
   const pk: string = deliveryPublicKey(dk.privateKey);
   const blob: string = sealForDelivery(pk, 'acme', 'sk');
+  const fp: string = deliveryKeyFingerprint(pk);
+  const pinned: string = sealForDelivery(pk, 'acme', 'sk', fp);
   const opened: Uint8Array = openDelivery(dk.privateKey, 'acme', blob);
   const header: string = signStripePayload('{}', 'whsec', 1);
   const ts: number = verifyStripeSignature('{}', header, 'whsec', 300, 1) + verifyStripeSignature('{}', header, 'w');
@@ -88,5 +90,5 @@ export async function all(): Promise<void> {
   // @ts-expect-error primaryKid is read-only
   kr.primaryKid = 3;
   void [kr2, kr3, infos, state, pt, pt2, text, needs, env2, key, claims, js, check, p, info, info2, eq,
-    tokens, ok, parsed, dk2, opened, ts, ts2, secret, sizes, uri, step, scrubbed, legacy, legacy2, wrong];
+    tokens, ok, parsed, dk2, fp, pinned, opened, ts, ts2, secret, sizes, uri, step, scrubbed, legacy, legacy2, wrong];
 }

@@ -114,6 +114,17 @@ function handlers(kc) {
           eq('plaintext', toHex(kc.openDelivery(c.private_key, c.owner, blob)), c.plaintext_hex);
         }
       },
+      delivery_key_fingerprint(c) {
+        const fp = kc.deliveryKeyFingerprint(c.public_key);
+        if (c.expect === 'ok') eq('fingerprint', fp, c.fingerprint);
+      },
+      delivery_seal_pinned(c) {
+        const blob = kc.sealForDelivery(c.public_key, c.owner, fromHex(c.plaintext_hex), c.expected_fingerprint);
+        if (c.expect === 'ok') {
+          need(c, 'private_key');
+          eq('plaintext', toHex(kc.openDelivery(c.private_key, c.owner, blob)), c.plaintext_hex);
+        }
+      },
       // The binding does not expose the deterministic (caller-chosen IKM) seal: as the
       // vector file says, such runners open `blob` with `private_key` instead, and here
       // also check the key pair and a fresh randomised seal to the same public key.

@@ -9,7 +9,8 @@ use crate::secret::SecretBytes;
 pub use crate::aead::{aes256gcm_open, aes256gcm_seal, Backend, NONCE_LEN, TAG_LEN};
 pub use crate::delivery::{
     dangerous_hpke_seal_with_ikm, dangerous_seal_for_delivery_with_ikm, hpke_open_raw, parse_blob,
-    parse_private_key, parse_public_key, DELIVERY_INFO, MAX_PLAINTEXT_LEN,
+    parse_fingerprint, parse_private_key, parse_public_key, DELIVERY_INFO, FINGERPRINT_PREFIX,
+    FINGERPRINT_TEXT_LEN, MAX_PLAINTEXT_LEN,
 };
 pub use crate::envelope::encode_text;
 pub use crate::jwt::{parse_jwt, MAX_TOKEN_LEN as MAX_JWT_LEN};

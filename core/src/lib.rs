@@ -101,8 +101,9 @@ pub use jwt::JwtVerifyOptions;
 // Delivery (HPKE to a tenant VM)
 // ---------------------------------------------------------------------------------------
 pub use delivery::{
-    delivery_public_key, derive_delivery_keypair, generate_delivery_keypair, open_delivery,
-    seal_for_delivery, DeliveryKeypair,
+    delivery_key_fingerprint, delivery_public_key, derive_delivery_keypair,
+    generate_delivery_keypair, open_delivery, seal_for_delivery, seal_for_delivery_pinned,
+    DeliveryKeypair,
 };
 
 // ---------------------------------------------------------------------------------------

@@ -65,8 +65,11 @@ fn readme_platform_example() -> Result<()> {
         .is_err());
 
     // Browser-direct delivery (HPKE, RFC 9180): the browser seals to the VM, the control plane relays.
+    // The control plane serves the public key and could serve its own: the VM shows its
+    // fingerprint, the user carries it to the browser, and the pinned seal refuses any other key.
     let vm = generate_delivery_keypair()?; // vm.public_key = "kcpk1..."
-    let blob = seal_for_delivery(&vm.public_key, "acme", b"sk-ant-...")?; // "kcd1..."
+    let pin = delivery_key_fingerprint(&vm.public_key)?; // "kcfp1.XXXX-XXXX-...", 8 groups
+    let blob = seal_for_delivery_pinned(&vm.public_key, "acme", b"sk-ant-...", &pin)?; // "kcd1..."
     assert_eq!(
         open_delivery(vm.private_key.expose_secret(), "acme", &blob)?.expose_secret(),
         b"sk-ant-..."

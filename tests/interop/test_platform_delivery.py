@@ -73,3 +73,30 @@ def test_vectors_open_in_pyhpke():
             assert py_open(c["private_key"], c["owner"], c["blob"]).hex() == c["plaintext_hex"]
             n += 1
     assert n == 2
+
+
+def py_fingerprint(pk_text):
+    """docs/delivery.md §4, from the spec with hashlib and base64 only."""
+    import hashlib
+
+    pk = b64url_decode(pk_text.removeprefix("kcpk1."))
+    assert len(pk) == 32
+    fp = hashlib.sha256(b"keycustody/v1/delivery-key-fingerprint\x00" + pk).digest()[:20]
+    s = base64.b32encode(fp).decode()
+    assert len(s) == 32 and "=" not in s
+    return "kcfp1." + "-".join(s[i : i + 4] for i in range(0, 32, 4))
+
+
+def test_vector_fingerprints_recomputed_from_the_spec():
+    n = 0
+    for c in vectors("delivery"):
+        if c["op"] == "delivery_key_fingerprint" and c["expect"] == "ok":
+            assert py_fingerprint(c["public_key"]) == c["fingerprint"]
+            n += 1
+        elif c["op"] == "delivery_seal_pinned" and c["expect"] == "ok":
+            assert py_fingerprint(c["public_key"]) == c["expected_fingerprint"]
+            n += 1
+        elif c["op"] == "delivery_seal_pinned" and c["expect"] == "ClaimMismatch":
+            assert py_fingerprint(c["public_key"]) != c["expected_fingerprint"]
+            n += 1
+    assert n == 5

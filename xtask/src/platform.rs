@@ -752,6 +752,66 @@ fn delivery_file() -> Value {
         let r = keycustody::seal_for_delivery(&pk, "tenant-42", pt);
         cases.push(json!({"name": name, "op": "delivery_seal", "public_key": pk, "owner": "tenant-42", "plaintext_hex": hex::encode(pt), "expect": expect(&r)}));
     }
+    // Fingerprints (docs/delivery.md §4) and the pinned seal (added with hpke 0.15).
+    let fp = keycustody::delivery_key_fingerprint(&kp.public_key).unwrap();
+    let other_fp = keycustody::delivery_key_fingerprint(&other.public_key).unwrap();
+    for (name, pk) in [
+        ("fingerprint", kp.public_key.clone()),
+        ("fingerprint_other_key", other.public_key.clone()),
+        (
+            "fingerprint_private_key",
+            kp.private_key.expose_secret().to_owned(),
+        ),
+        ("fingerprint_short_key", "kcpk1.AAAA".to_owned()),
+    ] {
+        let r = keycustody::delivery_key_fingerprint(&pk);
+        let mut c = json!({"name": name, "op": "delivery_key_fingerprint", "public_key": pk, "expect": expect(&r)});
+        if let Ok(f) = r {
+            c["fingerprint"] = json!(f);
+        }
+        cases.push(c);
+    }
+    let body = fp.strip_prefix("kcfp1.").unwrap();
+    for (name, pk, pin, with_key) in [
+        ("seal_pinned_ok", kp.public_key.clone(), fp.clone(), true),
+        (
+            "seal_pinned_substituted_key",
+            other.public_key.clone(),
+            fp.clone(),
+            false,
+        ),
+        (
+            "seal_pinned_other_pin",
+            kp.public_key.clone(),
+            other_fp.clone(),
+            false,
+        ),
+        (
+            "seal_pinned_lowercase_pin",
+            kp.public_key.clone(),
+            fp.to_lowercase(),
+            false,
+        ),
+        (
+            "seal_pinned_pin_without_dashes",
+            kp.public_key.clone(),
+            format!("kcfp1.{}", body.replace('-', "")),
+            false,
+        ),
+        (
+            "seal_pinned_pin_without_prefix",
+            kp.public_key.clone(),
+            body.to_owned(),
+            false,
+        ),
+    ] {
+        let r = keycustody::seal_for_delivery_pinned(&pk, "tenant-42", pt, &pin);
+        let mut c = json!({"name": name, "op": "delivery_seal_pinned", "public_key": pk, "owner": "tenant-42", "plaintext_hex": hex::encode(pt), "expected_fingerprint": pin, "expect": expect(&r)});
+        if with_key {
+            c["private_key"] = json!(sk);
+        }
+        cases.push(c);
+    }
     file(
         "Browser-direct delivery (DESIGN §5): HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, info \"keycustody/v1/deliver\", AAD = owner. Keys kcpk1./kcsk1. + base64url(32 bytes); blob kcd1. + base64url(enc || ct). delivery_open: open_delivery(private_key, owner, blob) -> plaintext. delivery_seal: seal_for_delivery(public_key, owner, plaintext) (error cases only: sealing is randomised). delivery_seal_with_ikm: the deterministic seal with ephemeral IKM ikm_e_hex (RFC 9180 DeriveKeyPair), for runners that expose it; others open blob with private_key.",
         cases,

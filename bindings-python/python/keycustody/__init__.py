@@ -45,6 +45,7 @@ from ._native import (
     constant_time_equal,
     decrypt_legacy_pbkdf2_gcm,
     decrypt_openssl_enc,
+    delivery_key_fingerprint,
     delivery_public_key,
     derive_delivery_keypair,
     generate_api_key,
@@ -118,6 +119,7 @@ __all__ = [
     "generate_delivery_keypair",
     "derive_delivery_keypair",
     "delivery_public_key",
+    "delivery_key_fingerprint",
     "seal_for_delivery",
     "open_delivery",
     # text

@@ -72,6 +72,7 @@ __all__ = [
     "generate_delivery_keypair",
     "derive_delivery_keypair",
     "delivery_public_key",
+    "delivery_key_fingerprint",
     "seal_for_delivery",
     "open_delivery",
     # text
@@ -416,8 +417,16 @@ def derive_delivery_keypair(ikm: _Data) -> DeliveryKeypair:
 def delivery_public_key(private_key: str) -> str:
     """The ``kcpk1.`` public key of a ``kcsk1.`` private key."""
 
-def seal_for_delivery(public_key: str, owner: str, plaintext: _Data) -> str:
-    """Seals plaintext to a ``kcpk1.`` key for owner (the AAD): a ``kcd1.`` blob."""
+def delivery_key_fingerprint(public_key: str) -> str:
+    """The ``kcfp1.XXXX-XXXX-...`` fingerprint of a ``kcpk1.`` public key: show it on the VM,
+    pin it in the browser. Raises MalformedError."""
+
+def seal_for_delivery(
+    public_key: str, owner: str, plaintext: _Data, expected_fingerprint: Optional[str] = None
+) -> str:
+    """Seals plaintext to a ``kcpk1.`` key for owner (the AAD, bound, not authenticated): a
+    ``kcd1.`` blob. With expected_fingerprint, a key whose fingerprint differs is refused:
+    ClaimMismatchError (claim "delivery key fingerprint"); a malformed pin is MalformedError."""
 
 def open_delivery(private_key: str, owner: str, blob: str) -> bytes:
     """Opens a ``kcd1.`` blob. Raises DecryptError (wrong key, owner or tampering), MalformedError."""
