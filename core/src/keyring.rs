@@ -7,7 +7,6 @@ use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_ENVELOPE, LABEL_FINGERPRI
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::{SecretBytes, SecretString};
-use crate::softaes::Gcm;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
@@ -82,7 +81,7 @@ struct Material {
     secret: SecretBytes,
     prk: Prk,
     // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
-    soft_keys: OwnerCache<Gcm>,
+    soft_keys: OwnerCache<aes_gcm::Aes256Gcm>,
 }
 
 impl Material {
@@ -620,7 +619,7 @@ impl Keyring {
         if self.backend == Backend::RustCrypto {
             m.soft_keys.with(
                 owner,
-                || Ok(Gcm::new(&*self.envelope_key(m, owner)?)),
+                || Ok(crate::aead::expand(&*self.envelope_key(m, owner)?)),
                 |k| f(Cipher::Soft(k)),
             )
         } else {

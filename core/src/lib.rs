@@ -15,10 +15,8 @@ pub mod kdf;
 mod keycache;
 pub mod keyring;
 pub mod legacy;
-mod pbkdf;
 pub mod random;
 mod secret;
-mod softaes;
 
 pub use apikey::{
     generate_api_key, hash_api_key, parse_api_key, verify_api_key, ApiKey, GeneratedApiKey,
