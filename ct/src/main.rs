@@ -15,7 +15,8 @@
 //! early-exit comparison run through the same harness must exceed |t| = 10, which proves the
 //! harness can see a leak. The process exits non-zero if either verdict fails.
 //!
-//! Usage: `keycustody-ct [SECONDS_PER_TARGET]` (default 20).
+//! Usage: `keycustody-ct [SECONDS_PER_TARGET] [NAME_PART]` (default 20 s; with `NAME_PART`,
+//! only the targets whose name contains it, and the control, run).
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -402,6 +403,7 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
+    let only = std::env::args().nth(2);
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -417,6 +419,9 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     let mut failed = false;
     for (name, kind, mut f) in targets() {
+        if only.as_deref().is_some_and(|p| kind != "control" && !name.contains(p)) {
+            continue;
+        }
         let o = measure(Duration::from_secs(secs), &mut f);
         let verdict = match kind {
             "control" if o.max_t > 10.0 => "leak detected (expected): harness works",
