@@ -10,8 +10,6 @@ use crate::kdf::{self, Prk, LABEL_CUSTOM_PREFIX, LABEL_FINGERPRINT};
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::SecretBytes;
-// The one place naming the RustCrypto-backend envelope cipher type (cached per owner).
-use crate::softaes::Gcm;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -107,7 +105,7 @@ pub(crate) struct Material {
     secret: SecretBytes,
     prk: Prk,
     // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
-    soft_keys: OwnerCache<Gcm>,
+    soft_keys: OwnerCache<aes_gcm::Aes256Gcm>,
 }
 
 impl Material {
@@ -127,9 +125,9 @@ impl Material {
         &self,
         owner: &str,
         key: impl FnOnce() -> Result<Zeroizing<[u8; 32]>>,
-        f: impl FnOnce(&Gcm) -> Result<T>,
+        f: impl FnOnce(&aes_gcm::Aes256Gcm) -> Result<T>,
     ) -> Result<T> {
-        self.soft_keys.with(owner, || Ok(Gcm::new(&*key()?)), f)
+        self.soft_keys.with(owner, || Ok(crate::aead::expand(&*key()?)), f)
     }
 
     fn new(secret: SecretBytes) -> (Material, String) {

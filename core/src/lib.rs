@@ -18,10 +18,8 @@ mod keyfile;
 pub mod keyring;
 mod keyring_text;
 pub mod legacy;
-mod pbkdf;
 pub mod random;
 mod secret;
-mod softaes;
 
 pub use apikey::{
     generate_api_key, hash_api_key, parse_api_key, verify_api_key, ApiKey, GeneratedApiKey,
