@@ -33,8 +33,9 @@ test-assurance: deny fuzz-brief
 
 # ct/ and fuzz/ sit outside the workspace with their own Cargo.lock, which follows core's
 # dependencies: they build without --locked so a core dependency change cannot rot them.
+# From ct/, so that ct/.cargo/config.toml (software AES and GHASH backends) applies.
 ct:
-	cargo build --release --manifest-path ct/Cargo.toml
+	cd ct && cargo build --release
 	ct/target/release/keycustody-ct $(CT_SECONDS) | tee ct/target/ct-report.md
 
 miri: ensure-nightly

@@ -1,23 +1,45 @@
-//! AES-256-GCM backends: `ring` on native targets (VAES/AVX2 paths), the software
-//! AES-GCM of [`crate::softaes`] on wasm32. Both are always compiled on native so that
-//! differential tests and a fuzz target can compare them.
+//! AES-256-GCM backends: `ring` on native targets (VAES/AVX2 paths), RustCrypto
+//! `aes-gcm` on wasm32. Both are always compiled on native so that differential tests,
+//! Wycheproof and a fuzz target can compare them.
+//!
+//! This module owns GCM's own length limits (`MAX_MESSAGE`, `MAX_AAD`) and checks
+//! them before either backend runs; the limits of the formats built on it (the
+//! envelope's 64 MiB) are their callers' to check first.
 
 use crate::error::{Error, Result};
-use crate::softaes::Gcm;
+use aes_gcm::{AeadInOut, Aes256Gcm, KeyInit};
 
 /// Length of the GCM tag.
 pub const TAG_LEN: usize = 16;
 /// Length of the GCM nonce.
 pub const NONCE_LEN: usize = 12;
 
-/// Which AES-GCM implementation to use.
+/// The longest message GCM allows (NIST SP 800-38D §5.2.1.1): 2^32 − 2 blocks, so that
+/// the 32-bit block counter never wraps.
+pub(crate) const MAX_MESSAGE: u64 = ((1 << 32) - 2) * 16;
+/// The longest additional data GCM allows: under 2^64 bits.
+pub(crate) const MAX_AAD: u64 = (1 << 61) - 1;
+
+// Both backends refuse beyond the same limits: `aes-gcm` checks its own, `ring` its own
+// message limit (`((1 << 32) - 2) * 16`); ours are checked first.
+const _: () = assert!(MAX_MESSAGE == aes_gcm::P_MAX && MAX_AAD == aes_gcm::A_MAX);
+
+// Fails to compile if `aes-gcm` ever stops wiping its expanded keys (AES round keys, GHASH
+// key) on drop: its `zeroize` feature, which turns on `aes`'s and `ghash`'s. The per-owner
+// cache (keycache.rs) holds these for as long as a key lives, and evicts by dropping.
+const _: fn() = || {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<Aes256Gcm>();
+};
+
+/// Which AES-GCM implementation to use (a test hook, reached through `keycustody::internal`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[doc(hidden)]
+#[allow(clippy::exhaustive_enums)] // internal: tests match on it; not part of the API
 pub enum Backend {
     /// `ring` (native only).
     #[cfg(not(target_arch = "wasm32"))]
     Ring,
-    /// Software AES-GCM ([`crate::softaes`]: RustCrypto's fixsliced AES, BearSSL's GHASH).
+    /// RustCrypto `aes-gcm` (software AES and GHASH; the wasm32 build's).
     RustCrypto,
 }
 
@@ -28,6 +50,62 @@ impl Backend {
     /// The backend this build uses by default.
     #[cfg(target_arch = "wasm32")]
     pub const DEFAULT: Backend = Backend::RustCrypto;
+}
+
+/// Whether a message of `len` bytes with `aad_len` bytes of additional data is within
+/// GCM's limits.
+fn within_limits(aad_len: usize, len: usize) -> bool {
+    // usize is at most 64 bits on every target Rust supports; a longer one is refused.
+    matches!(
+        (u64::try_from(aad_len), u64::try_from(len)),
+        (Ok(a), Ok(m)) if a <= MAX_AAD && m <= MAX_MESSAGE
+    )
+}
+
+/// The error for a seal beyond GCM's limits. The limit named is the message's (an AAD of
+/// 2^61 bytes cannot be allocated), saturated where `usize` is narrower (wasm32, whose
+/// whole memory is below it).
+fn too_large() -> Error {
+    Error::TooLarge {
+        limit: usize::try_from(MAX_MESSAGE).unwrap_or(usize::MAX),
+    }
+}
+
+/// Expands an AES-256-GCM key for [`Cipher::Soft`]: the AES key schedule and the GHASH
+/// key, wiped when the value is dropped.
+pub(crate) fn expand(key: &[u8; 32]) -> Aes256Gcm {
+    Aes256Gcm::new(key.into())
+}
+
+fn soft_seal(
+    k: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+) -> Result<[u8; TAG_LEN]> {
+    if !within_limits(aad.len(), in_out.len()) {
+        return Err(too_large());
+    }
+    let tag = k
+        .encrypt_inout_detached(nonce.into(), aad, in_out.into())
+        .map_err(|_| too_large())?;
+    Ok(tag.into())
+}
+
+/// Decrypts `in_out` in place after checking `tag`: on a wrong tag nothing is decrypted
+/// (`aes-gcm` compares the tag, in constant time, before applying the keystream).
+fn soft_open(
+    k: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    in_out: &mut [u8],
+    tag: &[u8; TAG_LEN],
+) -> Result<()> {
+    if !within_limits(aad.len(), in_out.len()) {
+        return Err(Error::DecryptFailed);
+    }
+    k.decrypt_inout_detached(nonce.into(), aad, in_out.into(), tag.into())
+        .map_err(|_| Error::DecryptFailed)
 }
 
 /// Encrypts `in_out` in place and returns the tag.
@@ -42,6 +120,9 @@ pub(crate) fn seal_in_place(
         #[cfg(not(target_arch = "wasm32"))]
         Backend::Ring => {
             use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+            if !within_limits(aad.len(), in_out.len()) {
+                return Err(too_large());
+            }
             let k = LessSafeKey::new(
                 UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::InvalidArgument("key"))?,
             );
@@ -51,21 +132,19 @@ pub(crate) fn seal_in_place(
                     Aad::from(aad),
                     in_out,
                 )
-                .map_err(|_| Error::TooLarge {
-                    limit: crate::envelope::MAX_PLAINTEXT,
-                })?;
+                .map_err(|_| too_large())?;
             let mut out = [0u8; TAG_LEN];
             out.copy_from_slice(tag.as_ref());
             Ok(out)
         }
-        Backend::RustCrypto => Gcm::new(key).seal(nonce, aad, in_out),
+        Backend::RustCrypto => soft_seal(&expand(key), nonce, aad, in_out),
     }
 }
 
-/// An envelope key ready for use: a software cipher already expanded (and cached), or
+/// An envelope key ready for use: an `aes-gcm` cipher already expanded (and cached), or
 /// raw key bytes for a backend that prepares its own.
 pub(crate) enum Cipher<'a> {
-    Soft(&'a Gcm),
+    Soft(&'a Aes256Gcm),
     Raw(Backend, &'a [u8; 32]),
 }
 
@@ -77,7 +156,7 @@ impl Cipher<'_> {
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_LEN]> {
         match self {
-            Cipher::Soft(k) => k.seal(nonce, aad, in_out),
+            Cipher::Soft(k) => soft_seal(k, nonce, aad, in_out),
             Cipher::Raw(backend, key) => seal_in_place(*backend, key, nonce, aad, in_out),
         }
     }
@@ -90,7 +169,7 @@ impl Cipher<'_> {
         tag: &[u8; TAG_LEN],
     ) -> Result<()> {
         match self {
-            Cipher::Soft(k) => k.open(nonce, aad, in_out, tag),
+            Cipher::Soft(k) => soft_open(k, nonce, aad, in_out, tag),
             Cipher::Raw(backend, key) => open_in_place(*backend, key, nonce, aad, in_out, tag),
         }
     }
@@ -112,6 +191,9 @@ pub(crate) fn open_in_place(
         #[cfg(not(target_arch = "wasm32"))]
         Backend::Ring => {
             use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM};
+            if !within_limits(aad.len(), in_out.len()) {
+                return Err(Error::DecryptFailed);
+            }
             let k = LessSafeKey::new(
                 UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::InvalidArgument("key"))?,
             );
@@ -126,15 +208,16 @@ pub(crate) fn open_in_place(
             .map(|_| ())
             .map_err(|_| Error::DecryptFailed)
         }
-        Backend::RustCrypto => Gcm::new(key).open(nonce, aad, in_out, tag),
+        Backend::RustCrypto => soft_open(&expand(key), nonce, aad, in_out, tag),
     }
 }
 
 /// One-shot AES-256-GCM, for tests and Wycheproof: returns `ciphertext || tag`.
 ///
 /// # Errors
-/// [`Error::TooLarge`] beyond GCM's limit.
+/// [`Error::TooLarge`] beyond GCM's limits (2^36 − 32 bytes of message, 2^61 − 1 of AAD).
 #[doc(hidden)]
+#[cfg_attr(not(feature = "internal"), allow(dead_code))]
 pub fn aes256gcm_seal(
     backend: Backend,
     key: &[u8; 32],
@@ -153,6 +236,7 @@ pub fn aes256gcm_seal(
 /// # Errors
 /// [`Error::DecryptFailed`] when the tag does not verify or the input is shorter than a tag.
 #[doc(hidden)]
+#[cfg_attr(not(feature = "internal"), allow(dead_code))]
 pub fn aes256gcm_open(
     backend: Backend,
     key: &[u8; 32],
@@ -170,4 +254,200 @@ pub fn aes256gcm_open(
     let mut buf = ct.to_vec();
     open_in_place(backend, key, nonce, aad, &mut buf, &t)?;
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SP 800-38D's limits, at both edges (lengths no test can allocate, so the check is
+    /// tested on its own; both crates refuse beyond the same limits, checked at compile time).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn length_limits_at_both_edges() {
+        let max = usize::try_from(MAX_MESSAGE).unwrap();
+        let max_aad = usize::try_from(MAX_AAD).unwrap();
+        assert_eq!(max, (1 << 36) - 32);
+        assert!(within_limits(0, 0));
+        assert!(within_limits(0, max));
+        assert!(!within_limits(0, max + 1));
+        assert!(within_limits(max_aad, 0));
+        assert!(!within_limits(max_aad + 1, 0));
+        assert!(!within_limits(usize::MAX, usize::MAX));
+        assert_eq!(
+            too_large(),
+            Error::TooLarge {
+                limit: (1 << 36) - 32
+            }
+        );
+    }
+
+    /// The expanded (cached) cipher and the one-shot path are the same cipher.
+    #[test]
+    fn expanded_cipher_matches_the_one_shot_backend() {
+        let key = [0x42u8; 32];
+        let nonce = [0x24u8; 12];
+        let k = expand(&key);
+        for len in [0, 1, 15, 16, 17, 64, 300] {
+            let pt: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+            let mut buf = pt.clone();
+            let tag = Cipher::Soft(&k).seal(&nonce, b"ctx", &mut buf).unwrap();
+            buf.extend_from_slice(&tag);
+            let want = aes256gcm_seal(Backend::RustCrypto, &key, &nonce, b"ctx", &pt).unwrap();
+            assert_eq!(buf, want, "len {len}");
+            let (ct, t) = want.split_at(len);
+            let mut ct = ct.to_vec();
+            Cipher::Soft(&k)
+                .open(&nonce, b"ctx", &mut ct, &t.try_into().unwrap())
+                .unwrap();
+            assert_eq!(ct, pt, "len {len}");
+        }
+    }
+}
+
+/// ring and `aes-gcm` byte for byte (regression tests of the backend comparison; the
+/// software AES-GCM these once checked was removed for `aes-gcm` itself).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod backends {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Seals with each path a key can take: ring, `aes-gcm` one-shot, `aes-gcm` expanded.
+    fn seal_all(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], pt: &[u8]) -> [Vec<u8>; 3] {
+        let k = expand(key);
+        let mut soft = pt.to_vec();
+        let tag = Cipher::Soft(&k).seal(nonce, aad, &mut soft).unwrap();
+        soft.extend_from_slice(&tag);
+        [
+            aes256gcm_seal(Backend::Ring, key, nonce, aad, pt).unwrap(),
+            aes256gcm_seal(Backend::RustCrypto, key, nonce, aad, pt).unwrap(),
+            soft,
+        ]
+    }
+
+    /// Opens with each path; on failure checks that no plaintext was left in the buffer
+    /// (`aes-gcm` leaves the ciphertext, ring zeroes it).
+    fn open_all(
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Vec<Result<Vec<u8>>> {
+        let k = expand(key);
+        let (ct, tag) = sealed.split_at(sealed.len() - TAG_LEN);
+        let tag: [u8; TAG_LEN] = tag.try_into().unwrap();
+        let run = |backend: Option<Backend>| {
+            let mut buf = ct.to_vec();
+            let r = match backend {
+                Some(b) => open_in_place(b, key, nonce, aad, &mut buf, &tag),
+                None => Cipher::Soft(&k).open(nonce, aad, &mut buf, &tag),
+            };
+            r.map(|()| buf.clone()).inspect_err(|_| {
+                assert!(buf == ct || buf.iter().all(|&b| b == 0), "{backend:?}");
+            })
+        };
+        vec![
+            run(Some(Backend::Ring)),
+            run(Some(Backend::RustCrypto)),
+            run(None),
+        ]
+    }
+
+    /// NIST GCM test case 16 (AES-256, 60-byte plaintext, 20-byte AAD; McGrew-Viega).
+    #[test]
+    fn nist_test_case_16() {
+        let key: [u8; 32] =
+            hex::decode("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let nonce: [u8; 12] = hex::decode("cafebabefacedbaddecaf888")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let pt = hex::decode(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72\
+             1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+        )
+        .unwrap();
+        let aad = hex::decode("feedfacedeadbeeffeedfacedeadbeefabaddad2").unwrap();
+        let want = hex::decode(
+            "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa\
+             8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662\
+             76fc6ece0f4e1768cddf8853bb2d551b",
+        )
+        .unwrap();
+        for got in seal_all(&key, &nonce, &aad, &pt) {
+            assert_eq!(got, want);
+        }
+        for got in open_all(&key, &nonce, &aad, &want) {
+            assert_eq!(got.unwrap(), pt);
+        }
+    }
+
+    /// Every changed bit of the tag, the ciphertext, the AAD or the nonce is refused by
+    /// every path, and leaves no plaintext behind.
+    #[test]
+    fn tampering_is_refused() {
+        let key = [9u8; 32];
+        let nonce = [3u8; 12];
+        let aad = b"aad-bytes";
+        let pt = [0x5au8; 150];
+        let [sealed, ..] = seal_all(&key, &nonce, aad, &pt);
+        for i in 0..sealed.len() {
+            let mut bad = sealed.clone();
+            bad[i] ^= 0x80;
+            for r in open_all(&key, &nonce, aad, &bad) {
+                assert_eq!(r, Err(Error::DecryptFailed), "byte {i}");
+            }
+        }
+        for r in open_all(&key, &nonce, b"aad-byteS", &sealed) {
+            assert_eq!(r, Err(Error::DecryptFailed));
+        }
+        let mut other_nonce = nonce;
+        other_nonce[11] ^= 1;
+        for r in open_all(&key, &other_nonce, aad, &sealed) {
+            assert_eq!(r, Err(Error::DecryptFailed));
+        }
+        assert_eq!(
+            aes256gcm_open(Backend::RustCrypto, &key, &nonce, aad, &sealed[..15]),
+            Err(Error::DecryptFailed)
+        );
+    }
+
+    /// Every length from 0 to 300 bytes (partial and whole blocks, the crates' batch edges).
+    #[test]
+    fn every_length_up_to_300() {
+        let key = [0x42u8; 32];
+        let nonce = [0x24u8; 12];
+        for len in 0..=300 {
+            let pt: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+            let [want, rest @ ..] = seal_all(&key, &nonce, b"ctx", &pt);
+            for got in rest {
+                assert_eq!(got, want, "len {len}");
+            }
+            for got in open_all(&key, &nonce, b"ctx", &want) {
+                assert_eq!(got.unwrap(), pt, "len {len}");
+            }
+        }
+    }
+
+    proptest! {
+        /// Byte-equal for random keys, nonces, AAD and messages.
+        #[test]
+        fn ring_and_aes_gcm_agree(
+            key in any::<[u8; 32]>(),
+            nonce in any::<[u8; 12]>(),
+            aad in prop::collection::vec(any::<u8>(), 0..80),
+            pt in prop::collection::vec(any::<u8>(), 0..600),
+        ) {
+            let [want, rest @ ..] = seal_all(&key, &nonce, &aad, &pt);
+            for got in rest {
+                prop_assert_eq!(&got, &want);
+            }
+            for got in open_all(&key, &nonce, &aad, &want) {
+                prop_assert_eq!(got.unwrap(), pt.clone());
+            }
+        }
+    }
 }

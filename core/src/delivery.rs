@@ -176,6 +176,7 @@ pub fn parse_public_key(text: &str) -> Result<[u8; 32]> {
 ///
 /// # Errors
 /// [`Error::Malformed`] ([`MalformedKind::DeliveryKey`]).
+#[cfg_attr(not(feature = "internal"), allow(dead_code))]
 pub fn parse_private_key(text: &str) -> Result<SecretBytes> {
     Ok(SecretBytes::new(
         decode_32(text, PRIVATE_KEY_PREFIX)?.to_vec(),

@@ -1,21 +1,23 @@
 //! The expanded envelope ciphers of recently used owners, per root key.
 //!
-//! On wasm32 the AES-256-GCM implementation is software (RustCrypto), where deriving an
-//! owner's key (HKDF-SHA256) and expanding it (AES key schedule, GHASH key) cost more than
-//! sealing a small value. A keyring that seals or opens for the same owners again, as a
+//! On wasm32 the AES-256-GCM implementation is software (RustCrypto `aes-gcm`), where
+//! deriving an owner's key (HKDF-SHA256) and expanding it (AES key schedule, GHASH key)
+//! cost more than sealing a small value. A keyring that seals or opens for the same owners again, as a
 //! browser page or an edge function does, keeps their expanded ciphers here: at most
 //! [`CAPACITY`] per root key, the least recently used evicted first. Evicted ciphers are
-//! wiped (the `zeroize` feature of `aes-gcm`), and the whole cache goes when its key's
+//! wiped (the `zeroize` feature of `aes-gcm`; the cache holds only values that are wiped on
+//! drop, a bound checked at compile time), and the whole cache goes when its key's
 //! material does: retiring a key drops it. Only the RustCrypto backend uses it; `ring` keys
 //! are cheaper to set up than a lock.
 
 use crate::error::Result;
 use std::sync::{Mutex, PoisonError};
+use zeroize::ZeroizeOnDrop;
 
 /// Owners kept per root key.
 pub(crate) const CAPACITY: usize = 16;
 
-pub(crate) struct OwnerCache<V> {
+pub(crate) struct OwnerCache<V: ZeroizeOnDrop> {
     slots: Mutex<Slots<V>>,
 }
 
@@ -30,7 +32,7 @@ struct Slot<V> {
     used: u64,
 }
 
-impl<V> OwnerCache<V> {
+impl<V: ZeroizeOnDrop> OwnerCache<V> {
     pub(crate) fn new() -> Self {
         OwnerCache {
             slots: Mutex::new(Slots {
@@ -93,7 +95,7 @@ impl<V> OwnerCache<V> {
 
 /// A copy starts empty: a keyring's state is cloned when it changes, and the new state
 /// derives what it needs.
-impl<V> Clone for OwnerCache<V> {
+impl<V: ZeroizeOnDrop> Clone for OwnerCache<V> {
     fn clone(&self) -> Self {
         OwnerCache::new()
     }
@@ -103,15 +105,18 @@ impl<V> Clone for OwnerCache<V> {
 mod tests {
     use super::*;
     use crate::Error;
+    use zeroize::Zeroizing;
 
-    fn get(c: &OwnerCache<String>, owner: &str, made: &mut Vec<String>) -> String {
+    type V = Zeroizing<String>;
+
+    fn get(c: &OwnerCache<V>, owner: &str, made: &mut Vec<String>) -> String {
         c.with(
             owner,
             || {
                 made.push(owner.to_owned());
-                Ok(format!("v-{owner}"))
+                Ok(Zeroizing::new(format!("v-{owner}")))
             },
-            |v| Ok(v.clone()),
+            |v| Ok(v.to_string()),
         )
         .unwrap()
     }
@@ -152,12 +157,16 @@ mod tests {
 
     #[test]
     fn a_failed_make_caches_nothing_and_returns_its_error() {
-        let c: OwnerCache<String> = OwnerCache::new();
-        let r = c.with("x", || Err(Error::InvalidOwner), |v| Ok(v.clone()));
+        let c: OwnerCache<V> = OwnerCache::new();
+        let r = c.with("x", || Err(Error::InvalidOwner), |v| Ok(v.to_string()));
         assert_eq!(r, Err(Error::InvalidOwner));
         assert!(c.owners().is_empty());
         // The error from `f` is returned too, and the value stays cached.
-        let r: Result<()> = c.with("y", || Ok("v".into()), |_| Err(Error::DecryptFailed));
+        let r: Result<()> = c.with(
+            "y",
+            || Ok(Zeroizing::new("v".into())),
+            |_| Err(Error::DecryptFailed),
+        );
         assert_eq!(r, Err(Error::DecryptFailed));
         assert_eq!(c.owners(), ["y"]);
     }

@@ -10,8 +10,6 @@ use crate::kdf::{Prk, LABEL_FINGERPRINT};
 use crate::keycache::OwnerCache;
 use crate::random::fill_random;
 use crate::secret::SecretBytes;
-// The one place naming the RustCrypto-backend envelope cipher type (cached per owner).
-use crate::softaes::Gcm;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -106,7 +104,7 @@ pub(crate) struct Material {
     secret: SecretBytes,
     prk: Prk,
     // Expanded envelope ciphers of recent owners (RustCrypto backend only; see keycache).
-    soft_keys: OwnerCache<Gcm>,
+    soft_keys: OwnerCache<aes_gcm::Aes256Gcm>,
 }
 
 impl Material {
@@ -126,9 +124,10 @@ impl Material {
         &self,
         owner: &str,
         key: impl FnOnce() -> Result<Zeroizing<[u8; 32]>>,
-        f: impl FnOnce(&Gcm) -> Result<T>,
+        f: impl FnOnce(&aes_gcm::Aes256Gcm) -> Result<T>,
     ) -> Result<T> {
-        self.soft_keys.with(owner, || Ok(Gcm::new(&*key()?)), f)
+        self.soft_keys
+            .with(owner, || Ok(crate::aead::expand(&*key()?)), f)
     }
 
     fn new(secret: SecretBytes) -> (Material, String) {

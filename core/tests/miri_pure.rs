@@ -1,6 +1,7 @@
 //! Pure-Rust paths of the core, small enough to run under Miri (`make miri`:
 //! `cargo +nightly miri test -p keycustody --test miri_pure`). ring's assembly cannot run under
-//! Miri, so AES-GCM goes through the RustCrypto backend here; everything else (HKDF, HMAC,
+//! Miri, so AES-GCM goes through the RustCrypto backend (`aes-gcm`, which under Miri takes its
+//! software AES and GHASH, as on wasm32) here; everything else (HKDF, HMAC,
 //! SHA-256, base64, envelope parsing, API keys, webhooks, scrub, validation) is the code the
 //! library really runs. The same tests run natively in `cargo test`.
 

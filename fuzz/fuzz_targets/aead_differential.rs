@@ -1,4 +1,4 @@
-//! ring and RustCrypto AES-256-GCM agree byte for byte: on sealing, on opening what was sealed,
+//! ring and RustCrypto `aes-gcm` (the wasm32 build's AES-256-GCM) agree byte for byte: on sealing, on opening what was sealed,
 //! and on rejecting arbitrary ciphertexts; envelopes sealed by one backend open with the other.
 #![no_main]
 use arbitrary::Arbitrary;
