@@ -215,8 +215,8 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::seal`].
-    #[doc(hidden)]
-    pub fn dangerous_seal_with_nonce(
+    #[cfg(any(test, feature = "internal"))]
+    pub(crate) fn dangerous_seal_with_nonce(
         &self,
         owner: &str,
         plaintext: &[u8],
@@ -233,8 +233,8 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::seal`].
-    #[doc(hidden)]
-    pub fn dangerous_seal_with_backend(
+    #[cfg(any(test, feature = "internal"))]
+    pub(crate) fn dangerous_seal_with_backend(
         &self,
         backend: Backend,
         owner: &str,
@@ -253,8 +253,8 @@ impl Keyring {
     ///
     /// # Errors
     /// As [`Keyring::open`].
-    #[doc(hidden)]
-    pub fn dangerous_open_with_backend(
+    #[cfg(any(test, feature = "internal"))]
+    pub(crate) fn dangerous_open_with_backend(
         &self,
         backend: Backend,
         owner: &str,
