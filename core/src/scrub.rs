@@ -23,12 +23,18 @@
 //! the next match of each shape; when a chosen match covers one of them, that shape is
 //! searched again from the end of the chosen match. Each search therefore runs over text no
 //! earlier search of the same shape ran over, plus at most one bounded match: the total is
-//! linear (a test counts the bytes). A private-key block is redacted from its `BEGIN` line
+//! linear (a test counts the bytes). When two or more of the short shapes that need no check
+//! must be searched again, one multi-pattern search over a window of twice their longest
+//! match decides the leftmost of them at once (the others get a position before which they
+//! do not match, and are searched only if they could still come first): on the crafted
+//! inputs of issue 12 this is one search per chosen match instead of two, whose per-search
+//! overhead dominated. A private-key block is redacted from its `BEGIN` line
 //! through its `END` line, through the end of the text if there is none, but looks for the
 //! `END` line at most [`BLOCK_MAX`] bytes on; past that, base64 lines and an `END` line that
 //! follow are redacted too, and the first other line is scanned as ordinary text.
 
 use regex::bytes::Regex;
+use regex_automata::{meta, util::syntax, Input, MatchKind};
 use std::sync::OnceLock;
 
 /// How far past a private key's `BEGIN` line its `END` line is looked for.
@@ -291,6 +297,77 @@ struct Compiled {
     res: Vec<Regex>,
     /// The `END` line of each `Tail::Block` shape (None for the others).
     ends: Vec<Option<Regex>>,
+    /// The short shapes that need no check, in one regex.
+    group: Option<Group>,
+}
+
+/// Shapes at most this long (and needing no check) are also searched together.
+const GROUP_MAX: usize = 128;
+
+/// One leftmost-first regex over several shapes (pattern `p` is shape `shapes[p]`, in list
+/// order), searched only in a window of `2 * max` bytes. Where several of them must be
+/// searched again after a chosen match (the crafted inputs of issue 12 make two of them
+/// lie inside every chosen match, one every 40 bytes), one search in the window finds the
+/// leftmost of them all: the winner exactly, and for the others a position before which
+/// none of them starts, so most are never searched on their own.
+struct Group {
+    re: meta::Regex,
+    shapes: Vec<usize>,
+    member: Vec<bool>,
+    /// The longest match of any of them.
+    max: usize,
+}
+
+/// A shape that needs a check before its match counts (a rejected match is retried one
+/// byte on, for that shape alone).
+fn checked(tail: Tail) -> bool {
+    matches!(
+        tail,
+        Tail::Telegram | Tail::Jwt | Tail::Envelope | Tail::OwnApiKey
+    )
+}
+
+fn build_group(shapes: &[Shape]) -> Option<Group> {
+    let mut members = Vec::new();
+    let mut max = 0;
+    for (i, s) in shapes.iter().enumerate() {
+        let len = syntax::parse_with(
+            &format!("(?-u){}", s.re),
+            &syntax::Config::new().utf8(false),
+        )
+        .ok()?
+        .properties()
+        .maximum_len();
+        if let Some(len) = len.filter(|&l| l <= GROUP_MAX && !checked(s.tail)) {
+            members.push(i);
+            max = max.max(len);
+        }
+    }
+    let pats: Vec<String> = members
+        .iter()
+        .map(|&i| format!("(?-u){}", shapes[i].re))
+        .collect();
+    let re = meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(16 << 20))
+                .hybrid_cache_capacity(16 << 20),
+        )
+        .syntax(syntax::Config::new().utf8(false))
+        .build_many(&pats)
+        .ok()?;
+    let mut member = vec![false; shapes.len()];
+    for &i in &members {
+        member[i] = true;
+    }
+    Some(Group {
+        re,
+        shapes: members,
+        member,
+        max,
+    })
 }
 
 fn build(re: &str) -> Option<Regex> {
@@ -322,7 +399,13 @@ fn compiled() -> Option<&'static Compiled> {
                 _ => Some(None),
             })
             .collect::<Option<Vec<_>>>()?;
-        Some(Compiled { shapes, res, ends })
+        let group = build_group(&shapes);
+        Some(Compiled {
+            shapes,
+            res,
+            ends,
+            group,
+        })
     })
     .as_ref()
 }
@@ -331,6 +414,7 @@ fn compiled() -> Option<&'static Compiled> {
 /// acceptance needed it) where the whole secret ends.
 #[derive(Clone, Copy)]
 struct Cand {
+    shape: usize,
     start: usize,
     end: usize,
     full_end: Option<usize>,
@@ -386,12 +470,65 @@ impl State<'_> {
             match verdict {
                 Some(full_end) => {
                     return Some(Cand {
+                        shape: i,
                         start,
                         end,
                         full_end,
                     })
                 }
                 None => pos = start + 1,
+            }
+        }
+    }
+
+    /// Searches the group's window at `pos`: its leftmost match is the next match of that
+    /// shape, and the other members not known get a lower bound. A match is exact when it
+    /// starts at least `g.max` bytes before the window's end (or the window reaches the
+    /// text's end): every match starting there fits in the window.
+    fn group_search(
+        &mut self,
+        g: &Group,
+        pos: usize,
+        next: &mut [Option<Cand>],
+        known: &mut [bool],
+        lb: &mut [usize],
+    ) {
+        let hay = self.hay;
+        let wend = hay.len().min(pos.saturating_add(2 * g.max));
+        let at_end = wend == hay.len();
+        let found = g.re.find(Input::new(hay).range(pos..wend));
+        self.work += found.map_or(wend, |m| m.end()) - pos;
+        // Starts before `exact` are decided by the window.
+        let exact = if at_end {
+            usize::MAX
+        } else {
+            (wend + 1).saturating_sub(g.max)
+        };
+        let hit = found.filter(|m| m.start() < exact).map(|m| {
+            let i = g.shapes[m.pattern().as_usize()];
+            Cand {
+                shape: i,
+                start: m.start(),
+                end: m.end(),
+                full_end: None,
+            }
+        });
+        for &i in &g.shapes {
+            if known[i] {
+                continue;
+            }
+            match hit {
+                Some(m) if m.shape == i => {
+                    next[i] = Some(m);
+                    known[i] = true;
+                }
+                // An earlier shape does not match where the winner starts.
+                Some(m) => lb[i] = lb[i].max(m.start + usize::from(i < m.shape)),
+                None if at_end => {
+                    next[i] = None;
+                    known[i] = true;
+                }
+                None => lb[i] = lb[i].max(exact),
             }
         }
     }
@@ -487,26 +624,58 @@ fn scrub_counted(text: &str) -> (String, usize) {
         jwt: None,
     };
     let mut out: Vec<u8> = Vec::with_capacity(hay.len());
-    // Next match of each shape at or after `pos` (None once a shape has no more).
-    let mut next: Vec<Option<Cand>> = vec![None; c.res.len()];
-    let mut stale = vec![true; c.res.len()];
+    let n = c.res.len();
+    // Of each shape, either its next match at or after `pos` (`known`; None once it has no
+    // more), or `lb`: a position before which it has no match (or, for `(lb, i)` order, no
+    // match at `lb` that would win).
+    let mut next: Vec<Option<Cand>> = vec![None; n];
+    let mut known = vec![false; n];
+    let mut lb = vec![0usize; n];
+    let key = |m: &Cand| (m.start, m.shape);
     let mut pos = 0usize;
     loop {
-        let mut best: Option<(Cand, usize)> = None;
-        for i in 0..c.res.len() {
-            if stale[i] || next[i].is_some_and(|m| m.start < pos) {
-                next[i] = st.find(c, i, pos);
-                stale[i] = false;
+        let mut stale_in_group = 0;
+        for i in 0..n {
+            if known[i] && next[i].is_some_and(|m| m.start < pos) {
+                known[i] = false;
             }
-            if let Some(m) = next[i] {
-                if best.is_none_or(|(b, _)| m.start < b.start) {
-                    best = Some((m, i));
-                }
+            if !known[i] {
+                lb[i] = lb[i].max(pos);
+                stale_in_group += usize::from(c.group.as_ref().is_some_and(|g| g.member[i]));
             }
         }
-        let Some((m, i)) = best else { break };
+        if stale_in_group >= 2 {
+            if let Some(g) = &c.group {
+                st.group_search(g, pos, &mut next, &mut known, &mut lb);
+            }
+        }
+        // The leftmost known match (at one start, the earlier shape); a shape not known
+        // that could come before it is searched, until none can.
+        let best = loop {
+            let mut best: Option<Cand> = None;
+            let mut open: Option<(usize, usize)> = None;
+            for i in 0..n {
+                if !known[i] {
+                    if open.is_none_or(|o| (lb[i], i) < o) {
+                        open = Some((lb[i], i));
+                    }
+                } else if let Some(m) = next[i] {
+                    if best.is_none_or(|b| key(&m) < key(&b)) {
+                        best = Some(m);
+                    }
+                }
+            }
+            match open.filter(|&o| best.is_none_or(|b| o < key(&b))) {
+                Some((from, i)) => {
+                    next[i] = st.find(c, i, from);
+                    known[i] = true;
+                }
+                None => break best,
+            }
+        };
+        let Some(m) = best else { break };
         out.extend_from_slice(&hay[pos..m.start]);
-        let end = emit(&mut st, c, i, m, &mut out);
+        let end = emit(&mut st, c, m, &mut out);
         // No shape matches the empty string; guard anyway so the loop always advances.
         pos = end.max(m.start + 1).min(hay.len());
         if pos >= hay.len() {
@@ -524,9 +693,10 @@ fn scrub_counted(text: &str) -> (String, usize) {
     }
 }
 
-/// Writes the chosen match `m` of shape `i` (redacted, or kept) and returns where it ends.
-fn emit(st: &mut State<'_>, c: &Compiled, i: usize, m: Cand, out: &mut Vec<u8>) -> usize {
+/// Writes the chosen match `m` (redacted, or kept) and returns where it ends.
+fn emit(st: &mut State<'_>, c: &Compiled, m: Cand, out: &mut Vec<u8>) -> usize {
     let hay = st.hay;
+    let i = m.shape;
     let s = &c.shapes[i];
     if s.kind == KEEP {
         let end = m.full_end.unwrap_or(m.end);
