@@ -332,7 +332,12 @@ impl Keyring {
     /// # Errors
     /// [`Error::InvalidArgument`] when `code` is not 6 ASCII digits or the subject is bad.
     #[cfg(any(test, feature = "internal"))]
-    pub(crate) fn dangerous_code_record_for(&self, subject: &str, code: &str, now: i64) -> Result<String> {
+    pub(crate) fn dangerous_code_record_for(
+        &self,
+        subject: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<String> {
         check_subject(subject)?;
         if code.len() != CODE_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::InvalidArgument("code must be 6 ASCII digits"));

@@ -821,10 +821,14 @@ fn delivery_file() -> Value {
 // ---------------------------------------------------------------------------
 
 fn scrub_file() -> Value {
-    let envelope = Keyring::parse(&keyring_text())
-        .unwrap()
-        .dangerous_seal_with_nonce("tenant-42", b"sk-ant-api03-inside", b"", &[7u8; 12])
-        .unwrap();
+    let envelope = keycustody::internal::dangerous_seal_with_nonce(
+        &Keyring::parse(&keyring_text()).unwrap(),
+        "tenant-42",
+        b"sk-ant-api03-inside",
+        b"",
+        &[7u8; 12],
+    )
+    .unwrap();
     let inputs: Vec<(&str, String)> =
         vec![
         (
