@@ -283,7 +283,7 @@ fn array_of(items: impl IntoIterator<Item = JsValue>) -> Array {
     items.into_iter().collect()
 }
 
-/// Whether this build has 128-bit SIMD (the 8-block software AES); checked by the tests so
+/// Whether this build has 128-bit SIMD (kept on, see the README); checked by the tests so
 /// that the shipped package cannot silently lose it. Not part of the API.
 #[doc(hidden)]
 #[wasm_bindgen(js_name = __simd128, skip_typescript)]

@@ -114,7 +114,7 @@ const CASES = [
   { owner: 'tenant-ü', context: '', text: 'ключ 🔑' },
   { owner: 'o'.repeat(1024), context: 'x'.repeat(300), text: '' },
   { owner: 'tenant-2', context: 'bot_token', bytes: [0, 1, 2, 253, 254, 255] },
-  // Across the software AES batch sizes (4 and 8 blocks) and a long text envelope.
+  // Across several block counts and a long text envelope.
   { owner: 'tenant-3', context: 'c', bytes: Array.from({ length: 64 }, (_, i) => (i * 37) & 255) },
   { owner: 'tenant-4', context: 'c', bytes: Array.from({ length: 1000 }, (_, i) => (i * 11) & 255) },
   { owner: 'tenant-5', context: 'c', bytes: Array.from({ length: 100000 }, (_, i) => (i * 7) & 255) },
