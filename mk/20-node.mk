@@ -28,6 +28,8 @@ test-node: node-build
 	cargo build --locked -q -p keycustody --example interop
 	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(NODE_CARGO_TARGET)/debug/examples/interop node --test test/
 
+# core_calls times the same core calls in Rust, for the per-call overhead rows.
 bench-node: node-build
 	mkdir -p bench-out
-	cd $(NODE_DIR) && node bench/bench.mjs $(CURDIR)/bench-out/node.md
+	cargo build --release --locked -q -p keycustody-node --example core_calls
+	cd $(NODE_DIR) && node bench/bench.mjs $(CURDIR)/bench-out/node.md $(NODE_CARGO_TARGET)/release/examples/core_calls

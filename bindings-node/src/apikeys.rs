@@ -1,16 +1,17 @@
 //! Daemon/API keys: `<prefix>_<30 base62 random><6 base62 CRC-32 checksum>`.
 
-use crate::conv;
+use crate::conv::{self, SecretText};
 use crate::error::run;
 use napi::bindgen_prelude::Unknown;
 use napi::Env;
 use napi_derive::napi;
 
 /// A freshly generated API key: show `key` to the user once, store `hash`, display `hint`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct GeneratedApiKey {
     /// The key itself. Show it once; never store or log it.
-    pub key: String,
+    #[napi(ts_type = "string")]
+    pub key: SecretText,
     /// Lowercase SHA-256 hex of the key: what the database stores.
     pub hash: String,
     /// `prefix_` + first 4 + `…` + last 4 characters of the body, for UIs.
@@ -41,7 +42,7 @@ pub fn generate_api_key(
         let prefix = conv::string(prefix, "prefix")?;
         let g = keycustody::generate_api_key(&prefix)?;
         Ok(GeneratedApiKey {
-            key: g.key.expose_secret().to_owned(),
+            key: SecretText(g.key),
             hash: g.hash,
             hint: g.hint,
         })

@@ -6,11 +6,13 @@
 //! (a number's digits, an object's JSON). A secret passed in the wrong place
 //! would then end up in a log, so every binding function takes `Unknown`
 //! arguments and converts them here instead. This module is also the only
-//! place with `unsafe`: `Unknown::cast` after the type has been checked.
+//! place with `unsafe`: the string reader (see [`read_string`] for why napi-rs's
+//! safe string conversions are not used).
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{
-    Buffer, BufferSlice, JsObjectValue, JsValue, Object, Uint8ArraySlice, Unknown,
+    Buffer, BufferSlice, FromNapiValue, JsObjectValue, JsValue, Object, ToNapiValue, TypeName,
+    Uint8ArraySlice, Unknown,
 };
 use napi::{sys, Env, JsString, ValueType};
 use zeroize::Zeroizing;
@@ -55,26 +57,60 @@ fn is_absent(v: &Option<Unknown<'_>>) -> Res<bool> {
     }
 }
 
-/// Reads a JavaScript string as UTF-8 in one pass.
+/// Reads a JavaScript string as UTF-8, refusing one that is not well-formed UTF-16.
 ///
-/// napi-rs's own `String` conversion asks V8 for the UTF-8 length (a full scan)
-/// and then converts (a second scan). Here the capacity comes from the UTF-16
-/// length, which V8 knows without scanning: one UTF-16 unit is at most 3 UTF-8
-/// bytes (a surrogate pair, 2 units, is 4), plus the NUL terminator.
+/// V8's UTF-8 conversion replaces a lone surrogate with U+FFFD, which would make
+/// `"tenant-\u{D800}"` and `"tenant-\u{FFFD}"` the same owner. So a string whose UTF-8
+/// holds U+FFFD (rare: a search of the bytes costs little next to the copy) is read
+/// again as UTF-16 and checked exactly; one with a lone surrogate is
+/// `Malformed(Utf8)`, as in the Python and wasm bindings.
+///
+/// One pass for the common case: napi-rs's own `String` conversion (and `JsString::into_utf8`)
+/// asks V8 for the UTF-8 length (a full scan) and then converts (a second scan), into a
+/// buffer it frees without wiping; here the capacity comes from the UTF-16 length, which V8
+/// knows without scanning (one UTF-16 unit is at most 3 UTF-8 bytes, a surrogate pair, 2
+/// units, is 4), and every copy is wiped on drop (a string argument may be a secret).
 fn read_string(v: &Unknown<'_>) -> Res<String> {
-    let env = v.value().env;
-    let raw = v.raw();
+    let s = read_utf8(v)?;
+    if s.contains('\u{FFFD}') {
+        let units = read_utf16(v)?;
+        if char::decode_utf16(units.iter().copied()).any(|c| c.is_err()) {
+            drop(Zeroizing::new(s));
+            return Err(Fail::Core(keycustody::Error::Malformed(
+                keycustody::MalformedKind::Utf8,
+            )));
+        }
+    }
+    Ok(s)
+}
+
+fn read_failed(st: sys::napi_status) -> Fail {
+    Fail::Napi(napi::Error::new(
+        napi::Status::from(st),
+        "could not read a string argument",
+    ))
+}
+
+/// The string's length in UTF-16 code units (V8 knows it without a scan).
+#[allow(unsafe_code)]
+fn utf16_len(env: sys::napi_env, raw: sys::napi_value) -> Res<usize> {
     let mut units = 0usize;
     // SAFETY: `env` and `raw` are the live handles of this call's argument, which
     // is a string; a null buffer only queries the length (in UTF-16 code units).
     let st =
         unsafe { sys::napi_get_value_string_utf16(env, raw, std::ptr::null_mut(), 0, &mut units) };
     if st != sys::Status::napi_ok {
-        return Err(Fail::Napi(napi::Error::new(
-            napi::Status::from(st),
-            "could not read a string argument",
-        )));
+        return Err(read_failed(st));
     }
+    Ok(units)
+}
+
+/// V8's UTF-8 of the string (lone surrogates become U+FFFD), in one pass.
+#[allow(unsafe_code)]
+fn read_utf8(v: &Unknown<'_>) -> Res<String> {
+    let env = v.value().env;
+    let raw = v.raw();
+    let units = utf16_len(env, raw)?;
     let cap = units
         .checked_mul(3)
         .and_then(|c| c.checked_add(1))
@@ -89,21 +125,39 @@ fn read_string(v: &Unknown<'_>) -> Res<String> {
         sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
     };
     if st != sys::Status::napi_ok || written >= cap {
-        return Err(Fail::Napi(napi::Error::new(
-            napi::Status::from(st),
-            "could not read a string argument",
-        )));
+        return Err(read_failed(st));
     }
     // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
     unsafe { buf.set_len(written) };
     // V8 writes valid UTF-8 (lone surrogates become U+FFFD); checked all the same.
     String::from_utf8(buf).map_err(|e| {
-        let mut b = e.into_bytes();
-        zeroize::Zeroize::zeroize(&mut b);
+        drop(Zeroizing::new(e.into_bytes()));
         Fail::Core(keycustody::Error::Malformed(
             keycustody::MalformedKind::Utf8,
         ))
     })
+}
+
+/// The string's UTF-16 code units, exactly as JavaScript holds them (wiped on drop).
+#[allow(unsafe_code)]
+fn read_utf16(v: &Unknown<'_>) -> Res<Zeroizing<Vec<u16>>> {
+    let env = v.value().env;
+    let raw = v.raw();
+    let units = utf16_len(env, raw)?;
+    let cap = units
+        .checked_add(1)
+        .ok_or_else(|| crate::error::internal("string too long"))?;
+    let mut buf = Zeroizing::new(vec![0u16; cap]);
+    let mut written = 0usize;
+    // SAFETY: `buf` has `cap` initialised, writable u16 units; V8 writes at most
+    // `cap - 1` units plus a NUL and reports how many it wrote.
+    let st =
+        unsafe { sys::napi_get_value_string_utf16(env, raw, buf.as_mut_ptr(), cap, &mut written) };
+    if st != sys::Status::napi_ok || written >= cap {
+        return Err(read_failed(st));
+    }
+    buf.truncate(written);
+    Ok(buf)
 }
 
 /// A required string.
@@ -141,9 +195,9 @@ pub(crate) fn bytes<'a>(v: Unknown<'a>, arg: &'static str) -> Res<Bytes<'a>> {
             Ok(Bytes::Owned(Zeroizing::new(s.into_bytes())))
         }
         ValueType::Object if v.is_typedarray()? => {
-            // SAFETY: the value is a typed array; `Uint8ArraySlice` checks that it
-            // is a Uint8Array (a Buffer is one) and fails otherwise.
-            match unsafe { v.cast::<Uint8ArraySlice<'a>>() } {
+            // `Uint8ArraySlice` checks that the typed array is a Uint8Array (a Buffer
+            // is one) and fails otherwise.
+            match Uint8ArraySlice::<'a>::from_unknown(v) {
                 Ok(s) => Ok(Bytes::Slice(s)),
                 Err(_) => Err(Fail::Type {
                     arg,
@@ -191,8 +245,8 @@ fn integer(v: Unknown<'_>, arg: &'static str, min: f64, max: f64, range: &'stati
             expected: "a number",
         });
     }
-    // SAFETY: the value was just checked to be a JavaScript number.
-    let n = unsafe { v.cast::<f64>() }?;
+    // A number (checked above): napi reads it as a double.
+    let n = f64::from_unknown(v)?;
     if !n.is_finite() || n.fract() != 0.0 || n < min || n > max {
         return Err(Fail::Range {
             arg,
@@ -269,6 +323,108 @@ pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     Ok(n as i64)
 }
 
+/// The text prefix of a kc1 envelope.
+const KC1_PREFIX: &[u8] = b"kc1.";
+
+/// The text form of a binary envelope (`kc1.` + base64url without padding), as ASCII
+/// bytes: encoded by SIMD base64 straight into one buffer (the core's `encode_text`
+/// builds the same text, byte for byte, several times slower at 1 MiB).
+pub(crate) fn envelope_text_bytes(bin: &[u8]) -> Vec<u8> {
+    let b64 = base64_simd::URL_SAFE_NO_PAD;
+    let mut out = Vec::with_capacity(KC1_PREFIX.len() + b64.encoded_length(bin.len()));
+    out.extend_from_slice(KC1_PREFIX);
+    b64.encode_append(bin, &mut out);
+    out
+}
+
+/// A binary envelope's text form as a JavaScript string: base64 is ASCII, so V8 copies
+/// the bytes as Latin-1, with no UTF-8 validation or transcoding.
+pub(crate) fn envelope_js_string<'e>(env: &'e Env, bin: &[u8]) -> Res<JsString<'e>> {
+    Ok(env.create_string_latin1(&envelope_text_bytes(bin))?)
+}
+
+/// The binary form of a text envelope, decoded by SIMD base64; `None` unless it is
+/// exactly `kc1.` + canonical base64url without padding (the decoder is strict: no
+/// padding, no other characters, no non-zero trailing bits), so that every refusal
+/// comes from the core's own `open` with its exact error.
+pub(crate) fn fast_envelope_binary(text: &str) -> Option<Vec<u8>> {
+    let body = text.as_bytes().strip_prefix(KC1_PREFIX)?;
+    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(body).ok()
+}
+
+/// `Keyring::open`, decoding the text with [`fast_envelope_binary`] (the core's decoder
+/// for anything that is not a well-formed envelope, so errors are the core's).
+pub(crate) fn open_envelope(
+    k: &keycustody::Keyring,
+    owner: &str,
+    envelope: &str,
+    context: &[u8],
+) -> keycustody::Result<keycustody::SecretBytes> {
+    match fast_envelope_binary(envelope) {
+        Some(bin) => k.open_binary(owner, &bin, context),
+        None => k.open(owner, envelope, context),
+    }
+}
+
+/// `Keyring::open_text` with the decoding of [`open_envelope`].
+pub(crate) fn open_envelope_text(
+    k: &keycustody::Keyring,
+    owner: &str,
+    envelope: &str,
+    context: &[u8],
+) -> keycustody::Result<keycustody::SecretString> {
+    open_envelope(k, owner, envelope, context)?.into_string()
+}
+
+/// `Keyring::seal` with the encoding of [`envelope_text_bytes`].
+pub(crate) fn seal_envelope_text(
+    k: &keycustody::Keyring,
+    owner: &str,
+    plaintext: &[u8],
+    context: &[u8],
+) -> keycustody::Result<AsciiText> {
+    let bin = k.seal_binary(owner, plaintext, context)?;
+    Ok(AsciiText(envelope_text_bytes(&bin)))
+}
+
+/// Non-secret text on its way to JavaScript without an `Env` at hand (async results):
+/// created as Latin-1 when it is ASCII (an envelope), else as UTF-8.
+pub struct AsciiText(pub(crate) Vec<u8>);
+
+impl std::fmt::Debug for AsciiText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AsciiText(..)")
+    }
+}
+
+impl TypeName for AsciiText {
+    fn type_name() -> &'static str {
+        "String"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+#[allow(unsafe_code)]
+impl ToNapiValue for AsciiText {
+    unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let s = match std::str::from_utf8(&val.0) {
+            Ok(s) if s.is_ascii() => env.create_string_latin1(s.as_bytes())?,
+            Ok(s) => env.create_string(s)?,
+            Err(_) => {
+                return Err(napi::Error::new(
+                    napi::Status::InvalidArg,
+                    "text is not UTF-8",
+                ))
+            }
+        };
+        Ok(s.raw())
+    }
+}
+
 /// ASCII text (an envelope, a token) as a JavaScript string, copied without a UTF-8 scan.
 pub(crate) fn ascii_js_string<'e>(env: &'e Env, s: &str) -> Res<JsString<'e>> {
     if s.is_ascii() {
@@ -278,7 +434,37 @@ pub(crate) fn ascii_js_string<'e>(env: &'e Env, s: &str) -> Res<JsString<'e>> {
     }
 }
 
-/// A secret string as a JavaScript string; the Rust copy is wiped when the caller drops it.
+/// A secret string on its way to JavaScript, for places without an `Env` (async results,
+/// object fields): V8 copies it straight from the secret's own buffer, which is wiped
+/// right after (no intermediate `String`).
+pub struct SecretText(pub(crate) keycustody::SecretString);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(..)")
+    }
+}
+
+impl TypeName for SecretText {
+    fn type_name() -> &'static str {
+        "String"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+#[allow(unsafe_code)]
+impl ToNapiValue for SecretText {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
+        // SAFETY: `env` is forwarded as napi-rs handed it to us (the contract of this trait).
+        // `val` (the secret) is dropped, and wiped, when this returns.
+        unsafe { <&str as ToNapiValue>::to_napi_value(env, val.0.expose_secret()) }
+    }
+}
+
+/// A secret string as a JavaScript string, copied by V8 from the secret's own buffer.
 pub(crate) fn secret_js_string<'e>(
     env: &'e Env,
     s: &keycustody::SecretString,
@@ -311,8 +497,8 @@ pub(crate) fn opt_object<'a>(v: Option<Unknown<'a>>, arg: &'static str) -> Res<O
     }
     match v {
         Some(u) if type_of(&u)? == ValueType::Object && !u.is_typedarray()? && !u.is_array()? => {
-            // SAFETY: the value was just checked to be a JavaScript object.
-            Ok(Some(unsafe { u.cast::<Object<'a>>() }?))
+            // An object (checked above).
+            Ok(Some(Object::<'a>::from_unknown(u)?))
         }
         _ => Err(Fail::Type {
             arg,

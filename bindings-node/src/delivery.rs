@@ -4,17 +4,18 @@
 //! the public key, and could serve its own: pin the VM's fingerprint
 //! (`deliveryKeyFingerprint`) with `sealForDelivery`'s `expectedFingerprint`.
 
-use crate::conv::{self, secret_buffer_copy};
+use crate::conv::{self, secret_buffer_copy, SecretText};
 use crate::error::run;
 use napi::bindgen_prelude::{BufferSlice, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
 /// A delivery key pair: publish `publicKey`, keep `privateKey` on the receiving machine.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct DeliveryKeypair {
     /// `kcsk1.<base64url>`: the private key. Keep it on the receiver; never log it.
-    pub private_key: String,
+    #[napi(ts_type = "string")]
+    pub private_key: SecretText,
     /// `kcpk1.<base64url>`: the public key. Publish it.
     pub public_key: String,
 }
@@ -35,7 +36,7 @@ pub fn generate_delivery_keypair(env: &Env) -> napi::Result<DeliveryKeypair> {
     run(env, || {
         let kp = keycustody::generate_delivery_keypair()?;
         Ok(DeliveryKeypair {
-            private_key: kp.private_key.expose_secret().to_owned(),
+            private_key: SecretText(kp.private_key),
             public_key: kp.public_key,
         })
     })
@@ -54,7 +55,7 @@ pub fn derive_delivery_keypair(
         let ikm = conv::binary(ikm, "ikm")?;
         let kp = keycustody::derive_delivery_keypair(ikm.as_slice())?;
         Ok(DeliveryKeypair {
-            private_key: kp.private_key.expose_secret().to_owned(),
+            private_key: SecretText(kp.private_key),
             public_key: kp.public_key,
         })
     })

@@ -1,6 +1,9 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
-use crate::conv::{self, ascii_js_string, secret_buffer_copy, secret_js_string};
+use crate::conv::{
+    self, ascii_js_string, envelope_js_string, open_envelope, open_envelope_text,
+    seal_envelope_text, secret_buffer_copy, secret_js_string, AsciiText,
+};
 use crate::error::{run, Res};
 use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Unknown};
@@ -223,10 +226,10 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?;
-            let envelope = self
+            let bin = self
                 .inner
-                .seal(&owner, plaintext.as_slice(), context.as_slice())?;
-            ascii_js_string(env, &envelope)
+                .seal_binary(&owner, plaintext.as_slice(), context.as_slice())?;
+            envelope_js_string(env, &bin)
         })
     }
 
@@ -248,7 +251,7 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            let plain = self.inner.open(&owner, &envelope, context.as_slice())?;
+            let plain = open_envelope(&self.inner, &owner, &envelope, context.as_slice())?;
             secret_buffer_copy(env, &plain)
         })
     }
@@ -268,9 +271,7 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            let text = self
-                .inner
-                .open_text(&owner, &envelope, context.as_slice())?;
+            let text = open_envelope_text(&self.inner, &owner, &envelope, context.as_slice())?;
             secret_js_string(env, &text)
         })
     }
@@ -345,12 +346,14 @@ impl Keyring {
         #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<StringTask> {
-        let work = (|| -> Res<Work<String>> {
+        let work = (|| -> Res<Work<AsciiText>> {
             let keyring = Arc::clone(&self.inner);
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?.to_owned_bytes();
             let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
-            Ok(Box::new(move || keyring.seal(&owner, &plaintext, &context)))
+            Ok(Box::new(move || {
+                seal_envelope_text(&keyring, &owner, &plaintext, &context)
+            }))
         })();
         AsyncTask::new(StringTask(Deferred::new(work)))
     }
@@ -365,7 +368,7 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<BytesTask> {
-        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.open(o, e, c));
+        let work = self.envelope_work(owner, envelope, context, open_envelope);
         AsyncTask::new(BytesTask(Deferred::new(work)))
     }
 
@@ -379,7 +382,7 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<SecretStringTask> {
-        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.open_text(o, e, c));
+        let work = self.envelope_work(owner, envelope, context, open_envelope_text);
         AsyncTask::new(SecretStringTask(Deferred::new(work)))
     }
 
@@ -393,7 +396,9 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<StringTask> {
-        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| k.rewrap(o, e, c));
+        let work = self.envelope_work(owner, envelope, context, |k, o, e, c| {
+            k.rewrap(o, e, c).map(|s| AsciiText(s.into_bytes()))
+        });
         AsyncTask::new(StringTask(Deferred::new(work)))
     }
 }

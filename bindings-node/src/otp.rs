@@ -4,7 +4,7 @@
 //! Time is a parameter: every function takes an optional `now` (Unix seconds)
 //! that defaults to the system clock.
 
-use crate::conv::{self, secret_js_string};
+use crate::conv::{self, secret_js_string, SecretText};
 use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::Unknown;
@@ -12,10 +12,11 @@ use napi::{Env, JsString};
 use napi_derive::napi;
 
 /// A freshly issued one-time code: send `code` to the user, store `record`.
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct IssuedCode {
     /// The 6-digit code. Send it (email, SMS); never store or log it.
-    pub code: String,
+    #[napi(ts_type = "string")]
+    pub code: SecretText,
     /// The JSON record to store for the subject (holds only a keyed hash of the code).
     pub record: String,
     /// When the code expires (Unix seconds).
@@ -62,7 +63,7 @@ impl Keyring {
             let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             let issued = self.inner.issue_code_at(&subject, now)?;
             Ok(IssuedCode {
-                code: issued.code.expose_secret().to_owned(),
+                code: SecretText(issued.code),
                 record: issued.record,
                 expires_at: issued.expires_at,
             })

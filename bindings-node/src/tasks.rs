@@ -4,7 +4,7 @@
 //! Promise is returned; a conversion failure is kept and rejects the Promise,
 //! so an async function never throws synchronously.
 
-use crate::conv::secret_buffer;
+use crate::conv::{secret_buffer, AsciiText, SecretText};
 use crate::error::{to_js, Fail, Res};
 use napi::bindgen_prelude::Buffer;
 use napi::{Env, Task};
@@ -83,12 +83,13 @@ impl Task for BytesTask {
     }
 }
 
-/// An async call resolving to a (non-secret) string, e.g. an envelope.
-pub struct StringTask(pub(crate) Deferred<String>);
+/// An async call resolving to a (non-secret) string, e.g. an envelope (its text is
+/// built on the worker thread; V8 copies it as Latin-1 when it is ASCII).
+pub struct StringTask(pub(crate) Deferred<AsciiText>);
 
 impl Task for StringTask {
-    type Output = Outcome<String>;
-    type JsValue = String;
+    type Output = Outcome<AsciiText>;
+    type JsValue = AsciiText;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         Ok(self.0.compute())
@@ -99,20 +100,20 @@ impl Task for StringTask {
     }
 }
 
-/// An async call resolving to a secret string (the zeroizing copy is wiped once converted).
+/// An async call resolving to a secret string: V8 copies it from the secret's own
+/// buffer, which is wiped right after (no intermediate `String`).
 pub struct SecretStringTask(pub(crate) Deferred<keycustody::SecretString>);
 
 impl Task for SecretStringTask {
     type Output = Outcome<keycustody::SecretString>;
-    type JsValue = String;
+    type JsValue = SecretText;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         Ok(self.0.compute())
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        self.0
-            .settle(&env, output, |s| Ok(s.expose_secret().to_owned()))
+        self.0.settle(&env, output, |s| Ok(SecretText(s)))
     }
 }
 

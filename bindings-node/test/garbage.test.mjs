@@ -130,3 +130,45 @@ for (const [name, spec] of Object.entries(specs)) {
     }
   })
 }
+
+// A lone surrogate in ANY string argument is refused with Malformed (kind Utf8), never
+// read as U+FFFD: otherwise "tenant-\uD800" and "tenant-\uFFFD" would be one owner (the
+// shared cases, per position, are tests/vectors/strings_v1.json).
+const LONE = ['\uD800', '\uDFFF', '\uDC00\uD800']
+function withLone(valid, lone) {
+  const s = typeof valid === 'string' ? valid : 'text'
+  const mid = s.length >> 1
+  return s.slice(0, mid) + lone + s.slice(mid)
+}
+for (const [name, spec] of Object.entries(specs)) {
+  const positions = spec.types
+    .map((t, i) => [t.replace(/\?$/, ''), i])
+    .filter(([t, i]) => (t === 'string' || t === 'bytes') && i < spec.args.length)
+  if (positions.length === 0) continue
+  test(`lone surrogates: ${name}`, async () => {
+    for (const [, i] of positions) {
+      for (const lone of LONE) {
+        const args = [...spec.args]
+        args[i] = withLone(spec.args[i], lone)
+        const label = `${name} arg ${i} with ${JSON.stringify(lone)}`
+        const e = await fails(() => spec.call(...args), 'Malformed', Error, label)
+        assert.equal(e.code, 'KC_MALFORMED', label)
+        assert.ok(!(e instanceof TypeError), label)
+      }
+    }
+  })
+}
+
+test('lone surrogates: Keyring.fromEnv(name) and the U+FFFD owner stay apart', () => {
+  assert.throws(() => kc.Keyring.fromEnv('KEYCUSTODY_\uD800'), (e) => e.code === 'KC_MALFORMED' && e.kind === 'Malformed')
+  const k = kc.Keyring.generate()
+  const sealed = k.seal('tenant-\uFFFD', 'x')
+  assert.equal(k.openText('tenant-\uFFFD', sealed), 'x')
+  for (const o of ['tenant-\uD800', 'tenant-\uDFFF']) {
+    assert.throws(() => k.open(o, sealed), (e) => e.code === 'KC_MALFORMED')
+    assert.throws(() => k.deriveKey('p', o), (e) => e.code === 'KC_MALFORMED')
+  }
+  // A genuine U+FFFD and a real surrogate pair are well-formed.
+  assert.equal(k.deriveKey('p', 'tenant-\uFFFD').length, 32)
+  assert.equal(k.openText('tenant-\u{1F600}', k.seal('tenant-\u{1F600}', 'y\u{1F600}')), 'y\u{1F600}')
+})

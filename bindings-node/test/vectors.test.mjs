@@ -205,6 +205,33 @@ const handlers = {
       check: (c, out) => assert.equal(out.toString('hex'), c.plaintext_hex),
     },
   },
+  // Lone surrogates (JSON \uXXXX escapes): every string argument refuses them (Malformed).
+  strings_v1: {
+    seal: {
+      run: (c) => {
+        const k = kc.Keyring.parse(c.keyring)
+        return { k, out: k.seal(c.owner, c.plaintext, c.context) }
+      },
+      runAsync: async (c) => {
+        const k = kc.Keyring.parse(c.keyring)
+        return { k, out: await k.sealAsync(c.owner, c.plaintext, c.context) }
+      },
+      check: (c, { k, out }) => assert.equal(k.openText(c.owner, out, c.context), c.plaintext),
+    },
+    open: {
+      run: (c) => kc.Keyring.parse(c.keyring).open(c.owner, c.envelope, c.context).toString('utf8'),
+      runAsync: (c) => kc.Keyring.parse(c.keyring).openTextAsync(c.owner, c.envelope, c.context),
+      check: (c, out) => assert.equal(out, c.plaintext),
+    },
+    derive_key: {
+      run: (c) => kc.Keyring.parse(c.keyring).deriveKey(c.purpose, c.owner, c.length),
+      check: (c, out) => assert.equal(out.toString('hex'), c.key_hex),
+    },
+    from_secret: {
+      run: (c) => kc.Keyring.fromSecret(c.secret, c.kid),
+      check: (c, k) => assert.equal(k.openText(c.owner, c.envelope, c.context), c.plaintext),
+    },
+  },
   api_keys_v1: {
     parse: {
       run: (c) => kc.parseApiKey(c.key),
@@ -250,7 +277,7 @@ const files = fs
   .sort()
 
 test('the vector directory holds the core files', () => {
-  for (const f of ['envelope_v1.json', 'keyring_v1.json', 'api_keys_v1.json']) {
+  for (const f of ['envelope_v1.json', 'keyring_v1.json', 'api_keys_v1.json', 'strings_v1.json']) {
     assert.ok(files.includes(f), `${f} missing`)
   }
 })

@@ -17,6 +17,8 @@ use keycustody::{Error, Keyring};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+mod strings;
+
 /// The three vector files, as `(path relative to the repo root, content)`.
 #[must_use]
 pub fn vector_files() -> Vec<(&'static str, String)> {
@@ -24,6 +26,7 @@ pub fn vector_files() -> Vec<(&'static str, String)> {
         ("tests/vectors/envelope_v1.json", to_text(&envelope_file())),
         ("tests/vectors/keyring_v1.json", to_text(&keyring_file())),
         ("tests/vectors/api_keys_v1.json", to_text(&api_keys_file())),
+        ("tests/vectors/strings_v1.json", strings::strings_text()),
     ]
 }
 
