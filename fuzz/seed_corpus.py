@@ -34,7 +34,9 @@ def leaves(node, key=""):
         for v in node:
             yield from leaves(v, key)
     elif isinstance(node, str):
-        yield node.encode()
+        # surrogatepass: strings_v1.json holds lone surrogates (its bytes are then not UTF-8,
+        # which makes a fine seed).
+        yield node.encode("utf-8", "surrogatepass")
         if key.endswith("_hex"):
             try:
                 yield bytes.fromhex(node)

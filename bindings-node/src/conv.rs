@@ -483,6 +483,21 @@ pub(crate) fn secret_buffer_copy<'e>(
     Ok(BufferSlice::copy_from(env, s.expose_secret())?)
 }
 
+/// From this size on, a plaintext moves into its `Buffer` instead of being copied.
+const MOVE_AT: usize = 64 * 1024;
+
+/// A plaintext as a `Buffer`. Below 64 KiB it is copied and the Rust bytes wiped (a copy
+/// is cheaper than an external buffer's finalizer and GC bookkeeping). From 64 KiB on the
+/// bytes move into the `Buffer`: no copy and no wipe to pay, and no more exposure than a
+/// copy (JavaScript owns the one copy either way, and V8 never wipes a `Buffer`'s memory).
+pub(crate) fn plaintext_buffer(env: &Env, s: keycustody::SecretBytes) -> Res<BufferSlice<'_>> {
+    if s.len() < MOVE_AT {
+        return secret_buffer_copy(env, &s);
+    }
+    let mut z = s.into_zeroizing();
+    Ok(BufferSlice::from_data(env, std::mem::take(&mut *z))?)
+}
+
 /// Secret bytes as a `Buffer`: the bytes move into it (JavaScript owns them from here on).
 /// Used where no `Env` is at hand (async results, object fields).
 pub(crate) fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {

@@ -1,6 +1,6 @@
 //! The rest of the core keyring API: explicit secrets, key states, binary envelopes.
 
-use crate::conv::{self, secret_buffer, secret_buffer_copy};
+use crate::conv::{self, plaintext_buffer, secret_buffer};
 use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::{Buffer, BufferSlice, Unknown};
@@ -98,7 +98,7 @@ impl Keyring {
             let plain = self
                 .inner
                 .open_binary(&owner, envelope.as_slice(), context.as_slice())?;
-            secret_buffer_copy(env, &plain)
+            plaintext_buffer(env, plain)
         })
     }
 
