@@ -340,7 +340,7 @@ pub(crate) fn envelope_text_bytes(bin: &[u8]) -> Vec<u8> {
 /// A binary envelope's text form as a JavaScript string: base64 is ASCII, so V8 copies
 /// the bytes as Latin-1, with no UTF-8 validation or transcoding.
 pub(crate) fn envelope_js_string<'e>(env: &'e Env, bin: &[u8]) -> Res<JsString<'e>> {
-    Ok(env.create_string_latin1(&envelope_text_bytes(bin))?)
+    Ok(env.create_string_latin1(envelope_text_bytes(bin))?)
 }
 
 /// The binary form of a text envelope, decoded by SIMD base64; `None` unless it is
@@ -496,6 +496,15 @@ pub(crate) fn plaintext_buffer(env: &Env, s: keycustody::SecretBytes) -> Res<Buf
     }
     let mut z = s.into_zeroizing();
     Ok(BufferSlice::from_data(env, std::mem::take(&mut *z))?)
+}
+
+/// Non-secret bytes (a binary envelope) as a `Buffer`: copied below 64 KiB (cheaper than
+/// an external buffer), moved into it from 64 KiB on.
+pub(crate) fn bytes_buffer(env: &Env, b: Vec<u8>) -> Res<BufferSlice<'_>> {
+    if b.len() < MOVE_AT {
+        return Ok(BufferSlice::copy_from(env, &b)?);
+    }
+    Ok(BufferSlice::from_data(env, b)?)
 }
 
 /// Secret bytes as a `Buffer`: the bytes move into it (JavaScript owns them from here on).

@@ -1,6 +1,6 @@
 //! The rest of the core keyring API: explicit secrets, key states, binary envelopes.
 
-use crate::conv::{self, plaintext_buffer, secret_buffer};
+use crate::conv::{self, bytes_buffer, plaintext_buffer, secret_buffer};
 use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::{Buffer, BufferSlice, Unknown};
@@ -62,13 +62,13 @@ impl Keyring {
     ///
     /// @throws {Error} as `seal`.
     #[napi]
-    pub fn seal_binary(
+    pub fn seal_binary<'e>(
         &self,
-        env: &Env,
+        env: &'e Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] plaintext: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> napi::Result<Buffer> {
+    ) -> napi::Result<BufferSlice<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?;
@@ -76,7 +76,7 @@ impl Keyring {
             let bin = self
                 .inner
                 .seal_binary(&owner, plaintext.as_slice(), context.as_slice())?;
-            Ok(Buffer::from(bin))
+            bytes_buffer(env, bin)
         })
     }
 
