@@ -72,7 +72,7 @@ pub use random::{
 // ---------------------------------------------------------------------------------------
 // Webhooks and replay
 // ---------------------------------------------------------------------------------------
-pub use replay::{check_event_id, ReplayGuard, ReplayStore};
+pub use replay::{check_event_id, ReplayGuard, ReplayStore, MAX_EVENT_ID_LEN};
 pub use webhook::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
     verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
@@ -109,7 +109,7 @@ pub use delivery::{
 // ---------------------------------------------------------------------------------------
 pub use legacy::{
     decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams, DEFAULT_ITERATIONS,
-    MAX_LEGACY_LEN,
+    MAX_ITERATIONS, MAX_LEGACY_LEN,
 };
 
 // ---------------------------------------------------------------------------------------

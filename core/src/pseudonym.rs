@@ -22,7 +22,7 @@ impl Keyring {
     /// Pseudonyms change when the primary key is rotated.
     ///
     /// # Errors
-    /// [`Error::TooLarge`] over 64 KiB; key errors from [`Keyring::derive_labeled`].
+    /// [`Error::TooLarge`] over 64 KiB; key errors as [`Keyring::derive_key`].
     pub fn pseudonymize(&self, value: &str) -> Result<String> {
         self.pseudonymize_for(PSEUDONYM_OWNER, value)
     }

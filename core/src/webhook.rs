@@ -375,7 +375,7 @@ pub fn verify_standard_webhook(
 /// value (`v1,<base64>`).
 ///
 /// # Errors
-/// As [`parse_standard_webhook_secret`]; [`Error::Malformed`] for a bad id;
+/// [`Error::Malformed`] for a secret that is not `whsec_<base64>`; [`Error::Malformed`] for a bad id;
 /// [`Error::InvalidArgument`] for a negative timestamp; [`Error::TooLarge`].
 pub fn sign_standard_webhook(
     payload: &[u8],
