@@ -210,6 +210,7 @@ impl Keyring {
     }
 
     /// The same keys, using `backend` for AES-GCM (differential tests).
+    #[cfg(any(test, feature = "internal"))]
     pub(crate) fn with_backend(&self, backend: Backend) -> Keyring {
         Keyring {
             state: RwLock::new(self.snapshot()),
