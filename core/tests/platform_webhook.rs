@@ -420,7 +420,7 @@ fn standard_webhook_headers_match_the_vectors_in_any_case_and_order() {
             ["Webhook-Id", "webhook-TimeStamp", "Webhook-signature"],
         ];
         for names in spellings {
-            let headers = vec![
+            let headers = [
                 ("content-type", "application/json"),
                 (names[2], sig),
                 ("x-webhook-id", "not this one"),
