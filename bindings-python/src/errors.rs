@@ -22,7 +22,7 @@ fn class_name(e: &Error) -> &'static str {
         Error::InvalidArgument(_) => "InvalidArgumentError",
         Error::TooLarge { .. } => "TooLargeError",
         Error::InsecurePermissions => "InsecurePermissionsError",
-        Error::MissingEnvVar => "MissingEnvVarError",
+        Error::MissingEnvVar(_) => "MissingEnvVarError",
         Error::Io(_) => "IoError",
         Error::RandomUnavailable => "RandomUnavailableError",
         Error::SignatureInvalid => "SignatureError",

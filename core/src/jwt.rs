@@ -177,6 +177,13 @@ impl Keyring {
 
     /// Verifies a token of `tenant` at time `now` and returns its claims as JSON text.
     ///
+    /// Presentation and data errors: this returns the claims, so a token that does not
+    /// verify is an `Err`; everything about the presented token is a *rejection*
+    /// (answer 401): `Malformed` (`Jwt`), `TooLarge`, `SignatureInvalid`,
+    /// `UnknownKey` / `KeyRetired` (the token's kid), `Expired`, `NotYetValid`,
+    /// `ClaimMismatch`. Only `InvalidOwner` (the tenant) and `InvalidArgument` (the
+    /// leeway) come from the caller's own arguments.
+    ///
     /// # Errors
     /// [`Error::TooLarge`]; [`Error::Malformed`] ([`MalformedKind::Jwt`]) for anything
     /// that is not three base64url parts with a JSON-object header and payload, a

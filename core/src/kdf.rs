@@ -29,6 +29,8 @@ pub const LABEL_FINGERPRINT: &[u8] = b"keycustody/v1/fingerprint";
 pub const MAX_OWNER_LEN: usize = 1024;
 /// The largest output of one HKDF-Expand (255 blocks of SHA-256).
 pub const MAX_DERIVED_LEN: usize = 255 * 32;
+/// The length the bindings' `derive_key` uses when none is given, in bytes (a 256-bit key).
+pub const DEFAULT_DERIVED_KEY_LEN: usize = 32;
 
 /// Checks that an owner is 1 to 1024 bytes.
 ///

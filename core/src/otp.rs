@@ -258,6 +258,10 @@ impl Keyring {
     /// attempt (`Wrong`, or `Locked` on the fifth). Anything that is not 6 ASCII
     /// digits is a wrong attempt.
     ///
+    /// Presentation and data errors: nothing about the presented `code` is an error
+    /// (a malformed code is `Wrong` and counts an attempt, like a wrong one); errors come
+    /// only from the caller's data: the subject, the stored record, the keyring.
+    ///
     /// # Errors
     /// Only for unusable inputs: [`Error::InvalidArgument`] (subject),
     /// [`Error::Malformed`] / [`Error::TooLarge`] (record), key errors

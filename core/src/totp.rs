@@ -200,6 +200,12 @@ pub fn totp_step(now: i64) -> Result<u64> {
 /// `last_used_step` next time, so the same code (or an older one) cannot be used
 /// twice.
 ///
+/// Presentation and data errors: this returns the matched step, so a code that does
+/// not verify is an `Err`, and for every presented code it is one of the two
+/// *rejections* [`Error::SignatureInvalid`] (wrong, empty, not 6 digits: never
+/// `Malformed`) or [`Error::Replayed`]. `Malformed` (`Totp`) and `InvalidArgument`
+/// come only from the caller's data (the stored secret, the time).
+///
 /// # Errors
 /// [`Error::Malformed`] ([`MalformedKind::Totp`]) for a bad secret;
 /// [`Error::InvalidArgument`] for a negative time; [`Error::SignatureInvalid`] when
