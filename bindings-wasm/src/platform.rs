@@ -313,6 +313,9 @@ pub struct ReplayGuard {
     inner: keycustody::ReplayGuard,
 }
 
+// core's default capacity as the argument reader's type (100,000 fits u32).
+const DEFAULT_CAPACITY: u32 = keycustody::DEFAULT_REPLAY_CAPACITY as u32;
+
 #[wasm_bindgen]
 impl ReplayGuard {
     /// A guard for at most `capacity` ids (default 100000), each remembered for
@@ -324,10 +327,14 @@ impl ReplayGuard {
     ) -> JsResult<ReplayGuard> {
         let capacity = opt_u32(
             capacity,
-            100_000,
+            DEFAULT_CAPACITY,
             "capacity must be an integer from 1 to 10000000",
         )?;
-        let ttl = opt_u64(ttl_seconds, 600, "ttlSeconds must be a positive integer")?;
+        let ttl = opt_u64(
+            ttl_seconds,
+            keycustody::DEFAULT_REPLAY_TTL,
+            "ttlSeconds must be a positive integer",
+        )?;
         Ok(ReplayGuard {
             inner: keycustody::ReplayGuard::new(usize_of(capacity), ttl)?,
         })

@@ -292,6 +292,9 @@ describe('free functions', () => {
     const i = 10;
     const typo = g.key.slice(0, i) + (g.key[i] === 'a' ? 'b' : 'a') + g.key.slice(i + 1);
     throwsKc(() => kc.parseApiKey(typo), 'KC_MALFORMED');
+    // A presented key that does not verify is false, malformed or not; a bad stored hash throws.
+    assert.equal(kc.verifyApiKey(typo, g.hash), false);
+    assert.equal(kc.verifyApiKey('not a key', g.hash), false);
     throwsKc(() => kc.verifyApiKey(g.key, 'ABC'), 'KC_MALFORMED');
     throwsKc(() => kc.generateApiKey('A'), 'KC_MALFORMED');
   });

@@ -116,7 +116,7 @@ class InsecurePermissionsError(Error, PermissionError):
 
 
 class MissingEnvVarError(Error, LookupError):
-    """The environment variable is not set or is not UTF-8."""
+    """The environment variable is not set (the message names it)."""
 
     kind = "MissingEnvVar"
     code = "KC_MISSING_ENV_VAR"
