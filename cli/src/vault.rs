@@ -8,7 +8,7 @@
 //! serialised by a lock; every read and write appends an audit entry.
 
 use crate::audit;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use keycustody::{Error, Keyring, SecretBytes};
 use sha2::Sha256;
 use std::collections::BTreeMap;

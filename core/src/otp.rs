@@ -18,7 +18,7 @@ use crate::error::{Error, MalformedKind, Result};
 use crate::kdf::LABEL_OTP;
 use crate::keyring::Keyring;
 use crate::secret::SecretString;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::kdf::LABEL_PSEUDONYM;
 use crate::keyring::Keyring;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// The owner under which [`Keyring::pseudonymize`] derives its key.

@@ -9,7 +9,7 @@ use crate::ct::constant_time_equal;
 use crate::error::{Error, MalformedKind, Result};
 use crate::secret::{SecretBytes, SecretString};
 use data_encoding::{BASE32_NOPAD, BASE32_NOPAD_NOCASE};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
@@ -114,8 +114,8 @@ pub fn totp_uri(secret: &str, account: &str, issuer: &str) -> Result<SecretStrin
     Ok(SecretString::new(uri))
 }
 
-fn hmac_digest<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Result<Vec<u8>> {
-    let mut m = <M as Mac>::new_from_slice(key).map_err(|_| Error::InvalidArgument("key"))?;
+fn hmac_digest<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Result<Vec<u8>> {
+    let mut m = <M as KeyInit>::new_from_slice(key).map_err(|_| Error::InvalidArgument("key"))?;
     m.update(msg);
     Ok(m.finalize().into_bytes().to_vec())
 }
