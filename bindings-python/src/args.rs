@@ -5,14 +5,25 @@
 
 use std::borrow::Cow;
 
-use keycustody::{Error, MalformedKind};
+use keycustody::{Error, MalformedKind, SecretBytes, SecretString};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyInt, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyInt, PyString};
 use pyo3::Borrowed;
 use zeroize::Zeroizing;
 
 use crate::errors::to_py;
+
+/// A secret string as a Python `str`, made straight from the zeroizing buffer (no Rust copy
+/// that would outlive it unwiped; the `str` itself is CPython's, see the README).
+pub(crate) fn secret_str<'py>(py: Python<'py>, s: &SecretString) -> Bound<'py, PyString> {
+    PyString::new(py, s.expose_secret())
+}
+
+/// Secret bytes as Python `bytes`, made straight from the zeroizing buffer.
+pub(crate) fn secret_bytes<'py>(py: Python<'py>, s: &SecretBytes) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, s.expose_secret())
+}
 
 /// Bytes given as `bytes` (borrowed, no copy), `bytearray` (copied) or `str` (its UTF-8 bytes,
 /// copied). Copies are zeroized on drop.

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod apikey;
 mod args;
+mod bench;
 mod delivery;
 mod envelope;
 mod errors;
@@ -38,5 +39,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     legacy::register(m)?;
     otp::register(m)?;
     delivery::register(m)?;
+    bench::register(m)?;
     Ok(())
 }
