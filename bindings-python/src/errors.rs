@@ -5,36 +5,66 @@
 //! the non-secret details (`kid`, `detail`, `limit`, `claim`). The message is core's `Display`,
 //! which never contains input bytes or key material.
 
-use keycustody::Error;
+use keycustody::{Error, MalformedKind};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+/// The one list of the binding's exceptions: one value of every core error kind, with the
+/// Python class it raises. Its kind and code are core's (`Error::kind()`, `Error::code()`),
+/// never restated here. `_errors.py` reads the list (`_native._ERROR_CLASSES`) to give every
+/// class its `kind` and `code`, and refuses to import when a class and the list disagree;
+/// `tests/test_errors_list.py` checks the list against core's kinds, the stubs and the README.
+fn table() -> [(Error, &'static str); 19] {
+    [
+        (Error::DecryptFailed, "DecryptError"),
+        (Error::Malformed(MalformedKind::Other), "MalformedError"),
+        (Error::UnknownKey(1), "UnknownKeyError"),
+        (Error::KeyRetired(1), "KeyRetiredError"),
+        (Error::PrimaryKey(1), "PrimaryKeyError"),
+        (Error::InvalidOwner, "InvalidOwnerError"),
+        (Error::InvalidArgument(""), "InvalidArgumentError"),
+        (Error::TooLarge { limit: 0 }, "TooLargeError"),
+        (Error::InsecurePermissions, "InsecurePermissionsError"),
+        (Error::MissingEnvVar, "MissingEnvVarError"),
+        (Error::Io(std::io::ErrorKind::Other), "IoError"),
+        (Error::RandomUnavailable, "RandomUnavailableError"),
+        (Error::SignatureInvalid, "SignatureError"),
+        (Error::TimestampOutOfTolerance, "TimestampError"),
+        (Error::Expired, "ExpiredError"),
+        (Error::NotYetValid, "NotYetValidError"),
+        (Error::Replayed, "ReplayError"),
+        (Error::Locked, "LockedError"),
+        (Error::ClaimMismatch(""), "ClaimMismatchError"),
+    ]
+}
+
+/// The kinds core itself declares, for the test that checks [`table`] against them. Core has
+/// no such list yet: `None`, and the test checks the table against the kinds the vectors
+/// produce instead. When core exports one (e.g. `keycustody::Error::KINDS`), this becomes
+/// `Some(keycustody::Error::KINDS)` and the test then requires the same set.
+const CORE_KINDS: Option<&[&str]> = None;
+
 /// The Python class name for a core error.
 fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::DecryptFailed => "DecryptError",
-        Error::Malformed(_) => "MalformedError",
-        Error::UnknownKey(_) => "UnknownKeyError",
-        Error::KeyRetired(_) => "KeyRetiredError",
-        Error::PrimaryKey(_) => "PrimaryKeyError",
-        Error::InvalidOwner => "InvalidOwnerError",
-        Error::InvalidArgument(_) => "InvalidArgumentError",
-        Error::TooLarge { .. } => "TooLargeError",
-        Error::InsecurePermissions => "InsecurePermissionsError",
-        Error::MissingEnvVar => "MissingEnvVarError",
-        Error::Io(_) => "IoError",
-        Error::RandomUnavailable => "RandomUnavailableError",
-        Error::SignatureInvalid => "SignatureError",
-        Error::TimestampOutOfTolerance => "TimestampError",
-        Error::Expired => "ExpiredError",
-        Error::NotYetValid => "NotYetValidError",
-        Error::Replayed => "ReplayError",
-        Error::Locked => "LockedError",
-        Error::ClaimMismatch(_) => "ClaimMismatchError",
-        // `Error` is non_exhaustive: a kind added to core later still maps, to the base class.
-        _ => "Error",
-    }
+    let kind = e.kind();
+    table()
+        .into_iter()
+        .find(|(sample, _)| sample.kind() == kind)
+        // `Error` is non_exhaustive: a kind added to core later still maps, to the base class
+        // (and the list test fails until it has a class).
+        .map_or("Error", |(_, class)| class)
+}
+
+/// Adds `_ERROR_CLASSES` (`(class, kind, code)` tuples) and `_CORE_ERROR_KINDS` to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let list: Vec<(&str, &str, &str)> = table()
+        .iter()
+        .map(|(e, class)| (*class, e.kind(), e.code()))
+        .collect();
+    m.add("_ERROR_CLASSES", list)?;
+    m.add("_CORE_ERROR_KINDS", CORE_KINDS.map(<[&str]>::to_vec))?;
+    Ok(())
 }
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {

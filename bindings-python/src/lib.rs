@@ -31,6 +31,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<keyring::PyKeyring>()?;
     m.add_class::<keyring::PyKeyInfo>()?;
+    errors::register(m)?;
     envelope::register(m)?;
     apikey::register(m)?;
     random::register(m)?;
