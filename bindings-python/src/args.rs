@@ -100,6 +100,34 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Text {
     }
 }
 
+/// A `str` argument that is not secret (an envelope, an owner): read through CPython's own
+/// UTF-8 encoding of it (`str.encode()`), with no Rust copy and so nothing to wipe: a 1 MiB
+/// envelope is neither copied again nor wiped byte by byte. A string that cannot be UTF-8 (a
+/// lone surrogate) raises `MalformedError`, as [`Text`] does. (With an abi3 floor of 3.10,
+/// `PyString::to_str` would borrow the `str`'s own UTF-8 buffer instead.)
+pub(crate) struct PublicStr<'py>(Bound<'py, PyBytes>);
+
+impl PublicStr<'_> {
+    pub(crate) fn as_str(&self) -> PyResult<&str> {
+        // CPython's encoder produced it, so this holds; checked, since the core takes `&str`.
+        std::str::from_utf8(self.0.as_bytes())
+            .map_err(|_| to_py(Error::Malformed(MalformedKind::Utf8)))
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PublicStr<'py> {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let s = ob
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("expected str"))?;
+        s.encode_utf8()
+            .map(PublicStr)
+            .map_err(|_| to_py(Error::Malformed(MalformedKind::Utf8)))
+    }
+}
+
 /// Bytes only (`bytes` or `bytearray`): for binary envelopes, where a `str` is a mistake.
 pub(crate) struct Binary<'a>(pub(crate) Data<'a>);
 

@@ -6,7 +6,9 @@ use keycustody::SecretBytes;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
-use crate::args::{run, secret_bytes, secret_str, Binary, Data, Kid, Len, Seconds, Text, UnixTime};
+use crate::args::{
+    run, secret_bytes, secret_str, Binary, Data, Kid, Len, PublicStr, Seconds, Text, UnixTime,
+};
 use crate::errors::ToPyResult;
 
 /// A set of root keys: one active primary, any number of decrypt-only and retired keys.
@@ -170,12 +172,13 @@ impl PyKeyring {
     fn seal(
         &self,
         py: Python<'_>,
-        owner: Text,
+        owner: PublicStr<'_>,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<String> {
+        let owner = owner.as_str()?;
         let (p, c) = (plaintext.as_slice(), context.as_slice());
-        run(py, p.len(), || self.inner.seal(&owner, p, c)).to_py()
+        run(py, p.len(), || self.inner.seal(owner, p, c)).to_py()
     }
 
     /// seal() returning the binary form.
@@ -183,21 +186,22 @@ impl PyKeyring {
     fn seal_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
+        owner: PublicStr<'_>,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
+        let owner = owner.as_str()?;
         let (p, c) = (plaintext.as_slice(), context.as_slice());
         if p.len() > keycustody::MAX_PLAINTEXT {
             // Core refuses it (an invalid owner first, as always) before anything is allocated.
-            self.inner.seal_binary_into(&owner, p, c, &mut []).to_py()?;
+            self.inner.seal_binary_into(owner, p, c, &mut []).to_py()?;
         }
         // Sealed straight into the new `bytes` object: no intermediate vector, one copy of
         // the plaintext (into the output, where it is encrypted in place).
         let len = keycustody::Keyring::sealed_len(p.len());
         PyBytes::new_with(py, len, |out| {
             run(py, p.len(), || {
-                self.inner.seal_binary_into(&owner, p, c, out)
+                self.inner.seal_binary_into(owner, p, c, out)
             })
             .to_py()
         })
@@ -208,16 +212,14 @@ impl PyKeyring {
     fn open<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
-        envelope: Text,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
         // The text form's errors first (prefix, length, base64, header), as `Keyring::open`.
-        let bin = run(py, envelope.len(), || {
-            keycustody::envelope_binary(&envelope)
-        })
-        .to_py()?;
-        self.open_into(py, &owner, &bin, context.as_slice())
+        let bin = run(py, envelope.len(), || keycustody::envelope_binary(envelope)).to_py()?;
+        self.open_into(py, owner, &bin, context.as_slice())
     }
 
     /// open() for the binary form.
@@ -225,11 +227,12 @@ impl PyKeyring {
     fn open_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
+        owner: PublicStr<'_>,
         envelope: Binary<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        self.open_into(py, &owner, envelope.0.as_slice(), context.as_slice())
+        let owner = owner.as_str()?;
+        self.open_into(py, owner, envelope.0.as_slice(), context.as_slice())
     }
 
     /// open() requiring the plaintext to be UTF-8; returns str.
@@ -237,21 +240,23 @@ impl PyKeyring {
     fn open_text<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
-        envelope: Text,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyString>> {
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
         let c = context.as_slice();
         let plain = run(py, envelope.len(), || {
-            self.inner.open_text(&owner, &envelope, c)
+            self.inner.open_text(owner, envelope, c)
         })
         .to_py()?;
         Ok(secret_str(py, &plain))
     }
 
     /// Whether the envelope was sealed under a key other than the primary (header only).
-    fn needs_rewrap(&self, envelope: Text) -> PyResult<bool> {
-        self.inner.needs_rewrap(&envelope).to_py()
+    fn needs_rewrap(&self, envelope: PublicStr<'_>) -> PyResult<bool> {
+        let envelope = envelope.as_str()?;
+        self.inner.needs_rewrap(envelope).to_py()
     }
 
     /// The envelope sealed under the primary key (the same string if it already is).
@@ -259,15 +264,13 @@ impl PyKeyring {
     fn rewrap(
         &self,
         py: Python<'_>,
-        owner: Text,
-        envelope: Text,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
     ) -> PyResult<String> {
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
         let c = context.as_slice();
-        run(py, envelope.len(), || {
-            self.inner.rewrap(&owner, &envelope, c)
-        })
-        .to_py()
+        run(py, envelope.len(), || self.inner.rewrap(owner, envelope, c)).to_py()
     }
 
     /// A key for a custom purpose, per owner, under the primary key.
