@@ -5,65 +5,94 @@
 //! the non-secret details (`kid`, `detail`, `limit`, `claim`). The message is core's `Display`,
 //! which never contains input bytes or key material.
 
-use keycustody::{Error, MalformedKind};
+use keycustody::Error;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-/// The one list of the binding's exceptions: one value of every core error kind, with the
-/// Python class it raises. Its kind and code are core's (`Error::kind()`, `Error::code()`),
-/// never restated here. `_errors.py` reads the list (`_native._ERROR_CLASSES`) to give every
-/// class its `kind` and `code`, and refuses to import when a class and the list disagree;
-/// `tests/test_errors_list.py` checks the list against core's kinds, the stubs and the README.
-fn table() -> [(Error, &'static str); 19] {
-    [
-        (Error::DecryptFailed, "DecryptError"),
-        (Error::Malformed(MalformedKind::Other), "MalformedError"),
-        (Error::UnknownKey(1), "UnknownKeyError"),
-        (Error::KeyRetired(1), "KeyRetiredError"),
-        (Error::PrimaryKey(1), "PrimaryKeyError"),
-        (Error::InvalidOwner, "InvalidOwnerError"),
-        (Error::InvalidArgument(""), "InvalidArgumentError"),
-        (Error::TooLarge { limit: 0 }, "TooLargeError"),
-        (Error::InsecurePermissions, "InsecurePermissionsError"),
-        (Error::MissingEnvVar, "MissingEnvVarError"),
-        (Error::Io(std::io::ErrorKind::Other), "IoError"),
-        (Error::RandomUnavailable, "RandomUnavailableError"),
-        (Error::SignatureInvalid, "SignatureError"),
-        (Error::TimestampOutOfTolerance, "TimestampError"),
-        (Error::Expired, "ExpiredError"),
-        (Error::NotYetValid, "NotYetValidError"),
-        (Error::Replayed, "ReplayError"),
-        (Error::Locked, "LockedError"),
-        (Error::ClaimMismatch(""), "ClaimMismatchError"),
-    ]
+/// The one list of the binding's exceptions: every core error kind, in the order of
+/// `Error::KINDS`, with the Python class it raises. The build fails if it and core's list
+/// differ (a kind added, removed, renamed or moved); codes are core's (`Error::CODES`).
+/// `_errors.py` reads it (`_native._ERROR_CLASSES`) to give every class its `kind` and `code`,
+/// and refuses to import when a class and the list disagree; `tests/test_errors_list.py`
+/// checks it against the vectors, the module, the stubs and the README.
+const CLASSES: &[(&str, &str)] = &[
+    ("DecryptFailed", "DecryptError"),
+    ("Malformed", "MalformedError"),
+    ("UnknownKey", "UnknownKeyError"),
+    ("KeyRetired", "KeyRetiredError"),
+    ("PrimaryKey", "PrimaryKeyError"),
+    ("InvalidOwner", "InvalidOwnerError"),
+    ("InvalidArgument", "InvalidArgumentError"),
+    ("TooLarge", "TooLargeError"),
+    ("InsecurePermissions", "InsecurePermissionsError"),
+    ("MissingEnvVar", "MissingEnvVarError"),
+    ("Io", "IoError"),
+    ("RandomUnavailable", "RandomUnavailableError"),
+    ("SignatureInvalid", "SignatureError"),
+    ("TimestampOutOfTolerance", "TimestampError"),
+    ("Expired", "ExpiredError"),
+    ("Replayed", "ReplayError"),
+    ("Locked", "LockedError"),
+    ("NotYetValid", "NotYetValidError"),
+    ("ClaimMismatch", "ClaimMismatchError"),
+];
+
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
-/// The kinds core itself declares, for the test that checks [`table`] against them. Core has
-/// no such list yet: `None`, and the test checks the table against the kinds the vectors
-/// produce instead. When core exports one (e.g. `keycustody::Error::KINDS`), this becomes
-/// `Some(keycustody::Error::KINDS)` and the test then requires the same set.
-const CORE_KINDS: Option<&[&str]> = None;
+const fn same_kinds(classes: &[(&str, &str)], kinds: &[&str]) -> bool {
+    if classes.len() != kinds.len() || Error::CODES.len() != kinds.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < kinds.len() {
+        if !same_str(classes[i].0, kinds[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const _: () = assert!(
+    same_kinds(CLASSES, Error::KINDS),
+    "bindings-python/src/errors.rs CLASSES differs from keycustody::Error::KINDS"
+);
 
 /// The Python class name for a core error.
 fn class_name(e: &Error) -> &'static str {
     let kind = e.kind();
-    table()
-        .into_iter()
-        .find(|(sample, _)| sample.kind() == kind)
-        // `Error` is non_exhaustive: a kind added to core later still maps, to the base class
-        // (and the list test fails until it has a class).
+    CLASSES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        // `Error` is non_exhaustive, but the assertion above fails the build on a new kind.
         .map_or("Error", |(_, class)| class)
 }
 
-/// Adds `_ERROR_CLASSES` (`(class, kind, code)` tuples) and `_CORE_ERROR_KINDS` to the module.
+/// Adds `_ERROR_CLASSES` (`(class, kind, code)` tuples, kinds and codes from core) and
+/// `_CORE_ERROR_KINDS` (core's `Error::KINDS`, for the tests) to the module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let list: Vec<(&str, &str, &str)> = table()
+    let list: Vec<(&str, &str, &str)> = CLASSES
         .iter()
-        .map(|(e, class)| (*class, e.kind(), e.code()))
+        .zip(Error::CODES)
+        .zip(Error::KINDS)
+        .map(|(((_, class), code), kind)| (*class, *kind, *code))
         .collect();
     m.add("_ERROR_CLASSES", list)?;
-    m.add("_CORE_ERROR_KINDS", CORE_KINDS.map(<[&str]>::to_vec))?;
+    m.add("_CORE_ERROR_KINDS", Error::KINDS.to_vec())?;
     Ok(())
 }
 

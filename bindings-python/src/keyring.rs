@@ -81,7 +81,7 @@ impl PyKeyring {
 
     /// Reads the text form from an environment variable.
     #[staticmethod]
-    #[pyo3(signature = (var = Text::from("KEYCUSTODY_KEYRING")), text_signature = "(var='KEYCUSTODY_KEYRING')")]
+    #[pyo3(signature = (var = Text::from(keycustody::KEYRING_ENV_VAR)), text_signature = "(var='KEYCUSTODY_KEYRING')")]
     fn from_env(var: Text) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_env(&var).to_py()?,

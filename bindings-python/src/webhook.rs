@@ -123,7 +123,7 @@ pub(crate) struct PyReplayGuard {
 #[pymethods]
 impl PyReplayGuard {
     #[new]
-    #[pyo3(signature = (capacity = Len(100_000), ttl_seconds = Seconds(86_400)), text_signature = "(capacity=100000, ttl_seconds=86400)")]
+    #[pyo3(signature = (capacity = Len(keycustody::DEFAULT_REPLAY_CAPACITY), ttl_seconds = Seconds(keycustody::DEFAULT_REPLAY_TTL)), text_signature = "(capacity=100000, ttl_seconds=600)")]
     fn new(capacity: Len, ttl_seconds: Seconds) -> PyResult<Self> {
         Ok(PyReplayGuard {
             inner: keycustody::ReplayGuard::new(capacity.0, ttl_seconds.0).to_py()?,

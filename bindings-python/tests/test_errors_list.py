@@ -46,14 +46,10 @@ def test_list_is_one_class_one_kind_one_code():
 
 
 def test_list_covers_core_kinds():
-    listed = {k for _, k, _ in LIST}
-    core = _native._CORE_ERROR_KINDS
-    if core is not None:
-        # Core declares its kinds: the list holds exactly those.
-        assert listed == set(core), listed ^ set(core)
-    # Until core declares them (src/errors.rs CORE_KINDS is None), the kinds the vectors
-    # produce are the reference: each must have its class.
-    assert vector_kinds() <= listed, vector_kinds() - listed
+    # Exactly core's `Error::KINDS`, in its order (also asserted when the extension builds),
+    # and every kind the vectors expect.
+    assert [k for _, k, _ in LIST] == list(_native._CORE_ERROR_KINDS)
+    assert vector_kinds() <= {k for _, k, _ in LIST}, vector_kinds() - {k for _, k, _ in LIST}
 
 
 def test_classes_take_kind_and_code_from_the_list():

@@ -105,7 +105,7 @@ class InsecurePermissionsError(Error, PermissionError):
 
 
 class MissingEnvVarError(Error, LookupError):
-    """The environment variable is not set or is not UTF-8."""
+    """The environment variable is not set (the message names it)."""
 
 
 
