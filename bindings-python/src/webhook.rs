@@ -4,8 +4,9 @@
 //! never depend on the clock.
 
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
-use crate::args::{run, Data, Len, Seconds, Text, UnixTime};
+use crate::args::{run, secret_str, Data, Len, Seconds, Text, UnixTime};
 use crate::errors::ToPyResult;
 
 const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::DEFAULT_TOLERANCE);
@@ -100,11 +101,11 @@ fn sign_standard_webhook(
 
 /// A fresh Standard Webhooks secret: `whsec_` + base64 of 32 random bytes.
 #[pyfunction]
-fn generate_standard_webhook_secret() -> PyResult<String> {
-    Ok(keycustody::generate_standard_webhook_secret()
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn generate_standard_webhook_secret(py: Python<'_>) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(
+        py,
+        &keycustody::generate_standard_webhook_secret().to_py()?,
+    ))
 }
 
 /// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header in constant time.
