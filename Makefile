@@ -31,8 +31,12 @@ test:
 fmt-check: toolchain
 	cargo fmt --all --check
 
+# The workspace build turns on core's `internal` feature (tests and xtask use it), so core's
+# library is also linted alone, as users build it: without the hooks, natively and for wasm32.
 clippy: toolchain
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p keycustody --lib --locked -- -D warnings
+	cargo clippy -p keycustody --lib --locked --target wasm32-unknown-unknown -- -D warnings
 
 test-rust: toolchain
 	cargo test --workspace --locked $(RUST_TEST_EXCLUDE)

@@ -8,8 +8,9 @@ const wasmExports = initSync({
   module: readFileSync(new URL('./pkg/keycustody_wasm_bg.wasm', import.meta.url)),
 });
 
-import './fast.js';
 export * from './pkg/keycustody_wasm.js';
+// The package's Keyring (see keyring.js); takes precedence over the generated one above.
+export { Keyring } from './keyring.js';
 
 /** Already initialised on import in Node; resolves to the wasm instance's exports. */
 export default async function init() {

@@ -14,8 +14,12 @@ python-develop: toolchain
 	cargo fetch --locked
 	cd bindings-python && $(PY_ENV) maturin develop --release --locked --quiet
 
+# stubtest: the .pyi stubs against the compiled module (names, signatures, defaults, types);
+# allowlist entries only for what stubtest cannot express, each with its reason. The README
+# quickstarts are type-checked with mypy --strict by tests/test_readme.py.
 # pytest exits 5 when it collected no tests: that is a failure here, like any other non-zero code.
 test-python: python-develop
+	cd bindings-python && $(PY_ENV) python -m mypy.stubtest keycustody --allowlist stubtest-allowlist.txt
 	cd bindings-python && $(PY_ENV) python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "FATAL: pytest collected no Python tests" >&2; fi; exit $$rc
 

@@ -13,7 +13,7 @@ use napi_derive::napi;
 use std::sync::Arc;
 
 /// The environment variable `Keyring.fromEnv()` reads when no name is given.
-const DEFAULT_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
+const DEFAULT_ENV_VAR: &str = keycustody::KEYRING_ENV_VAR;
 
 /// A key and its state, without its secret.
 #[napi(object)]

@@ -12,6 +12,8 @@ use napi_derive::napi;
 
 /// The default tolerance of webhook timestamps, in seconds (5 minutes).
 const DEFAULT_TOLERANCE: u64 = keycustody::DEFAULT_TOLERANCE;
+// The replay guard's default ttl (core's, 2 x the tolerance) as the argument reader's type.
+const DEFAULT_TTL: usize = keycustody::DEFAULT_REPLAY_TTL as usize;
 
 fn tolerance_secs(v: Option<Unknown<'_>>) -> Res<u64> {
     // DEFAULT_TOLERANCE is 300: it fits any usize.
@@ -184,8 +186,9 @@ impl ReplayGuard {
         #[napi(ts_arg_type = "number")] ttl_seconds: Option<Unknown<'_>>,
     ) -> napi::Result<ReplayGuard> {
         run(env, || {
-            let capacity = conv::opt_len(capacity, "capacity", 100_000)?;
-            let ttl = conv::opt_len(ttl_seconds, "ttlSeconds", 600)?;
+            let capacity =
+                conv::opt_len(capacity, "capacity", keycustody::DEFAULT_REPLAY_CAPACITY)?;
+            let ttl = conv::opt_len(ttl_seconds, "ttlSeconds", DEFAULT_TTL)?;
             let ttl = u64::try_from(ttl).map_err(|_| Fail::Range {
                 arg: "ttlSeconds",
                 expected: "a non-negative integer",

@@ -292,7 +292,6 @@ export const specs = {
     args: ['obee_Ab12Cd34Ef56Gh78Ij90KlMnOpQrSt3XntTV', '7886c2d72ee207e151b470b3c2519cc05b279cb6643d1c4139de27ca87331d53'],
     types: ['string', 'string'],
     bad: [
-      ['bad key', [MARKER, '7886c2d72ee207e151b470b3c2519cc05b279cb6643d1c4139de27ca87331d53'], 'Malformed'],
       ['bad hash', ['obee_Ab12Cd34Ef56Gh78Ij90KlMnOpQrSt3XntTV', MARKER], 'Malformed'],
     ],
   },

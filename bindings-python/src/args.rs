@@ -5,14 +5,25 @@
 
 use std::borrow::Cow;
 
-use keycustody::{Error, MalformedKind};
+use keycustody::{Error, MalformedKind, SecretBytes, SecretString};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyInt, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyInt, PyString};
 use pyo3::Borrowed;
 use zeroize::Zeroizing;
 
 use crate::errors::to_py;
+
+/// A secret string as a Python `str`, made straight from the zeroizing buffer (no Rust copy
+/// that would outlive it unwiped; the `str` itself is CPython's, see the README).
+pub(crate) fn secret_str<'py>(py: Python<'py>, s: &SecretString) -> Bound<'py, PyString> {
+    PyString::new(py, s.expose_secret())
+}
+
+/// Secret bytes as Python `bytes`, made straight from the zeroizing buffer.
+pub(crate) fn secret_bytes<'py>(py: Python<'py>, s: &SecretBytes) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, s.expose_secret())
+}
 
 /// Bytes given as `bytes` (borrowed, no copy), `bytearray` (copied) or `str` (its UTF-8 bytes,
 /// copied). Copies are zeroized on drop.
@@ -86,6 +97,34 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Text {
             Ok(text) => Ok(Text(Zeroizing::new(text.into_owned()))),
             Err(_) => Err(to_py(Error::Malformed(MalformedKind::Utf8))),
         }
+    }
+}
+
+/// A `str` argument that is not secret (an envelope, an owner): read through CPython's own
+/// UTF-8 encoding of it (`str.encode()`), with no Rust copy and so nothing to wipe: a 1 MiB
+/// envelope is neither copied again nor wiped byte by byte. A string that cannot be UTF-8 (a
+/// lone surrogate) raises `MalformedError`, as [`Text`] does. (With an abi3 floor of 3.10,
+/// `PyString::to_str` would borrow the `str`'s own UTF-8 buffer instead.)
+pub(crate) struct PublicStr<'py>(Bound<'py, PyBytes>);
+
+impl PublicStr<'_> {
+    pub(crate) fn as_str(&self) -> PyResult<&str> {
+        // CPython's encoder produced it, so this holds; checked, since the core takes `&str`.
+        std::str::from_utf8(self.0.as_bytes())
+            .map_err(|_| to_py(Error::Malformed(MalformedKind::Utf8)))
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for PublicStr<'py> {
+    type Error = PyErr;
+
+    fn extract(ob: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let s = ob
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err("expected str"))?;
+        s.encode_utf8()
+            .map(PublicStr)
+            .map_err(|_| to_py(Error::Malformed(MalformedKind::Utf8)))
     }
 }
 

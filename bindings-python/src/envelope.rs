@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::args::{Binary, Data, Text};
+use crate::args::{Binary, Data, PublicStr};
 use crate::errors::ToPyResult;
 
 /// What the header of a kc1 envelope says (no key needed).
@@ -39,8 +39,8 @@ impl From<keycustody::EnvelopeInfo> for PyEnvelopeInfo {
 
 /// Reads the header of a "kc1." envelope: version, kid, plaintext length.
 #[pyfunction]
-fn inspect(envelope: Text) -> PyResult<PyEnvelopeInfo> {
-    Ok(keycustody::inspect(&envelope).to_py()?.into())
+fn inspect(envelope: PublicStr<'_>) -> PyResult<PyEnvelopeInfo> {
+    Ok(keycustody::inspect(envelope.as_str()?).to_py()?.into())
 }
 
 /// inspect() for the binary form.

@@ -10,31 +10,90 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+/// The one list of the binding's exceptions: every core error kind, in the order of
+/// `Error::KINDS`, with the Python class it raises. The build fails if it and core's list
+/// differ (a kind added, removed, renamed or moved); codes are core's (`Error::CODES`).
+/// `_errors.py` reads it (`_native._ERROR_CLASSES`) to give every class its `kind` and `code`,
+/// and refuses to import when a class and the list disagree; `tests/test_errors_list.py`
+/// checks it against the vectors, the module, the stubs and the README.
+const CLASSES: &[(&str, &str)] = &[
+    ("DecryptFailed", "DecryptError"),
+    ("Malformed", "MalformedError"),
+    ("UnknownKey", "UnknownKeyError"),
+    ("KeyRetired", "KeyRetiredError"),
+    ("PrimaryKey", "PrimaryKeyError"),
+    ("InvalidOwner", "InvalidOwnerError"),
+    ("InvalidArgument", "InvalidArgumentError"),
+    ("TooLarge", "TooLargeError"),
+    ("InsecurePermissions", "InsecurePermissionsError"),
+    ("MissingEnvVar", "MissingEnvVarError"),
+    ("Io", "IoError"),
+    ("RandomUnavailable", "RandomUnavailableError"),
+    ("SignatureInvalid", "SignatureError"),
+    ("TimestampOutOfTolerance", "TimestampError"),
+    ("Expired", "ExpiredError"),
+    ("Replayed", "ReplayError"),
+    ("Locked", "LockedError"),
+    ("NotYetValid", "NotYetValidError"),
+    ("ClaimMismatch", "ClaimMismatchError"),
+];
+
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const fn same_kinds(classes: &[(&str, &str)], kinds: &[&str]) -> bool {
+    if classes.len() != kinds.len() || Error::CODES.len() != kinds.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < kinds.len() {
+        if !same_str(classes[i].0, kinds[i]) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+const _: () = assert!(
+    same_kinds(CLASSES, Error::KINDS),
+    "bindings-python/src/errors.rs CLASSES differs from keycustody::Error::KINDS"
+);
+
 /// The Python class name for a core error.
 fn class_name(e: &Error) -> &'static str {
-    match e {
-        Error::DecryptFailed => "DecryptError",
-        Error::Malformed(_) => "MalformedError",
-        Error::UnknownKey(_) => "UnknownKeyError",
-        Error::KeyRetired(_) => "KeyRetiredError",
-        Error::PrimaryKey(_) => "PrimaryKeyError",
-        Error::InvalidOwner => "InvalidOwnerError",
-        Error::InvalidArgument(_) => "InvalidArgumentError",
-        Error::TooLarge { .. } => "TooLargeError",
-        Error::InsecurePermissions => "InsecurePermissionsError",
-        Error::MissingEnvVar => "MissingEnvVarError",
-        Error::Io(_) => "IoError",
-        Error::RandomUnavailable => "RandomUnavailableError",
-        Error::SignatureInvalid => "SignatureError",
-        Error::TimestampOutOfTolerance => "TimestampError",
-        Error::Expired => "ExpiredError",
-        Error::NotYetValid => "NotYetValidError",
-        Error::Replayed => "ReplayError",
-        Error::Locked => "LockedError",
-        Error::ClaimMismatch(_) => "ClaimMismatchError",
-        // `Error` is non_exhaustive: a kind added to core later still maps, to the base class.
-        _ => "Error",
-    }
+    let kind = e.kind();
+    CLASSES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        // `Error` is non_exhaustive, but the assertion above fails the build on a new kind.
+        .map_or("Error", |(_, class)| class)
+}
+
+/// Adds `_ERROR_CLASSES` (`(class, kind, code)` tuples, kinds and codes from core) and
+/// `_CORE_ERROR_KINDS` (core's `Error::KINDS`, for the tests) to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let list: Vec<(&str, &str, &str)> = CLASSES
+        .iter()
+        .zip(Error::CODES)
+        .zip(Error::KINDS)
+        .map(|(((_, class), code), kind)| (*class, *kind, *code))
+        .collect();
+    m.add("_ERROR_CLASSES", list)?;
+    m.add("_CORE_ERROR_KINDS", Error::KINDS.to_vec())?;
+    Ok(())
 }
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {

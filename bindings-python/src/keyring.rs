@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use keycustody::SecretBytes;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 
-use crate::args::{run, Binary, Data, Kid, Len, Seconds, Text, UnixTime};
+use crate::args::{
+    run, secret_bytes, secret_str, Binary, Data, Kid, Len, PublicStr, Seconds, Text, UnixTime,
+};
 use crate::errors::ToPyResult;
 
 /// A set of root keys: one active primary, any number of decrypt-only and retired keys.
@@ -38,8 +40,26 @@ impl PyKeyInfo {
     }
 }
 
-fn bytes<'py>(py: Python<'py>, s: &SecretBytes) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, s.expose_secret())
+impl PyKeyring {
+    /// Opens a binary envelope straight into a new `bytes` object: the plaintext exists only
+    /// there (no Rust copy to wipe; core wipes the buffer if opening fails, and the
+    /// half-made object is then freed).
+    fn open_into<'py>(
+        &self,
+        py: Python<'py>,
+        owner: &str,
+        envelope: &[u8],
+        context: &[u8],
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        // A malformed envelope is refused before anything is allocated, as `open_binary`.
+        let len = keycustody::inspect_binary(envelope).to_py()?.plaintext_len;
+        PyBytes::new_with(py, len, |out| {
+            run(py, envelope.len(), || {
+                self.inner.open_binary_into(owner, envelope, context, out)
+            })
+            .to_py()
+        })
+    }
 }
 
 #[pymethods]
@@ -61,7 +81,7 @@ impl PyKeyring {
 
     /// Reads the text form from an environment variable.
     #[staticmethod]
-    #[pyo3(signature = (var = Text::from("KEYCUSTODY_KEYRING")), text_signature = "(var='KEYCUSTODY_KEYRING')")]
+    #[pyo3(signature = (var = Text::from(keycustody::KEYRING_ENV_VAR)), text_signature = "(var='KEYCUSTODY_KEYRING')")]
     fn from_env(var: Text) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_env(&var).to_py()?,
@@ -87,8 +107,8 @@ impl PyKeyring {
     }
 
     /// The JSON text form (contains every secret: store it like a private key).
-    fn export(&self) -> PyResult<String> {
-        Ok(self.inner.export().to_py()?.expose_secret().to_owned())
+    fn export<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        Ok(secret_str(py, &self.inner.export().to_py()?))
     }
 
     /// Adds a fresh random key as decrypt-only and returns its kid.
@@ -152,12 +172,13 @@ impl PyKeyring {
     fn seal(
         &self,
         py: Python<'_>,
-        owner: Text,
+        owner: PublicStr<'_>,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<String> {
+        let owner = owner.as_str()?;
         let (p, c) = (plaintext.as_slice(), context.as_slice());
-        run(py, p.len(), || self.inner.seal(&owner, p, c)).to_py()
+        run(py, p.len(), || self.inner.seal(owner, p, c)).to_py()
     }
 
     /// seal() returning the binary form.
@@ -165,13 +186,25 @@ impl PyKeyring {
     fn seal_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
+        owner: PublicStr<'_>,
         plaintext: Data<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
+        let owner = owner.as_str()?;
         let (p, c) = (plaintext.as_slice(), context.as_slice());
-        let out = run(py, p.len(), || self.inner.seal_binary(&owner, p, c)).to_py()?;
-        Ok(PyBytes::new(py, &out))
+        if p.len() > keycustody::MAX_PLAINTEXT {
+            // Core refuses it (an invalid owner first, as always) before anything is allocated.
+            self.inner.seal_binary_into(owner, p, c, &mut []).to_py()?;
+        }
+        // Sealed straight into the new `bytes` object: no intermediate vector, one copy of
+        // the plaintext (into the output, where it is encrypted in place).
+        let len = keycustody::Keyring::sealed_len(p.len());
+        PyBytes::new_with(py, len, |out| {
+            run(py, p.len(), || {
+                self.inner.seal_binary_into(owner, p, c, out)
+            })
+            .to_py()
+        })
     }
 
     /// Opens a "kc1." envelope sealed for `owner` and `context`.
@@ -179,13 +212,14 @@ impl PyKeyring {
     fn open<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
-        envelope: Text,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let c = context.as_slice();
-        let plain = run(py, envelope.len(), || self.inner.open(&owner, &envelope, c)).to_py()?;
-        Ok(bytes(py, &plain))
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
+        // The text form's errors first (prefix, length, base64, header), as `Keyring::open`.
+        let bin = run(py, envelope.len(), || keycustody::envelope_binary(envelope)).to_py()?;
+        self.open_into(py, owner, &bin, context.as_slice())
     }
 
     /// open() for the binary form.
@@ -193,35 +227,36 @@ impl PyKeyring {
     fn open_binary<'py>(
         &self,
         py: Python<'py>,
-        owner: Text,
+        owner: PublicStr<'_>,
         envelope: Binary<'_>,
         context: Data<'_>,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let (e, c) = (envelope.0.as_slice(), context.as_slice());
-        let plain = run(py, e.len(), || self.inner.open_binary(&owner, e, c)).to_py()?;
-        Ok(bytes(py, &plain))
+        let owner = owner.as_str()?;
+        self.open_into(py, owner, envelope.0.as_slice(), context.as_slice())
     }
 
     /// open() requiring the plaintext to be UTF-8; returns str.
     #[pyo3(signature = (owner, envelope, context = Data::default()), text_signature = "($self, owner, envelope, context=b'')")]
-    fn open_text(
+    fn open_text<'py>(
         &self,
-        py: Python<'_>,
-        owner: Text,
-        envelope: Text,
+        py: Python<'py>,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyString>> {
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
         let c = context.as_slice();
         let plain = run(py, envelope.len(), || {
-            self.inner.open_text(&owner, &envelope, c)
+            self.inner.open_text(owner, envelope, c)
         })
         .to_py()?;
-        Ok(plain.expose_secret().to_owned())
+        Ok(secret_str(py, &plain))
     }
 
     /// Whether the envelope was sealed under a key other than the primary (header only).
-    fn needs_rewrap(&self, envelope: Text) -> PyResult<bool> {
-        self.inner.needs_rewrap(&envelope).to_py()
+    fn needs_rewrap(&self, envelope: PublicStr<'_>) -> PyResult<bool> {
+        let envelope = envelope.as_str()?;
+        self.inner.needs_rewrap(envelope).to_py()
     }
 
     /// The envelope sealed under the primary key (the same string if it already is).
@@ -229,15 +264,13 @@ impl PyKeyring {
     fn rewrap(
         &self,
         py: Python<'_>,
-        owner: Text,
-        envelope: Text,
+        owner: PublicStr<'_>,
+        envelope: PublicStr<'_>,
         context: Data<'_>,
     ) -> PyResult<String> {
+        let (owner, envelope) = (owner.as_str()?, envelope.as_str()?);
         let c = context.as_slice();
-        run(py, envelope.len(), || {
-            self.inner.rewrap(&owner, &envelope, c)
-        })
-        .to_py()
+        run(py, envelope.len(), || self.inner.rewrap(owner, envelope, c)).to_py()
     }
 
     /// A key for a custom purpose, per owner, under the primary key.
@@ -250,7 +283,7 @@ impl PyKeyring {
         length: Len,
     ) -> PyResult<Bound<'py, PyBytes>> {
         let key = self.inner.derive_key(&purpose, &owner, length.0).to_py()?;
-        Ok(bytes(py, &key))
+        Ok(secret_bytes(py, &key))
     }
 
     /// A stable pseudonym (hex HMAC-SHA256) for an IP, email or other identifier.

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod apikey;
 mod args;
+mod bench;
 mod delivery;
 mod envelope;
 mod errors;
@@ -30,6 +31,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<keyring::PyKeyring>()?;
     m.add_class::<keyring::PyKeyInfo>()?;
+    errors::register(m)?;
     envelope::register(m)?;
     apikey::register(m)?;
     random::register(m)?;
@@ -38,5 +40,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     legacy::register(m)?;
     otp::register(m)?;
     delivery::register(m)?;
+    bench::register(m)?;
     Ok(())
 }

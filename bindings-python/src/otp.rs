@@ -2,8 +2,9 @@
 
 use keycustody::Keyring;
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
-use crate::args::{Data, Len, Seconds, Text, UnixTime};
+use crate::args::{secret_str, Data, Len, Seconds, Text, UnixTime};
 use crate::errors::{to_py, ToPyResult};
 
 /// A freshly issued code: send `code`, store `record`. repr() hides the code.
@@ -117,49 +118,47 @@ pub(crate) fn verify(
 
 /// A fresh TOTP secret: base32 of 20 random bytes.
 #[pyfunction]
-fn generate_totp_secret() -> PyResult<String> {
-    Ok(keycustody::generate_totp_secret()
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn generate_totp_secret(py: Python<'_>) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(py, &keycustody::generate_totp_secret().to_py()?))
 }
 
 /// The `otpauth://totp/...` URI for a QR code (contains the secret).
 #[pyfunction]
-fn totp_uri(secret: Text, account: Text, issuer: Text) -> PyResult<String> {
-    Ok(keycustody::totp_uri(&secret, &account, &issuer)
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn totp_uri<'py>(
+    py: Python<'py>,
+    secret: Text,
+    account: Text,
+    issuer: Text,
+) -> PyResult<Bound<'py, PyString>> {
+    let uri = keycustody::totp_uri(&secret, &account, &issuer).to_py()?;
+    Ok(secret_str(py, &uri))
 }
 
 /// The 6-digit code of a base32 secret at Unix time `now`.
 #[pyfunction]
-fn totp_at(secret: Text, now: UnixTime) -> PyResult<String> {
-    Ok(keycustody::totp_at(&secret, now.0)
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn totp_at(py: Python<'_>, secret: Text, now: UnixTime) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(
+        py,
+        &keycustody::totp_at(&secret, now.0).to_py()?,
+    ))
 }
 
 /// RFC 6238 in general: raw key, period, 6 to 8 digits, "SHA1" / "SHA256" / "SHA512".
 #[pyfunction]
 #[pyo3(signature = (key, now, period = Seconds(30), digits = Len(6), algorithm = Text::from("SHA1")), text_signature = "(key, now, period=30, digits=6, algorithm='SHA1')")]
-fn totp_raw_at(
+fn totp_raw_at<'py>(
+    py: Python<'py>,
     key: Data<'_>,
     now: UnixTime,
     period: Seconds,
     digits: Len,
     algorithm: Text,
-) -> PyResult<String> {
+) -> PyResult<Bound<'py, PyString>> {
     // Digits beyond u32 are out of core's range (6 to 8) too.
     let digits = u32::try_from(digits.0).unwrap_or(0);
-    Ok(
-        keycustody::totp_raw_at(key.as_slice(), now.0, period.0, digits, &algorithm)
-            .to_py()?
-            .expose_secret()
-            .to_owned(),
-    )
+    let code =
+        keycustody::totp_raw_at(key.as_slice(), now.0, period.0, digits, &algorithm).to_py()?;
+    Ok(secret_str(py, &code))
 }
 
 /// The step (floor(now / 30)) of a Unix time.

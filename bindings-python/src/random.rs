@@ -1,36 +1,31 @@
 //! Random tokens: `random_token`, `random_base62`, `invite_code`.
 
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
-use crate::args::Len;
+use crate::args::{secret_str, Len};
 use crate::errors::ToPyResult;
 
 /// `nbytes` random bytes as lowercase hex (64 characters by default).
 #[pyfunction]
 #[pyo3(signature = (nbytes = Len(32)), text_signature = "(nbytes=32)")]
-fn random_token(nbytes: Len) -> PyResult<String> {
-    Ok(keycustody::random_token(nbytes.0)
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn random_token(py: Python<'_>, nbytes: Len) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(py, &keycustody::random_token(nbytes.0).to_py()?))
 }
 
 /// `length` uniform characters over 0-9A-Za-z.
 #[pyfunction]
-fn random_base62(length: Len) -> PyResult<String> {
-    Ok(keycustody::random_base62(length.0)
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn random_base62(py: Python<'_>, length: Len) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(
+        py,
+        &keycustody::random_base62(length.0).to_py()?,
+    ))
 }
 
 /// `length` uniform characters over ABCDEFGHJKLMNPQRSTUVWXYZ23456789.
 #[pyfunction]
-fn invite_code(length: Len) -> PyResult<String> {
-    Ok(keycustody::invite_code(length.0)
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn invite_code(py: Python<'_>, length: Len) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(py, &keycustody::invite_code(length.0).to_py()?))
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -4,8 +4,9 @@
 //! never depend on the clock.
 
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 
-use crate::args::{run, Data, Len, Seconds, Text, UnixTime};
+use crate::args::{run, secret_str, Data, Len, Seconds, Text, UnixTime};
 use crate::errors::ToPyResult;
 
 const DEFAULT_TOLERANCE: Seconds = Seconds(keycustody::DEFAULT_TOLERANCE);
@@ -100,11 +101,11 @@ fn sign_standard_webhook(
 
 /// A fresh Standard Webhooks secret: `whsec_` + base64 of 32 random bytes.
 #[pyfunction]
-fn generate_standard_webhook_secret() -> PyResult<String> {
-    Ok(keycustody::generate_standard_webhook_secret()
-        .to_py()?
-        .expose_secret()
-        .to_owned())
+fn generate_standard_webhook_secret(py: Python<'_>) -> PyResult<Bound<'_, PyString>> {
+    Ok(secret_str(
+        py,
+        &keycustody::generate_standard_webhook_secret().to_py()?,
+    ))
 }
 
 /// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header in constant time.
@@ -122,7 +123,7 @@ pub(crate) struct PyReplayGuard {
 #[pymethods]
 impl PyReplayGuard {
     #[new]
-    #[pyo3(signature = (capacity = Len(100_000), ttl_seconds = Seconds(86_400)), text_signature = "(capacity=100000, ttl_seconds=86400)")]
+    #[pyo3(signature = (capacity = Len(keycustody::DEFAULT_REPLAY_CAPACITY), ttl_seconds = Seconds(keycustody::DEFAULT_REPLAY_TTL)), text_signature = "(capacity=100000, ttl_seconds=600)")]
     fn new(capacity: Len, ttl_seconds: Seconds) -> PyResult<Self> {
         Ok(PyReplayGuard {
             inner: keycustody::ReplayGuard::new(capacity.0, ttl_seconds.0).to_py()?,

@@ -3,32 +3,15 @@
 import pathlib
 
 import keycustody
+from keycustody import _native
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 VECTORS = REPO / "tests" / "vectors"
 
-# Every core error kind and the one Python class it must raise (src/errors.rs maps them).
-KIND_CLASS = {
-    "DecryptFailed": keycustody.DecryptError,
-    "Malformed": keycustody.MalformedError,
-    "UnknownKey": keycustody.UnknownKeyError,
-    "KeyRetired": keycustody.KeyRetiredError,
-    "PrimaryKey": keycustody.PrimaryKeyError,
-    "InvalidOwner": keycustody.InvalidOwnerError,
-    "InvalidArgument": keycustody.InvalidArgumentError,
-    "TooLarge": keycustody.TooLargeError,
-    "InsecurePermissions": keycustody.InsecurePermissionsError,
-    "MissingEnvVar": keycustody.MissingEnvVarError,
-    "Io": keycustody.IoError,
-    "RandomUnavailable": keycustody.RandomUnavailableError,
-    "SignatureInvalid": keycustody.SignatureError,
-    "TimestampOutOfTolerance": keycustody.TimestampError,
-    "Expired": keycustody.ExpiredError,
-    "NotYetValid": keycustody.NotYetValidError,
-    "Replayed": keycustody.ReplayError,
-    "Locked": keycustody.LockedError,
-    "ClaimMismatch": keycustody.ClaimMismatchError,
-}
+# Every core error kind and the one Python class it must raise: the binding's one list
+# (src/errors.rs, `_native._ERROR_CLASSES`; checked against core's kinds, the stubs and the
+# README by test_errors_list.py).
+KIND_CLASS = {kind: getattr(keycustody, cls) for cls, kind, _ in _native._ERROR_CLASSES}
 
 
 def code_of(kind):

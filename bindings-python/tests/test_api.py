@@ -122,6 +122,61 @@ def test_large_payload_round_trip(kr):
     assert kr.rewrap("t", env, b"blob") == env
 
 
+@pytest.mark.parametrize("n", [0, 1, 64, 16 * 1024 - 1, 16 * 1024, 1024 * 1024 + 5])
+def test_seal_and_open_straight_into_bytes_agree_with_pyca(kr, n):
+    """seal_binary/open/open_binary write into the new bytes object (GIL released from 16 KiB):
+    the same envelope layout, decryptable by pyca, and the plaintext returned exactly."""
+    data = os.urandom(n)
+    env = kr.seal_binary("t", data, b"ctx")
+    assert type(env) is bytes and len(env) == 17 + n + 16
+    key = hkdf(ROOT_A, b"keycustody/v1/envelope", "t")
+    aad = env[:5] + struct.pack(">I", 1) + b"t" + b"ctx"
+    assert AESGCM(key).decrypt(env[5:17], env[17:], aad) == data
+    assert kr.open_binary("t", env, b"ctx") == data
+    text = "kc1." + b64url(env)
+    out = kr.open("t", text, b"ctx")
+    assert type(out) is bytes and out == data
+    assert kr.open_binary("t", bytearray(env), b"ctx") == data
+
+
+@pytest.mark.parametrize("n", [0, 64, 20_000])
+def test_open_into_bytes_failures_raise_the_core_error_in_core_order(kr, n):
+    env = kr.seal_binary("t", os.urandom(n), b"c")
+    text = "kc1." + b64url(env)
+    for bad in (env[:-1] + bytes([env[-1] ^ 1]),):
+        with pytest.raises(kc.DecryptError):
+            kr.open_binary("t", bad, b"c")
+        with pytest.raises(kc.DecryptError):
+            kr.open("t", "kc1." + b64url(bad), b"c")
+    for args in (("u", env, b"c"), ("t", env, b"d")):
+        with pytest.raises(kc.DecryptError):
+            kr.open_binary(*args)
+    # A malformed envelope is reported before the owner, as core's open does.
+    with pytest.raises(kc.MalformedError) as ei:
+        kr.open_binary("", env[:10], b"c")
+    assert ei.value.detail == "EnvelopeLength"
+    with pytest.raises(kc.MalformedError) as ei:
+        kr.open("", "kc2." + text[4:], b"c")
+    assert ei.value.detail == "EnvelopePrefix"
+    with pytest.raises(kc.InvalidOwnerError):
+        kr.open("", text, b"c")
+    other = kc.Keyring.from_secret(os.urandom(32))
+    other.rotate()
+    with pytest.raises(kc.UnknownKeyError) as ei:
+        kr.open_binary("t", other.seal_binary("t", b"x"), b"")
+    assert ei.value.kid == 2
+
+
+def test_seal_binary_too_large_is_refused_before_allocating(kr):
+    big = bytes(kc.MAX_PLAINTEXT + 1)
+    with pytest.raises(kc.TooLargeError) as ei:
+        kr.seal_binary("t", big)
+    assert ei.value.limit == kc.MAX_PLAINTEXT
+    # An invalid owner is still the first error, as in core.
+    with pytest.raises(kc.InvalidOwnerError):
+        kr.seal_binary("", big)
+
+
 # ---- keyring lifecycle -----------------------------------------------------------------
 def test_rotation_lifecycle():
     kr = kc.Keyring.generate()

@@ -367,9 +367,11 @@ def test_malformed_keyrings(bad):
 
 @pytest.mark.parametrize("bad", ["", "obee", "obee_", "_abc", "OBEE_" + "A" * 36, "obee_" + "!" * 36, "obee_" + "A" * 35])
 def test_malformed_api_keys(bad):
-    for fn in (kc.parse_api_key, kc.hash_api_key, lambda k: kc.verify_api_key(k, "0" * 64)):
+    for fn in (kc.parse_api_key, kc.hash_api_key):
         with pytest.raises(kc.MalformedError):
             fn(bad)
+    # A presented key that does not verify is False, malformed or not (a 401, not a 500).
+    assert kc.verify_api_key(bad, "0" * 64) is False
 
 
 # ---- odd environment variable names and paths ---------------------------------------------

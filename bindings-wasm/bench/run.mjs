@@ -60,7 +60,7 @@ lines.push(
   'Small values are what keycustody seals (API keys, tokens): there each WebCrypto call pays',
   'for a promise and a trip to another thread. A wasm call runs synchronously; its cost is the',
   'AES-256-GCM of RustCrypto\'s `aes-gcm` crate (fixsliced AES, constant-time portable GHASH;',
-  'no private copy of either, see ASSURANCE.md §7), the crossing into wasm (`fast.js` checks argument types in JS and',
+  'no private copy of either, see ASSURANCE.md §7), the crossing into wasm (`keyring.js` checks argument types in JS and',
   'calls typed entries; the envelope text is built with `Uint8Array.prototype.toBase64` where the',
   'engine has it) and, for an owner not seen recently, the HKDF derivation and key expansion: each',
   'root key keeps the expanded ciphers of its 16 most recently used owners (wiped when evicted or',

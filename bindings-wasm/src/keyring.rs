@@ -25,11 +25,16 @@ pub struct Keyring {
 impl Keyring {
     /// Not a way to make a keyring: throws `KC_INVALID_ARGUMENT`.
     /// Use `Keyring.generate()`, `Keyring.parse(text)` or `Keyring.fromSecret(secret, kid)`.
+    ///
+    /// (`keyring.js`, the package's `Keyring`, passes a keyring made by one of those to move
+    /// it into an instance of its own class; no caller of the package can pass one.)
     #[wasm_bindgen(constructor)]
-    pub fn new() -> JsResult<Keyring> {
-        Err(invalid(
-            "use Keyring.generate(), Keyring.parse() or Keyring.fromSecret()",
-        ))
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "never")] from: Option<Keyring>,
+    ) -> JsResult<Keyring> {
+        from.ok_or_else(|| {
+            invalid("use Keyring.generate(), Keyring.parse() or Keyring.fromSecret()")
+        })
     }
 
     /// A new keyring with one fresh random 32-byte key, kid 1, active.
@@ -63,19 +68,30 @@ impl Keyring {
         Ok(secret_to_js(self.inner.export()?.expose_secret()))
     }
 
-    /// Adds a key as `decrypt-only` (kid = max + 1) and returns its kid: a fresh random
-    /// one, or `secret` (32 to 1024 bytes; a string is taken as its UTF-8 bytes) to adopt an
-    /// existing one. Roll it out to every instance, then `promote` it.
+    /// Adds a fresh random key as `decrypt-only` (kid = max + 1) and returns its kid.
+    /// Roll it out to every instance, then `promote` it. Takes no argument: to adopt an
+    /// existing secret use `addKeyWithSecret(secret)` (an argument here throws
+    /// `KC_INVALID_ARGUMENT` rather than being ignored for a random key).
     #[wasm_bindgen(js_name = addKey)]
-    pub fn add_key(&self, secret: Option<BytesArg>) -> JsResult<u32> {
-        match secret {
-            None => Ok(self.inner.add_key()?),
-            Some(s) => {
-                let mut bytes = bytes(&s, "secret must be a string or Uint8Array")?;
-                let secret = keycustody::SecretBytes::new(core::mem::take(&mut *bytes));
-                Ok(self.inner.add_key_with_secret(secret)?)
-            }
+    pub fn add_key(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "never")] secret: Option<JsValue>,
+    ) -> JsResult<u32> {
+        if secret.is_some() {
+            return Err(invalid(
+                "addKey takes no argument: use addKeyWithSecret(secret) to adopt a secret",
+            ));
         }
+        Ok(self.inner.add_key()?)
+    }
+
+    /// `addKey` adopting an existing secret (32 to 1024 bytes; a string is taken as its
+    /// UTF-8 bytes, never decoded) instead of a fresh random one.
+    #[wasm_bindgen(js_name = addKeyWithSecret)]
+    pub fn add_key_with_secret(&self, secret: &BytesArg) -> JsResult<u32> {
+        let mut bytes = bytes(secret, "secret must be a string or Uint8Array")?;
+        let secret = keycustody::SecretBytes::new(core::mem::take(&mut *bytes));
+        Ok(self.inner.add_key_with_secret(secret)?)
     }
 
     /// Makes `kid` the primary; the old primary becomes `decrypt-only`.
@@ -234,63 +250,6 @@ impl Keyring {
         Ok(secret_bytes_to_js(key.expose_secret()))
     }
 
-    /// `seal` for a `Uint8Array` plaintext, arguments already type-checked by `fast.js`.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __sealBytes, skip_typescript)]
-    pub fn seal_fast_bytes(
-        &self,
-        owner: String,
-        plaintext: Vec<u8>,
-        context: Option<Vec<u8>>,
-        context_text: Option<String>,
-    ) -> JsResult<JsString> {
-        self.seal_fast(&owner, &Zeroizing::new(plaintext), context, context_text)
-    }
-
-    /// `seal` for a string plaintext, arguments already type-checked by `fast.js`.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __sealText, skip_typescript)]
-    pub fn seal_fast_text(
-        &self,
-        owner: String,
-        plaintext: String,
-        context: Option<Vec<u8>>,
-        context_text: Option<String>,
-    ) -> JsResult<JsString> {
-        let plaintext = Zeroizing::new(plaintext);
-        self.seal_fast(&owner, plaintext.as_bytes(), context, context_text)
-    }
-
-    /// `open`, arguments already type-checked by `fast.js`.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __open, skip_typescript)]
-    pub fn open_fast(
-        &self,
-        owner: String,
-        envelope: String,
-        context: Option<Vec<u8>>,
-        context_text: Option<String>,
-    ) -> JsResult<Uint8Array> {
-        let context = fast_context(context, context_text);
-        let plain = self.inner.open(&owner, &envelope, &context)?;
-        Ok(secret_bytes_to_js(plain.expose_secret()))
-    }
-
-    /// `openText`, arguments already type-checked by `fast.js`.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = __openText, skip_typescript)]
-    pub fn open_text_fast(
-        &self,
-        owner: String,
-        envelope: String,
-        context: Option<Vec<u8>>,
-        context_text: Option<String>,
-    ) -> JsResult<JsString> {
-        let context = fast_context(context, context_text);
-        let plain = self.inner.open_text(&owner, &envelope, &context)?;
-        Ok(secret_to_js(plain.expose_secret()))
-    }
-
     /// Key ids and states, never a secret.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_js_string(&self) -> String {
@@ -299,19 +258,6 @@ impl Keyring {
 }
 
 impl Keyring {
-    /// The two fast seals: the binary envelope, its text built on the JS side.
-    fn seal_fast(
-        &self,
-        owner: &str,
-        plaintext: &[u8],
-        context: Option<Vec<u8>>,
-        context_text: Option<String>,
-    ) -> JsResult<JsString> {
-        let context = fast_context(context, context_text);
-        let bin = self.inner.seal_binary(owner, plaintext, &context)?;
-        Ok(envelope_text_to_js(&bin)?)
-    }
-
     /// The core keyring (for the other modules of this binding).
     pub(crate) fn core(&self) -> &keycustody::Keyring {
         &self.inner
@@ -334,8 +280,88 @@ fn context_arg(v: Option<BytesArg>) -> JsResult<zeroize::Zeroizing<Vec<u8>>> {
     opt_bytes(v, "context must be a string or Uint8Array")
 }
 
-/// The context of a fast-path call: the bytes, the UTF-8 of the text, or empty. Wiped on drop.
-fn fast_context(bytes: Option<Vec<u8>>, text: Option<String>) -> Zeroizing<Vec<u8>> {
+// ---------------------------------------------------------------- typed entries of keyring.js
+
+// The four entries below are what `keyring.js` calls for `seal`, `open` and `openText` when it
+// has checked in JS that every argument has an accepted type (strings well-formed UTF-16). They
+// receive the values directly, where the general methods above inspect each JS value through
+// calls back into JS (about a third of the cost of a 64-byte seal). They trust their argument
+// types: internal (`__` names, no TypeScript, not in the API), reached only through `keyring.js`.
+// Each makes the same core call as its general method; test/fast.test.mjs checks that they agree.
+
+/// `seal` of a `Uint8Array` plaintext (types checked by `keyring.js`).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringSealBytes, skip_typescript)]
+pub fn keyring_seal_bytes(
+    keyring: &Keyring,
+    owner: String,
+    plaintext: Vec<u8>,
+    context: Option<Vec<u8>>,
+    context_text: Option<String>,
+) -> JsResult<JsString> {
+    let plaintext = Zeroizing::new(plaintext);
+    seal_typed(keyring, &owner, &plaintext, context, context_text)
+}
+
+/// `seal` of a string plaintext (types checked by `keyring.js`).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringSealText, skip_typescript)]
+pub fn keyring_seal_text(
+    keyring: &Keyring,
+    owner: String,
+    plaintext: String,
+    context: Option<Vec<u8>>,
+    context_text: Option<String>,
+) -> JsResult<JsString> {
+    let plaintext = Zeroizing::new(plaintext);
+    seal_typed(keyring, &owner, plaintext.as_bytes(), context, context_text)
+}
+
+/// `open` (types checked by `keyring.js`).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringOpen, skip_typescript)]
+pub fn keyring_open(
+    keyring: &Keyring,
+    owner: String,
+    envelope: String,
+    context: Option<Vec<u8>>,
+    context_text: Option<String>,
+) -> JsResult<Uint8Array> {
+    let context = typed_context(context, context_text);
+    let plain = keyring.inner.open(&owner, &envelope, &context)?;
+    Ok(secret_bytes_to_js(plain.expose_secret()))
+}
+
+/// `openText` (types checked by `keyring.js`).
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringOpenText, skip_typescript)]
+pub fn keyring_open_text(
+    keyring: &Keyring,
+    owner: String,
+    envelope: String,
+    context: Option<Vec<u8>>,
+    context_text: Option<String>,
+) -> JsResult<JsString> {
+    let context = typed_context(context, context_text);
+    let plain = keyring.inner.open_text(&owner, &envelope, &context)?;
+    Ok(secret_to_js(plain.expose_secret()))
+}
+
+/// The two typed seals: the binary envelope, its text built on the JS side.
+fn seal_typed(
+    keyring: &Keyring,
+    owner: &str,
+    plaintext: &[u8],
+    context: Option<Vec<u8>>,
+    context_text: Option<String>,
+) -> JsResult<JsString> {
+    let context = typed_context(context, context_text);
+    let bin = keyring.inner.seal_binary(owner, plaintext, &context)?;
+    Ok(envelope_text_to_js(&bin)?)
+}
+
+/// The context of a typed call: the bytes, the UTF-8 of the text, or empty. Wiped on drop.
+fn typed_context(bytes: Option<Vec<u8>>, text: Option<String>) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(match (bytes, text) {
         (Some(b), _) => b,
         (None, Some(t)) => t.into_bytes(),

@@ -313,6 +313,9 @@ pub struct ReplayGuard {
     inner: keycustody::ReplayGuard,
 }
 
+// core's default capacity as the argument reader's type (100,000 fits u32).
+const DEFAULT_CAPACITY: u32 = keycustody::DEFAULT_REPLAY_CAPACITY as u32;
+
 #[wasm_bindgen]
 impl ReplayGuard {
     /// A guard for at most `capacity` ids (default 100000), each remembered for
@@ -324,10 +327,14 @@ impl ReplayGuard {
     ) -> JsResult<ReplayGuard> {
         let capacity = opt_u32(
             capacity,
-            100_000,
+            DEFAULT_CAPACITY,
             "capacity must be an integer from 1 to 10000000",
         )?;
-        let ttl = opt_u64(ttl_seconds, 600, "ttlSeconds must be a positive integer")?;
+        let ttl = opt_u64(
+            ttl_seconds,
+            keycustody::DEFAULT_REPLAY_TTL,
+            "ttlSeconds must be a positive integer",
+        )?;
         Ok(ReplayGuard {
             inner: keycustody::ReplayGuard::new(usize_of(capacity), ttl)?,
         })
@@ -385,31 +392,60 @@ pub fn totp_at(secret: &StrArg, now: Option<NumArg>) -> JsResult<JsString> {
     ))
 }
 
-/// RFC 6238 with explicit parameters (for the RFC's test vectors): `key` bytes,
-/// `period` seconds, 6 to 8 `digits`, `algorithm` `"SHA1"`, `"SHA256"` or `"SHA512"`.
-#[wasm_bindgen(js_name = totpRaw)]
-pub fn totp_raw(
+/// RFC 6238 with explicit parameters, for authenticators that are not the default: `key`
+/// bytes, at `now` (default: the clock), `period` seconds (default 30), 6 to 8 `digits`
+/// (default 6), `algorithm` `"SHA1"` (default), `"SHA256"` or `"SHA512"`.
+#[wasm_bindgen(js_name = totpRawAt)]
+pub fn totp_raw_at(
     key: &BytesArg,
-    now: &NumArg,
-    period: &NumArg,
-    digits: &NumArg,
-    algorithm: &StrArg,
+    now: Option<NumArg>,
+    period: Option<NumArg>,
+    digits: Option<NumArg>,
+    algorithm: Option<StrArg>,
 ) -> JsResult<JsString> {
     let key = bytes(key, "key must be a string or Uint8Array")?;
-    let now = js_i64(now, "now must be an integer (Unix seconds)")?;
-    let period = js_u64(period, "period must be a positive integer")?;
-    let digits = js_u32(digits, "digits must be an integer from 6 to 8")?;
-    let algorithm = js_string(algorithm, "algorithm must be a string")?;
+    let now = now_or_clock(now)?;
+    let period = opt_u64(
+        period,
+        keycustody::TOTP_PERIOD,
+        "period must be a positive integer",
+    )?;
+    let digits = opt_u32(
+        digits,
+        keycustody::TOTP_DIGITS,
+        "digits must be an integer from 6 to 8",
+    )?;
+    let algorithm = match algorithm {
+        None => None,
+        Some(a) => Some(js_string(&a, "algorithm must be a string")?),
+    };
     Ok(secret_to_js(
-        keycustody::totp_raw_at(&key, now, period, digits, &algorithm)?.expose_secret(),
+        keycustody::totp_raw_at(
+            &key,
+            now,
+            period,
+            digits,
+            algorithm.as_deref().unwrap_or("SHA1"),
+        )?
+        .expose_secret(),
     ))
+}
+
+/// The TOTP time step (`floor(now / 30)`) at `now` (default: the clock): what `verifyTotpAt`
+/// returns for a code of that moment.
+#[wasm_bindgen(js_name = totpStep)]
+pub fn totp_step(now: Option<NumArg>) -> JsResult<f64> {
+    let step = keycustody::totp_step(now_or_clock(now)?)?;
+    // A step is now / 30 for a safe-integer now: exact.
+    #[allow(clippy::cast_precision_loss)]
+    Ok(step as f64)
 }
 
 /// Verifies a TOTP code at `now` (default: the clock), accepting the previous, current and
 /// next step, and returns the step that matched: store it and pass it as `lastUsedStep`
 /// next time (`KC_REPLAYED` for a code at or before it).
-#[wasm_bindgen(js_name = verifyTotp)]
-pub fn verify_totp(
+#[wasm_bindgen(js_name = verifyTotpAt)]
+pub fn verify_totp_at(
     secret: &StrArg,
     code: &StrArg,
     now: Option<NumArg>,

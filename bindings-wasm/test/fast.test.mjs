@@ -1,7 +1,7 @@
-// The fast paths of fast.js (typed wasm entries for seal, open and openText) against the
-// general entries they bypass: the same envelopes, plaintexts and typed errors for every
+// The fast paths of keyring.js (typed wasm entries for seal, open and openText) against the
+// generated methods they bypass: the same envelopes, plaintexts and typed errors for every
 // accepted argument type. The general side runs in a child process where
-// String.prototype.isWellFormed is missing, so fast.js leaves the generated methods alone.
+// String.prototype.isWellFormed is missing, so keyring.js calls the generated methods.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -68,12 +68,70 @@ test('the shipped build has 128-bit SIMD', () => {
   assert.equal(kc.__simd128(), true);
 });
 
-test('fast.js is in place and its typed entries are not reachable', () => {
-  const P = kc.Keyring.prototype;
-  for (const m of ['seal', 'open', 'openText']) {
-    assert.doesNotMatch(P[m].toString(), /wasm\.keyring_/, `${m} is the fast.js wrapper`);
+test('the package Keyring is keyring.js: a subclass of the generated class, which is left as generated', async () => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  const K = kc.Keyring;
+  assert.notEqual(K, gen.Keyring);
+  assert.equal(Object.getPrototypeOf(K), gen.Keyring);
+  // Its own members are the three fast paths and the three factories, nothing else.
+  assert.deepEqual(Object.getOwnPropertyNames(K.prototype).sort(), ['constructor', 'open', 'openText', 'seal']);
+  assert.deepEqual(Object.getOwnPropertyNames(K).filter((n) => typeof K[n] === 'function').sort(), ['fromSecret', 'generate', 'parse']);
+  // The generated class keeps every generated method (nothing deleted or replaced) and has
+  // no typed entry: those are free functions that only keyring.js calls.
+  const G = gen.Keyring.prototype;
+  for (const m of ['seal', 'open', 'openText', 'sealBinary', 'openBinary', 'addKey', 'addKeyWithSecret']) {
+    assert.match(G[m].toString(), /wasm\.keyring_/, `${m} is the generated method`);
   }
-  assert.deepEqual(Object.getOwnPropertyNames(P).filter((n) => n.startsWith('__sealB') || n.startsWith('__sealT') || n.startsWith('__open')), []);
+  assert.deepEqual(Object.getOwnPropertyNames(G).filter((n) => /^__(seal|open)/.test(n)), []);
+  for (const f of ['__keyringSealBytes', '__keyringSealText', '__keyringOpen', '__keyringOpenText']) {
+    assert.equal(typeof gen[f], 'function', f);
+  }
+  // Every way to make a keyring gives the package's class, with the fast paths.
+  const kr = K.generate();
+  for (const k of [kr, K.parse(kr.export()), K.fromSecret('k'.repeat(32)), K.fromSecret(new Uint8Array(32), 7)]) {
+    assert.ok(k instanceof K);
+    assert.equal(Object.getPrototypeOf(k), K.prototype);
+  }
+  // The factories refuse bad input with the generated typed errors.
+  assert.throws(() => K.parse('{'), { name: 'KeycustodyError', code: 'KC_MALFORMED' });
+  assert.throws(() => K.fromSecret('short'), { name: 'KeycustodyError', code: 'KC_INVALID_ARGUMENT' });
+  assert.throws(() => K.fromSecret('k'.repeat(32), 0), { name: 'KeycustodyError', code: 'KC_INVALID_ARGUMENT' });
+  // A typed entry refuses a receiver that is not a keyring (the glue's class check).
+  assert.throws(() => gen.__keyringSealText({}, 't', 'x'));
+});
+
+test('the fast paths are taken for accepted types, the generated methods otherwise', async (t) => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  // Spies on the generated methods (calling through): keyring.js reaches them by `super`.
+  const spy = {};
+  for (const m of ['seal', 'open', 'openText']) spy[m] = t.mock.method(gen.Keyring.prototype, m);
+  const count = () => ['seal', 'open', 'openText'].map((m) => spy[m].mock.callCount());
+  const kr = kc.Keyring.generate();
+  const env = kr.seal('t', 'x', 'c');
+  kr.seal('t', new Uint8Array(3));
+  kr.seal('t', 'x', new Uint8Array(1));
+  kr.seal('t', 'x', null);
+  assert.equal(kr.openText('t', env, 'c'), 'x');
+  assert.deepEqual(kr.open('t', kr.seal('t', 'y', new Uint8Array(1)), Uint8Array.of(0)), Uint8Array.of(0x79));
+  assert.deepEqual(count(), [0, 0, 0], 'accepted types take the typed entries');
+  // Each argument a typed entry cannot take sends the call to the generated method.
+  const general = [
+    [() => kr.seal('a\ud800', 'x'), 'seal'],
+    [() => kr.seal('t', 'x\udc00'), 'seal'],
+    [() => kr.seal('t', 'x', '\ud800'), 'seal'],
+    [() => kr.seal(1, 'x'), 'seal'],
+    [() => kr.seal('t', [1, 2]), 'seal'],
+    [() => kr.seal('t', 'x', 7), 'seal'],
+    [() => kr.open('t', 1), 'open'],
+    [() => kr.open('t', env, '\udfff'), 'open'],
+    [() => kr.openText('\ud800', env), 'openText'],
+    [() => kr.openText('t', new Uint8Array(1)), 'openText'],
+  ];
+  for (const [f, m] of general) {
+    const before = spy[m].mock.callCount();
+    assert.throws(f, { name: 'KeycustodyError' });
+    assert.equal(spy[m].mock.callCount(), before + 1, `${f} went to the generated ${m}`);
+  }
 });
 
 test('fast and general entries agree: envelopes cross, plaintexts and errors match', () => {
@@ -118,8 +176,18 @@ test('the general side really takes the general entries', () => {
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
     delete String.prototype.isWellFormed;
     const kc = await import(${JSON.stringify(new URL('../node.js', import.meta.url).href)});
-    const P = kc.Keyring.prototype;
-    console.log(['seal', 'open', 'openText'].every((m) => /wasm\\.keyring_/.test(P[m].toString())));
+    const gen = await import(${JSON.stringify(new URL('../pkg/keycustody_wasm.js', import.meta.url).href)});
+    // Spies on the generated methods: every call below must reach them.
+    let n = 0;
+    for (const m of ['seal', 'open', 'openText']) {
+      const f = gen.Keyring.prototype[m];
+      gen.Keyring.prototype[m] = function (...a) { n++; return f.apply(this, a); };
+    }
+    const kr = kc.Keyring.generate();
+    const env = kr.seal('t', 'x', 'c');
+    kr.open('t', env, 'c');
+    kr.openText('t', env, new TextEncoder().encode('c'));
+    console.log(n === 3);
   `], { encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'true');

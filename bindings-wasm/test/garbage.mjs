@@ -110,7 +110,8 @@ function specs(kc) {
     'Keyring.parse': fn((...a) => Keyring.parse(...a), ['str'], (fx) => [fx.kr.export()]),
     'Keyring.fromSecret': fn((...a) => Keyring.fromSecret(...a), ['bytes', 'num?'], () => ['k'.repeat(32), 1]),
     'Keyring#export': method('export', [], () => []),
-    'Keyring#addKey': method('addKey', ['bytes?'], () => ['s'.repeat(32)]),
+    'Keyring#addKey': method('addKey', [], () => []),
+    'Keyring#addKeyWithSecret': method('addKeyWithSecret', ['bytes'], () => ['s'.repeat(32)]),
     'Keyring#rotate': method('rotate', [], () => []),
     'Keyring#kids': method('kids', [], () => []),
     'Keyring#toString': method('toString', [], () => []),
@@ -178,8 +179,9 @@ function specs(kc) {
     generateTotpSecret: fn(kc.generateTotpSecret, [], () => []),
     totpUri: fn(kc.totpUri, ['str', 'str', 'str'], () => [TOTP, 'alice@example.com', 'Acme']),
     totpAt: fn(kc.totpAt, ['str', 'int?'], () => [TOTP, 59]),
-    totpRaw: fn(kc.totpRaw, ['bytes', 'int', 'u64', 'num', 'str'], () => ['12345678901234567890', 59, 30, 8, 'SHA1']),
-    verifyTotp: fn(kc.verifyTotp, ['str', 'str', 'int?', 'u64?'], () => [TOTP, kc.totpAt(TOTP, NOW), NOW, 0]),
+    totpRawAt: fn(kc.totpRawAt, ['bytes', 'int?', 'u64?', 'num?', 'str?'], () => ['12345678901234567890', 59, 30, 8, 'SHA1']),
+    totpStep: fn(kc.totpStep, ['int?'], () => [NOW]),
+    verifyTotpAt: fn(kc.verifyTotpAt, ['str', 'str', 'int?', 'u64?'], () => [TOTP, kc.totpAt(TOTP, NOW), NOW, 0]),
     scrub: fn(kc.scrub, ['str'], () => ['nothing secret here']),
     validateSlug: fn(kc.validateSlug, ['str'], () => ['acme']),
     validateEmail: fn(kc.validateEmail, ['str'], () => ['a@example.com']),
@@ -201,7 +203,7 @@ export function exportedNames(kc) {
   const names = [];
   for (const [name, v] of Object.entries(kc)) {
     // `__` names are internal and untyped: `__simd128()` (no arguments; test/fast.test.mjs)
-    // and the typed Keyring entries, which fast.js removes from the prototype.
+    // and the typed entries that keyring.js calls (test/fast.test.mjs).
     if (GLUE.has(name) || name.startsWith('__')) continue;
     if (!isClass(v)) {
       names.push(name);
@@ -209,13 +211,18 @@ export function exportedNames(kc) {
     }
     // Keyring has no usable constructor (it throws); other classes are made with `new`.
     if (name !== 'Keyring') names.push(`new ${name}`);
-    for (const n of Object.getOwnPropertyNames(v)) {
-      if (!['length', 'name', 'prototype'].includes(n) && !n.startsWith('__')) names.push(`${name}.${n}`);
+    // Statics and methods along the class chain (keyring.js's Keyring extends the generated one).
+    const seen = new Set();
+    for (let c = v; c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+      for (const n of Object.getOwnPropertyNames(c)) {
+        if (!['length', 'name', 'prototype'].includes(n) && !n.startsWith('__')) seen.add(`${name}.${n}`);
+      }
+      for (const [n, d] of Object.entries(Object.getOwnPropertyDescriptors(c.prototype))) {
+        if (METHOD_GLUE.has(n) || n.startsWith('__') || d.get) continue; // getters take no arguments
+        seen.add(`${name}#${n}`);
+      }
     }
-    for (const [n, d] of Object.entries(Object.getOwnPropertyDescriptors(v.prototype))) {
-      if (METHOD_GLUE.has(n) || n.startsWith('__') || d.get) continue; // getters take no arguments
-      names.push(`${name}#${n}`);
-    }
+    names.push(...seen);
   }
   return names.sort();
 }

@@ -102,7 +102,7 @@ describe('Keyring', () => {
     throwsKc(() => kr.seal('t', new Uint8Array(64 * 1024 * 1024 + 1)), 'KC_TOO_LARGE', 'TooLarge');
   });
 
-  test('rotation: addKey, promote, needsRewrap, rewrap, retire, remove', () => {
+  test('rotation: addKey, addKeyWithSecret, promote, needsRewrap, rewrap, retire, remove', () => {
     const kr = Keyring.generate();
     const old = kr.seal('t', 'v', 'c');
     assert.equal(kr.addKey(), 2);
@@ -142,11 +142,18 @@ describe('Keyring', () => {
     // Adopting an existing secret as a new key: it opens what that secret sealed.
     const legacy = Keyring.fromSecret('L'.repeat(32), 1);
     const sealedByLegacy = legacy.seal('t', 'old value');
-    assert.equal(kr.addKey('L'.repeat(32)), 4);
+    assert.equal(kr.addKeyWithSecret('L'.repeat(32)), 4);
     throwsKc(() => kr.openText('t', sealedByLegacy), 'KC_KEY_RETIRED'); // sealed under kid 1, removed above
     const adopted = Keyring.fromSecret('L'.repeat(32), 4);
     assert.equal(kr.openText('t', adopted.seal('t', 'v4')), 'v4');
-    throwsKc(() => kr.addKey('short'), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kr.addKeyWithSecret('short'), 'KC_INVALID_ARGUMENT');
+    assert.equal(kr.addKeyWithSecret(new Uint8Array(32).fill(9)), 5);
+    // addKey takes no argument: a secret given to it (the old addKey(secret)) is refused, not
+    // silently replaced by a random key, and nothing is added.
+    throwsKc(() => kr.addKey('L'.repeat(32)), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kr.addKey(new Uint8Array(32)), 'KC_INVALID_ARGUMENT');
+    assert.equal(kr.kids().length, 5);
+    assert.equal(kr.addKey(undefined), 6);
     assert.equal(kr.primaryKid, 3);
     assert.equal(kr.openText('t', fresh, 'c'), 'v');
   });
@@ -233,6 +240,13 @@ describe('Keyring', () => {
 
   test('new Keyring() is refused with a typed error', () => {
     throwsKc(() => new Keyring(), 'KC_INVALID_ARGUMENT');
+    // Not with a keyring either (keyring.js moves one in only for its own factories): the
+    // keyring passed stays usable.
+    const kr = Keyring.generate();
+    const env = kr.seal('t', 'v');
+    throwsKc(() => new Keyring(kr), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => new Keyring(Symbol('keycustody.adopt'), kr), 'KC_INVALID_ARGUMENT');
+    assert.equal(kr.openText('t', env), 'v');
   });
 
   test('a freed keyring throws instead of trapping', () => {
@@ -292,6 +306,9 @@ describe('free functions', () => {
     const i = 10;
     const typo = g.key.slice(0, i) + (g.key[i] === 'a' ? 'b' : 'a') + g.key.slice(i + 1);
     throwsKc(() => kc.parseApiKey(typo), 'KC_MALFORMED');
+    // A presented key that does not verify is false, malformed or not; a bad stored hash throws.
+    assert.equal(kc.verifyApiKey(typo, g.hash), false);
+    assert.equal(kc.verifyApiKey('not a key', g.hash), false);
     throwsKc(() => kc.verifyApiKey(g.key, 'ABC'), 'KC_MALFORMED');
     throwsKc(() => kc.generateApiKey('A'), 'KC_MALFORMED');
   });

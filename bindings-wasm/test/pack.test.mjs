@@ -23,7 +23,7 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
     // The inline JS of src/lib.rs (kc_envelope_text) is a snippet file under a hashed name.
     const files = info.files.map((f) => f.path.replace(/^pkg\/snippets\/keycustody-wasm-[0-9a-f]+\//, 'pkg/snippets/*/')).sort();
     assert.deepEqual(files, [
-      'README.md', 'fast.js', 'index.d.ts', 'index.js', 'node.js', 'package.json',
+      'README.md', 'index.d.ts', 'index.js', 'keyring.js', 'node.js', 'package.json',
       'pkg/keycustody_wasm.d.ts', 'pkg/keycustody_wasm.js', 'pkg/keycustody_wasm_bg.wasm',
       'pkg/keycustody_wasm_bg.wasm.d.ts', 'pkg/snippets/*/inline0.js',
     ]);
@@ -36,9 +36,9 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
       `import init, { Keyring } from 'keycustody-wasm';
 await init();
 const kr = Keyring.generate();
-console.log(kr.openText('t', kr.seal('t', 'packed')));`,
+console.log(kr.openText('t', kr.seal('t', 'packed')), kr instanceof Keyring);`,
     );
-    assert.equal(run(process.execPath, ['esm.mjs'], app).trim(), 'packed');
+    assert.equal(run(process.execPath, ['esm.mjs'], app).trim(), 'packed true');
     writeFileSync(
       path.join(app, 'cjs.cjs'),
       `const { inspect, Keyring } = require('keycustody-wasm');

@@ -106,8 +106,10 @@ describe('webhooks', () => {
     assert.equal(g.size, 0);
     g.checkAndRecord('evt_1', NOW);
     throwsKc(() => g.checkAndRecord('evt_1', NOW + 59), 'KC_REPLAYED');
-    g.checkAndRecord('evt_1', NOW + 60);
-    g.checkAndRecord('evt_2', NOW + 60);
+    // Held through now + ttl inclusive, accepted again from now + ttl + 1 (core's boundary).
+    throwsKc(() => g.checkAndRecord('evt_1', NOW + 60), 'KC_REPLAYED');
+    g.checkAndRecord('evt_1', NOW + 61);
+    g.checkAndRecord('evt_2', NOW + 61);
     assert.equal(g.size, 2);
     assert.equal(new kc.ReplayGuard().capacity, 100000);
     throwsKc(() => new kc.ReplayGuard(0, 60), 'KC_INVALID_ARGUMENT');
@@ -175,12 +177,29 @@ describe('TOTP, scrub, validation, legacy', () => {
     assert.match(kc.totpUri(secret, 'alice@example.com', 'Acme'), /^otpauth:\/\/totp\/Acme:alice%40example\.com\?secret=/);
     const code = kc.totpAt(secret, NOW);
     assert.match(code, /^\d{6}$/);
-    const step = kc.verifyTotp(secret, code, NOW);
+    const step = kc.verifyTotpAt(secret, code, NOW);
     assert.equal(step, Math.floor(NOW / 30));
-    throwsKc(() => kc.verifyTotp(secret, code, NOW, step), 'KC_REPLAYED');
-    throwsKc(() => kc.verifyTotp(secret, code, NOW + 90), 'KC_SIGNATURE_INVALID');
+    assert.equal(kc.totpStep(NOW), step);
+    assert.equal(kc.totpStep(59), 1);
+    assert.equal(kc.totpStep(0), 0);
+    throwsKc(() => kc.totpStep(-1), 'KC_INVALID_ARGUMENT');
+    assert.equal(typeof kc.totpStep(), 'number'); // the clock
+    throwsKc(() => kc.verifyTotpAt(secret, code, NOW, step), 'KC_REPLAYED');
+    throwsKc(() => kc.verifyTotpAt(secret, code, NOW + 90), 'KC_SIGNATURE_INVALID');
     // RFC 6238 appendix B, SHA-1, T = 59.
-    assert.equal(kc.totpRaw('12345678901234567890', 59, 30, 8, 'SHA1'), '94287082');
+    assert.equal(kc.totpRawAt('12345678901234567890', 59, 30, 8, 'SHA1'), '94287082');
+    // The defaults: 30 s, 6 digits, SHA-1 (the last 6 digits of the 8-digit code above).
+    assert.equal(kc.totpRawAt('12345678901234567890', 59), '287082');
+    assert.equal(kc.totpRawAt('12345678901234567890', 59, undefined, 8), '94287082');
+    // RFC 6238 appendix B, SHA-256 and SHA-512 (their 32- and 64-byte keys), T = 59.
+    assert.equal(kc.totpRawAt('12345678901234567890123456789012', 59, 30, 8, 'SHA256'), '46119246');
+    assert.equal(
+      kc.totpRawAt('1234567890123456789012345678901234567890123456789012345678901234', 59, 30, 8, 'SHA512'),
+      '90693936',
+    );
+    throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 30, 8, 'MD5'), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 0), 'KC_INVALID_ARGUMENT');
+    throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 30, 9), 'KC_INVALID_ARGUMENT');
     throwsKc(() => kc.totpAt('not base32!', NOW), 'KC_MALFORMED', { detail: 'Totp' });
   });
 

@@ -5,7 +5,7 @@ import init, {
   inviteCode, randomString, generateApiKey, hashApiKey, verifyApiKey, parseApiKey, generateDeliveryKeypair,
   deriveDeliveryKeypair, deliveryPublicKey, deliveryKeyFingerprint, sealForDelivery, openDelivery, signStripePayload,
   verifyStripeSignature, signStandardWebhook, verifyStandardWebhook, generateStandardWebhookSecret,
-  verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRaw, verifyTotp, scrub,
+  verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRawAt, totpStep, verifyTotpAt, scrub,
   validateSlug, validateEmail, decryptLegacyPbkdf2Gcm, decryptOpensslEnc,
 } from 'keycustody-wasm';
 import type {
@@ -18,7 +18,7 @@ export async function all(): Promise<void> {
   const kr: Keyring = Keyring.generate();
   const kr2: Keyring = Keyring.parse(kr.export());
   const kr3: Keyring = Keyring.fromSecret(new Uint8Array(32), 2);
-  const kid: number = kr.addKey() + kr.addKey(new Uint8Array(32)) + kr.rotate() + kr.primaryKid;
+  const kid: number = kr.addKey() + kr.addKeyWithSecret(new Uint8Array(32)) + kr.addKeyWithSecret('s'.repeat(32)) + kr.rotate() + kr.primaryKid;
   kr.promote(kid);
   kr.retire(1);
   kr.remove(1);
@@ -64,8 +64,8 @@ export async function all(): Promise<void> {
   const sizes: number = guard.size + guard.capacity + new ReplayGuard().capacity;
   const totp: string = generateTotpSecret();
   const uri: string = totpUri(totp, 'a', 'b');
-  const code: string = totpAt(totp, 1) + totpRaw('k', 59, 30, 8, 'SHA1');
-  const step: number = verifyTotp(totp, code, 1, 0);
+  const code: string = totpAt(totp, 1) + totpRawAt('k', 59, 30, 8, 'SHA1') + totpRawAt(new Uint8Array(20)) + totpRawAt('k', 59);
+  const step: number = verifyTotpAt(totp, code, 1, 0) + verifyTotpAt(totp, code) + totpStep(1) + totpStep();
   const scrubbed: string = scrub('text');
   validateSlug('acme');
   validateEmail('a@b.co');
@@ -89,6 +89,14 @@ export async function all(): Promise<void> {
   const wrong: string = kr.open('t', env);
   // @ts-expect-error primaryKid is read-only
   kr.primaryKid = 3;
+  // @ts-expect-error addKey takes no secret: addKeyWithSecret does
+  kr.addKey(new Uint8Array(32));
+  // @ts-expect-error addKeyWithSecret needs the secret
+  kr.addKeyWithSecret();
+  // @ts-expect-error there is no public constructor argument
+  new Keyring(kr);
+  // @ts-expect-error the typed entries of keyring.js are not part of the API
+  void import('keycustody-wasm').then((m) => m.__keyringSealText);
   void [kr2, kr3, infos, state, pt, pt2, text, needs, env2, key, claims, js, check, p, info, info2, eq,
     tokens, ok, parsed, dk2, fp, pinned, opened, ts, ts2, secret, sizes, uri, step, scrubbed, legacy, legacy2, wrong];
 }

@@ -11,7 +11,7 @@
 //! secret names and operations, never values.
 
 use crate::vault::{fsutil, Location, Vault, VmError};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use keycustody::{Error, Keyring};
 use sha2::Sha256;
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};

@@ -1,6 +1,6 @@
 //! What the store-side commands share: exit codes, errors, keyring loading and saving.
 
-use keycustody::{Error, Keyring};
+use keycustody::{Error, Keyring, KEYRING_ENV_VAR};
 use keycustody_store::StoreError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -71,21 +71,19 @@ pub struct KeyringArg {
     pub keyring: Option<PathBuf>,
 }
 
-pub const KEYRING_ENV: &str = "KEYCUSTODY_KEYRING";
-
 impl KeyringArg {
     /// Loads the keyring from the file or the environment.
     pub fn load(&self) -> Result<Keyring, CliError> {
         match &self.keyring {
             Some(p) => load_file(p),
-            None => match Keyring::from_env(KEYRING_ENV) {
+            None => match Keyring::from_env(KEYRING_ENV_VAR) {
                 Ok(k) => Ok(k),
-                Err(Error::MissingEnvVar) => Err(CliError::usage(
-                    "no keyring: pass --keyring FILE or set KEYCUSTODY_KEYRING",
-                )),
+                Err(Error::MissingEnvVar(_)) => Err(CliError::usage(format!(
+                    "no keyring: pass --keyring FILE or set {KEYRING_ENV_VAR}"
+                ))),
                 Err(e) => Err(CliError {
                     code: CliError::from(e).code,
-                    msg: format!("keyring in KEYCUSTODY_KEYRING: {e}"),
+                    msg: format!("keyring in {KEYRING_ENV_VAR}: {e}"),
                 }),
             },
         }

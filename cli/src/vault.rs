@@ -8,7 +8,7 @@
 //! serialised by a lock; every read and write appends an audit entry.
 
 use crate::audit;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use keycustody::{Error, Keyring, SecretBytes};
 use sha2::Sha256;
 use std::collections::BTreeMap;
@@ -532,7 +532,7 @@ fn default_name(p: &Path) -> Result<String, VmError> {
 fn read_password(env: Option<&str>, file: Option<&Path>) -> Result<Zeroizing<Vec<u8>>, VmError> {
     match (env, file) {
         (Some(var), None) => {
-            let v = std::env::var_os(var).ok_or(Error::MissingEnvVar)?;
+            let v = std::env::var_os(var).ok_or(Error::MissingEnvVar(keycustody::EnvVarName::new(var)))?;
             use std::os::unix::ffi::OsStrExt;
             Ok(Zeroizing::new(v.as_bytes().to_vec()))
         }
@@ -689,7 +689,7 @@ fn run_command(
     let mut cmd = std::process::Command::new(prog);
     cmd.args(args);
     // The vault's own configuration does not leak into the child.
-    for var in ["KEYCUSTODY_KEYRING", "KEYCUSTODY_VAULT_KEY"] {
+    for var in [keycustody::KEYRING_ENV_VAR, "KEYCUSTODY_VAULT_KEY"] {
         cmd.env_remove(var);
     }
     for (n, value) in &values {

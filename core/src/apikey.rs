@@ -77,30 +77,37 @@ fn checksum(prefix_and_random: &[u8]) -> [u8; CHECKSUM_LEN] {
     out
 }
 
+/// Checks the syntax of a key (prefix, length, charset, checksum) without copying it;
+/// returns the prefix length.
+fn check_key(s: &str) -> Result<usize> {
+    let (prefix, body) = s
+        .split_once('_')
+        .ok_or(Error::Malformed(MalformedKind::ApiKeyPrefix))?;
+    check_prefix(prefix)?;
+    if body.len() != BODY_LEN {
+        return Err(Error::Malformed(MalformedKind::ApiKeyLength));
+    }
+    if !body.bytes().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(Error::Malformed(MalformedKind::ApiKeyCharset));
+    }
+    let split = prefix.len() + 1 + RANDOM_LEN;
+    let expected = checksum(&s.as_bytes()[..split]);
+    if !crate::constant_time_equal(&expected, &s.as_bytes()[split..]) {
+        return Err(Error::Malformed(MalformedKind::ApiKeyChecksum));
+    }
+    Ok(prefix.len())
+}
+
 impl ApiKey {
     /// Parses a key, telling a bad prefix, length, charset and checksum apart.
     ///
     /// # Errors
     /// [`Error::Malformed`] with `ApiKeyPrefix`, `ApiKeyLength`, `ApiKeyCharset` or `ApiKeyChecksum`.
     pub fn parse(s: &str) -> Result<ApiKey> {
-        let (prefix, body) = s
-            .split_once('_')
-            .ok_or(Error::Malformed(MalformedKind::ApiKeyPrefix))?;
-        check_prefix(prefix)?;
-        if body.len() != BODY_LEN {
-            return Err(Error::Malformed(MalformedKind::ApiKeyLength));
-        }
-        if !body.bytes().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(Error::Malformed(MalformedKind::ApiKeyCharset));
-        }
-        let split = prefix.len() + 1 + RANDOM_LEN;
-        let expected = checksum(&s.as_bytes()[..split]);
-        if !crate::constant_time_equal(&expected, &s.as_bytes()[split..]) {
-            return Err(Error::Malformed(MalformedKind::ApiKeyChecksum));
-        }
+        let prefix_len = check_key(s)?;
         Ok(ApiKey {
             key: SecretString::new(s.to_owned()),
-            prefix_len: prefix.len(),
+            prefix_len,
         })
     }
 
@@ -181,10 +188,26 @@ pub fn hash_api_key(key: &str) -> Result<String> {
     Ok(ApiKey::parse(key)?.hash())
 }
 
-/// Whether `key` hashes to `stored_hash`, compared in constant time.
+/// Whether the presented `key` hashes to `stored_hash`, compared in constant time.
+///
+/// The rule of every `verify_*` of a presented credential: a presentation that does not
+/// verify is `Ok(false)`, whatever is wrong with it (wrong key, typo, bad prefix, wrong
+/// length, not base62, empty), so a route handler answers 401, never 500. Only a defect
+/// of the *stored* side, which is the caller's data, is an error.
+///
+/// Timing: the presented text is hashed as it is (SHA-256 of its bytes, whether or not it
+/// parses) and that digest is compared with the stored one in constant time in every
+/// case; the result is `digest_matches & parses`. What varies with the input is only the
+/// parse (where the first defect is) and the hash's length dependence, both functions of
+/// the presented text alone, which the presenter already knows: nothing about the
+/// stored hash shows. (A text that does not parse cannot be the key behind a stored hash
+/// made by [`hash_api_key`], so `parses` never turns a match into a mismatch in practice;
+/// it is kept so that an unparsable text never verifies, even against a hash stored
+/// some other way.)
 ///
 /// # Errors
-/// [`Error::Malformed`] if the key does not parse or the hash is not 64 lowercase hex characters.
+/// [`Error::Malformed`] with [`MalformedKind::ApiKeyHash`] if `stored_hash` is not 64
+/// lowercase hex characters (a data error); never for the presented key.
 pub fn verify_api_key(key: &str, stored_hash: &str) -> Result<bool> {
     let mut stored = [0u8; 32];
     if stored_hash.len() != 2 * stored.len()
@@ -192,6 +215,9 @@ pub fn verify_api_key(key: &str, stored_hash: &str) -> Result<bool> {
     {
         return Err(Error::Malformed(MalformedKind::ApiKeyHash));
     }
-    let k = ApiKey::parse(key)?;
-    Ok(crate::constant_time_equal(&k.digest(), &stored))
+    let parses = check_key(key).is_ok();
+    // The same bytes `ApiKey::digest` hashes for a key that parses.
+    let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
+    let matches = crate::constant_time_equal(&digest, &stored);
+    Ok(matches & parses)
 }

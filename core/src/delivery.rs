@@ -124,7 +124,7 @@ const _: () = {
     #[allow(dead_code)]
     fn check() {
         wiped_on_drop::<<AesGcm256 as hpke::aead::Aead>::AeadImpl>();
-        wiped_on_drop::<sha2_hpke::block_api::Sha256VarCore>();
+        wiped_on_drop::<sha2::block_api::Sha256VarCore>();
     }
 };
 
@@ -328,11 +328,11 @@ pub fn derive_delivery_keypair(ikm: &[u8]) -> Result<DeliveryKeypair> {
 /// The HKDF is the one hpke uses (hkdf 0.13 over sha2 0.11 with `zeroize`, whose HMAC
 /// states are wiped on drop); the PRK and the output are wiped here.
 fn derive_private_key(ikm: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
-    use hkdf_hpke::{HkdfExtract, InvalidLength};
+    use hkdf::{HkdfExtract, InvalidLength};
     use zeroize::Zeroize as _;
     // suite_id = "KEM" || I2OSP(0x0020, 2)
     const SUITE_ID: &[u8] = b"KEM\x00\x20";
-    let mut extract = HkdfExtract::<sha2_hpke::Sha256>::new(Some(&[]));
+    let mut extract = HkdfExtract::<Sha256>::new(Some(&[]));
     for part in [&b"HPKE-v1"[..], SUITE_ID, b"dkp_prk", ikm] {
         extract.input_ikm(part);
     }

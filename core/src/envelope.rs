@@ -22,7 +22,7 @@ use crate::random::fill_random;
 use crate::secret::{SecretBytes, SecretString};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The version byte of `kc1`.
 pub const VERSION: u8 = 0x01;
@@ -200,6 +200,59 @@ impl Keyring {
         )
     }
 
+    /// The length of the binary envelope of a `plaintext_len`-byte plaintext: what
+    /// [`Keyring::seal_binary_into`] writes (saturating, so an impossible length stays impossible).
+    #[must_use]
+    pub const fn sealed_len(plaintext_len: usize) -> usize {
+        plaintext_len.saturating_add(HEADER_LEN + TAG_LEN)
+    }
+
+    /// [`Keyring::seal_binary`] into a caller's buffer of exactly
+    /// [`Keyring::sealed_len`]`(plaintext.len())` bytes, for bindings that seal straight into
+    /// their runtime's own byte object (no intermediate vector). The plaintext is copied into
+    /// `out` and encrypted there; if sealing fails, `out` is wiped.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`], checked first; then [`Error::InvalidArgument`] when `out` has
+    /// another length (nothing is written).
+    pub fn seal_binary_into(
+        &self,
+        owner: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let kid = self.primary_kid_checked(owner, plaintext)?;
+        if out.len() != Self::sealed_len(plaintext.len()) {
+            return Err(Error::InvalidArgument(
+                "output length is not sealed_len(plaintext)",
+            ));
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        let snap = self.snapshot();
+        let m = snap.material(kid)?;
+        let (header, rest) = out.split_at_mut(HEADER_LEN);
+        header[0] = VERSION;
+        header[1..5].copy_from_slice(&kid.to_be_bytes());
+        header[5..].copy_from_slice(&nonce);
+        let (in_out, tag_out) = rest.split_at_mut(plaintext.len());
+        in_out.copy_from_slice(plaintext);
+        let sealed = with_aad(kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.seal(&nonce, aad, in_out))
+        });
+        match sealed {
+            Ok(tag) => {
+                tag_out.copy_from_slice(&tag);
+                Ok(())
+            }
+            Err(e) => {
+                out.zeroize();
+                Err(e)
+            }
+        }
+    }
+
     fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
         kdf::check_owner(owner)?;
         if plaintext.len() > MAX_PLAINTEXT {
@@ -342,6 +395,40 @@ impl Keyring {
             self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
         })?;
         Ok(buf)
+    }
+
+    /// [`Keyring::open_binary`] into a caller's buffer of exactly
+    /// [`inspect_binary`]`(envelope).plaintext_len` bytes, for bindings that open straight
+    /// into their runtime's own byte object: the plaintext then exists only in `out`, and
+    /// no Rust copy is left to wipe. On any failure `out` is wiped.
+    ///
+    /// # Errors
+    /// As [`Keyring::open`], checked first; then [`Error::InvalidArgument`] when `out` has
+    /// another length (nothing is decrypted).
+    pub fn open_binary_into(
+        &self,
+        owner: &str,
+        envelope: &[u8],
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let p = parse_binary(envelope)?;
+        kdf::check_owner(owner)?;
+        let snap = self.snapshot();
+        let m = snap.material(p.kid)?;
+        if out.len() != p.ciphertext.len() {
+            return Err(Error::InvalidArgument(
+                "output length is not the plaintext length",
+            ));
+        }
+        out.copy_from_slice(p.ciphertext);
+        let opened = with_aad(p.kid, owner, context, |aad| {
+            self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
+        });
+        if opened.is_err() {
+            out.zeroize();
+        }
+        opened
     }
 
     /// [`Keyring::open`], requiring the plaintext to be UTF-8.

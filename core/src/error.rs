@@ -32,8 +32,9 @@ pub enum Error {
     },
     /// A key file is readable or writable by group or others (or owned by someone else).
     InsecurePermissions,
-    /// The named environment variable is not set or is not UTF-8.
-    MissingEnvVar,
+    /// The named environment variable is not set (or its name cannot be one: empty,
+    /// containing `=` or NUL). The name is kept: a variable's name is not a secret.
+    MissingEnvVar(EnvVarName),
     /// An I/O operation failed; only the kind is kept.
     Io(std::io::ErrorKind),
     /// The operating system's random number generator failed.
@@ -106,9 +107,126 @@ pub enum MalformedKind {
     Totp,
     /// Any other structured text (routes file, vault file, audit line, ...).
     Other,
+    /// A Standard Webhooks header (`webhook-id`, `webhook-timestamp` or
+    /// `webhook-signature`) is missing from the request's headers.
+    WebhookHeaderMissing,
+    /// A Standard Webhooks header appears more than once (names compared ASCII
+    /// case-insensitively): which one was signed is ambiguous, so neither is used.
+    WebhookHeaderRepeated,
 }
 
 impl Error {
+    /// Every value [`Error::kind`] can return, in declaration order: the list a binding
+    /// checks its exception classes (or error kinds) against.
+    pub const KINDS: &'static [&'static str] = &[
+        "DecryptFailed",
+        "Malformed",
+        "UnknownKey",
+        "KeyRetired",
+        "PrimaryKey",
+        "InvalidOwner",
+        "InvalidArgument",
+        "TooLarge",
+        "InsecurePermissions",
+        "MissingEnvVar",
+        "Io",
+        "RandomUnavailable",
+        "SignatureInvalid",
+        "TimestampOutOfTolerance",
+        "Expired",
+        "Replayed",
+        "Locked",
+        "NotYetValid",
+        "ClaimMismatch",
+    ];
+
+    /// Every value [`Error::code`] can return, in the order of [`Error::KINDS`]
+    /// (`CODES[i]` is the code of `KINDS[i]`).
+    pub const CODES: &'static [&'static str] = &[
+        "KC_DECRYPT_FAILED",
+        "KC_MALFORMED",
+        "KC_UNKNOWN_KEY",
+        "KC_KEY_RETIRED",
+        "KC_PRIMARY_KEY",
+        "KC_INVALID_OWNER",
+        "KC_INVALID_ARGUMENT",
+        "KC_TOO_LARGE",
+        "KC_INSECURE_PERMISSIONS",
+        "KC_MISSING_ENV_VAR",
+        "KC_IO",
+        "KC_RANDOM_UNAVAILABLE",
+        "KC_SIGNATURE_INVALID",
+        "KC_TIMESTAMP_OUT_OF_TOLERANCE",
+        "KC_EXPIRED",
+        "KC_REPLAYED",
+        "KC_LOCKED",
+        "KC_NOT_YET_VALID",
+        "KC_CLAIM_MISMATCH",
+    ];
+
+    /// The key id of [`Error::UnknownKey`], [`Error::KeyRetired`] and [`Error::PrimaryKey`].
+    #[must_use]
+    pub fn kid(&self) -> Option<u32> {
+        match self {
+            Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) => Some(*kid),
+            _ => None,
+        }
+    }
+
+    /// The size limit (in bytes) of [`Error::TooLarge`].
+    #[must_use]
+    pub fn limit(&self) -> Option<usize> {
+        match self {
+            Error::TooLarge { limit } => Some(*limit),
+            _ => None,
+        }
+    }
+
+    /// The claim name of [`Error::ClaimMismatch`] (`"aud"`, `"iss"`, ...).
+    #[must_use]
+    pub fn claim(&self) -> Option<&'static str> {
+        match self {
+            Error::ClaimMismatch(claim) => Some(claim),
+            _ => None,
+        }
+    }
+
+    /// The fixed text of [`Error::InvalidArgument`], which names the argument.
+    #[must_use]
+    pub fn argument(&self) -> Option<&'static str> {
+        match self {
+            Error::InvalidArgument(what) => Some(what),
+            _ => None,
+        }
+    }
+
+    /// Which part of the input [`Error::Malformed`] refers to.
+    #[must_use]
+    pub fn malformed_kind(&self) -> Option<MalformedKind> {
+        match self {
+            Error::Malformed(k) => Some(*k),
+            _ => None,
+        }
+    }
+
+    /// The variable name of [`Error::MissingEnvVar`] (possibly truncated, see [`EnvVarName`]).
+    #[must_use]
+    pub fn env_var(&self) -> Option<&str> {
+        match self {
+            Error::MissingEnvVar(name) => Some(name.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The I/O error kind of [`Error::Io`].
+    #[must_use]
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            Error::Io(k) => Some(*k),
+            _ => None,
+        }
+    }
+
     /// A stable, language-neutral name of the error kind, as used in the test
     /// vectors' `expect` field (`"DecryptFailed"`, `"Malformed"`, ...).
     #[must_use]
@@ -123,7 +241,7 @@ impl Error {
             Error::InvalidArgument(_) => "InvalidArgument",
             Error::TooLarge { .. } => "TooLarge",
             Error::InsecurePermissions => "InsecurePermissions",
-            Error::MissingEnvVar => "MissingEnvVar",
+            Error::MissingEnvVar(_) => "MissingEnvVar",
             Error::Io(_) => "Io",
             Error::RandomUnavailable => "RandomUnavailable",
             Error::SignatureInvalid => "SignatureInvalid",
@@ -149,7 +267,7 @@ impl Error {
             Error::InvalidArgument(_) => "KC_INVALID_ARGUMENT",
             Error::TooLarge { .. } => "KC_TOO_LARGE",
             Error::InsecurePermissions => "KC_INSECURE_PERMISSIONS",
-            Error::MissingEnvVar => "KC_MISSING_ENV_VAR",
+            Error::MissingEnvVar(_) => "KC_MISSING_ENV_VAR",
             Error::Io(_) => "KC_IO",
             Error::RandomUnavailable => "KC_RANDOM_UNAVAILABLE",
             Error::SignatureInvalid => "KC_SIGNATURE_INVALID",
@@ -164,6 +282,70 @@ impl Error {
 }
 
 impl MalformedKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [MalformedKind] = &[
+        MalformedKind::EnvelopePrefix,
+        MalformedKind::EnvelopeLength,
+        MalformedKind::EnvelopeVersion,
+        MalformedKind::EnvelopeKid,
+        MalformedKind::Base64,
+        MalformedKind::Hex,
+        MalformedKind::Utf8,
+        MalformedKind::KeyringJson,
+        MalformedKind::KeyringVersion,
+        MalformedKind::KeyringKid,
+        MalformedKind::KeyringPrimary,
+        MalformedKind::KeyringSecret,
+        MalformedKind::ApiKeyPrefix,
+        MalformedKind::ApiKeyLength,
+        MalformedKind::ApiKeyCharset,
+        MalformedKind::ApiKeyChecksum,
+        MalformedKind::ApiKeyHash,
+        MalformedKind::SignatureHeader,
+        MalformedKind::Timestamp,
+        MalformedKind::Jwt,
+        MalformedKind::DeliveryKey,
+        MalformedKind::Legacy,
+        MalformedKind::Totp,
+        MalformedKind::Other,
+        MalformedKind::WebhookHeaderMissing,
+        MalformedKind::WebhookHeaderRepeated,
+    ];
+
+    /// A stable, language-neutral name of the kind: the variant's name (`"Base64"`,
+    /// `"ApiKeyChecksum"`, ...), as bindings show it in `detail`.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            MalformedKind::EnvelopePrefix => "EnvelopePrefix",
+            MalformedKind::EnvelopeLength => "EnvelopeLength",
+            MalformedKind::EnvelopeVersion => "EnvelopeVersion",
+            MalformedKind::EnvelopeKid => "EnvelopeKid",
+            MalformedKind::Base64 => "Base64",
+            MalformedKind::Hex => "Hex",
+            MalformedKind::Utf8 => "Utf8",
+            MalformedKind::KeyringJson => "KeyringJson",
+            MalformedKind::KeyringVersion => "KeyringVersion",
+            MalformedKind::KeyringKid => "KeyringKid",
+            MalformedKind::KeyringPrimary => "KeyringPrimary",
+            MalformedKind::KeyringSecret => "KeyringSecret",
+            MalformedKind::ApiKeyPrefix => "ApiKeyPrefix",
+            MalformedKind::ApiKeyLength => "ApiKeyLength",
+            MalformedKind::ApiKeyCharset => "ApiKeyCharset",
+            MalformedKind::ApiKeyChecksum => "ApiKeyChecksum",
+            MalformedKind::ApiKeyHash => "ApiKeyHash",
+            MalformedKind::SignatureHeader => "SignatureHeader",
+            MalformedKind::Timestamp => "Timestamp",
+            MalformedKind::Jwt => "Jwt",
+            MalformedKind::DeliveryKey => "DeliveryKey",
+            MalformedKind::Legacy => "Legacy",
+            MalformedKind::Totp => "Totp",
+            MalformedKind::Other => "Other",
+            MalformedKind::WebhookHeaderMissing => "WebhookHeaderMissing",
+            MalformedKind::WebhookHeaderRepeated => "WebhookHeaderRepeated",
+        }
+    }
+
     /// A short fixed description of the defect.
     #[must_use]
     pub fn describe(&self) -> &'static str {
@@ -192,6 +374,12 @@ impl MalformedKind {
             MalformedKind::Legacy => "legacy ciphertext is malformed",
             MalformedKind::Totp => "TOTP secret or URI is malformed",
             MalformedKind::Other => "input is malformed",
+            MalformedKind::WebhookHeaderMissing => {
+                "webhook-id, webhook-timestamp or webhook-signature header is missing"
+            }
+            MalformedKind::WebhookHeaderRepeated => {
+                "webhook-id, webhook-timestamp or webhook-signature header appears more than once"
+            }
         }
     }
 }
@@ -212,7 +400,7 @@ impl fmt::Display for Error {
             Error::InsecurePermissions => f.write_str(
                 "key file is accessible by group or others, or not owned by this user (chmod 600)",
             ),
-            Error::MissingEnvVar => f.write_str("environment variable is not set or not UTF-8"),
+            Error::MissingEnvVar(name) => write!(f, "environment variable {name} is not set"),
             Error::Io(kind) => write!(f, "I/O error: {kind}"),
             Error::RandomUnavailable => f.write_str("the OS random number generator failed"),
             Error::SignatureInvalid => f.write_str("signature verification failed"),
@@ -223,6 +411,76 @@ impl fmt::Display for Error {
             Error::NotYetValid => f.write_str("not yet valid"),
             Error::ClaimMismatch(claim) => write!(f, "claim mismatch: {claim}"),
         }
+    }
+}
+
+/// The name of an environment variable, as [`Error::MissingEnvVar`] carries it.
+///
+/// [`Error`] is `Copy` and owns no heap text, so the name is kept inline: up to
+/// [`EnvVarName::CAPACITY`] bytes, cut at a character boundary beyond that
+/// ([`EnvVarName::is_truncated`]; `Display` then ends in `…`). `Display` escapes
+/// control characters (a name given by a caller may hold a NUL or a newline).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EnvVarName {
+    len: u8,
+    truncated: bool,
+    bytes: [u8; EnvVarName::CAPACITY],
+}
+
+impl EnvVarName {
+    /// The longest name kept whole, in bytes.
+    pub const CAPACITY: usize = 48;
+
+    /// Keeps `name`, truncated to [`EnvVarName::CAPACITY`] bytes at a character boundary.
+    #[must_use]
+    pub fn new(name: &str) -> EnvVarName {
+        let mut cut = name.len().min(Self::CAPACITY);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut bytes = [0u8; Self::CAPACITY];
+        bytes[..cut].copy_from_slice(&name.as_bytes()[..cut]);
+        EnvVarName {
+            // cut <= CAPACITY = 48 < 256.
+            len: u8::try_from(cut).unwrap_or(0),
+            truncated: cut < name.len(),
+            bytes,
+        }
+    }
+
+    /// The name (its first [`EnvVarName::CAPACITY`] bytes if it was longer).
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Always valid: `new` copies a prefix that ends at a character boundary.
+        core::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+
+    /// Whether the name was longer than [`EnvVarName::CAPACITY`] bytes.
+    #[must_use]
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+}
+
+impl fmt::Debug for EnvVarName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EnvVarName({self})")
+    }
+}
+
+impl fmt::Display for EnvVarName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.as_str().chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        if self.truncated {
+            f.write_str("…")?;
+        }
+        Ok(())
     }
 }
 
@@ -242,3 +500,182 @@ impl From<MalformedKind> for Error {
 
 /// `Result<T, keycustody::Error>`.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One value of every variant. The exhaustive match makes a new variant a compile
+    /// error here until it is added to the samples and to `Error::KINDS`/`CODES`.
+    fn samples() -> Vec<Error> {
+        let all = vec![
+            Error::DecryptFailed,
+            Error::Malformed(MalformedKind::Base64),
+            Error::UnknownKey(7),
+            Error::KeyRetired(8),
+            Error::PrimaryKey(9),
+            Error::InvalidOwner,
+            Error::InvalidArgument("capacity"),
+            Error::TooLarge { limit: 10 },
+            Error::InsecurePermissions,
+            Error::MissingEnvVar(EnvVarName::new("KEYCUSTODY_KEYRING")),
+            Error::Io(std::io::ErrorKind::NotFound),
+            Error::RandomUnavailable,
+            Error::SignatureInvalid,
+            Error::TimestampOutOfTolerance,
+            Error::Expired,
+            Error::Replayed,
+            Error::Locked,
+            Error::NotYetValid,
+            Error::ClaimMismatch("aud"),
+        ];
+        for e in &all {
+            match e {
+                Error::DecryptFailed
+                | Error::Malformed(_)
+                | Error::UnknownKey(_)
+                | Error::KeyRetired(_)
+                | Error::PrimaryKey(_)
+                | Error::InvalidOwner
+                | Error::InvalidArgument(_)
+                | Error::TooLarge { .. }
+                | Error::InsecurePermissions
+                | Error::MissingEnvVar(_)
+                | Error::Io(_)
+                | Error::RandomUnavailable
+                | Error::SignatureInvalid
+                | Error::TimestampOutOfTolerance
+                | Error::Expired
+                | Error::Replayed
+                | Error::Locked
+                | Error::NotYetValid
+                | Error::ClaimMismatch(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn kinds_and_codes_list_every_variant_in_order() {
+        let s = samples();
+        let kinds: Vec<_> = s.iter().map(Error::kind).collect();
+        let codes: Vec<_> = s.iter().map(Error::code).collect();
+        assert_eq!(kinds, Error::KINDS);
+        assert_eq!(codes, Error::CODES);
+    }
+
+    #[test]
+    fn accessors_return_the_details_of_their_variant_only() {
+        for e in samples() {
+            assert_eq!(
+                e.kid().is_some(),
+                matches!(e.kind(), "UnknownKey" | "KeyRetired" | "PrimaryKey")
+            );
+            assert_eq!(e.limit().is_some(), e.kind() == "TooLarge");
+            assert_eq!(e.claim().is_some(), e.kind() == "ClaimMismatch");
+            assert_eq!(e.argument().is_some(), e.kind() == "InvalidArgument");
+            assert_eq!(e.malformed_kind().is_some(), e.kind() == "Malformed");
+            assert_eq!(e.env_var().is_some(), e.kind() == "MissingEnvVar");
+            assert_eq!(e.io_kind().is_some(), e.kind() == "Io");
+        }
+        assert_eq!(Error::UnknownKey(7).kid(), Some(7));
+        assert_eq!(Error::KeyRetired(8).kid(), Some(8));
+        assert_eq!(Error::PrimaryKey(9).kid(), Some(9));
+        assert_eq!(Error::TooLarge { limit: 10 }.limit(), Some(10));
+        assert_eq!(Error::ClaimMismatch("aud").claim(), Some("aud"));
+        assert_eq!(
+            Error::InvalidArgument("capacity").argument(),
+            Some("capacity")
+        );
+        assert_eq!(
+            Error::Malformed(MalformedKind::Hex).malformed_kind(),
+            Some(MalformedKind::Hex)
+        );
+        assert_eq!(
+            Error::Io(std::io::ErrorKind::NotFound).io_kind(),
+            Some(std::io::ErrorKind::NotFound)
+        );
+    }
+
+    #[test]
+    fn malformed_kind_names_are_the_variant_names_and_all_lists_each_once() {
+        for k in MalformedKind::ALL {
+            assert_eq!(k.name(), format!("{k:?}"));
+        }
+        let mut names: Vec<_> = MalformedKind::ALL.iter().map(MalformedKind::name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), MalformedKind::ALL.len());
+        // Exhaustive: a new kind is a compile error here until it is in ALL.
+        for k in MalformedKind::ALL {
+            match k {
+                MalformedKind::EnvelopePrefix
+                | MalformedKind::EnvelopeLength
+                | MalformedKind::EnvelopeVersion
+                | MalformedKind::EnvelopeKid
+                | MalformedKind::Base64
+                | MalformedKind::Hex
+                | MalformedKind::Utf8
+                | MalformedKind::KeyringJson
+                | MalformedKind::KeyringVersion
+                | MalformedKind::KeyringKid
+                | MalformedKind::KeyringPrimary
+                | MalformedKind::KeyringSecret
+                | MalformedKind::ApiKeyPrefix
+                | MalformedKind::ApiKeyLength
+                | MalformedKind::ApiKeyCharset
+                | MalformedKind::ApiKeyChecksum
+                | MalformedKind::ApiKeyHash
+                | MalformedKind::SignatureHeader
+                | MalformedKind::Timestamp
+                | MalformedKind::Jwt
+                | MalformedKind::DeliveryKey
+                | MalformedKind::Legacy
+                | MalformedKind::Totp
+                | MalformedKind::Other
+                | MalformedKind::WebhookHeaderMissing
+                | MalformedKind::WebhookHeaderRepeated => {}
+            }
+        }
+        assert_eq!(MalformedKind::ALL.len(), 26);
+    }
+
+    #[test]
+    fn missing_env_var_names_the_variable() {
+        let e = Error::MissingEnvVar(EnvVarName::new("KEYCUSTODY_KEYRING"));
+        assert_eq!(
+            e.to_string(),
+            "environment variable KEYCUSTODY_KEYRING is not set"
+        );
+        assert_eq!(e.env_var(), Some("KEYCUSTODY_KEYRING"));
+        let nul = Error::MissingEnvVar(EnvVarName::new("A\0B\nC"));
+        assert_eq!(
+            nul.to_string(),
+            "environment variable A\\u{0}B\\nC is not set"
+        );
+        assert_eq!(nul.env_var(), Some("A\0B\nC"));
+    }
+
+    #[test]
+    fn long_env_var_names_are_cut_at_a_char_boundary() {
+        let long = "x".repeat(100_000);
+        let n = EnvVarName::new(&long);
+        assert_eq!(n.as_str(), &long[..EnvVarName::CAPACITY]);
+        assert!(n.is_truncated());
+        assert!(n.to_string().ends_with('…'));
+        // 47 ASCII bytes then a 2-byte character straddling the capacity.
+        let straddle = format!("{}é", "a".repeat(EnvVarName::CAPACITY - 1));
+        let n = EnvVarName::new(&straddle);
+        assert_eq!(n.as_str(), &straddle[..EnvVarName::CAPACITY - 1]);
+        assert!(n.is_truncated());
+        let exact = "b".repeat(EnvVarName::CAPACITY);
+        assert!(!EnvVarName::new(&exact).is_truncated());
+        assert_eq!(EnvVarName::new("").as_str(), "");
+        // Error stays small enough to return by value everywhere.
+        assert!(
+            core::mem::size_of::<Error>() <= 64,
+            "{}",
+            core::mem::size_of::<Error>()
+        );
+    }
+}

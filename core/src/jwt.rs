@@ -15,7 +15,7 @@ use crate::kdf::LABEL_JWT;
 use crate::keyring::Keyring;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use sha2::Sha256;
@@ -176,6 +176,13 @@ impl Keyring {
     }
 
     /// Verifies a token of `tenant` at time `now` and returns its claims as JSON text.
+    ///
+    /// Presentation and data errors: this returns the claims, so a token that does not
+    /// verify is an `Err`; everything about the presented token is a *rejection*
+    /// (answer 401): `Malformed` (`Jwt`), `TooLarge`, `SignatureInvalid`,
+    /// `UnknownKey` / `KeyRetired` (the token's kid), `Expired`, `NotYetValid`,
+    /// `ClaimMismatch`. Only `InvalidOwner` (the tenant) and `InvalidArgument` (the
+    /// leeway) come from the caller's own arguments.
     ///
     /// # Errors
     /// [`Error::TooLarge`]; [`Error::Malformed`] ([`MalformedKind::Jwt`]) for anything

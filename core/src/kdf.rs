@@ -8,6 +8,48 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
+// The HMAC and HKDF states this crate holds are wiped when they are dropped (ISSUE 12,
+// finding 11). An `Hmac<D>` (hmac 0.13) is two hash states `D::Core`, the chaining values
+// after `key ^ ipad` and `key ^ opad` (as good as the key), and a block buffer (`Buffer`,
+// the pending message bytes). `Hkdf<Sha256>` and `HkdfExtract<Sha256>` (hkdf 0.13, here and
+// in delivery.rs and inside hpke) are one `Hmac<Sha256>` keyed by the PRK or the salt;
+// jwt, webhook, otp and pseudonym key an `Hmac<Sha256>` with a derived secret, totp an
+// `Hmac<Sha1 | Sha256 | Sha512>` with the TOTP secret, and pbkdf2 0.13 (legacy.rs) an
+// `Hmac<Sha256>` with the password. hmac 0.13.0 does not mark `Hmac<D>` itself
+// `ZeroizeOnDrop`, so the check is on its parts: the hash states are wiped by sha2's and
+// sha1's `zeroize` features, the buffer by digest's (turned on through hmac's `zeroize`),
+// and `Hmac`'s drop glue drops both. Without those features this does not compile.
+const _: () = {
+    use hmac::digest::block_api::{Buffer, CoreProxy};
+    use hmac::{EagerHash, Hmac};
+    use zeroize::ZeroizeOnDrop;
+
+    fn hmac_wiped_on_drop<D>()
+    where
+        D: EagerHash,
+        <D as EagerHash>::Core: ZeroizeOnDrop,
+        Buffer<<Hmac<D> as CoreProxy>::Core>: ZeroizeOnDrop,
+    {
+    }
+    // `Hkdf<H>` and `HkdfExtract<H>` hold exactly an `Hmac<H>`.
+    fn hkdf_holds_hmac(
+        h: Hkdf<Sha256>,
+        e: hkdf::HkdfExtract<Sha256>,
+    ) -> (
+        hkdf::GenericHkdf<Hmac<Sha256>>,
+        hkdf::GenericHkdfExtract<Hmac<Sha256>>,
+    ) {
+        (h, e)
+    }
+    #[allow(dead_code)]
+    fn check() {
+        hmac_wiped_on_drop::<Sha256>();
+        hmac_wiped_on_drop::<sha2::Sha512>();
+        hmac_wiped_on_drop::<sha1::Sha1>();
+        let _ = hkdf_holds_hmac;
+    }
+};
+
 /// The HKDF-Extract salt.
 pub const SALT: &[u8] = b"keycustody/v1";
 /// Label of the 32-byte AES-256-GCM key of `kc1` envelopes.
@@ -29,6 +71,8 @@ pub const LABEL_FINGERPRINT: &[u8] = b"keycustody/v1/fingerprint";
 pub const MAX_OWNER_LEN: usize = 1024;
 /// The largest output of one HKDF-Expand (255 blocks of SHA-256).
 pub const MAX_DERIVED_LEN: usize = 255 * 32;
+/// The length the bindings' `derive_key` uses when none is given, in bytes (a 256-bit key).
+pub const DEFAULT_DERIVED_KEY_LEN: usize = 32;
 
 /// Checks that an owner is 1 to 1024 bytes.
 ///
@@ -65,9 +109,9 @@ pub fn check_purpose(purpose: &str) -> Result<()> {
 pub(crate) struct Prk(Zeroizing<[u8; 32]>);
 
 impl Prk {
-    /// `HKDF-Extract(SALT, root)`. The crate's copy of the PRK is wiped here; the
-    /// HMAC state `hkdf` builds from it cannot be (hkdf 0.12 / hmac 0.12 offer no
-    /// zeroize support, and this crate forbids `unsafe`): ASSURANCE.md says so.
+    /// `HKDF-Extract(SALT, root)`. The PRK `hkdf` returns is wiped here once copied; the
+    /// HMAC states keyed by the salt and (in [`Prk::expand`]) by the PRK are wiped when
+    /// `hkdf` drops them (checked at the top of this file).
     pub(crate) fn extract(root: &[u8]) -> Prk {
         let (mut prk, _) = Hkdf::<Sha256>::extract(Some(SALT), root);
         let mut out = Zeroizing::new([0u8; 32]);

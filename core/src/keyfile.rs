@@ -1,17 +1,26 @@
 //! Loading a keyring from an environment variable or a key file, and the key file's
 //! permission and owner checks (as ssh does).
 
-use crate::error::{Error, MalformedKind, Result};
+use crate::error::{EnvVarName, Error, MalformedKind, Result};
 use crate::keyring::{Keyring, MAX_KEYRING_TEXT};
 use zeroize::Zeroizing;
 
+/// The environment variable a keyring is read from by default (the CLI, the bindings'
+/// `from_env()` without an argument, the quickstarts).
+pub const KEYRING_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
+
 impl Keyring {
-    /// Reads the text form from an environment variable (e.g. `KEYCUSTODY_KEYRING`).
+    /// Reads the text form from an environment variable (usually [`KEYRING_ENV_VAR`]).
     ///
     /// # Errors
-    /// [`Error::MissingEnvVar`], or as [`Keyring::parse`].
+    /// [`Error::MissingEnvVar`] naming `var` when it is not set (or `var` cannot name a
+    /// variable: empty, with `=` or NUL); [`Error::Malformed`] with
+    /// [`MalformedKind::Utf8`] when it is set but not UTF-8; or as [`Keyring::parse`].
     pub fn from_env(var: &str) -> Result<Keyring> {
-        let text = Zeroizing::new(std::env::var(var).map_err(|_| Error::MissingEnvVar)?);
+        let text = Zeroizing::new(std::env::var(var).map_err(|e| match e {
+            std::env::VarError::NotPresent => Error::MissingEnvVar(EnvVarName::new(var)),
+            std::env::VarError::NotUnicode(_) => Error::Malformed(MalformedKind::Utf8),
+        })?);
         Keyring::parse(&text)
     }
 

@@ -17,6 +17,9 @@ use zeroize::Zeroizing;
 
 /// The shortest root key, in bytes.
 pub const MIN_ROOT_LEN: usize = 32;
+/// The key id of a fresh keyring's first key ([`Keyring::generate`]) and the bindings'
+/// default for [`Keyring::from_secret`].
+pub const DEFAULT_KID: u32 = 1;
 /// The longest root key, in bytes.
 pub const MAX_ROOT_LEN: usize = 1024;
 /// The most keys one keyring holds.
@@ -210,6 +213,7 @@ impl Keyring {
     }
 
     /// The same keys, using `backend` for AES-GCM (differential tests).
+    #[cfg(any(test, feature = "internal"))]
     pub(crate) fn with_backend(&self, backend: Backend) -> Keyring {
         Keyring {
             state: RwLock::new(self.snapshot()),
@@ -246,7 +250,7 @@ impl Keyring {
     /// # Errors
     /// [`Error::RandomUnavailable`].
     pub fn generate() -> Result<Keyring> {
-        Ok(Keyring::with_root(1, random_root()?))
+        Ok(Keyring::with_root(DEFAULT_KID, random_root()?))
     }
 
     fn with_root(kid: u32, secret: SecretBytes) -> Keyring {

@@ -51,9 +51,10 @@ pub use envelope::{
     envelope_binary, envelope_text, inspect, inspect_binary, EnvelopeInfo, MAX_PLAINTEXT,
     TEXT_PREFIX,
 };
-pub use kdf::{MAX_DERIVED_LEN, MAX_OWNER_LEN};
+pub use kdf::{DEFAULT_DERIVED_KEY_LEN, MAX_DERIVED_LEN, MAX_OWNER_LEN};
+pub use keyfile::KEYRING_ENV_VAR;
 pub use keyring::{
-    KeyInfo, KeyState, Keyring, MAX_KEYRING_TEXT, MAX_KEYS, MAX_ROOT_LEN, MIN_ROOT_LEN,
+    KeyInfo, KeyState, Keyring, DEFAULT_KID, MAX_KEYRING_TEXT, MAX_KEYS, MAX_ROOT_LEN, MIN_ROOT_LEN,
 };
 pub use secret::{SecretBytes, SecretString};
 
@@ -72,14 +73,19 @@ pub use random::{
 // ---------------------------------------------------------------------------------------
 // Webhooks and replay
 // ---------------------------------------------------------------------------------------
-pub use replay::{check_event_id, ReplayGuard, ReplayStore};
+pub use replay::{
+    check_event_id, ReplayGuard, ReplayStore, DEFAULT_REPLAY_CAPACITY, DEFAULT_REPLAY_TTL,
+    MAX_EVENT_ID_LEN, MAX_REPLAY_CAPACITY, MAX_REPLAY_TTL,
+};
 pub use webhook::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
-    verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret,
-    DEFAULT_TOLERANCE,
+    verify_standard_webhook_at, verify_standard_webhook_headers_at, verify_stripe_signature_at,
+    verify_telegram_secret, DEFAULT_TOLERANCE, STANDARD_HEADER_NAMES,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use webhook::{verify_standard_webhook, verify_stripe_signature};
+pub use webhook::{
+    verify_standard_webhook, verify_standard_webhook_headers, verify_stripe_signature,
+};
 
 // ---------------------------------------------------------------------------------------
 // One-time codes and TOTP
@@ -109,7 +115,7 @@ pub use delivery::{
 // ---------------------------------------------------------------------------------------
 pub use legacy::{
     decrypt_legacy_pbkdf2_gcm, decrypt_openssl_enc, Pbkdf2GcmParams, DEFAULT_ITERATIONS,
-    MAX_LEGACY_LEN,
+    MAX_ITERATIONS, MAX_LEGACY_LEN,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -128,4 +134,4 @@ pub use clock::unix_now;
 // ---------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------
-pub use error::{Error, MalformedKind, Result};
+pub use error::{EnvVarName, Error, MalformedKind, Result};

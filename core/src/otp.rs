@@ -18,7 +18,7 @@ use crate::error::{Error, MalformedKind, Result};
 use crate::kdf::LABEL_OTP;
 use crate::keyring::Keyring;
 use crate::secret::SecretString;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -257,6 +257,10 @@ impl Keyring {
     /// constant time: a match marks the record used (`Valid`), a mismatch counts an
     /// attempt (`Wrong`, or `Locked` on the fifth). Anything that is not 6 ASCII
     /// digits is a wrong attempt.
+    ///
+    /// Presentation and data errors: nothing about the presented `code` is an error
+    /// (a malformed code is `Wrong` and counts an attempt, like a wrong one); errors come
+    /// only from the caller's data: the subject, the stored record, the keyring.
     ///
     /// # Errors
     /// Only for unusable inputs: [`Error::InvalidArgument`] (subject),

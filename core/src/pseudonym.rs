@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::kdf::LABEL_PSEUDONYM;
 use crate::keyring::Keyring;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// The owner under which [`Keyring::pseudonymize`] derives its key.
@@ -22,7 +22,7 @@ impl Keyring {
     /// Pseudonyms change when the primary key is rotated.
     ///
     /// # Errors
-    /// [`Error::TooLarge`] over 64 KiB; key errors from [`Keyring::derive_labeled`].
+    /// [`Error::TooLarge`] over 64 KiB; key errors as [`Keyring::derive_key`].
     pub fn pseudonymize(&self, value: &str) -> Result<String> {
         self.pseudonymize_for(PSEUDONYM_OWNER, value)
     }

@@ -20,6 +20,18 @@ use crate::error::{Error, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+/// The capacity the bindings' `ReplayGuard()` uses when none is given, in ids.
+pub const DEFAULT_REPLAY_CAPACITY: usize = 100_000;
+/// The ttl the bindings' `ReplayGuard()` uses when none is given, in seconds: twice
+/// [`DEFAULT_TOLERANCE`](crate::DEFAULT_TOLERANCE), the shortest ttl that holds an id
+/// through the verifier's whole window (see the module text), so 600 s.
+pub const DEFAULT_REPLAY_TTL: u64 = 2 * crate::webhook::DEFAULT_TOLERANCE;
+
+/// The largest ttl a replay guard accepts, in seconds (10 years of 366 days).
+pub const MAX_REPLAY_TTL: u64 = 10 * 366 * 86_400;
+/// The largest capacity [`ReplayGuard::new`] accepts, in ids.
+pub const MAX_REPLAY_CAPACITY: usize = 10_000_000;
+
 /// The largest event id, in bytes.
 pub const MAX_EVENT_ID_LEN: usize = 1024;
 
@@ -73,15 +85,15 @@ impl ReplayGuard {
     /// A guard that remembers at most `capacity` ids, each for `ttl_seconds`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `1 <= capacity <= 10_000_000` and
-    /// `1 <= ttl_seconds <= 10 years`.
+    /// [`Error::InvalidArgument`] unless `1 <= capacity <= MAX_REPLAY_CAPACITY`
+    /// (10 000 000) and `1 <= ttl_seconds <= MAX_REPLAY_TTL` (10 years).
     pub fn new(capacity: usize, ttl_seconds: u64) -> Result<ReplayGuard> {
-        if capacity == 0 || capacity > 10_000_000 {
+        if capacity == 0 || capacity > MAX_REPLAY_CAPACITY {
             return Err(Error::InvalidArgument(
                 "capacity must be 1 to 10000000 entries",
             ));
         }
-        if ttl_seconds == 0 || ttl_seconds > 10 * 366 * 86_400 {
+        if ttl_seconds == 0 || ttl_seconds > MAX_REPLAY_TTL {
             return Err(Error::InvalidArgument("ttl must be 1 s to 10 years"));
         }
         let ttl = i64::try_from(ttl_seconds).map_err(|_| Error::InvalidArgument("ttl"))?;

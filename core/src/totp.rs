@@ -9,7 +9,7 @@ use crate::ct::constant_time_equal;
 use crate::error::{Error, MalformedKind, Result};
 use crate::secret::{SecretBytes, SecretString};
 use data_encoding::{BASE32_NOPAD, BASE32_NOPAD_NOCASE};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use zeroize::Zeroizing;
 
@@ -114,8 +114,8 @@ pub fn totp_uri(secret: &str, account: &str, issuer: &str) -> Result<SecretStrin
     Ok(SecretString::new(uri))
 }
 
-fn hmac_digest<M: Mac + hmac::digest::KeyInit>(key: &[u8], msg: &[u8]) -> Result<Vec<u8>> {
-    let mut m = <M as Mac>::new_from_slice(key).map_err(|_| Error::InvalidArgument("key"))?;
+fn hmac_digest<M: Mac + KeyInit>(key: &[u8], msg: &[u8]) -> Result<Vec<u8>> {
+    let mut m = <M as KeyInit>::new_from_slice(key).map_err(|_| Error::InvalidArgument("key"))?;
     m.update(msg);
     Ok(m.finalize().into_bytes().to_vec())
 }
@@ -199,6 +199,12 @@ pub fn totp_step(now: i64) -> Result<u64> {
 /// next step, and returns the step that matched: store it and pass it back as
 /// `last_used_step` next time, so the same code (or an older one) cannot be used
 /// twice.
+///
+/// Presentation and data errors: this returns the matched step, so a code that does
+/// not verify is an `Err`, and for every presented code it is one of the two
+/// *rejections* [`Error::SignatureInvalid`] (wrong, empty, not 6 digits: never
+/// `Malformed`) or [`Error::Replayed`]. `Malformed` (`Totp`) and `InvalidArgument`
+/// come only from the caller's data (the stored secret, the time).
 ///
 /// # Errors
 /// [`Error::Malformed`] ([`MalformedKind::Totp`]) for a bad secret;

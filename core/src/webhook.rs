@@ -14,7 +14,7 @@ use crate::error::{Error, MalformedKind, Result};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -171,6 +171,12 @@ fn check_stripe_secret(secret: &str) -> Result<()> {
 /// Stripe's libraries. Any `v1` signature matching passes (secret rolling). The
 /// timestamp must be within `tolerance` seconds of `now` in either direction.
 ///
+/// Presentation and data errors: this returns the signed timestamp, so a request that
+/// does not verify is an `Err`, always one of the *rejections* `SignatureInvalid`,
+/// `TimestampOutOfTolerance`, `Malformed` (`SignatureHeader`, `Timestamp`) or
+/// `TooLarge` (answer 400/401). Only `InvalidArgument` comes from the caller's own
+/// data (the secret) and means a configuration error (500).
+///
 /// # Errors
 /// [`Error::InvalidArgument`] for an empty or oversized secret; [`Error::TooLarge`]
 /// for an oversized payload or header; [`Error::Malformed`] for a malformed header;
@@ -317,6 +323,13 @@ pub fn parse_standard_signature_header(header: &str) -> Result<Vec<[u8; 32]>> {
 /// Verifies a Standard Webhooks message (headers `webhook-id`, `webhook-timestamp`,
 /// `webhook-signature`) at time `now`, returning the signed timestamp.
 ///
+/// Presentation and data errors: a request that does not verify is an `Err`, one of the
+/// *rejections* `SignatureInvalid`, `TimestampOutOfTolerance`, `TooLarge` or
+/// `Malformed` with `SignatureHeader` (id or signature header), `Timestamp`,
+/// `WebhookHeaderMissing` / `WebhookHeaderRepeated` (header mapping) (answer
+/// 400/401). Only the secret is the caller's data: `Malformed` with `Base64` or
+/// `InvalidArgument` for it means a configuration error (500).
+///
 /// # Errors
 /// [`Error::Malformed`] for a bad secret (`Base64`), id or signature header
 /// (`SignatureHeader`) or timestamp (`Timestamp`); [`Error::TooLarge`];
@@ -371,11 +384,106 @@ pub fn verify_standard_webhook(
     )
 }
 
+/// The three Standard Webhooks header names, lowercase.
+pub const STANDARD_HEADER_NAMES: [&str; 3] =
+    ["webhook-id", "webhook-timestamp", "webhook-signature"];
+
+/// Finds `webhook-id`, `webhook-timestamp` and `webhook-signature` in a request's
+/// headers, names compared ASCII case-insensitively (HTTP field names are
+/// case-insensitive). Other headers are ignored.
+///
+/// # Errors
+/// [`Error::Malformed`] with [`MalformedKind::WebhookHeaderRepeated`] when one of the
+/// three appears twice (even with the same value: a proxy or a client that repeats it
+/// is not the sender the signature vouches for), or
+/// [`MalformedKind::WebhookHeaderMissing`] when one is absent.
+fn find_standard_headers<I, K, V>(headers: I) -> Result<[V; 3]>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let mut found: [Option<V>; 3] = [None, None, None];
+    for (name, value) in headers {
+        let name = name.as_ref();
+        if let Some(i) = STANDARD_HEADER_NAMES
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(name))
+        {
+            if found[i].is_some() {
+                return Err(Error::Malformed(MalformedKind::WebhookHeaderRepeated));
+            }
+            found[i] = Some(value);
+        }
+    }
+    let [id, ts, sig] = found;
+    match (id, ts, sig) {
+        (Some(id), Some(ts), Some(sig)) => Ok([id, ts, sig]),
+        _ => Err(Error::Malformed(MalformedKind::WebhookHeaderMissing)),
+    }
+}
+
+/// [`verify_standard_webhook_at`] with the request's headers as they come: any
+/// sequence of `(name, value)` pairs (a header map's iterator, a `Vec` of pairs).
+/// `webhook-id`, `webhook-timestamp` and `webhook-signature` are looked up with names
+/// compared ASCII case-insensitively, as the official `standardwebhooks` libraries do
+/// (they lowercase the mapping's keys); unlike them, a header given twice is refused
+/// instead of one copy silently winning.
+///
+/// The bindings' `verify_standard_webhook(payload, headers, secret)` call this.
+///
+/// # Errors
+/// [`Error::Malformed`] with [`MalformedKind::WebhookHeaderMissing`] or
+/// [`MalformedKind::WebhookHeaderRepeated`]; otherwise as [`verify_standard_webhook_at`].
+pub fn verify_standard_webhook_headers_at<I, K, V>(
+    payload: &[u8],
+    headers: I,
+    secret: &str,
+    tolerance: u64,
+    now: i64,
+) -> Result<i64>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    let [id, ts, sig] = find_standard_headers(headers)?;
+    verify_standard_webhook_at(
+        payload,
+        id.as_ref(),
+        ts.as_ref(),
+        sig.as_ref(),
+        secret,
+        tolerance,
+        now,
+    )
+}
+
+/// [`verify_standard_webhook_headers_at`] at the current wall-clock time (native
+/// targets only).
+///
+/// # Errors
+/// As [`verify_standard_webhook_headers_at`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn verify_standard_webhook_headers<I, K, V>(
+    payload: &[u8],
+    headers: I,
+    secret: &str,
+    tolerance: u64,
+) -> Result<i64>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<str>,
+    V: AsRef<str>,
+{
+    verify_standard_webhook_headers_at(payload, headers, secret, tolerance, unix_now()?)
+}
+
 /// Signs a Standard Webhooks message and returns the `webhook-signature` header
 /// value (`v1,<base64>`).
 ///
 /// # Errors
-/// As [`parse_standard_webhook_secret`]; [`Error::Malformed`] for a bad id;
+/// [`Error::Malformed`] for a secret that is not `whsec_<base64>`; [`Error::Malformed`] for a bad id;
 /// [`Error::InvalidArgument`] for a negative timestamp; [`Error::TooLarge`].
 pub fn sign_standard_webhook(
     payload: &[u8],
@@ -408,6 +516,10 @@ pub fn generate_standard_webhook_secret() -> Result<crate::SecretString> {
 
 /// Checks Telegram's `X-Telegram-Bot-Api-Secret-Token` header against the secret
 /// given to `setWebhook`, in constant time.
+///
+/// Presentation and data errors: any presented header that is not the secret (empty,
+/// missing, any bytes) is [`Error::SignatureInvalid`]; only a bad `expected` (the
+/// caller's configuration) is [`Error::InvalidArgument`].
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when `expected` is not 1 to 256 characters of

@@ -245,8 +245,19 @@ fn from_env() {
     );
     assert_eq!(
         Keyring::from_env("KC_TEST_KEYRING_UNSET_XYZ").unwrap_err(),
-        Error::MissingEnvVar
+        Error::MissingEnvVar(keycustody::EnvVarName::new("KC_TEST_KEYRING_UNSET_XYZ"))
     );
+    assert_eq!(
+        Keyring::from_env("KC_TEST_KEYRING_UNSET_XYZ")
+            .unwrap_err()
+            .to_string(),
+        "environment variable KC_TEST_KEYRING_UNSET_XYZ is not set"
+    );
+    for odd in ["", "A=B", "A\0B"] {
+        let e = Keyring::from_env(odd).unwrap_err();
+        assert_eq!(e.kind(), "MissingEnvVar", "{odd:?}");
+        assert_eq!(e.env_var(), Some(odd));
+    }
 }
 
 #[test]
@@ -521,6 +532,8 @@ fn api_keys_generate_parse_verify() {
             Error::Malformed(kind),
             "{k}"
         );
+        // A presented key with a typo is a failed login (false), not an error.
+        assert_eq!(keycustody::verify_api_key(&k, &g.hash), Ok(false), "{k}");
     }
     assert_eq!(
         keycustody::verify_api_key(key, &g.hash.to_uppercase()).unwrap_err(),

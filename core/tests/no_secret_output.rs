@@ -57,6 +57,10 @@ impl Outputs {
         if let Error::Malformed(k) = e {
             self.add(what, k.describe().to_owned());
             self.add(what, format!("{k:?}"));
+            self.add(what, k.name().to_owned());
+        }
+        if let Some(name) = e.env_var() {
+            self.add(what, name.to_owned());
         }
     }
 
@@ -400,7 +404,8 @@ fn api_key_and_token_paths_never_print_a_secret() {
     ] {
         o.fail(&format!("parse_api_key {what}"), parse_api_key(&k));
         o.fail(&format!("hash_api_key {what}"), hash_api_key(&k));
-        o.fail(&format!("verify_api_key {what}"), verify_api_key(&k, &h));
+        // A bad presentation is a plain `false` (issue 13 item 5): nothing to print.
+        assert_eq!(verify_api_key(&k, &h), Ok(false), "verify_api_key {what}");
     }
     o.fail("verify_api_key bad hash", verify_api_key(&key, MARKER));
     o.fail(

@@ -1,7 +1,7 @@
 //! Per-tenant JWT, one-time codes and TOTP.
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use keycustody::internal::{
     base32_encode, dangerous_code_record_for, parse_jwt, parse_totp_secret,
     MAX_JWT_LEN as MAX_TOKEN_LEN,

@@ -5,8 +5,8 @@ use keycustody::internal::{
 };
 use keycustody::{
     generate_standard_webhook_secret, sign_standard_webhook, sign_stripe_payload,
-    verify_standard_webhook_at, verify_stripe_signature_at, verify_telegram_secret, Error,
-    MalformedKind, ReplayGuard, ReplayStore,
+    verify_standard_webhook_at, verify_standard_webhook_headers_at, verify_stripe_signature_at,
+    verify_telegram_secret, Error, MalformedKind, ReplayGuard, ReplayStore, STANDARD_HEADER_NAMES,
 };
 
 const SECRET: &str = "whsec_test_secret_0123456789";
@@ -380,4 +380,182 @@ fn replay_guard_bad_arguments() {
     assert_eq!(store.check_and_record_at("k", T), Ok(()));
     assert_eq!(store.check_and_record_at("k", T), Err(Error::Replayed));
     assert!(!format!("{g:?}").contains('k'));
+}
+
+// ---- verify_standard_webhook_headers_at: the request's header mapping as it comes ----
+
+/// Every `standard_verify` case of the committed vectors, through the header-mapping form:
+/// the same result with the names lowercase, uppercase and mixed, in any order, among
+/// other headers.
+#[test]
+fn standard_webhook_headers_match_the_vectors_in_any_case_and_order() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/webhook_v1.json"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut n = 0;
+    for c in doc["cases"].as_array().unwrap() {
+        if c["op"] != "standard_verify" {
+            continue;
+        }
+        let payload = hex::decode(c["payload_hex"].as_str().unwrap()).unwrap();
+        let (id, ts, sig) = (
+            c["msg_id"].as_str().unwrap(),
+            c["timestamp"].as_str().unwrap(),
+            c["signature"].as_str().unwrap(),
+        );
+        let secret = c["secret"].as_str().unwrap();
+        let tolerance = c["tolerance"].as_u64().unwrap();
+        let now = c["now"].as_i64().unwrap();
+        let want = verify_standard_webhook_at(&payload, id, ts, sig, secret, tolerance, now);
+        match c["expect"].as_str().unwrap() {
+            "ok" => assert_eq!(want, Ok(c["result_timestamp"].as_i64().unwrap())),
+            kind => assert_eq!(want.unwrap_err().kind(), kind),
+        }
+        let spellings: [[&str; 3]; 3] = [
+            ["webhook-id", "webhook-timestamp", "webhook-signature"],
+            ["WEBHOOK-ID", "WEBHOOK-TIMESTAMP", "WEBHOOK-SIGNATURE"],
+            ["Webhook-Id", "webhook-TimeStamp", "Webhook-signature"],
+        ];
+        for names in spellings {
+            let headers = [
+                ("content-type", "application/json"),
+                (names[2], sig),
+                ("x-webhook-id", "not this one"),
+                (names[0], id),
+                ("user-agent", "test"),
+                (names[1], ts),
+            ];
+            let got = verify_standard_webhook_headers_at(
+                &payload,
+                headers.iter().copied(),
+                secret,
+                tolerance,
+                now,
+            );
+            assert_eq!(got, want, "{} {names:?}", c["name"]);
+            // Owned pairs (what a binding collects from a host mapping) work the same.
+            let owned: Vec<(String, String)> = headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            let got = verify_standard_webhook_headers_at(&payload, owned, secret, tolerance, now);
+            assert_eq!(got, want, "{} owned", c["name"]);
+        }
+        n += 1;
+    }
+    assert!(n >= 10, "only {n} standard_verify cases");
+}
+
+fn signed_headers() -> (Vec<u8>, String, Vec<(String, String)>) {
+    let secret = generate_standard_webhook_secret().unwrap();
+    let secret = secret.expose_secret().to_owned();
+    let body = BODY.to_vec();
+    let sig = sign_standard_webhook(&body, "msg_1", T, &secret).unwrap();
+    let headers = vec![
+        ("webhook-id".to_owned(), "msg_1".to_owned()),
+        ("webhook-timestamp".to_owned(), T.to_string()),
+        ("webhook-signature".to_owned(), sig),
+    ];
+    (body, secret, headers)
+}
+
+#[test]
+fn standard_webhook_headers_missing_each_name_is_a_typed_error() {
+    let (body, secret, headers) = signed_headers();
+    assert_eq!(
+        verify_standard_webhook_headers_at(&body, headers.clone(), &secret, 300, T),
+        Ok(T)
+    );
+    for missing in STANDARD_HEADER_NAMES {
+        let without: Vec<_> = headers
+            .iter()
+            .filter(|(k, _)| k != missing)
+            .cloned()
+            .collect();
+        assert_eq!(without.len(), 2);
+        assert_eq!(
+            verify_standard_webhook_headers_at(&body, without, &secret, 300, T),
+            Err(Error::Malformed(MalformedKind::WebhookHeaderMissing)),
+            "{missing}"
+        );
+    }
+    let none: [(&str, &str); 0] = [];
+    assert_eq!(
+        verify_standard_webhook_headers_at(&body, none, &secret, 300, T),
+        Err(Error::Malformed(MalformedKind::WebhookHeaderMissing))
+    );
+    // A name that only looks like one (prefix, suffix, spaces, non-ASCII fold) is not it.
+    for lookalike in [
+        "webhook-id ",
+        " webhook-id",
+        "webhook-ids",
+        "x-webhook-id",
+        "webhook_id",
+        "webhook\u{2010}id",
+    ] {
+        let mut h = headers.clone();
+        h[0].0 = lookalike.to_owned();
+        assert_eq!(
+            verify_standard_webhook_headers_at(&body, h, &secret, 300, T),
+            Err(Error::Malformed(MalformedKind::WebhookHeaderMissing)),
+            "{lookalike:?}"
+        );
+    }
+}
+
+#[test]
+fn standard_webhook_headers_repeated_names_are_refused_even_with_equal_values() {
+    let (body, secret, headers) = signed_headers();
+    for (i, name) in STANDARD_HEADER_NAMES.iter().enumerate() {
+        for twin_name in [name.to_string(), name.to_uppercase()] {
+            // The same value twice, and a different one, before or after the original.
+            for value in [headers[i].1.clone(), "other".to_owned()] {
+                for at in [0, headers.len()] {
+                    let mut h = headers.clone();
+                    h.insert(at, (twin_name.clone(), value.clone()));
+                    assert_eq!(
+                        verify_standard_webhook_headers_at(&body, h, &secret, 300, T),
+                        Err(Error::Malformed(MalformedKind::WebhookHeaderRepeated)),
+                        "{twin_name} at {at}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn standard_webhook_headers_values_are_checked_as_before() {
+    let (body, secret, headers) = signed_headers();
+    let with = |i: usize, v: &str| {
+        let mut h = headers.clone();
+        h[i].1 = v.to_owned();
+        verify_standard_webhook_headers_at(&body, h, &secret, 300, T)
+    };
+    assert_eq!(
+        with(0, ""),
+        Err(Error::Malformed(MalformedKind::SignatureHeader))
+    );
+    assert_eq!(with(0, "msg_2"), Err(Error::SignatureInvalid));
+    assert_eq!(with(1, ""), Err(Error::Malformed(MalformedKind::Timestamp)));
+    assert_eq!(
+        with(1, " 1700000000"),
+        Err(Error::Malformed(MalformedKind::Timestamp))
+    );
+    assert_eq!(
+        with(2, ""),
+        Err(Error::Malformed(MalformedKind::SignatureHeader))
+    );
+    assert_eq!(with(2, "v1,AAAA"), Err(Error::SignatureInvalid));
+    assert_eq!(
+        verify_standard_webhook_headers_at(&body, headers.clone(), &secret, 300, T + 301),
+        Err(Error::TimestampOutOfTolerance)
+    );
+    assert_eq!(
+        verify_standard_webhook_headers_at(&body, headers, "whsec_not*base64", 300, T),
+        Err(Error::Malformed(MalformedKind::Base64))
+    );
 }

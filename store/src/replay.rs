@@ -22,7 +22,7 @@ fn db_err<E>(_: E) -> Error {
 }
 
 fn ttl_i64(ttl_seconds: u64) -> Result<i64> {
-    if ttl_seconds == 0 || ttl_seconds > 10 * 366 * 86_400 {
+    if ttl_seconds == 0 || ttl_seconds > keycustody::MAX_REPLAY_TTL {
         return Err(Error::InvalidArgument("ttl must be 1 s to 10 years"));
     }
     i64::try_from(ttl_seconds).map_err(|_| Error::InvalidArgument("ttl"))

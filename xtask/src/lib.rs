@@ -1759,6 +1759,8 @@ fn api_keys_file() -> Value {
         m.insert("stored_hash".into(), json!(stored));
         m.insert("expect".into(), json!(expect));
         if let Ok(r) = got {
+            // Only the one matching case verifies; every other presentation is false.
+            assert_eq!(r, name == "verify_match", "{name}");
             m.insert("result".into(), json!(r));
         }
         cases.push(Value::Object(m));
@@ -1787,10 +1789,41 @@ fn api_keys_file() -> Value {
         "Malformed",
     );
     verify("verify_hash_empty", &k1, "", "Malformed");
+    // A presented key that does not parse does not verify: false, never an error
+    // (issue 13 item 5; this case expected Malformed before).
+    verify("verify_malformed_key", &k1[..k1.len() - 1], &h1, "ok");
     verify(
-        "verify_malformed_key",
-        &k1[..k1.len() - 1],
+        "verify_key_checksum_typo",
+        std::str::from_utf8(&typo).unwrap(),
         &h1,
+        "ok",
+    );
+    verify("verify_key_empty", "", &h1, "ok");
+    verify("verify_key_no_underscore", "obee", &h1, "ok");
+    verify("verify_key_bad_prefix", &format!("OBEE_{body1}"), &h1, "ok");
+    verify("verify_key_37_chars", &format!("{k1}0"), &h1, "ok");
+    verify(
+        "verify_key_non_base62",
+        &format!("obee_{}-{}", &body1[..10], &body1[11..]),
+        &h1,
+        "ok",
+    );
+    verify(
+        "verify_key_non_ascii",
+        &format!("obee_{}é", &body1[..34]),
+        &h1,
+        "ok",
+    );
+    verify(
+        "verify_hash_of_malformed_text",
+        "not a key",
+        &sha256_hex("not a key"),
+        "ok",
+    );
+    verify(
+        "verify_malformed_key_and_bad_hash",
+        "obee",
+        &h1.to_uppercase(),
         "Malformed",
     );
 

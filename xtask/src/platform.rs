@@ -9,7 +9,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use keycustody::derive_delivery_keypair;
 use keycustody::internal::{dangerous_code_record_for, dangerous_seal_for_delivery_with_ikm};
 use keycustody::{Error, JwtVerifyOptions, Keyring};

@@ -354,7 +354,7 @@ class ReplayGuard:
     """Accepts each event id once until it expires; bounded, in memory, thread-safe.
     Full of unexpired ids, it fails closed (InvalidArgumentError)."""
 
-    def __new__(cls, capacity: int = 100000, ttl_seconds: int = 86400) -> ReplayGuard: ...
+    def __new__(cls, capacity: int = 100000, ttl_seconds: int = 600) -> ReplayGuard: ...
     def check_and_record(self, event_id: str, now: Optional[int] = None) -> None:
         """Records event_id, or raises ReplayError if it was seen and has not expired."""
     @property

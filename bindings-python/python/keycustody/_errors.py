@@ -4,11 +4,18 @@ Every exception carries ``kind`` (the core error kind, as in the test vectors' `
 field, e.g. ``"DecryptFailed"``) and ``code`` (a stable code, e.g. ``"KC_DECRYPT_FAILED"``).
 Messages are fixed texts: they never contain input bytes or key material.
 The native module raises them through a single mapping function (src/errors.rs).
+
+Which class stands for which kind, and each kind's code, come from one list: the native
+module's ``_ERROR_CLASSES`` (src/errors.rs, built from core's ``Error::kind()`` and
+``Error::code()``). This module defines the classes (their bases and docs) and takes
+``kind`` and ``code`` from that list; it refuses to import when the two disagree.
 """
 
 from __future__ import annotations
 
 from typing import Optional
+
+from ._native import _ERROR_CLASSES
 
 __all__ = [
     "Error",
@@ -55,85 +62,61 @@ class Error(Exception):
 class DecryptError(Error):
     """Wrong owner, wrong context, wrong key, or tampering: deliberately one error."""
 
-    kind = "DecryptFailed"
-    code = "KC_DECRYPT_FAILED"
 
 
 class MalformedError(Error, ValueError):
     """The input is not in the expected format; ``detail`` says which part."""
 
-    kind = "Malformed"
-    code = "KC_MALFORMED"
 
 
 class UnknownKeyError(Error):
     """The envelope or token names a key id the keyring does not hold (``kid``)."""
 
-    kind = "UnknownKey"
-    code = "KC_UNKNOWN_KEY"
 
 
 class KeyRetiredError(Error):
     """The key id exists but is retired (``kid``)."""
 
-    kind = "KeyRetired"
-    code = "KC_KEY_RETIRED"
 
 
 class PrimaryKeyError(Error):
     """The operation is refused for the primary key (``kid``), e.g. retiring it."""
 
-    kind = "PrimaryKey"
-    code = "KC_PRIMARY_KEY"
 
 
 class InvalidArgumentError(Error, ValueError):
     """An argument is out of range; the message names the argument."""
 
-    kind = "InvalidArgument"
-    code = "KC_INVALID_ARGUMENT"
 
 
 class InvalidOwnerError(InvalidArgumentError):
     """The owner is empty or longer than 1024 bytes."""
 
-    kind = "InvalidOwner"
-    code = "KC_INVALID_OWNER"
 
 
 class TooLargeError(InvalidArgumentError):
     """The input exceeds a size limit (``limit``, in bytes)."""
 
-    kind = "TooLarge"
-    code = "KC_TOO_LARGE"
 
 
 class InsecurePermissionsError(Error, PermissionError):
     """A key file is accessible by group or others, or owned by another user."""
 
-    kind = "InsecurePermissions"
-    code = "KC_INSECURE_PERMISSIONS"
 
 
 class MissingEnvVarError(Error, LookupError):
-    """The environment variable is not set or is not UTF-8."""
+    """The environment variable is not set (the message names it)."""
 
-    kind = "MissingEnvVar"
-    code = "KC_MISSING_ENV_VAR"
 
 
 class IoError(Error, OSError):
     """An I/O operation failed; ``detail`` is the I/O error kind (e.g. ``"NotFound"``)."""
 
-    kind = "Io"
-    code = "KC_IO"
 
 
 class RandomUnavailableError(Error):
     """The operating system's random number generator failed."""
 
-    kind = "RandomUnavailable"
-    code = "KC_RANDOM_UNAVAILABLE"
 
 
 class VerificationError(Error):
@@ -143,51 +126,58 @@ class VerificationError(Error):
 class SignatureError(VerificationError):
     """A signature, MAC or token did not verify."""
 
-    kind = "SignatureInvalid"
-    code = "KC_SIGNATURE_INVALID"
 
 
 class TimestampError(VerificationError):
     """A timestamp is outside the allowed window."""
 
-    kind = "TimestampOutOfTolerance"
-    code = "KC_TIMESTAMP_OUT_OF_TOLERANCE"
 
 
 class ExpiredError(VerificationError):
     """A token or code has expired."""
 
-    kind = "Expired"
-    code = "KC_EXPIRED"
 
 
 class NotYetValidError(VerificationError):
     """A token is not yet valid (``nbf`` in the future)."""
 
-    kind = "NotYetValid"
-    code = "KC_NOT_YET_VALID"
 
 
 class ReplayError(VerificationError):
     """A token, event or code was already used."""
 
-    kind = "Replayed"
-    code = "KC_REPLAYED"
 
 
 class LockedError(VerificationError):
     """Too many failed attempts: the code is locked."""
 
-    kind = "Locked"
-    code = "KC_LOCKED"
 
 
 class ClaimMismatchError(VerificationError):
     """A claim (audience, issuer, ...) did not match; ``claim`` names it."""
 
-    kind = "ClaimMismatch"
-    code = "KC_CLAIM_MISMATCH"
 
+
+# Classes that stand for no single kind: the base of all, and the base of the failed checks.
+_GROUPS = ("Error", "VerificationError")
+
+
+def _bind_kinds() -> None:
+    """Gives each class its kind and code from the native list; fails on any disagreement."""
+    names = [name for name, _, _ in _ERROR_CLASSES]
+    concrete = [n for n in __all__ if n not in _GROUPS]
+    if sorted(names) != sorted(concrete) or len(set(names)) != len(names):
+        raise ImportError(
+            "keycustody._errors and the native error list disagree: "
+            f"{sorted(set(names) ^ set(concrete))}"
+        )
+    for name, kind, code in _ERROR_CLASSES:
+        cls = globals()[name]
+        cls.kind = kind
+        cls.code = code
+
+
+_bind_kinds()
 
 # Show the public module in tracebacks and reprs (``keycustody.DecryptError``); pickling
 # finds the classes there too.
