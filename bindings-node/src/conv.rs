@@ -7,7 +7,8 @@
 //! would then end up in a log, so every binding function takes `Unknown`
 //! arguments and converts them here instead. This module is also the only
 //! place with `unsafe`: the string reader (see [`read_string`] for why napi-rs's
-//! safe string conversions are not used).
+//! safe string conversions are not used), [`new_buffer`] (`napi_create_buffer`, which
+//! napi-rs 3 offers only in compat mode) and two `ToNapiValue` impls.
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{
@@ -364,6 +365,55 @@ pub(crate) fn open_envelope(
         Some(bin) => k.open_binary(owner, &bin, context),
         None => k.open(owner, envelope, context),
     }
+}
+
+/// A new `Buffer` of `len` bytes in V8's own memory (`napi_create_buffer`), writable from
+/// Rust through the slice. napi-rs 3 offers this call only in its compat mode.
+#[allow(unsafe_code)]
+fn new_buffer(env: &Env, len: usize) -> Res<BufferSlice<'_>> {
+    let mut data: *mut std::ffi::c_void = std::ptr::null_mut();
+    let mut value: sys::napi_value = std::ptr::null_mut();
+    // SAFETY: `env` is this call's live environment; napi writes the new Buffer's handle
+    // and data pointer into the two out-parameters, which live on this stack frame.
+    let st = unsafe { sys::napi_create_buffer(env.raw(), len, &mut data, &mut value) };
+    if st != sys::Status::napi_ok || value.is_null() {
+        return Err(read_failed(st));
+    }
+    // SAFETY: `value` is the handle napi just created in `env`: a Buffer.
+    let u = unsafe { Unknown::from_raw_unchecked(env.raw(), value) };
+    Ok(BufferSlice::from_unknown(u)?)
+}
+
+/// `open` for the sync `Keyring.open`: the text is decoded as in [`open_envelope`] and the
+/// plaintext decrypted straight into a new `Buffer` in V8's memory (`open_binary_into`), so
+/// no Rust copy of it exists at all (none to wipe, no external buffer).
+pub(crate) fn open_to_buffer<'e>(
+    env: &'e Env,
+    k: &keycustody::Keyring,
+    owner: &str,
+    envelope: &str,
+    context: &[u8],
+) -> Res<BufferSlice<'e>> {
+    let Some(bin) = fast_envelope_binary(envelope) else {
+        // Not a well-formed text envelope: the core's `open` gives the exact error.
+        return plaintext_buffer(env, k.open(owner, envelope, context)?);
+    };
+    open_binary_to_buffer(env, k, owner, &bin, context)
+}
+
+/// `open_binary` straight into a new `Buffer` in V8's memory (see [`open_to_buffer`]).
+pub(crate) fn open_binary_to_buffer<'e>(
+    env: &'e Env,
+    k: &keycustody::Keyring,
+    owner: &str,
+    bin: &[u8],
+    context: &[u8],
+) -> Res<BufferSlice<'e>> {
+    // The header check `open_binary_into` makes first, for the plaintext's length.
+    let len = keycustody::inspect_binary(bin)?.plaintext_len;
+    let mut out = new_buffer(env, len)?;
+    k.open_binary_into(owner, bin, context, &mut out)?;
+    Ok(out)
 }
 
 /// `Keyring::open_text` with the decoding of [`open_envelope`].

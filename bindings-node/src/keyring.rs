@@ -1,7 +1,7 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
 use crate::conv::{
-    self, ascii_js_string, envelope_js_string, open_envelope, open_envelope_text, plaintext_buffer,
+    self, ascii_js_string, envelope_js_string, open_envelope, open_envelope_text,
     seal_envelope_text, secret_buffer_copy, secret_js_string, AsciiText,
 };
 use crate::error::{run, Res};
@@ -251,8 +251,7 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            let plain = open_envelope(&self.inner, &owner, &envelope, context.as_slice())?;
-            plaintext_buffer(env, plain)
+            conv::open_to_buffer(env, &self.inner, &owner, &envelope, context.as_slice())
         })
     }
 

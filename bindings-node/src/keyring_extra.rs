@@ -1,6 +1,6 @@
 //! The rest of the core keyring API: explicit secrets, key states, binary envelopes.
 
-use crate::conv::{self, bytes_buffer, plaintext_buffer, secret_buffer};
+use crate::conv::{self, bytes_buffer, secret_buffer};
 use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::{Buffer, BufferSlice, Unknown};
@@ -95,10 +95,13 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::binary(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            let plain = self
-                .inner
-                .open_binary(&owner, envelope.as_slice(), context.as_slice())?;
-            plaintext_buffer(env, plain)
+            conv::open_binary_to_buffer(
+                env,
+                &self.inner,
+                &owner,
+                envelope.as_slice(),
+                context.as_slice(),
+            )
         })
     }
 

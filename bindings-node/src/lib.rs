@@ -6,7 +6,7 @@
 //! here panics: a wrong type is a `TypeError`, an out-of-range number a
 //! `RangeError`, everything else an `Error` with the core's stable `code`.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-// `unsafe` only in conv.rs's string reader and its two `ToNapiValue` impls, each allowed
+// `unsafe` only in conv.rs (the string reader, `new_buffer`, two `ToNapiValue` impls), allowed
 // where it is (see `conv::read_string` for why napi-rs's safe string reads are not used).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
