@@ -416,6 +416,24 @@ pub(crate) fn open_binary_to_buffer<'e>(
     Ok(out)
 }
 
+/// `seal_binary` straight into a new `Buffer` in V8's memory (`seal_binary_into`): no
+/// intermediate vector, no external buffer. A plaintext over the core's limit goes to
+/// `seal_binary` instead, for its exact error without allocating the Buffer first.
+pub(crate) fn seal_binary_to_buffer<'e>(
+    env: &'e Env,
+    k: &keycustody::Keyring,
+    owner: &str,
+    plaintext: &[u8],
+    context: &[u8],
+) -> Res<BufferSlice<'e>> {
+    if plaintext.len() > keycustody::MAX_PLAINTEXT {
+        return bytes_buffer(env, k.seal_binary(owner, plaintext, context)?);
+    }
+    let mut out = new_buffer(env, keycustody::Keyring::sealed_len(plaintext.len()))?;
+    k.seal_binary_into(owner, plaintext, context, &mut out)?;
+    Ok(out)
+}
+
 /// `Keyring::open_text` with the decoding of [`open_envelope`].
 pub(crate) fn open_envelope_text(
     k: &keycustody::Keyring,

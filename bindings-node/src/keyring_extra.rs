@@ -1,6 +1,6 @@
 //! The rest of the core keyring API: explicit secrets, key states, binary envelopes.
 
-use crate::conv::{self, bytes_buffer, secret_buffer};
+use crate::conv::{self, secret_buffer};
 use crate::error::run;
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::{Buffer, BufferSlice, Unknown};
@@ -73,10 +73,13 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?;
-            let bin = self
-                .inner
-                .seal_binary(&owner, plaintext.as_slice(), context.as_slice())?;
-            bytes_buffer(env, bin)
+            conv::seal_binary_to_buffer(
+                env,
+                &self.inner,
+                &owner,
+                plaintext.as_slice(),
+                context.as_slice(),
+            )
         })
     }
 
