@@ -224,7 +224,35 @@ def legacy_openssl_enc(c):
         assert kc.decrypt_openssl_enc(h(c["data_hex"]), h(c["password_hex"])) == h(c["plaintext_hex"])
 
 
+# ---- strings_v1.json -------------------------------------------------------------------
+# Python str can hold lone surrogates (json.loads makes them from \uXXXX escapes); every string
+# argument refuses them (MalformedError), as in Node and wasm.
+def str_seal(c):
+    k = kc.Keyring.parse(c["keyring"])
+    out = k.seal(c["owner"], c["plaintext"], c["context"])
+    assert k.open_text(c["owner"], out, c["context"]) == c["plaintext"]
+
+
+def str_open(c):
+    k = kc.Keyring.parse(c["keyring"])
+    assert k.open_text(c["owner"], c["envelope"], c["context"]) == c["plaintext"]
+
+
+def str_derive_key(c):
+    k = kc.Keyring.parse(c["keyring"])
+    assert k.derive_key(c["purpose"], c["owner"], c["length"]) == h(c["key_hex"])
+
+
+def str_from_secret(c):
+    k = kc.Keyring.from_secret(c["secret"], c["kid"])
+    assert k.open_text(c["owner"], c["envelope"], c["context"]) == c["plaintext"]
+
+
 DISPATCH = {
+    ("strings_v1.json", "seal"): str_seal,
+    ("strings_v1.json", "open"): str_open,
+    ("strings_v1.json", "derive_key"): str_derive_key,
+    ("strings_v1.json", "from_secret"): str_from_secret,
     ("envelope_v1.json", "open"): env_open,
     ("envelope_v1.json", "inspect"): env_inspect,
     ("envelope_v1.json", "needs_rewrap"): env_needs_rewrap,

@@ -32,6 +32,26 @@ function handlers(kc) {
   const { Keyring } = kc;
   const ctx = (c) => fromHex(c.context_hex ?? '');
   return {
+    // Lone surrogates (JSON \uXXXX escapes): every string argument refuses them (Malformed).
+    'strings_v1.json': {
+      seal(c) {
+        const kr = Keyring.parse(c.keyring);
+        const out = kr.seal(c.owner, c.plaintext, c.context);
+        if (c.expect === 'ok') eq('plaintext', kr.openText(c.owner, out, c.context), c.plaintext);
+      },
+      open(c) {
+        const pt = Keyring.parse(c.keyring).openText(c.owner, c.envelope, c.context);
+        if (c.expect === 'ok') eq('plaintext', pt, c.plaintext);
+      },
+      derive_key(c) {
+        const key = Keyring.parse(c.keyring).deriveKey(c.purpose, c.owner, c.length);
+        if (c.expect === 'ok') eq('key', toHex(key), c.key_hex);
+      },
+      from_secret(c) {
+        const kr = Keyring.fromSecret(c.secret, c.kid);
+        if (c.expect === 'ok') eq('plaintext', kr.openText(c.owner, c.envelope, c.context), c.plaintext);
+      },
+    },
     'envelope_v1.json': {
       open(c) {
         const kr = Keyring.parse(c.keyring);
