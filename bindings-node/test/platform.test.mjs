@@ -85,6 +85,15 @@ test('Standard Webhooks: the request headers as they come (Headers, IncomingHttp
     const e = throwsKc(() => kc.verifyStandardWebhook(body, bad, secret, 300, NOW), 'InvalidArgument', TypeError)
     assert.equal(e.argument, 'headers')
   }
+  // The caller's own code throwing (a getter, a Proxy trap, an iterator): that exception
+  // propagates, and the binding keeps working.
+  const boom = () => {
+    throw new Error('boom')
+  }
+  for (const h of [{ get entries() { return boom() } }, { entries: boom }, new Proxy({}, { ownKeys: boom }), { ...plain, get 'webhook-id'() { return boom() } }]) {
+    assert.throws(() => kc.verifyStandardWebhook(body, h, secret, 300, NOW), /^Error: boom$/)
+  }
+  assert.equal(kc.verifyStandardWebhook(body, plain, secret, 300, NOW), NOW)
   for (const bad of [{ ...plain, 'webhook-id': 1 }, { ...plain, 'webhook-signature': [sig, 2] }, new Map([[1, 'x']]), { entries: () => ['webhook-id'].values() }]) {
     throwsKc(() => kc.verifyStandardWebhook(body, bad, secret, 300, NOW), 'InvalidArgument', TypeError)
   }

@@ -11,7 +11,7 @@ use crate::{
     secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg,
     U8Arg,
 };
-use js_sys::{Array, ArrayBuffer, Function, JsString, Object, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Function, JsString, Reflect, Uint8Array};
 use keycustody::{Error, MalformedKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -273,38 +273,37 @@ fn header_pairs(headers: &JsValue) -> JsResult<Vec<(String, String)>> {
     {
         return Err(invalid(HEADERS_EXPECTED));
     }
-    let entries_fn = Reflect::get(headers, &JsValue::from_str("entries"))
-        .map_err(|_| invalid(HEADERS_EXPECTED))?;
+    // Every step that can run the caller's code (a getter, a Proxy trap, an iterator) is
+    // caught: an exception thrown through the wasm frames would skip their cleanup.
+    let bad = |_| invalid(HEADERS_EXPECTED);
+    let entries_fn = Reflect::get(headers, &JsValue::from_str("entries")).map_err(bad)?;
     let iterable = entries_fn.is_function();
-    let entries: Array = if iterable {
+    let entries = if iterable {
         let iter = entries_fn
             .unchecked_ref::<Function>()
             .call0(headers)
-            .map_err(|_| invalid(HEADERS_EXPECTED))?;
-        Array::from(&iter)
+            .map_err(bad)?;
+        array_from(&iter).map_err(bad)?
     } else {
-        Object::entries(headers.unchecked_ref::<Object>())
+        object_entries(headers).map_err(bad)?
     };
     let mut pairs = Vec::new();
-    for entry in entries.iter() {
-        if !Array::is_array(&entry) {
+    for entry in elements(&entries)? {
+        if !Array::is_array(&entry) || entry.unchecked_ref::<Array>().length() != 2 {
             return Err(invalid(HEADERS_EXPECTED));
         }
-        let entry: Array = entry.unchecked_into();
-        if entry.length() != 2 {
-            return Err(invalid(HEADERS_EXPECTED));
-        }
-        let name = js_string(&entry.get(0), HEADERS_EXPECTED)?;
+        let name = Reflect::get_u32(&entry, 0).map_err(bad)?;
+        let name = js_string(&name, HEADERS_EXPECTED)?;
         if !is_standard_header(&name) {
             continue;
         }
-        let value = entry.get(1);
+        let value = Reflect::get_u32(&entry, 1).map_err(bad)?;
         if value.is_string() {
             pairs.push((name, js_string(&value, HEADERS_EXPECTED)?));
         } else if !iterable && value.is_undefined() {
             // `IncomingHttpHeaders` leaves a header that is not there `undefined`.
         } else if !iterable && Array::is_array(&value) {
-            for item in value.unchecked_into::<Array>().iter() {
+            for item in elements(&value)? {
                 if !item.is_string() {
                     return Err(invalid(HEADERS_EXPECTED));
                 }
@@ -315,6 +314,24 @@ fn header_pairs(headers: &JsValue) -> JsResult<Vec<(String, String)>> {
         }
     }
     Ok(pairs)
+}
+
+/// The elements of a JS array (`arr` is one), each read with the caller's getters caught.
+fn elements(arr: &JsValue) -> JsResult<Vec<JsValue>> {
+    let n = arr.unchecked_ref::<Array>().length();
+    (0..n)
+        .map(|i| Reflect::get_u32(arr, i).map_err(|_| invalid(HEADERS_EXPECTED)))
+        .collect()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.entries(o)`, with a throwing getter or Proxy trap caught.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(o: &JsValue) -> Result<JsValue, JsValue>;
+    /// `Array.from(iterable)`, with a throwing iterator caught.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(iterable: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Verifies a Standard Webhooks request and returns the signed timestamp. `headers` is the

@@ -278,6 +278,18 @@ describe('Standard Webhooks: the request headers as they come', () => {
       throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { kind: 'InvalidArgument' });
       assert.throws(() => verify(h), (e) => /^headers must be/.test(e.argument));
     }
+    // The caller's own code throwing (a getter, a Proxy trap, an iterator) is caught in
+    // the binding: an exception unwinding through the wasm frames would skip their cleanup.
+    const boom = () => { throw new Error('boom'); };
+    const throwing = [
+      { get entries() { return boom(); } },
+      { entries: boom },
+      new Proxy({}, { ownKeys: boom }),
+      { ...plain, get 'webhook-id'() { return boom(); } },
+      { entries: () => ({ [Symbol.iterator]: () => ({ next: boom }) }) },
+      { entries: () => [Object.defineProperty(['webhook-id', 'x'], 0, { get: boom })].values() },
+    ];
+    for (const h of throwing) throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { kind: 'InvalidArgument' });
     // The instance still works afterwards.
     assert.equal(verify(plain), NOW);
   });
