@@ -7,9 +7,13 @@
 //! - `kind`: `keycustody::Error::kind()`, e.g. `"DecryptFailed"` (the name used
 //!   by the test vectors' `expect` field);
 //!
-//! and, where the core error carries one, `kid` (`UnknownKey`, `KeyRetired`,
-//! `PrimaryKey`) or `limit` (`TooLarge`). Messages are fixed texts from the
-//! core or name the argument; they never contain an input value.
+//! and, where the core error carries one (read from core's accessors, the same
+//! details as the Python and wasm bindings): `kid` (`UnknownKey`, `KeyRetired`,
+//! `PrimaryKey`), `limit` (`TooLarge`), `claim` (`ClaimMismatch`), `argument`
+//! (`InvalidArgument`: core's fixed text, or the argument's name for a
+//! `TypeError`/`RangeError`), `malformedKind` (`Malformed`, e.g. `"Base64"`),
+//! `envVar` (`MissingEnvVar`) and `ioKind` (`Io`, e.g. `"NotFound"`). Messages
+//! are core's `Display` texts or name the argument; they never contain an input value.
 
 use napi::bindgen_prelude::{JsObjectValue, JsRangeError, JsTypeError, JsValue};
 use napi::{Env, JsError, Status};
@@ -65,44 +69,132 @@ pub(crate) fn to_js(env: &Env, fail: Fail) -> napi::Error {
     }
 }
 
+/// The non-secret details of a failure, set as properties of the thrown error.
+#[derive(Default)]
+struct Details {
+    kid: Option<u32>,
+    limit: Option<usize>,
+    claim: Option<&'static str>,
+    argument: Option<&'static str>,
+    malformed_kind: Option<&'static str>,
+    env_var: Option<String>,
+    io_kind: Option<&'static str>,
+}
+
+impl Details {
+    /// Read from core's accessors (never from `Debug` text).
+    fn of(e: &keycustody::Error) -> Details {
+        Details {
+            kid: e.kid(),
+            limit: e.limit(),
+            claim: e.claim(),
+            argument: e.argument(),
+            malformed_kind: e.malformed_kind().map(|k| k.name()),
+            env_var: e.env_var().map(str::to_owned),
+            io_kind: e.io_kind().map(io_kind_name),
+        }
+    }
+}
+
+/// The name of an I/O error kind (`"NotFound"`, `"PermissionDenied"`, ...), as the
+/// Python and wasm bindings spell it; kinds that the standard library adds later are
+/// `"Other"` until they are listed here.
+pub(crate) fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match k {
+        K::NotFound => "NotFound",
+        K::PermissionDenied => "PermissionDenied",
+        K::ConnectionRefused => "ConnectionRefused",
+        K::ConnectionReset => "ConnectionReset",
+        K::HostUnreachable => "HostUnreachable",
+        K::NetworkUnreachable => "NetworkUnreachable",
+        K::ConnectionAborted => "ConnectionAborted",
+        K::NotConnected => "NotConnected",
+        K::AddrInUse => "AddrInUse",
+        K::AddrNotAvailable => "AddrNotAvailable",
+        K::NetworkDown => "NetworkDown",
+        K::BrokenPipe => "BrokenPipe",
+        K::AlreadyExists => "AlreadyExists",
+        K::WouldBlock => "WouldBlock",
+        K::NotADirectory => "NotADirectory",
+        K::IsADirectory => "IsADirectory",
+        K::DirectoryNotEmpty => "DirectoryNotEmpty",
+        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
+        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
+        K::InvalidInput => "InvalidInput",
+        K::InvalidData => "InvalidData",
+        K::TimedOut => "TimedOut",
+        K::WriteZero => "WriteZero",
+        K::StorageFull => "StorageFull",
+        K::NotSeekable => "NotSeekable",
+        K::QuotaExceeded => "QuotaExceeded",
+        K::FileTooLarge => "FileTooLarge",
+        K::ResourceBusy => "ResourceBusy",
+        K::ExecutableFileBusy => "ExecutableFileBusy",
+        K::Deadlock => "Deadlock",
+        K::CrossesDevices => "CrossesDevices",
+        K::TooManyLinks => "TooManyLinks",
+        K::InvalidFilename => "InvalidFilename",
+        K::ArgumentListTooLong => "ArgumentListTooLong",
+        K::Interrupted => "Interrupted",
+        K::Unsupported => "Unsupported",
+        K::UnexpectedEof => "UnexpectedEof",
+        K::OutOfMemory => "OutOfMemory",
+        _ => "Other",
+    }
+}
+
 fn build(env: &Env, fail: Fail) -> napi::Result<napi::Error> {
-    let (value, kind, kid, limit) = match fail {
+    let (value, kind, details) = match fail {
         Fail::Napi(e) => return Ok(e),
         Fail::Type { arg, expected } => {
             let msg = format!("the \"{arg}\" argument must be {expected}");
             let v =
                 JsTypeError::from(napi::Error::new(CODE_INVALID_ARGUMENT, msg)).into_unknown(*env);
-            (v, KIND_INVALID_ARGUMENT, None, None)
+            let details = Details {
+                argument: Some(arg),
+                ..Details::default()
+            };
+            (v, KIND_INVALID_ARGUMENT, details)
         }
         Fail::Range { arg, expected } => {
             let msg = format!("the \"{arg}\" argument must be {expected}");
             let v =
                 JsRangeError::from(napi::Error::new(CODE_INVALID_ARGUMENT, msg)).into_unknown(*env);
-            (v, KIND_INVALID_ARGUMENT, None, None)
+            let details = Details {
+                argument: Some(arg),
+                ..Details::default()
+            };
+            (v, KIND_INVALID_ARGUMENT, details)
         }
         Fail::Core(e) => {
-            let kid = match e {
-                keycustody::Error::UnknownKey(k)
-                | keycustody::Error::KeyRetired(k)
-                | keycustody::Error::PrimaryKey(k) => Some(k),
-                _ => None,
-            };
-            let limit = match e {
-                keycustody::Error::TooLarge { limit } => Some(limit),
-                _ => None,
-            };
             let v = JsError::from(napi::Error::new(e.code(), e.to_string())).into_unknown(*env);
-            (v, e.kind(), kid, limit)
+            (v, e.kind(), Details::of(&e))
         }
     };
     let mut obj = value.coerce_to_object()?;
     obj.set_named_property("kind", kind)?;
-    if let Some(kid) = kid {
+    if let Some(kid) = details.kid {
         obj.set_named_property("kid", kid)?;
     }
-    if let Some(limit) = limit {
+    if let Some(limit) = details.limit {
         // Limits are at most 64 MiB or u32::MAX: exact as a JS number.
         obj.set_named_property("limit", limit as f64)?;
+    }
+    if let Some(claim) = details.claim {
+        obj.set_named_property("claim", claim)?;
+    }
+    if let Some(argument) = details.argument {
+        obj.set_named_property("argument", argument)?;
+    }
+    if let Some(malformed) = details.malformed_kind {
+        obj.set_named_property("malformedKind", malformed)?;
+    }
+    if let Some(name) = details.env_var {
+        obj.set_named_property("envVar", name.as_str())?;
+    }
+    if let Some(io) = details.io_kind {
+        obj.set_named_property("ioKind", io)?;
     }
     Ok(napi::Error::from(obj.to_unknown()))
 }

@@ -6,8 +6,8 @@
 
 use crate::conv::{self, secret_js_string};
 use crate::error::{run, Fail, Res};
-use napi::bindgen_prelude::Unknown;
-use napi::{Env, JsString};
+use napi::bindgen_prelude::{Function, JsObjectValue, JsValue, Object, Unknown};
+use napi::{Env, JsString, ValueType};
 use napi_derive::napi;
 
 /// The default tolerance of webhook timestamps, in seconds (5 minutes).
@@ -76,37 +76,136 @@ pub fn sign_stripe_payload(
     })
 }
 
-/// Verifies a Standard Webhooks message (headers `webhook-id`, `webhook-timestamp`,
-/// `webhook-signature`; secret `whsec_<base64>`) and returns the signed timestamp.
+/// What the `headers` argument must be (the `TypeError` text).
+const HEADERS_EXPECTED: &str =
+    "a Headers object or a plain object of header names to values (string or string[])";
+
+fn headers_type() -> Fail {
+    Fail::Type {
+        arg: "headers",
+        expected: HEADERS_EXPECTED,
+    }
+}
+
+/// Whether `name` is one of the three Standard Webhooks headers (ASCII case-insensitive).
+fn is_standard_header(name: &str) -> bool {
+    keycustody::STANDARD_HEADER_NAMES
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The elements of a JavaScript array (`arr` is known to be an array).
+fn elements<'a>(arr: &Object<'a>) -> Res<Vec<Unknown<'a>>> {
+    let n = arr.get_array_length()?;
+    let mut out = Vec::with_capacity(n.min(1024) as usize);
+    for i in 0..n {
+        out.push(arr.get_element::<Unknown<'a>>(i)?);
+    }
+    Ok(out)
+}
+
+/// Calls the global `Object.entries(o)` or `Array.from(o)`.
+fn global_call<'a>(env: &Env, class: &str, method: &str, arg: Unknown<'a>) -> Res<Object<'a>> {
+    // `Object` and `Array` are constructors: functions, with the static method as a property.
+    let ctor: Function<'_, (), Unknown<'_>> = env.get_global()?.get_named_property(class)?;
+    let f: Function<'_, Unknown<'a>, Object<'a>> = ctor.get_named_property(method)?;
+    Ok(f.apply(ctor, arg)?)
+}
+
+/// `[name, value]` as a pair of JavaScript values, or a `TypeError`.
+fn entry_pair<'a>(entry: Unknown<'a>) -> Res<(Unknown<'a>, Unknown<'a>)> {
+    if !entry.is_array()? {
+        return Err(headers_type());
+    }
+    let arr = entry.coerce_to_object()?;
+    if arr.get_array_length()? != 2 {
+        return Err(headers_type());
+    }
+    Ok((arr.get_element(0)?, arr.get_element(1)?))
+}
+
+/// The request's headers as `(name, value)` pairs for core's
+/// `verify_standard_webhook_headers_at`: only the three Standard Webhooks headers are
+/// read (others may hold anything), every occurrence of them is kept, so core refuses a
+/// repeated one.
+///
+/// - An object with an `entries()` method (a WHATWG `Headers`, a `Map`): its entries.
+///   `Headers` joins a repeated header into one value with `", "`, so that value is
+///   what gets verified (a joined timestamp is malformed, a joined signature header
+///   carries both signatures).
+/// - Any other object (`IncomingHttpHeaders`, a literal): its own enumerable entries;
+///   a value is a string, an array of strings (each item one occurrence of the header)
+///   or `undefined` (absent). Names differing only in case are two occurrences.
+fn header_pairs(env: &Env, headers: Unknown<'_>) -> Res<Vec<(String, String)>> {
+    // Not an object, an array or a typed array, null or undefined: a TypeError.
+    let obj = conv::opt_object(Some(headers), "headers")?.ok_or_else(headers_type)?;
+    let entries_fn: Unknown<'_> = obj.get_named_property("entries")?;
+    let iterable = entries_fn.get_type()? == ValueType::Function;
+    let entries = if iterable {
+        let f: Function<'_, (), Unknown<'_>> = obj.get_named_property("entries")?;
+        let iter = f.apply(obj, ())?;
+        global_call(env, "Array", "from", iter)?
+    } else {
+        global_call(env, "Object", "entries", obj.to_unknown())?
+    };
+    let mut pairs = Vec::new();
+    for entry in elements(&entries)? {
+        let (name, value) = entry_pair(entry)?;
+        if name.get_type()? != ValueType::String {
+            return Err(headers_type());
+        }
+        let name = conv::string(name, "headers")?;
+        if !is_standard_header(&name) {
+            continue;
+        }
+        match value.get_type()? {
+            ValueType::String => pairs.push((name, conv::string(value, "headers")?)),
+            // `IncomingHttpHeaders` leaves a header that is not there `undefined`.
+            ValueType::Undefined if !iterable => {}
+            ValueType::Object if !iterable && value.is_array()? => {
+                for item in elements(&value.coerce_to_object()?)? {
+                    if item.get_type()? != ValueType::String {
+                        return Err(headers_type());
+                    }
+                    pairs.push((name.clone(), conv::string(item, "headers")?));
+                }
+            }
+            _ => return Err(headers_type()),
+        }
+    }
+    Ok(pairs)
+}
+
+/// Verifies a Standard Webhooks message and returns the signed timestamp. `headers` is
+/// the request's headers as they come: a WHATWG `Headers` (`request.headers` in
+/// `fetch`, Next.js, Hono, ...) or a plain object such as Node's `IncomingHttpHeaders`
+/// (`req.headers` in `node:http`, Express); `webhook-id`, `webhook-timestamp` and
+/// `webhook-signature` are looked up case-insensitively, like the official
+/// `standardwebhooks` libraries. Secret `whsec_<base64>`.
 ///
 /// `tolerance` (default 300) is in seconds; `now` (Unix seconds) defaults to the clock.
 ///
-/// @throws {Error} `KC_SIGNATURE_INVALID`, `KC_TIMESTAMP_OUT_OF_TOLERANCE`, `KC_MALFORMED`, `KC_TOO_LARGE`, `KC_INVALID_ARGUMENT`.
+/// @throws {TypeError} `KC_INVALID_ARGUMENT` when `headers` is not a header mapping.
+/// @throws {Error} `KC_MALFORMED` (`malformedKind` `WebhookHeaderMissing`, `WebhookHeaderRepeated`, `SignatureHeader`, `Timestamp`, `Base64`), `KC_SIGNATURE_INVALID`, `KC_TIMESTAMP_OUT_OF_TOLERANCE`, `KC_TOO_LARGE`, `KC_INVALID_ARGUMENT`.
 #[napi]
-#[allow(clippy::too_many_arguments)]
 pub fn verify_standard_webhook(
     env: &Env,
     #[napi(ts_arg_type = "string | Uint8Array")] payload: Unknown<'_>,
-    #[napi(ts_arg_type = "string")] msg_id: Unknown<'_>,
-    #[napi(ts_arg_type = "string")] timestamp: Unknown<'_>,
-    #[napi(ts_arg_type = "string")] signature: Unknown<'_>,
+    #[napi(ts_arg_type = "Headers | Record<string, string | string[] | undefined>")]
+    headers: Unknown<'_>,
     #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
     #[napi(ts_arg_type = "number")] tolerance: Option<Unknown<'_>>,
     #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
 ) -> napi::Result<i64> {
     run(env, || {
         let payload = conv::bytes(payload, "payload")?;
-        let msg_id = conv::string(msg_id, "msgId")?;
-        let timestamp = conv::string(timestamp, "timestamp")?;
-        let signature = conv::string(signature, "signature")?;
+        let headers = header_pairs(env, headers)?;
         let secret = conv::secret_string(secret, "secret")?;
         let tolerance = tolerance_secs(tolerance)?;
         let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
-        Ok(keycustody::verify_standard_webhook_at(
+        Ok(keycustody::verify_standard_webhook_headers_at(
             payload.as_slice(),
-            &msg_id,
-            &timestamp,
-            &signature,
+            headers,
             &secret,
             tolerance,
             now,

@@ -29,6 +29,7 @@ const garbage = {
   int: [MARKER, true, { n: 1, secret: MARKER }, [1], Symbol('i'), 10n, () => 1],
   i64: [MARKER, false, { secret: MARKER }, [1], Symbol('t'), 10n, () => 1],
   claims: [42, true, Symbol('c'), 10n, () => MARKER, { toJSON: () => 10n }, (() => { const o = {}; o.self = o; return o })()],
+  headers: [42, MARKER, true, Symbol('h'), 10n, () => MARKER, [MARKER], [['webhook-id', 'msg_1']], Buffer.from(MARKER), new Uint8Array(2)],
   object: [42, MARKER, true, Symbol('o'), 10n, () => MARKER, [MARKER], Buffer.from(MARKER)],
 }
 const outOfRange = {

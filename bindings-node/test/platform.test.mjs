@@ -35,10 +35,68 @@ test('Standard Webhooks: sign, verify, independent HMAC', () => {
   const key = Buffer.from(secret.slice(6), 'base64')
   const mac = crypto.createHmac('sha256', key).update(`msg_1.${NOW}.${body}`).digest('base64')
   assert.equal(sig, `v1,${mac}`)
-  assert.equal(kc.verifyStandardWebhook(body, 'msg_1', String(NOW), sig, secret, 300, NOW), NOW)
-  assert.equal(kc.verifyStandardWebhook(body, 'msg_1', String(NOW), `v1,AAAA ${sig}`, secret, 300, NOW), NOW)
-  throwsKc(() => kc.verifyStandardWebhook(body, 'msg_2', String(NOW), sig, secret, 300, NOW), 'SignatureInvalid')
-  throwsKc(() => kc.verifyStandardWebhook(body, 'msg_1', String(NOW), sig, secret, 300, NOW + 301), 'TimestampOutOfTolerance')
+  const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW), 'webhook-signature': sig }
+  assert.equal(kc.verifyStandardWebhook(body, headers, secret, 300, NOW), NOW)
+  assert.equal(kc.verifyStandardWebhook(body, { ...headers, 'webhook-signature': `v1,AAAA ${sig}` }, secret, 300, NOW), NOW)
+  throwsKc(() => kc.verifyStandardWebhook(body, { ...headers, 'webhook-id': 'msg_2' }, secret, 300, NOW), 'SignatureInvalid')
+  throwsKc(() => kc.verifyStandardWebhook(body, headers, secret, 300, NOW + 301), 'TimestampOutOfTolerance')
+})
+
+test('Standard Webhooks: the request headers as they come (Headers, IncomingHttpHeaders, any case)', () => {
+  const secret = kc.generateStandardWebhookSecret()
+  const body = Buffer.from('{"type":"user.created"}')
+  const sig = kc.signStandardWebhook(body, 'msg_1', NOW, secret)
+  const plain = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW), 'webhook-signature': sig }
+  // The global WHATWG Headers class (fetch, Next.js route handlers): names in any case.
+  const h = new Headers({ 'Content-Type': 'application/json', 'Webhook-Id': 'msg_1', 'WEBHOOK-TIMESTAMP': String(NOW), 'webhook-signature': sig })
+  assert.equal(kc.verifyStandardWebhook(body, h, secret, 300, NOW), NOW)
+  // A Request's headers, as a route handler gets them.
+  const req = new Request('https://example.com/hook', { method: 'POST', headers: plain, body })
+  assert.equal(kc.verifyStandardWebhook(body, req.headers, secret, 300, NOW), NOW)
+  // Node's IncomingHttpHeaders: a plain object, lowercase names, string | string[] | undefined values.
+  assert.equal(kc.verifyStandardWebhook(body, { ...plain, 'x-forwarded-for': ['a', 'b'], host: undefined }, secret, 300, NOW), NOW)
+  assert.equal(kc.verifyStandardWebhook(body, { ...plain, 'webhook-signature': [sig] }, secret, 300, NOW), NOW)
+  assert.equal(kc.verifyStandardWebhook(body, { 'Webhook-ID': 'msg_1', 'Webhook-Timestamp': String(NOW), 'Webhook-Signature': sig }, secret, 300, NOW), NOW)
+  // A Map (anything with entries()).
+  assert.equal(kc.verifyStandardWebhook(body, new Map(Object.entries(plain)), secret, 300, NOW), NOW)
+  // Other headers may hold anything: only the three are read.
+  assert.equal(kc.verifyStandardWebhook(body, { ...plain, 'x-n': 42, 'x-o': { a: 1 } }, secret, 300, NOW), NOW)
+
+  const malformed = (headers, kind) => {
+    const e = throwsKc(() => kc.verifyStandardWebhook(body, headers, secret, 300, NOW), 'Malformed')
+    assert.equal(e.malformedKind, kind)
+  }
+  malformed({}, 'WebhookHeaderMissing')
+  malformed(new Headers(), 'WebhookHeaderMissing')
+  malformed({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW) }, 'WebhookHeaderMissing')
+  malformed({ ...plain, 'webhook-id': undefined }, 'WebhookHeaderMissing')
+  malformed({ ...plain, 'webhook-signature': [] }, 'WebhookHeaderMissing')
+  // The same header twice: two names differing in case, an array of two, a Map.
+  malformed({ ...plain, 'Webhook-Id': 'msg_1' }, 'WebhookHeaderRepeated')
+  malformed({ ...plain, 'webhook-signature': [sig, sig] }, 'WebhookHeaderRepeated')
+  malformed(new Map([...Object.entries(plain), ['WEBHOOK-ID', 'msg_1']]), 'WebhookHeaderRepeated')
+  // Headers joins a repeated header with ", ": a joined timestamp is not a timestamp.
+  const joined = new Headers(plain)
+  joined.append('webhook-timestamp', String(NOW))
+  malformed(joined, 'Timestamp')
+
+  // Not a header mapping: a TypeError naming the argument, never a crash.
+  for (const bad of [undefined, null, 'webhook-id: msg_1', 42, true, [], [['webhook-id', 'msg_1']], Buffer.from('x'), () => plain, Symbol('h')]) {
+    const e = throwsKc(() => kc.verifyStandardWebhook(body, bad, secret, 300, NOW), 'InvalidArgument', TypeError)
+    assert.equal(e.argument, 'headers')
+  }
+  // The caller's own code throwing (a getter, a Proxy trap, an iterator): that exception
+  // propagates, and the binding keeps working.
+  const boom = () => {
+    throw new Error('boom')
+  }
+  for (const h of [{ get entries() { return boom() } }, { entries: boom }, new Proxy({}, { ownKeys: boom }), { ...plain, get 'webhook-id'() { return boom() } }]) {
+    assert.throws(() => kc.verifyStandardWebhook(body, h, secret, 300, NOW), /^Error: boom$/)
+  }
+  assert.equal(kc.verifyStandardWebhook(body, plain, secret, 300, NOW), NOW)
+  for (const bad of [{ ...plain, 'webhook-id': 1 }, { ...plain, 'webhook-signature': [sig, 2] }, new Map([[1, 'x']]), { entries: () => ['webhook-id'].values() }]) {
+    throwsKc(() => kc.verifyStandardWebhook(body, bad, secret, 300, NOW), 'InvalidArgument', TypeError)
+  }
 })
 
 test('Telegram secret token', () => {

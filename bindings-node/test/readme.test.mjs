@@ -7,12 +7,13 @@ import { kc, pkgDir, repoRoot } from './helpers.mjs'
 
 const examplePath = path.join(pkgDir, 'examples', 'nextjs-route.mjs')
 const webhookPath = path.join(pkgDir, 'examples', 'stripe-webhook.mjs')
+const standardPath = path.join(pkgDir, 'examples', 'standard-webhook.mjs')
 
 test('README.md shows the example files verbatim', () => {
   const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8')
   const section = readme.slice(readme.indexOf('<!-- BEGIN node -->'), readme.indexOf('<!-- END node -->'))
   assert.ok(section.length > 0, 'README has no node section')
-  for (const p of [examplePath, webhookPath]) {
+  for (const p of [examplePath, webhookPath, standardPath]) {
     const code = fs.readFileSync(p, 'utf8').trim()
     assert.ok(section.includes('```js\n' + code + '\n```'), `README node section differs from ${path.basename(p)}`)
   }
@@ -70,4 +71,25 @@ test('the Stripe webhook route handler verifies, parses and deduplicates', async
   res = await post(body, undefined)
   assert.equal(res.status, 400)
   assert.deepEqual(await res.json(), { error: 'KC_MALFORMED' })
+})
+
+test('the Standard Webhooks route handler takes request.headers as they come', async () => {
+  const secret = kc.generateStandardWebhookSecret()
+  process.env.WEBHOOK_SECRET = secret
+  const route = await import(standardPath)
+  const body = JSON.stringify({ type: 'user.created' })
+  const now = Math.floor(Date.now() / 1000) // the route uses the clock
+  const sig = kc.signStandardWebhook(body, 'msg_readme_1', now, secret)
+  const post = (headers) => route.POST(new Request('http://localhost/api/webhooks/standard', { method: 'POST', body, headers }))
+  const headers = { 'Webhook-Id': 'msg_readme_1', 'Webhook-Timestamp': String(now), 'Webhook-Signature': sig }
+  let res = await post(headers)
+  assert.equal(res.status, 204)
+  res = await post(headers) // redelivered: accepted, handled once
+  assert.equal(res.status, 204)
+  res = await post({ ...headers, 'Webhook-Id': 'msg_readme_2' })
+  assert.equal(res.status, 400)
+  assert.deepEqual(await res.json(), { error: 'KC_SIGNATURE_INVALID' })
+  res = await post({ 'Webhook-Id': 'msg_readme_1', 'Webhook-Signature': sig })
+  assert.equal(res.status, 400)
+  assert.deepEqual(await res.json(), { error: 'KC_MALFORMED', malformed: 'WebhookHeaderMissing' })
 })

@@ -1,5 +1,5 @@
 // The spec of every export for the garbage suite: a valid call, the type of each argument
-// (`string`, `bytes` = string | Uint8Array, `int`; a trailing `?` = optional), and value-level
+// (`string`, `bytes` = string | Uint8Array, `int`, `headers` = Headers | plain object; a trailing `?` = optional), and value-level
 // bad calls with the core error kind each must give. New exports must be added here.
 import fs from 'node:fs'
 import os from 'node:os'
@@ -94,6 +94,14 @@ const stripeSecret = 'whsec_test_secret'
 const stripeHeader = kc.signStripePayload(body, stripeSecret, NOW)
 const stdSecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 const stdSig = kc.signStandardWebhook(body, 'msg_1', NOW, stdSecret)
+/** The Standard Webhooks headers of `body` as a plain object, with `over` replacing some. */
+const stdHeaders = (over = {}) => ({
+  'content-type': 'application/json',
+  'webhook-id': 'msg_1',
+  'webhook-timestamp': String(NOW),
+  'webhook-signature': stdSig,
+  ...over,
+})
 // JWT, one-time code, TOTP, delivery fixtures.
 const jwt = K.signJwt('acme', { sub: 'u1' }, 600, NOW)
 const issued = K.issueCode('user@example.com', NOW)
@@ -321,16 +329,28 @@ Object.assign(specs, {
     ],
   },
   verifyStandardWebhook: {
-    call: (...a) => kc.verifyStandardWebhook(...a),
-    args: [body, 'msg_1', String(NOW), stdSig, stdSecret, 300, NOW],
-    types: ['bytes', 'string', 'string', 'string', 'string', 'int?', 'i64?'],
+    call: (...a) => kc.verifyStandardWebhook(...L(a)),
+    args: [body, stdHeaders(), stdSecret, 300, NOW],
+    types: ['bytes', 'headers', 'string', 'int?', 'i64?'],
     bad: [
-      ['wrong id', [body, 'msg_2', String(NOW), stdSig, stdSecret, 300, NOW], 'SignatureInvalid'],
-      ['too new', [body, 'msg_1', String(NOW), stdSig, stdSecret, 300, NOW - 301], 'TimestampOutOfTolerance'],
-      ['bad timestamp', [body, 'msg_1', 'soon', stdSig, stdSecret, 300, NOW], 'Malformed'],
-      ['bad signature header', [body, 'msg_1', String(NOW), MARKER, stdSecret, 300, NOW], 'Malformed'],
-      ['bad secret', [body, 'msg_1', String(NOW), stdSig, 'whsec_' + MARKER + '!', 300, NOW], 'Malformed'],
-      ['empty id', [body, '', String(NOW), stdSig, stdSecret, 300, NOW], 'Malformed'],
+      ['wrong id', [body, stdHeaders({ 'webhook-id': 'msg_2' }), stdSecret, 300, NOW], 'SignatureInvalid'],
+      ['too new', [body, stdHeaders(), stdSecret, 300, NOW - 301], 'TimestampOutOfTolerance'],
+      ['bad timestamp', [body, stdHeaders({ 'webhook-timestamp': 'soon' }), stdSecret, 300, NOW], 'Malformed'],
+      ['bad signature header', [body, stdHeaders({ 'webhook-signature': MARKER }), stdSecret, 300, NOW], 'Malformed'],
+      ['bad secret', [body, stdHeaders(), 'whsec_' + MARKER + '!', 300, NOW], 'Malformed'],
+      ['empty id', [body, stdHeaders({ 'webhook-id': '' }), stdSecret, 300, NOW], 'Malformed'],
+      ['no headers', [body, {}, stdSecret, 300, NOW], 'Malformed'],
+      ['missing signature', [body, { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW) }, stdSecret, 300, NOW], 'Malformed'],
+      ['id in two cases', [body, { ...stdHeaders(), 'Webhook-Id': 'msg_1' }, stdSecret, 300, NOW], 'Malformed'],
+      ['repeated signature (array)', [body, stdHeaders({ 'webhook-signature': [stdSig, stdSig] }), stdSecret, 300, NOW], 'Malformed'],
+      ['repeated in a Map', [body, new Map([...Object.entries(stdHeaders()), ['WEBHOOK-TIMESTAMP', String(NOW)]]), stdSecret, 300, NOW], 'Malformed'],
+      ['empty Headers', [body, new Headers(), stdSecret, 300, NOW], 'Malformed'],
+      ['joined timestamp (Headers)', [body, (() => { const h = new Headers(stdHeaders()); h.append('webhook-timestamp', String(NOW)); return h })(), stdSecret, 300, NOW], 'Malformed'],
+      ['number value', [body, stdHeaders({ 'webhook-id': 42 }), stdSecret, 300, NOW], 'InvalidArgument'],
+      ['object value', [body, stdHeaders({ 'webhook-signature': { secret: MARKER } }), stdSecret, 300, NOW], 'InvalidArgument'],
+      ['array of numbers', [body, stdHeaders({ 'webhook-id': [1] }), stdSecret, 300, NOW], 'InvalidArgument'],
+      ['entries() of non-pairs', [body, { entries: () => [MARKER].values() }, stdSecret, 300, NOW], 'InvalidArgument'],
+      ['16 MiB + 1 payload', [{ lazy: () => Buffer.alloc(16 * 1024 * 1024 + 1) }, stdHeaders(), stdSecret, 300, NOW], 'TooLarge'],
     ],
   },
   signStandardWebhook: {

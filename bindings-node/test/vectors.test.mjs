@@ -80,7 +80,14 @@ const handlers = {
       check: (c, out) => assert.equal(out, c.signature),
     },
     standard_verify: {
-      run: (c) => kc.verifyStandardWebhook(hex(c.payload_hex), c.msg_id, c.timestamp, c.signature, c.secret, c.tolerance, c.now),
+      run: (c) =>
+        kc.verifyStandardWebhook(
+          hex(c.payload_hex),
+          { 'webhook-id': c.msg_id, 'webhook-timestamp': c.timestamp, 'webhook-signature': c.signature },
+          c.secret,
+          c.tolerance,
+          c.now,
+        ),
       check: (c, out) => assert.equal(out, c.result_timestamp),
     },
     telegram_verify: {

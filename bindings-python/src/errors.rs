@@ -2,8 +2,10 @@
 //!
 //! The classes live in `keycustody/_errors.py` (so that they can also derive from `ValueError`,
 //! `PermissionError`, `OSError`, ...); this module picks the class and sets `kind`, `code` and
-//! the non-secret details (`kid`, `detail`, `limit`, `claim`). The message is core's `Display`,
-//! which never contains input bytes or key material.
+//! the non-secret details from core's accessors, each `None` when the kind has none: `kid`,
+//! `limit`, `claim`, `argument`, `malformed_kind` (`MalformedKind::name()`), `env_var`,
+//! `io_kind` (the same details, under the same names in camelCase, as the Node and wasm
+//! bindings). The message is core's `Display`, which never contains input bytes or key material.
 
 use keycustody::Error;
 use pyo3::exceptions::PyRuntimeError;
@@ -103,17 +105,63 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let value = err.value(py);
     value.setattr("kind", e.kind())?;
     value.setattr("code", e.code())?;
-    match e {
-        Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) => {
-            value.setattr("kid", *kid)?;
-        }
-        Error::Malformed(k) => value.setattr("detail", format!("{k:?}"))?,
-        Error::Io(k) => value.setattr("detail", format!("{k:?}"))?,
-        Error::TooLarge { limit } => value.setattr("limit", *limit)?,
-        Error::ClaimMismatch(claim) => value.setattr("claim", *claim)?,
-        _ => {}
-    }
+    // Every detail attribute is set (None when the kind has none), from core's accessors.
+    value.setattr("kid", e.kid())?;
+    value.setattr("limit", e.limit())?;
+    value.setattr("claim", e.claim())?;
+    value.setattr("argument", e.argument())?;
+    value.setattr("malformed_kind", e.malformed_kind().map(|k| k.name()))?;
+    value.setattr("env_var", e.env_var())?;
+    value.setattr("io_kind", e.io_kind().map(io_kind_name))?;
     Ok(err)
+}
+
+/// The name of an I/O error kind (`"NotFound"`, `"PermissionDenied"`, ...), as the Node and
+/// wasm bindings spell it; kinds that the standard library adds later are `"Other"` until
+/// they are listed here.
+fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match k {
+        K::NotFound => "NotFound",
+        K::PermissionDenied => "PermissionDenied",
+        K::ConnectionRefused => "ConnectionRefused",
+        K::ConnectionReset => "ConnectionReset",
+        K::HostUnreachable => "HostUnreachable",
+        K::NetworkUnreachable => "NetworkUnreachable",
+        K::ConnectionAborted => "ConnectionAborted",
+        K::NotConnected => "NotConnected",
+        K::AddrInUse => "AddrInUse",
+        K::AddrNotAvailable => "AddrNotAvailable",
+        K::NetworkDown => "NetworkDown",
+        K::BrokenPipe => "BrokenPipe",
+        K::AlreadyExists => "AlreadyExists",
+        K::WouldBlock => "WouldBlock",
+        K::NotADirectory => "NotADirectory",
+        K::IsADirectory => "IsADirectory",
+        K::DirectoryNotEmpty => "DirectoryNotEmpty",
+        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
+        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
+        K::InvalidInput => "InvalidInput",
+        K::InvalidData => "InvalidData",
+        K::TimedOut => "TimedOut",
+        K::WriteZero => "WriteZero",
+        K::StorageFull => "StorageFull",
+        K::NotSeekable => "NotSeekable",
+        K::QuotaExceeded => "QuotaExceeded",
+        K::FileTooLarge => "FileTooLarge",
+        K::ResourceBusy => "ResourceBusy",
+        K::ExecutableFileBusy => "ExecutableFileBusy",
+        K::Deadlock => "Deadlock",
+        K::CrossesDevices => "CrossesDevices",
+        K::TooManyLinks => "TooManyLinks",
+        K::InvalidFilename => "InvalidFilename",
+        K::ArgumentListTooLong => "ArgumentListTooLong",
+        K::Interrupted => "Interrupted",
+        K::Unsupported => "Unsupported",
+        K::UnexpectedEof => "UnexpectedEof",
+        K::OutOfMemory => "OutOfMemory",
+        _ => "Other",
+    }
 }
 
 /// Maps a core error to its Python exception (the binding's one mapping function).

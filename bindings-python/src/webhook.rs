@@ -3,6 +3,7 @@
 //! Every verifier takes `now=None` (wall clock) or an explicit Unix time, so tests
 //! never depend on the clock.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -45,40 +46,72 @@ fn sign_stripe_payload(
     .to_py()
 }
 
-/// Verifies a Standard Webhooks message (`webhook-id`, `webhook-timestamp`,
-/// `webhook-signature` headers); returns the signed timestamp.
+/// The `TypeError` text for a `headers` argument that is not a header mapping.
+const HEADERS_EXPECTED: &str =
+    "headers: expected a mapping of header names to str values (a dict, starlette Headers, ...)";
+
+/// The three Standard Webhooks headers from a request's header mapping, as `(name, value)`
+/// pairs for core: every occurrence (`items()` of a multi-dict such as Starlette's `Headers`
+/// yields a repeated header once per occurrence, and two dict keys differing only in case
+/// are two occurrences), so core refuses a repeated one. Other headers are not read.
+fn header_pairs(headers: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Text)>> {
+    // `str` and `bytes` have no `items`; neither do lists, numbers and None.
+    if headers.is_instance_of::<PyString>() || !headers.hasattr("items")? {
+        return Err(PyTypeError::new_err(HEADERS_EXPECTED));
+    }
+    let items = headers
+        .call_method0("items")
+        .map_err(|_| PyTypeError::new_err(HEADERS_EXPECTED))?;
+    let iter = items
+        .try_iter()
+        .map_err(|_| PyTypeError::new_err(HEADERS_EXPECTED))?;
+    let mut pairs = Vec::new();
+    for item in iter {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?
+            .extract()
+            .map_err(|_| PyTypeError::new_err(HEADERS_EXPECTED))?;
+        let name = name
+            .cast::<PyString>()
+            .map_err(|_| PyTypeError::new_err(HEADERS_EXPECTED))?;
+        // A name that is not UTF-8 (a lone surrogate) is none of the three.
+        let Ok(name) = name.to_cow() else { continue };
+        if !keycustody::STANDARD_HEADER_NAMES
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(&name))
+        {
+            continue;
+        }
+        if !value.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err(HEADERS_EXPECTED));
+        }
+        pairs.push((name.into_owned(), value.extract::<Text>()?));
+    }
+    Ok(pairs)
+}
+
+/// Verifies a Standard Webhooks message and returns the signed timestamp. `headers` is the
+/// request's header mapping as it comes (a dict, Starlette's / FastAPI's `request.headers`,
+/// Django's `request.headers`, ...): `webhook-id`, `webhook-timestamp` and
+/// `webhook-signature` are looked up case-insensitively, like the official
+/// `standardwebhooks` library; a missing or repeated one raises `MalformedError`.
 #[pyfunction]
-#[pyo3(signature = (payload, msg_id, timestamp, signature, secret, tolerance = DEFAULT_TOLERANCE, now = None), text_signature = "(payload, msg_id, timestamp, signature, secret, tolerance=300, now=None)")]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (payload, headers, secret, tolerance = DEFAULT_TOLERANCE, now = None), text_signature = "(payload, headers, secret, tolerance=300, now=None)")]
 fn verify_standard_webhook(
     py: Python<'_>,
     payload: Data<'_>,
-    msg_id: Text,
-    timestamp: Text,
-    signature: Text,
+    headers: &Bound<'_, PyAny>,
     secret: Text,
     tolerance: Seconds,
     now: Option<UnixTime>,
 ) -> PyResult<i64> {
+    let pairs = header_pairs(headers)?;
     let p = payload.as_slice();
+    let headers = || pairs.iter().map(|(n, v)| (n.as_str(), &**v));
     run(py, p.len(), || match now {
-        Some(t) => keycustody::verify_standard_webhook_at(
-            p,
-            &msg_id,
-            &timestamp,
-            &signature,
-            &secret,
-            tolerance.0,
-            t.0,
-        ),
-        None => keycustody::verify_standard_webhook(
-            p,
-            &msg_id,
-            &timestamp,
-            &signature,
-            &secret,
-            tolerance.0,
-        ),
+        Some(t) => {
+            keycustody::verify_standard_webhook_headers_at(p, headers(), &secret, tolerance.0, t.0)
+        }
+        None => keycustody::verify_standard_webhook_headers(p, headers(), &secret, tolerance.0),
     })
     .to_py()
 }

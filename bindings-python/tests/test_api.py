@@ -95,7 +95,7 @@ def test_inspect(kr):
     assert repr(info) == "EnvelopeInfo(version=1, kid=1, plaintext_len=5)"
     with pytest.raises(kc.MalformedError) as ei:
         kc.inspect("kc2.AAAA")
-    assert ei.value.detail == "EnvelopePrefix"
+    assert ei.value.malformed_kind == "EnvelopePrefix"
     assert isinstance(ei.value, ValueError)
 
 
@@ -104,7 +104,7 @@ def test_open_text_non_utf8(kr):
     assert kr.open("t", env) == b"\xff\xfe"
     with pytest.raises(kc.MalformedError) as ei:
         kr.open_text("t", env)
-    assert ei.value.detail == "Utf8"
+    assert ei.value.malformed_kind == "Utf8"
 
 
 def test_too_large(kr):
@@ -237,7 +237,7 @@ def test_export_parse_round_trip_and_format():
     assert doc == {"version": 1, "primary": 7, "keys": [{"kid": 7, "state": "active", "secret": b64url(ROOT_A)}]}
     with pytest.raises(kc.MalformedError) as ei:
         kc.Keyring.parse('{"version":2,"primary":1,"keys":[]}')
-    assert ei.value.detail == "KeyringVersion"
+    assert ei.value.malformed_kind == "KeyringVersion"
     with pytest.raises(kc.MalformedError):
         kc.Keyring.parse("not json")
 
@@ -286,7 +286,7 @@ def test_from_file(tmp_path):
     assert isinstance(ei.value, PermissionError) and ei.value.kind == "InsecurePermissions"
     with pytest.raises(kc.IoError) as ei:
         kc.Keyring.from_file(tmp_path / "missing.json")
-    assert isinstance(ei.value, OSError) and ei.value.detail == "NotFound"
+    assert isinstance(ei.value, OSError) and ei.value.io_kind == "NotFound"
 
 
 def test_derive_key_matches_hkdf(kr):
@@ -347,13 +347,13 @@ def test_api_keys():
     typo = g.key[:-1] + ("A" if g.key[-1] != "A" else "B")
     with pytest.raises(kc.MalformedError) as ei:
         kc.parse_api_key(typo)
-    assert ei.value.detail == "ApiKeyChecksum"
+    assert ei.value.malformed_kind == "ApiKeyChecksum"
     with pytest.raises(kc.MalformedError) as ei:
         kc.verify_api_key(g.key, "XYZ")
-    assert ei.value.detail == "ApiKeyHash"
+    assert ei.value.malformed_kind == "ApiKeyHash"
     with pytest.raises(kc.MalformedError) as ei:
         kc.generate_api_key("Bad")
-    assert ei.value.detail == "ApiKeyPrefix"
+    assert ei.value.malformed_kind == "ApiKeyPrefix"
 
 
 def test_tokens():
@@ -413,13 +413,14 @@ def test_standard_webhooks_against_hmac():
     sig = kc.sign_standard_webhook(body, msg_id, NOW, secret)
     expect = base64.b64encode(hmac.new(key, f"{msg_id}.{NOW}.".encode() + body, "sha256").digest()).decode()
     assert sig == "v1," + expect
-    assert kc.verify_standard_webhook(body, msg_id, str(NOW), sig, secret, now=NOW) == NOW
+    headers = {"webhook-id": msg_id, "webhook-timestamp": str(NOW), "webhook-signature": sig}
+    assert kc.verify_standard_webhook(body, headers, secret, now=NOW) == NOW
     with pytest.raises(kc.SignatureError):
-        kc.verify_standard_webhook(body, "msg_2", str(NOW), sig, secret, now=NOW)
+        kc.verify_standard_webhook(body, {**headers, "webhook-id": "msg_2"}, secret, now=NOW)
     with pytest.raises(kc.TimestampError):
-        kc.verify_standard_webhook(body, msg_id, str(NOW), sig, secret, now=NOW + 1000)
+        kc.verify_standard_webhook(body, headers, secret, now=NOW + 1000)
     with pytest.raises(kc.MalformedError):
-        kc.verify_standard_webhook(body, msg_id, "12x", sig, secret, now=NOW)
+        kc.verify_standard_webhook(body, {**headers, "webhook-timestamp": "12x"}, secret, now=NOW)
     s = kc.generate_standard_webhook_secret()
     assert s.startswith("whsec_") and len(base64.b64decode(s[6:])) == 32
 

@@ -28,6 +28,7 @@ ENV_BIN = KR.seal_binary("tenant", b"v", b"c")
 STRIPE = kc.sign_stripe_payload(b"{}", "whsec_x", 1_700_000_000)
 WHSEC = "whsec_" + "A" * 43
 STD_SIG = kc.sign_standard_webhook(b"{}", "m1", 1_700_000_000, WHSEC)
+STD_HEADERS = {"webhook-id": "m1", "webhook-timestamp": "1700000000", "webhook-signature": STD_SIG}
 GUARD = kc.ReplayGuard(100, 60)
 API = kc.generate_api_key("obee")
 NOW = 1_700_000_000
@@ -39,7 +40,8 @@ PAIR = kc.generate_delivery_keypair()
 BLOB = kc.seal_for_delivery(PAIR.public_key, "tenant", b"v")
 
 # name -> (callable, [(param, type, valid value)]). Types: str, data (bytes|bytearray|str),
-# bin (bytes|bytearray), int, optint (int or None), optstr (str or None), claims (dict or str), path.
+# bin (bytes|bytearray), int, optint (int or None), optstr (str or None), claims (dict or str), path,
+# headers (a Mapping[str, str]).
 S, D, B, I, O = "str", "data", "bin", "int", "optint"
 CALLS = {
     "Keyring.generate": (kc.Keyring.generate, []),
@@ -133,9 +135,7 @@ CALLS = {
         kc.verify_standard_webhook,
         [
             ("payload", D, b"{}"),
-            ("msg_id", S, "m1"),
-            ("timestamp", S, "1700000000"),
-            ("signature", S, STD_SIG),
+            ("headers", "headers", STD_HEADERS),
             ("secret", S, WHSEC),
             ("tolerance", I, 300),
             ("now", O, 1_700_000_000),
@@ -168,6 +168,19 @@ WRONG = {
     "path": [1, 1.5, None, [1], object()],
     "optstr": [b"x", 1, 1.5, ["x"], object()],
     "claims": [b"{}", 1, None, [("sub", "x")], object()],
+    # Not a header mapping (no items()), or one whose items are not (str, str) pairs.
+    "headers": [
+        "webhook-id: m1",
+        b"x",
+        1,
+        None,
+        ["x"],
+        [("webhook-id", "m1")],
+        object(),
+        {"webhook-id": 1, "webhook-timestamp": "1700000000", "webhook-signature": STD_SIG},
+        {"webhook-id": b"m1", "webhook-timestamp": "1700000000", "webhook-signature": STD_SIG},
+        {1: "x", **STD_HEADERS},
+    ],
 }
 # Out-of-range integers must become InvalidArgumentError (a ValueError), not OverflowError.
 BAD_INTS = [-1, -(2**63) - 1, 2**64, 2**200]
@@ -247,7 +260,7 @@ def test_lone_surrogates_raise_malformed_utf8(name):
     for param, typ, _ in CALLS[name][1]:
         if typ in (S, D, "optstr", "claims"):
             e = run_expect(name, {param: "x\ud800y"}, kc.MalformedError)
-            assert e.detail == "Utf8" and "\ud800" not in str(e)
+            assert e.malformed_kind == "Utf8" and "\ud800" not in str(e)
 
 
 OWNER_PARAMS = [(n, p) for n, (_, ps) in CALLS.items() for p, _, _ in ps if p in ("owner", "tenant")]

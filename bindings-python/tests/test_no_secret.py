@@ -85,8 +85,15 @@ def test_no_marked_secret_in_any_error_or_repr(keyring_text: str) -> None:
     fails(
         "standard",
         lambda: kc.verify_standard_webhook(
-            b"{}", "msg_1", "1", "v1," + base64.b64encode(bytes(32)).decode(),
+            b"{}",
+            {"webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1," + base64.b64encode(bytes(32)).decode()},
             "whsec_" + base64.b64encode(MARKER.encode()).decode(), 300, 1,
+        ),
+    )
+    fails(
+        "standard header values",
+        lambda: kc.verify_standard_webhook(
+            b"{}", {"webhook-id": "msg_1", "webhook-timestamp": MARKER, "webhook-signature": MARKER}, "whsec_AAAA", 300, 1
         ),
     )
     fails("legacy", lambda: kc.decrypt_legacy_pbkdf2_gcm(base64.b64encode(bytes([1] * 60)).decode(), MARKER, 1))

@@ -101,9 +101,8 @@ def wh_standard_sign(c):
 
 
 def wh_standard_verify(c):
-    got = kc.verify_standard_webhook(
-        h(c["payload_hex"]), c["msg_id"], c["timestamp"], c["signature"], c["secret"], c["tolerance"], c["now"]
-    )
+    headers = {"webhook-id": c["msg_id"], "webhook-timestamp": c["timestamp"], "webhook-signature": c["signature"]}
+    got = kc.verify_standard_webhook(h(c["payload_hex"]), headers, c["secret"], c["tolerance"], c["now"])
     assert got == c["result_timestamp"]
 
 

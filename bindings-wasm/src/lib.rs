@@ -40,12 +40,18 @@ export interface KeycustodyError extends Error {
   kind: string;
   /** The key id, for `KC_UNKNOWN_KEY`, `KC_KEY_RETIRED` and `KC_PRIMARY_KEY`. */
   kid?: number;
-  /** Which part was malformed, for `KC_MALFORMED` (e.g. `"EnvelopePrefix"`, `"ApiKeyChecksum"`). */
-  detail?: string;
   /** The size limit in bytes, for `KC_TOO_LARGE`. */
   limit?: number;
   /** The claim that did not match, for `KC_CLAIM_MISMATCH` (e.g. `"aud"`). */
   claim?: string;
+  /** Core's fixed text naming the argument, for `KC_INVALID_ARGUMENT` (e.g. `"headers must be ..."`). */
+  argument?: string;
+  /** Which part was malformed, for `KC_MALFORMED` (e.g. `"EnvelopePrefix"`, `"ApiKeyChecksum"`, `"WebhookHeaderMissing"`). */
+  malformedKind?: string;
+  /** The environment variable that is not set, for `KC_MISSING_ENV_VAR`. */
+  envVar?: string;
+  /** The I/O error kind, for `KC_IO` (e.g. `"NotFound"`). */
+  ioKind?: string;
 }
 /** What an envelope's header says (no key needed). */
 export interface EnvelopeInfo { version: number; kid: number; plaintextLen: number; }
@@ -105,25 +111,82 @@ impl From<Failure> for JsValue {
 pub type JsResult<T> = Result<T, Failure>;
 
 /// THE error mapping: a JS `Error` named `KeycustodyError` with the core's stable
-/// `code` and `kind`, plus `kid`, `detail` (the malformed part or I/O kind), `limit` or
-/// `claim` where the error carries one. The message is the core's fixed `Display` text,
-/// which never contains input bytes or secrets.
+/// `code` and `kind`, plus, where the error carries one, its non-secret detail from core's
+/// accessors (the same names and values as the Node binding): `kid`, `limit`, `claim`,
+/// `argument`, `malformedKind` (`MalformedKind::name()`), `envVar`, `ioKind`. The message
+/// is the core's fixed `Display` text, which never contains input bytes or secrets.
 fn error_to_js(e: &Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("KeycustodyError");
     set(&err, "code", &JsValue::from_str(e.code()));
     set(&err, "kind", &JsValue::from_str(e.kind()));
-    match e {
-        Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) => {
-            set(&err, "kid", &JsValue::from(*kid));
+    if let Some(kid) = e.kid() {
+        set(&err, "kid", &JsValue::from(kid));
+    }
+    if let Some(limit) = e.limit() {
+        set(&err, "limit", &JsValue::from(len_to_f64(limit)));
+    }
+    let texts = [
+        ("claim", e.claim()),
+        ("argument", e.argument()),
+        ("malformedKind", e.malformed_kind().map(|k| k.name())),
+        ("envVar", e.env_var()),
+        ("ioKind", e.io_kind().map(io_kind_name)),
+    ];
+    for (name, value) in texts {
+        if let Some(v) = value {
+            set(&err, name, &JsValue::from_str(v));
         }
-        Error::Malformed(k) => set(&err, "detail", &JsValue::from_str(&format!("{k:?}"))),
-        Error::Io(k) => set(&err, "detail", &JsValue::from_str(&format!("{k:?}"))),
-        Error::TooLarge { limit } => set(&err, "limit", &JsValue::from(len_to_f64(*limit))),
-        Error::ClaimMismatch(claim) => set(&err, "claim", &JsValue::from_str(claim)),
-        _ => {}
     }
     err.into()
+}
+
+/// The name of an I/O error kind (`"NotFound"`, ...), as the Node and Python bindings
+/// spell it (core reads no file on wasm, so only a kind from a future I/O source shows up
+/// here); kinds that the standard library adds later are `"Other"` until listed here.
+fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match k {
+        K::NotFound => "NotFound",
+        K::PermissionDenied => "PermissionDenied",
+        K::ConnectionRefused => "ConnectionRefused",
+        K::ConnectionReset => "ConnectionReset",
+        K::HostUnreachable => "HostUnreachable",
+        K::NetworkUnreachable => "NetworkUnreachable",
+        K::ConnectionAborted => "ConnectionAborted",
+        K::NotConnected => "NotConnected",
+        K::AddrInUse => "AddrInUse",
+        K::AddrNotAvailable => "AddrNotAvailable",
+        K::NetworkDown => "NetworkDown",
+        K::BrokenPipe => "BrokenPipe",
+        K::AlreadyExists => "AlreadyExists",
+        K::WouldBlock => "WouldBlock",
+        K::NotADirectory => "NotADirectory",
+        K::IsADirectory => "IsADirectory",
+        K::DirectoryNotEmpty => "DirectoryNotEmpty",
+        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
+        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
+        K::InvalidInput => "InvalidInput",
+        K::InvalidData => "InvalidData",
+        K::TimedOut => "TimedOut",
+        K::WriteZero => "WriteZero",
+        K::StorageFull => "StorageFull",
+        K::NotSeekable => "NotSeekable",
+        K::QuotaExceeded => "QuotaExceeded",
+        K::FileTooLarge => "FileTooLarge",
+        K::ResourceBusy => "ResourceBusy",
+        K::ExecutableFileBusy => "ExecutableFileBusy",
+        K::Deadlock => "Deadlock",
+        K::CrossesDevices => "CrossesDevices",
+        K::TooManyLinks => "TooManyLinks",
+        K::InvalidFilename => "InvalidFilename",
+        K::ArgumentListTooLong => "ArgumentListTooLong",
+        K::Interrupted => "Interrupted",
+        K::Unsupported => "Unsupported",
+        K::UnexpectedEof => "UnexpectedEof",
+        K::OutOfMemory => "OutOfMemory",
+        _ => "Other",
+    }
 }
 
 /// Sets a property on an object we just created (cannot fail on a plain, extensible

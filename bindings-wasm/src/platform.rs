@@ -11,7 +11,7 @@ use crate::{
     secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg,
     U8Arg,
 };
-use js_sys::{JsString, Reflect, Uint8Array};
+use js_sys::{Array, ArrayBuffer, Function, JsString, Reflect, Uint8Array};
 use keycustody::{Error, MalformedKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -34,6 +34,9 @@ export interface JwtSecret { kid: number; secret: Uint8Array; }
 
 #[wasm_bindgen]
 extern "C" {
+    /// The `headers` of `verifyStandardWebhook`, checked at run time.
+    #[wasm_bindgen(typescript_type = "Headers | Record<string, string | string[] | undefined>")]
+    pub type HeadersArg;
     #[wasm_bindgen(typescript_type = "DeliveryKeypair")]
     pub type DeliveryKeypairJs;
     #[wasm_bindgen(typescript_type = "JwtVerifyOptions")]
@@ -238,29 +241,122 @@ pub fn sign_stripe_payload(
     Ok(keycustody::sign_stripe_payload(&payload, &secret, ts)?)
 }
 
-/// Verifies a Standard Webhooks request (`webhook-id`, `webhook-timestamp`,
-/// `webhook-signature` headers; secret `whsec_...`); returns the timestamp.
+/// The refusal of a `headers` argument that is not a header mapping.
+const HEADERS_EXPECTED: &str = "headers must be a Headers object or a plain object of header names to values (string or string[])";
+
+/// Whether `name` is one of the three Standard Webhooks headers (ASCII case-insensitive).
+fn is_standard_header(name: &str) -> bool {
+    keycustody::STANDARD_HEADER_NAMES
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The request's headers as `(name, value)` pairs for core's
+/// `verify_standard_webhook_headers_at`: only the three Standard Webhooks headers are
+/// read (others may hold anything), every occurrence of them is kept, so core refuses a
+/// repeated one.
+///
+/// - An object with an `entries()` method (a WHATWG `Headers`, a `Map`): its entries.
+///   `Headers` joins a repeated header into one value with `", "`, so that value is
+///   what gets verified (a joined timestamp is malformed).
+/// - Any other object (a literal, Node's `IncomingHttpHeaders`): its own enumerable
+///   entries; a value is a string, an array of strings (each item one occurrence) or
+///   `undefined` (absent). Names differing only in case are two occurrences.
+fn header_pairs(headers: &JsValue) -> JsResult<Vec<(String, String)>> {
+    // Not an object; an array, a typed array, a DataView, an ArrayBuffer or a `String`
+    // object (objects, but never a header mapping).
+    if !headers.is_object()
+        || Array::is_array(headers)
+        || ArrayBuffer::is_view(headers)
+        || headers.is_instance_of::<ArrayBuffer>()
+        || headers.is_instance_of::<JsString>()
+    {
+        return Err(invalid(HEADERS_EXPECTED));
+    }
+    // Every step that can run the caller's code (a getter, a Proxy trap, an iterator) is
+    // caught: an exception thrown through the wasm frames would skip their cleanup.
+    let bad = |_| invalid(HEADERS_EXPECTED);
+    let entries_fn = Reflect::get(headers, &JsValue::from_str("entries")).map_err(bad)?;
+    let iterable = entries_fn.is_function();
+    let entries = if iterable {
+        let iter = entries_fn
+            .unchecked_ref::<Function>()
+            .call0(headers)
+            .map_err(bad)?;
+        array_from(&iter).map_err(bad)?
+    } else {
+        object_entries(headers).map_err(bad)?
+    };
+    let mut pairs = Vec::new();
+    for entry in elements(&entries)? {
+        if !Array::is_array(&entry) || entry.unchecked_ref::<Array>().length() != 2 {
+            return Err(invalid(HEADERS_EXPECTED));
+        }
+        let name = Reflect::get_u32(&entry, 0).map_err(bad)?;
+        let name = js_string(&name, HEADERS_EXPECTED)?;
+        if !is_standard_header(&name) {
+            continue;
+        }
+        let value = Reflect::get_u32(&entry, 1).map_err(bad)?;
+        if value.is_string() {
+            pairs.push((name, js_string(&value, HEADERS_EXPECTED)?));
+        } else if !iterable && value.is_undefined() {
+            // `IncomingHttpHeaders` leaves a header that is not there `undefined`.
+        } else if !iterable && Array::is_array(&value) {
+            for item in elements(&value)? {
+                if !item.is_string() {
+                    return Err(invalid(HEADERS_EXPECTED));
+                }
+                pairs.push((name.clone(), js_string(&item, HEADERS_EXPECTED)?));
+            }
+        } else {
+            return Err(invalid(HEADERS_EXPECTED));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The elements of a JS array (`arr` is one), each read with the caller's getters caught.
+fn elements(arr: &JsValue) -> JsResult<Vec<JsValue>> {
+    let n = arr.unchecked_ref::<Array>().length();
+    (0..n)
+        .map(|i| Reflect::get_u32(arr, i).map_err(|_| invalid(HEADERS_EXPECTED)))
+        .collect()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.entries(o)`, with a throwing getter or Proxy trap caught.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = entries)]
+    fn object_entries(o: &JsValue) -> Result<JsValue, JsValue>;
+    /// `Array.from(iterable)`, with a throwing iterator caught.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    fn array_from(iterable: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// Verifies a Standard Webhooks request and returns the signed timestamp. `headers` is the
+/// request's headers as they come: a WHATWG `Headers` (`request.headers`) or a plain object;
+/// `webhook-id`, `webhook-timestamp` and `webhook-signature` are looked up
+/// case-insensitively, like the official `standardwebhooks` libraries. Secret `whsec_...`.
 #[wasm_bindgen(js_name = verifyStandardWebhook)]
-#[allow(clippy::too_many_arguments)]
 pub fn verify_standard_webhook(
     payload: &BytesArg,
-    #[wasm_bindgen(js_name = msgId)] msg_id: &StrArg,
-    timestamp: &StrArg,
-    signature: &StrArg,
+    headers: &HeadersArg,
     secret: &StrArg,
     tolerance: Option<NumArg>,
     now: Option<NumArg>,
 ) -> JsResult<f64> {
     let payload = bytes(payload, "payload must be a string or Uint8Array")?;
-    let msg_id = js_string(msg_id, "msgId must be a string")?;
-    let timestamp = js_string(timestamp, "timestamp must be a string (the header value)")?;
-    let signature = js_string(signature, "signature must be a string")?;
+    let headers = header_pairs(headers)?;
     let secret = secret_string(secret, "secret must be a string")?;
-    let tolerance = opt_u64(tolerance, 300, "tolerance must be a non-negative integer")?;
-    let now = now_or_clock(now)?;
-    let ts = keycustody::verify_standard_webhook_at(
-        &payload, &msg_id, &timestamp, &signature, &secret, tolerance, now,
+    let tolerance = opt_u64(
+        tolerance,
+        keycustody::DEFAULT_TOLERANCE,
+        "tolerance must be a non-negative integer",
     )?;
+    let now = now_or_clock(now)?;
+    let ts =
+        keycustody::verify_standard_webhook_headers_at(&payload, headers, &secret, tolerance, now)?;
     Ok(ts_to_f64(ts))
 }
 

@@ -19,7 +19,7 @@ function outcome(f) {
     const r = f();
     return { ok: r instanceof Uint8Array ? toHex(r) : r };
   } catch (e) {
-    return { err: [e.name, e.code, e.kind, e.detail ?? null] };
+    return { err: [e.name, e.code, e.kind, e.malformedKind ?? null] };
   }
 }
 

@@ -66,6 +66,13 @@ function wrong(type) {
         ...inv([['audience: 5', { audience: 5 }], ['issuer: {}', { issuer: {} }], ['leeway: -1', { leeway: -1 }], ['leeway: 1.5', { leeway: 1.5 }], ['now: "1"', { now: '1' }]]),
         ['audience: lone surrogate', { audience: 'a\ud800' }, 'KC_MALFORMED'],
       ];
+    case 'headers': // Headers or a plain object of header names to string | string[]
+      return [
+        ...inv([...vals.filter(([l]) => l !== 'object'), ['Uint8Array', new Uint8Array(2)], ['string', 'webhook-id: m']]),
+        ...inv([['array of pairs', [['webhook-id', 'msg_1']]], ['value: number', { 'webhook-id': 1 }], ['value: [1]', { 'webhook-id': [1] }], ['entries() of non-pairs', { entries: () => ['webhook-id'].values() }]]),
+        ['no webhook headers', {}, 'KC_MALFORMED'],
+        ['value: lone surrogate', { 'webhook-id': 'a\ud800b' }, 'KC_MALFORMED'],
+      ];
     case 'params': // Pbkdf2GcmParams
       return inv([
         ['number', 42], ['boolean', true], ['array', []], ['function', () => 1], ['bigint', 1n], ['symbol', Symbol('s')], ['string', 'abc'],
@@ -171,8 +178,8 @@ function specs(kc) {
     signStandardWebhook: fn(kc.signStandardWebhook, ['bytes', 'str', 'int', 'str'], () => ['{}', 'msg_1', NOW, WHSEC]),
     verifyStandardWebhook: fn(
       kc.verifyStandardWebhook,
-      ['bytes', 'str', 'str', 'str', 'str', 'u64?', 'int?'],
-      (fx) => ['{}', 'msg_1', String(NOW), fx.std, WHSEC, 300, NOW],
+      ['bytes', 'headers', 'str', 'u64?', 'int?'],
+      (fx) => ['{}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW), 'webhook-signature': fx.std }, WHSEC, 300, NOW],
     ),
     generateStandardWebhookSecret: fn(kc.generateStandardWebhookSecret, [], () => []),
     verifyTelegramSecret: fn(kc.verifyTelegramSecret, ['str', 'str'], () => ['tok-1', 'tok-1']),

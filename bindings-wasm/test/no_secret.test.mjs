@@ -57,7 +57,16 @@ test('no marked secret appears in any error or inspect output (wasm)', () => {
   fails('verifyApiKey hash', () => kc.verifyApiKey(`kc_${MARKER}`, MARKER));
   fails('stripe', () => kc.verifyStripeSignature('{}', `t=1,v1=${'0'.repeat(64)}`, `whsec_${MARKER}`, 300, 1));
   fails('standard', () =>
-    kc.verifyStandardWebhook('{}', 'msg_1', '1', `v1,${Buffer.alloc(32).toString('base64')}`, `whsec_${Buffer.from(MARKER).toString('base64')}`, 300, 1),
+    kc.verifyStandardWebhook(
+      '{}',
+      { 'webhook-id': 'msg_1', 'webhook-timestamp': '1', 'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')}` },
+      `whsec_${Buffer.from(MARKER).toString('base64')}`,
+      300,
+      1,
+    ),
+  );
+  fails('standard header values', () =>
+    kc.verifyStandardWebhook('{}', { 'webhook-id': 'msg_1', 'webhook-timestamp': MARKER, 'webhook-signature': MARKER }, 'whsec_AAAA', 300, 1),
   );
   fails('jwt', () => kr.verifyJwt('t1', `${MARKER}.${MARKER}.${MARKER}`));
   fails('openDelivery', () => kc.openDelivery(`kcsk1.${MARKER}`, 't1', `kcd1.${MARKER}`));

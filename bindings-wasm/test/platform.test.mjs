@@ -31,7 +31,7 @@ describe('delivery (HPKE)', () => {
     throwsKc(() => kc.openDelivery(kp.privateKey, 'globex', blob), 'KC_DECRYPT_FAILED');
     throwsKc(() => kc.openDelivery(kc.generateDeliveryKeypair().privateKey, 'acme', blob), 'KC_DECRYPT_FAILED');
     throwsKc(() => kc.openDelivery(kp.privateKey, 'acme', blob.slice(0, -2)), 'KC_DECRYPT_FAILED');
-    throwsKc(() => kc.sealForDelivery(kp.privateKey, 'acme', 'x'), 'KC_MALFORMED', { detail: 'DeliveryKey' });
+    throwsKc(() => kc.sealForDelivery(kp.privateKey, 'acme', 'x'), 'KC_MALFORMED', { malformedKind: 'DeliveryKey' });
     throwsKc(() => kc.sealForDelivery(kp.publicKey, '', 'x'), 'KC_INVALID_OWNER');
     throwsKc(() => kc.sealForDelivery(kp.publicKey, 'acme', new Uint8Array(1024 * 1024 + 1)), 'KC_TOO_LARGE', {
       limit: 1024 * 1024,
@@ -53,7 +53,7 @@ describe('delivery (HPKE)', () => {
       claim: 'delivery key fingerprint',
     });
     // The pin is parsed strictly; a non-string pin is refused.
-    throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.toLowerCase()), 'KC_MALFORMED', { detail: 'DeliveryKey' });
+    throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.toLowerCase()), 'KC_MALFORMED', { malformedKind: 'DeliveryKey' });
     throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', fp.replaceAll('-', '')), 'KC_MALFORMED');
     throwsKc(() => kc.sealForDelivery(vm.publicKey, 'acme', 'x', 42), 'KC_INVALID_ARGUMENT');
     throwsKc(() => kc.deliveryKeyFingerprint(vm.privateKey), 'KC_MALFORMED');
@@ -80,7 +80,7 @@ describe('webhooks', () => {
     const other = kc.signStripePayload(body, 'whsec_old', NOW).split(',')[1];
     assert.equal(kc.verifyStripeSignature(body, `${header},${other}`, 'whsec_old', 300, NOW), NOW);
     throwsKc(() => kc.verifyStripeSignature(body, 'garbage', 'whsec_test', 300, NOW), 'KC_MALFORMED', {
-      detail: 'SignatureHeader',
+      malformedKind: 'SignatureHeader',
     });
     // Without `now` the clock is used: a 1970 signature is far outside the tolerance.
     throwsKc(() => kc.verifyStripeSignature(body, kc.signStripePayload(body, 'whsec_test', 1), 'whsec_test'),
@@ -92,9 +92,10 @@ describe('webhooks', () => {
     assert.match(secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
     const sig = kc.signStandardWebhook('{"a":1}', 'msg_1', NOW, secret);
     assert.match(sig, /^v1,/);
-    assert.equal(kc.verifyStandardWebhook('{"a":1}', 'msg_1', String(NOW), sig, secret, 300, NOW), NOW);
-    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', 'msg_2', String(NOW), sig, secret, 300, NOW), 'KC_SIGNATURE_INVALID');
-    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', 'msg_1', String(NOW), sig, secret, 300, NOW + 301),
+    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW), 'webhook-signature': sig };
+    assert.equal(kc.verifyStandardWebhook('{"a":1}', headers, secret, 300, NOW), NOW);
+    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', { ...headers, 'webhook-id': 'msg_2' }, secret, 300, NOW), 'KC_SIGNATURE_INVALID');
+    throwsKc(() => kc.verifyStandardWebhook('{"a":1}', headers, secret, 300, NOW + 301),
       'KC_TIMESTAMP_OUT_OF_TOLERANCE');
     assert.equal(kc.verifyTelegramSecret('tok_1', 'tok_1'), undefined);
     throwsKc(() => kc.verifyTelegramSecret('tok_2', 'tok_1'), 'KC_SIGNATURE_INVALID');
@@ -200,7 +201,7 @@ describe('TOTP, scrub, validation, legacy', () => {
     throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 30, 8, 'MD5'), 'KC_INVALID_ARGUMENT');
     throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 0), 'KC_INVALID_ARGUMENT');
     throwsKc(() => kc.totpRawAt('12345678901234567890', 59, 30, 9), 'KC_INVALID_ARGUMENT');
-    throwsKc(() => kc.totpAt('not base32!', NOW), 'KC_MALFORMED', { detail: 'Totp' });
+    throwsKc(() => kc.totpAt('not base32!', NOW), 'KC_MALFORMED', { malformedKind: 'Totp' });
   });
 
   test('scrub, validateSlug, validateEmail', () => {
@@ -221,17 +222,101 @@ describe('TOTP, scrub, validation, legacy', () => {
     throwsKc(() => kc.decryptLegacyPbkdf2Gcm(blob, 'pw', { iterations: 0 }), 'KC_INVALID_ARGUMENT');
     const data = Buffer.from('53616c7465645f5fe023088f91be88ddac3d200feb553e7acf24a531a5f89c47', 'hex');
     assert.equal(dec.decode(kc.decryptOpensslEnc(data, 'pw', 1000)), 'openssl secret');
-    throwsKc(() => kc.decryptOpensslEnc(data.subarray(0, 8), 'pw', 1000), 'KC_MALFORMED', { detail: 'Legacy' });
+    throwsKc(() => kc.decryptOpensslEnc(data.subarray(0, 8), 'pw', 1000), 'KC_MALFORMED', { malformedKind: 'Legacy' });
   });
 });
 
-test('errors carry detail for KC_MALFORMED and never echo the input', () => {
+test('errors carry malformedKind for KC_MALFORMED and never echo the input', () => {
   const kr = Keyring.generate();
   try {
     kr.open('tenant', 'sk-live-THIS-IS-SECRET');
     assert.fail('no error');
   } catch (e) {
-    assert.equal(e.detail, 'EnvelopePrefix');
+    assert.equal(e.malformedKind, 'EnvelopePrefix');
     assert.ok(!e.message.includes('THIS-IS-SECRET') && !e.stack.includes('THIS-IS-SECRET'));
   }
+});
+
+describe('Standard Webhooks: the request headers as they come', () => {
+  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const body = '{"type":"user.created"}';
+  const sig = kc.signStandardWebhook(body, 'msg_1', NOW, secret);
+  const plain = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW), 'webhook-signature': sig };
+  const verify = (h) => kc.verifyStandardWebhook(body, h, secret, 300, NOW);
+
+  test('Headers, plain objects and Maps, names in any case', () => {
+    assert.equal(verify(new Headers({ 'Content-Type': 'application/json', 'Webhook-Id': 'msg_1', 'WEBHOOK-TIMESTAMP': String(NOW), 'webhook-signature': sig })), NOW);
+    assert.equal(verify(new Request('https://example.com/hook', { method: 'POST', headers: plain, body }).headers), NOW);
+    assert.equal(verify({ ...plain, 'x-forwarded-for': ['a', 'b'], host: undefined, 'x-n': 42 }), NOW);
+    assert.equal(verify({ ...plain, 'webhook-signature': [sig] }), NOW);
+    assert.equal(verify({ 'Webhook-ID': 'msg_1', 'Webhook-Timestamp': String(NOW), 'Webhook-Signature': sig }), NOW);
+    assert.equal(verify(new Map(Object.entries(plain))), NOW);
+  });
+
+  test('missing and repeated headers are KC_MALFORMED with their malformedKind', () => {
+    const missing = { malformedKind: 'WebhookHeaderMissing', kind: 'Malformed' };
+    const repeated = { malformedKind: 'WebhookHeaderRepeated', kind: 'Malformed' };
+    throwsKc(() => verify({}), 'KC_MALFORMED', missing);
+    throwsKc(() => verify(new Headers()), 'KC_MALFORMED', missing);
+    throwsKc(() => verify({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(NOW) }), 'KC_MALFORMED', missing);
+    throwsKc(() => verify({ ...plain, 'webhook-id': undefined }), 'KC_MALFORMED', missing);
+    throwsKc(() => verify({ ...plain, 'Webhook-Id': 'msg_1' }), 'KC_MALFORMED', repeated);
+    throwsKc(() => verify({ ...plain, 'webhook-signature': [sig, sig] }), 'KC_MALFORMED', repeated);
+    throwsKc(() => verify(new Map([...Object.entries(plain), ['WEBHOOK-ID', 'msg_1']])), 'KC_MALFORMED', repeated);
+    // Headers joins a repeated header with ", ": a joined timestamp is not a timestamp.
+    const joined = new Headers(plain);
+    joined.append('webhook-timestamp', String(NOW));
+    throwsKc(() => verify(joined), 'KC_MALFORMED', { malformedKind: 'Timestamp' });
+    throwsKc(() => verify({ ...plain, 'webhook-id': 'msg_\ud800' }), 'KC_MALFORMED', { malformedKind: 'Utf8' });
+  });
+
+  test('not a header mapping: KC_INVALID_ARGUMENT naming headers, never a trap', () => {
+    const bad = [undefined, null, 'webhook-id: msg_1', 42, true, [], [['webhook-id', 'msg_1']], new Uint8Array(2),
+      new ArrayBuffer(2), Object('abc'), () => plain, Symbol('h'), { ...plain, 'webhook-id': 1 },
+      { ...plain, 'webhook-signature': [sig, 2] }, new Map([[1, 'x']]), { entries: () => ['webhook-id'].values() }];
+    for (const h of bad) {
+      throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { kind: 'InvalidArgument' });
+      assert.throws(() => verify(h), (e) => /^headers must be/.test(e.argument));
+    }
+    // The caller's own code throwing (a getter, a Proxy trap, an iterator) is caught in
+    // the binding: an exception unwinding through the wasm frames would skip their cleanup.
+    const boom = () => { throw new Error('boom'); };
+    const throwing = [
+      { get entries() { return boom(); } },
+      { entries: boom },
+      new Proxy({}, { ownKeys: boom }),
+      { ...plain, get 'webhook-id'() { return boom(); } },
+      { entries: () => ({ [Symbol.iterator]: () => ({ next: boom }) }) },
+      { entries: () => [Object.defineProperty(['webhook-id', 'x'], 0, { get: boom })].values() },
+    ];
+    for (const h of throwing) throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { kind: 'InvalidArgument' });
+    // The instance still works afterwards.
+    assert.equal(verify(plain), NOW);
+  });
+});
+
+test('errors carry core\'s details: kid, limit, claim, argument, malformedKind', () => {
+  const DETAILS = ['kid', 'limit', 'claim', 'argument', 'malformedKind', 'envVar', 'ioKind'];
+  const details = (fn, code, expected) => {
+    assert.throws(fn, (e) => {
+      assert.equal(e.code, code, e.message);
+      for (const d of DETAILS) {
+        if (d in expected) assert.equal(e[d], expected[d], d);
+        else assert.equal(Object.hasOwn(e, d), false, `${d} should be absent`);
+      }
+      return true;
+    });
+  };
+  const kr = Keyring.generate();
+  const other = Keyring.fromSecret('k'.repeat(32), 9).seal('t', 'x');
+  details(() => kr.open('t', other), 'KC_UNKNOWN_KEY', { kid: 9 });
+  details(() => kr.retire(1), 'KC_PRIMARY_KEY', { kid: 1 });
+  details(() => kc.signStripePayload(new Uint8Array(16 * 1024 * 1024 + 1), 'whsec_x', 1), 'KC_TOO_LARGE', { limit: 16 * 1024 * 1024 });
+  const token = kr.signJwt('acme', { sub: 'u', aud: 'dash' }, 600, NOW);
+  details(() => kr.verifyJwt('acme', token, { audience: 'api', now: NOW }), 'KC_CLAIM_MISMATCH', { claim: 'aud' });
+  details(() => new kc.ReplayGuard(0), 'KC_INVALID_ARGUMENT', { argument: 'capacity must be 1 to 10000000 entries' });
+  details(() => kr.seal(42, 'x'), 'KC_INVALID_ARGUMENT', { argument: 'owner must be a string' });
+  details(() => kc.inspect('nope'), 'KC_MALFORMED', { malformedKind: 'EnvelopePrefix' });
+  details(() => kc.parseApiKey('kc_' + 'x'.repeat(36)), 'KC_MALFORMED', { malformedKind: 'ApiKeyChecksum' });
+  details(() => kr.open('t1', kr.seal('t2', 'sk-live-MARKER')), 'KC_DECRYPT_FAILED', {});
 });

@@ -56,7 +56,12 @@ export async function all(): Promise<void> {
   const header: string = signStripePayload('{}', 'whsec', 1);
   const ts: number = verifyStripeSignature('{}', header, 'whsec', 300, 1) + verifyStripeSignature('{}', header, 'w');
   const sig: string = signStandardWebhook('{}', 'msg', 1, 'whsec_x');
-  const ts2: number = verifyStandardWebhook('{}', 'msg', '1', sig, 'whsec_x', 300, 1);
+  const ts2: number =
+    verifyStandardWebhook('{}', { 'webhook-id': 'msg', 'webhook-timestamp': '1', 'webhook-signature': sig }, 'whsec_x', 300, 1) +
+    verifyStandardWebhook('{}', new Headers({ 'webhook-id': 'msg' }), 'whsec_x') +
+    verifyStandardWebhook('{}', { 'webhook-signature': [sig], host: undefined }, 'whsec_x');
+  // @ts-expect-error headers is a header mapping, not the message id
+  verifyStandardWebhook('{}', 'msg', '1', sig, 'whsec_x');
   const secret: string = generateStandardWebhookSecret();
   verifyTelegramSecret('a', 'a');
   const guard = new ReplayGuard(10, 60);
@@ -75,7 +80,8 @@ export async function all(): Promise<void> {
     kr.open('t', env);
   } catch (e) {
     const err = e as KeycustodyError;
-    const c: string = err.code + err.kind + (err.detail ?? '') + String(err.kid ?? err.limit ?? err.claim);
+    const c: string =
+      err.code + err.kind + (err.malformedKind ?? err.argument ?? err.envVar ?? err.ioKind ?? '') + String(err.kid ?? err.limit ?? err.claim);
     void c;
   }
   // Wrong types are compile errors.

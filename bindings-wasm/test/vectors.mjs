@@ -231,9 +231,8 @@ function handlers(kc) {
         if (c.expect === 'ok') eq('signature', sig, c.signature);
       },
       standard_verify(c) {
-        const t = kc.verifyStandardWebhook(
-          fromHex(c.payload_hex), c.msg_id, c.timestamp, c.signature, c.secret, c.tolerance, c.now,
-        );
+        const headers = { 'webhook-id': c.msg_id, 'webhook-timestamp': c.timestamp, 'webhook-signature': c.signature };
+        const t = kc.verifyStandardWebhook(fromHex(c.payload_hex), headers, c.secret, c.tolerance, c.now);
         if (c.expect === 'ok') eq('timestamp', t, c.result_timestamp);
       },
       telegram_verify(c) {

@@ -330,15 +330,17 @@ def sign_stripe_payload(payload: _Data, secret: str, timestamp: int) -> str:
 
 def verify_standard_webhook(
     payload: _Data,
-    msg_id: str,
-    timestamp: str,
-    signature: str,
+    headers: Mapping[str, str],
     secret: str,
     tolerance: int = 300,
     now: Optional[int] = None,
 ) -> int:
-    """Verifies a Standard Webhooks message (``webhook-id``, ``webhook-timestamp``,
-    ``webhook-signature`` headers; secret ``whsec_<base64>``); returns its timestamp."""
+    """Verifies a Standard Webhooks message (secret ``whsec_<base64>``); returns its timestamp.
+    headers: the request's header mapping as it comes (a dict, Starlette's ``Headers``, ...);
+    ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` are looked up
+    case-insensitively. Raises MalformedError (``malformed_kind`` ``WebhookHeaderMissing`` or
+    ``WebhookHeaderRepeated`` for a missing or repeated one), SignatureError, TimestampError;
+    TypeError when headers is not a mapping of str to str."""
 
 def sign_standard_webhook(payload: _Data, msg_id: str, timestamp: int, secret: str) -> str:
     """The ``webhook-signature`` header value ``v1,<base64>``."""

@@ -51,12 +51,18 @@ class Error(Exception):
     code: str = "KC_ERROR"
     #: The key id involved (UnknownKey, KeyRetired, PrimaryKey), else None.
     kid: Optional[int] = None
-    #: Which part of the input was malformed (e.g. ``"EnvelopePrefix"``), or the I/O error kind.
-    detail: Optional[str] = None
     #: The size limit in bytes (TooLarge), else None.
     limit: Optional[int] = None
-    #: The claim that did not match (ClaimMismatch), else None.
+    #: The claim that did not match (ClaimMismatch, e.g. ``"aud"``), else None.
     claim: Optional[str] = None
+    #: Core's fixed text naming the argument (InvalidArgument), else None.
+    argument: Optional[str] = None
+    #: Which part of the input was malformed (Malformed, e.g. ``"EnvelopePrefix"``), else None.
+    malformed_kind: Optional[str] = None
+    #: The environment variable that is not set (MissingEnvVar), else None.
+    env_var: Optional[str] = None
+    #: The I/O error kind (Io, e.g. ``"NotFound"``), else None.
+    io_kind: Optional[str] = None
 
 
 class DecryptError(Error):
