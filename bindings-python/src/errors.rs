@@ -112,56 +112,8 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     value.setattr("argument", e.argument())?;
     value.setattr("malformed_kind", e.malformed_kind().map(|k| k.name()))?;
     value.setattr("env_var", e.env_var())?;
-    value.setattr("io_kind", e.io_kind().map(io_kind_name))?;
+    value.setattr("io_kind", e.io_kind_name())?;
     Ok(err)
-}
-
-/// The name of an I/O error kind (`"NotFound"`, `"PermissionDenied"`, ...), as the Node and
-/// wasm bindings spell it; kinds that the standard library adds later are `"Other"` until
-/// they are listed here.
-fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
-    use std::io::ErrorKind as K;
-    match k {
-        K::NotFound => "NotFound",
-        K::PermissionDenied => "PermissionDenied",
-        K::ConnectionRefused => "ConnectionRefused",
-        K::ConnectionReset => "ConnectionReset",
-        K::HostUnreachable => "HostUnreachable",
-        K::NetworkUnreachable => "NetworkUnreachable",
-        K::ConnectionAborted => "ConnectionAborted",
-        K::NotConnected => "NotConnected",
-        K::AddrInUse => "AddrInUse",
-        K::AddrNotAvailable => "AddrNotAvailable",
-        K::NetworkDown => "NetworkDown",
-        K::BrokenPipe => "BrokenPipe",
-        K::AlreadyExists => "AlreadyExists",
-        K::WouldBlock => "WouldBlock",
-        K::NotADirectory => "NotADirectory",
-        K::IsADirectory => "IsADirectory",
-        K::DirectoryNotEmpty => "DirectoryNotEmpty",
-        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
-        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
-        K::InvalidInput => "InvalidInput",
-        K::InvalidData => "InvalidData",
-        K::TimedOut => "TimedOut",
-        K::WriteZero => "WriteZero",
-        K::StorageFull => "StorageFull",
-        K::NotSeekable => "NotSeekable",
-        K::QuotaExceeded => "QuotaExceeded",
-        K::FileTooLarge => "FileTooLarge",
-        K::ResourceBusy => "ResourceBusy",
-        K::ExecutableFileBusy => "ExecutableFileBusy",
-        K::Deadlock => "Deadlock",
-        K::CrossesDevices => "CrossesDevices",
-        K::TooManyLinks => "TooManyLinks",
-        K::InvalidFilename => "InvalidFilename",
-        K::ArgumentListTooLong => "ArgumentListTooLong",
-        K::Interrupted => "Interrupted",
-        K::Unsupported => "Unsupported",
-        K::UnexpectedEof => "UnexpectedEof",
-        K::OutOfMemory => "OutOfMemory",
-        _ => "Other",
-    }
 }
 
 /// Maps a core error to its Python exception (the binding's one mapping function).

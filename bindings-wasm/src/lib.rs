@@ -131,7 +131,7 @@ fn error_to_js(e: &Error) -> JsValue {
         ("argument", e.argument()),
         ("malformedKind", e.malformed_kind().map(|k| k.name())),
         ("envVar", e.env_var()),
-        ("ioKind", e.io_kind().map(io_kind_name)),
+        ("ioKind", e.io_kind_name()),
     ];
     for (name, value) in texts {
         if let Some(v) = value {
@@ -139,54 +139,6 @@ fn error_to_js(e: &Error) -> JsValue {
         }
     }
     err.into()
-}
-
-/// The name of an I/O error kind (`"NotFound"`, ...), as the Node and Python bindings
-/// spell it (core reads no file on wasm, so only a kind from a future I/O source shows up
-/// here); kinds that the standard library adds later are `"Other"` until listed here.
-fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
-    use std::io::ErrorKind as K;
-    match k {
-        K::NotFound => "NotFound",
-        K::PermissionDenied => "PermissionDenied",
-        K::ConnectionRefused => "ConnectionRefused",
-        K::ConnectionReset => "ConnectionReset",
-        K::HostUnreachable => "HostUnreachable",
-        K::NetworkUnreachable => "NetworkUnreachable",
-        K::ConnectionAborted => "ConnectionAborted",
-        K::NotConnected => "NotConnected",
-        K::AddrInUse => "AddrInUse",
-        K::AddrNotAvailable => "AddrNotAvailable",
-        K::NetworkDown => "NetworkDown",
-        K::BrokenPipe => "BrokenPipe",
-        K::AlreadyExists => "AlreadyExists",
-        K::WouldBlock => "WouldBlock",
-        K::NotADirectory => "NotADirectory",
-        K::IsADirectory => "IsADirectory",
-        K::DirectoryNotEmpty => "DirectoryNotEmpty",
-        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
-        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
-        K::InvalidInput => "InvalidInput",
-        K::InvalidData => "InvalidData",
-        K::TimedOut => "TimedOut",
-        K::WriteZero => "WriteZero",
-        K::StorageFull => "StorageFull",
-        K::NotSeekable => "NotSeekable",
-        K::QuotaExceeded => "QuotaExceeded",
-        K::FileTooLarge => "FileTooLarge",
-        K::ResourceBusy => "ResourceBusy",
-        K::ExecutableFileBusy => "ExecutableFileBusy",
-        K::Deadlock => "Deadlock",
-        K::CrossesDevices => "CrossesDevices",
-        K::TooManyLinks => "TooManyLinks",
-        K::InvalidFilename => "InvalidFilename",
-        K::ArgumentListTooLong => "ArgumentListTooLong",
-        K::Interrupted => "Interrupted",
-        K::Unsupported => "Unsupported",
-        K::UnexpectedEof => "UnexpectedEof",
-        K::OutOfMemory => "OutOfMemory",
-        _ => "Other",
-    }
 }
 
 /// Sets a property on an object we just created (cannot fail on a plain, extensible

@@ -227,6 +227,13 @@ impl Error {
         }
     }
 
+    /// The name of the I/O error kind (`"NotFound"`, `"PermissionDenied"`, ...) for
+    /// [`Error::Io`], the same in every binding.
+    #[must_use]
+    pub fn io_kind_name(&self) -> Option<&'static str> {
+        self.io_kind().map(io_kind_name)
+    }
+
     /// A stable, language-neutral name of the error kind, as used in the test
     /// vectors' `expect` field (`"DecryptFailed"`, `"Malformed"`, ...).
     #[must_use]
@@ -501,8 +508,68 @@ impl From<MalformedKind> for Error {
 /// `Result<T, keycustody::Error>`.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
+/// A stable name for an I/O error kind (std's `Debug` text is not a stable interface).
+fn io_kind_name(k: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match k {
+        K::NotFound => "NotFound",
+        K::PermissionDenied => "PermissionDenied",
+        K::ConnectionRefused => "ConnectionRefused",
+        K::ConnectionReset => "ConnectionReset",
+        K::HostUnreachable => "HostUnreachable",
+        K::NetworkUnreachable => "NetworkUnreachable",
+        K::ConnectionAborted => "ConnectionAborted",
+        K::NotConnected => "NotConnected",
+        K::AddrInUse => "AddrInUse",
+        K::AddrNotAvailable => "AddrNotAvailable",
+        K::NetworkDown => "NetworkDown",
+        K::BrokenPipe => "BrokenPipe",
+        K::AlreadyExists => "AlreadyExists",
+        K::WouldBlock => "WouldBlock",
+        K::NotADirectory => "NotADirectory",
+        K::IsADirectory => "IsADirectory",
+        K::DirectoryNotEmpty => "DirectoryNotEmpty",
+        K::ReadOnlyFilesystem => "ReadOnlyFilesystem",
+        K::StaleNetworkFileHandle => "StaleNetworkFileHandle",
+        K::InvalidInput => "InvalidInput",
+        K::InvalidData => "InvalidData",
+        K::TimedOut => "TimedOut",
+        K::WriteZero => "WriteZero",
+        K::StorageFull => "StorageFull",
+        K::NotSeekable => "NotSeekable",
+        K::QuotaExceeded => "QuotaExceeded",
+        K::FileTooLarge => "FileTooLarge",
+        K::ResourceBusy => "ResourceBusy",
+        K::ExecutableFileBusy => "ExecutableFileBusy",
+        K::Deadlock => "Deadlock",
+        K::CrossesDevices => "CrossesDevices",
+        K::TooManyLinks => "TooManyLinks",
+        K::InvalidFilename => "InvalidFilename",
+        K::ArgumentListTooLong => "ArgumentListTooLong",
+        K::Interrupted => "Interrupted",
+        K::Unsupported => "Unsupported",
+        K::UnexpectedEof => "UnexpectedEof",
+        K::OutOfMemory => "OutOfMemory",
+        _ => "Other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn io_kind_names_are_stable() {
+        use std::io::ErrorKind as K;
+        assert_eq!(
+            super::Error::Io(K::NotFound).io_kind_name(),
+            Some("NotFound")
+        );
+        assert_eq!(
+            super::Error::Io(K::PermissionDenied).io_kind_name(),
+            Some("PermissionDenied")
+        );
+        assert_eq!(super::Error::DecryptFailed.io_kind_name(), None);
+    }
+
     use super::*;
 
     /// One value of every variant. The exhaustive match makes a new variant a compile

@@ -71,7 +71,7 @@ class DecryptError(Error):
 
 
 class MalformedError(Error, ValueError):
-    """The input is not in the expected format; ``detail`` says which part."""
+    """The input is not in the expected format; ``malformed_kind`` says which part."""
 
 
 
@@ -116,7 +116,7 @@ class MissingEnvVarError(Error, LookupError):
 
 
 class IoError(Error, OSError):
-    """An I/O operation failed; ``detail`` is the I/O error kind (e.g. ``"NotFound"``)."""
+    """An I/O operation failed; ``io_kind`` is the I/O error kind (e.g. ``"NotFound"``)."""
 
 
 
