@@ -154,10 +154,10 @@ def test_open_into_bytes_failures_raise_the_core_error_in_core_order(kr, n):
     # A malformed envelope is reported before the owner, as core's open does.
     with pytest.raises(kc.MalformedError) as ei:
         kr.open_binary("", env[:10], b"c")
-    assert ei.value.detail == "EnvelopeLength"
+    assert ei.value.malformed_kind == "EnvelopeLength"
     with pytest.raises(kc.MalformedError) as ei:
         kr.open("", "kc2." + text[4:], b"c")
-    assert ei.value.detail == "EnvelopePrefix"
+    assert ei.value.malformed_kind == "EnvelopePrefix"
     with pytest.raises(kc.InvalidOwnerError):
         kr.open("", text, b"c")
     other = kc.Keyring.from_secret(os.urandom(32))
