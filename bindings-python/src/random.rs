@@ -1,8 +1,8 @@
-//! Random tokens: `random_token`, `random_base62`, `invite_code`.
+//! Random tokens: `random_token`, `random_base62`, `random_string`, `invite_code`.
 
 use pyo3::prelude::*;
 
-use crate::args::Len;
+use crate::args::{Len, Text};
 use crate::errors::ToPyResult;
 
 /// `nbytes` random bytes as lowercase hex (64 characters by default).
@@ -15,10 +15,21 @@ fn random_token(nbytes: Len) -> PyResult<String> {
         .to_owned())
 }
 
-/// `length` uniform characters over 0-9A-Za-z.
+/// `length` (default 32) uniform characters over 0-9A-Za-z.
 #[pyfunction]
+#[pyo3(signature = (length = Len(32)), text_signature = "(length=32)")]
 fn random_base62(length: Len) -> PyResult<String> {
     Ok(keycustody::random_base62(length.0)
+        .to_py()?
+        .expose_secret()
+        .to_owned())
+}
+
+/// `length` characters (1 to 1024) drawn uniformly from `alphabet` (2 to 128 distinct ASCII
+/// symbols) by rejection sampling.
+#[pyfunction]
+fn random_string(alphabet: Text, length: Len) -> PyResult<String> {
+    Ok(keycustody::random_string(alphabet.as_bytes(), length.0)
         .to_py()?
         .expose_secret()
         .to_owned())
@@ -36,6 +47,7 @@ fn invite_code(length: Len) -> PyResult<String> {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(random_token, m)?)?;
     m.add_function(wrap_pyfunction!(random_base62, m)?)?;
+    m.add_function(wrap_pyfunction!(random_string, m)?)?;
     m.add_function(wrap_pyfunction!(invite_code, m)?)?;
     Ok(())
 }
