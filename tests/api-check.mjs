@@ -5,6 +5,7 @@
 // keycustody_wasm.d.ts) into the declared surface; `checkJs(manifest, runtime, surface)` returns
 // every difference between that surface (plus the module's runtime exports and class
 // prototypes) and the manifest, one readable line each: an empty list means they agree.
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -223,4 +224,118 @@ function hasMember(o, name) {
     if (ownNames(p).includes(name)) return true
   }
   return false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults from core (issue 13 item 3). A .d.ts says only that a parameter is optional, so for
+// every default the manifest ties to a core constant a probe calls the binding with the
+// argument omitted and checks that it behaves as with the constant's value. A const default
+// without a probe here is reported, so a new one cannot go unchecked.
+
+
+function expectCode(f, code) {
+  try {
+    f()
+  } catch (e) {
+    if (e.code === code) return null
+    return `threw ${e.code ?? e}, expected ${code}`
+  }
+  return `did not throw, expected ${code}`
+}
+
+function opensslFile(password, iterations, text) {
+  const salt = Buffer.alloc(8, 7)
+  const kiv = crypto.pbkdf2Sync(password, salt, iterations, 48, 'sha256')
+  const c = crypto.createCipheriv('aes-256-cbc', kiv.subarray(0, 32), kiv.subarray(32))
+  return new Uint8Array(Buffer.concat([Buffer.from('Salted__'), salt, c.update(text), c.final()]))
+}
+
+// Each probe: (kc, value) => null when the omitted argument behaves as `value`, else why not.
+const SECRET32 = 'k'.repeat(32)
+const KEY20 = new Uint8Array(20).fill(9)
+const T0 = 1_700_000_000
+export const defaultProbes = {
+  'verify_stripe_signature.tolerance': (kc, v) => {
+    const header = kc.signStripePayload('{}', 'whsec_test', T0)
+    if (kc.verifyStripeSignature('{}', header, 'whsec_test', undefined, T0 + v) !== T0) return `rejected at +${v}`
+    return expectCode(() => kc.verifyStripeSignature('{}', header, 'whsec_test', undefined, T0 + v + 1), 'KC_TIMESTAMP_OUT_OF_TOLERANCE')
+  },
+  // Checked once verify_standard_webhook takes the header mapping (branch errors13).
+  'verify_standard_webhook.tolerance': (kc, v) => {
+    const secret = 'whsec_' + Buffer.alloc(32, 1).toString('base64')
+    const sig = kc.signStandardWebhook('{}', 'msg_1', T0, secret)
+    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(T0), 'webhook-signature': sig }
+    try {
+      if (kc.verifyStandardWebhook('{}', headers, secret, undefined, T0 + v) !== T0) return `rejected at +${v}`
+    } catch (e) {
+      return `rejected at +${v}: ${e.code ?? e}`
+    }
+    return expectCode(() => kc.verifyStandardWebhook('{}', headers, secret, undefined, T0 + v + 1), 'KC_TIMESTAMP_OUT_OF_TOLERANCE')
+  },
+  // At 2v the step is 2 with period v and 1 with period v + 1.
+  'totp_raw_at.period': (kc, v) => {
+    const code = kc.totpRawAt(KEY20, 2 * v)
+    return code === kc.totpRawAt(KEY20, 2 * v, v) && code !== kc.totpRawAt(KEY20, 2 * v, v + 1) ? null : 'another period'
+  },
+  'totp_raw_at.digits': (kc, v) => (kc.totpRawAt(KEY20, 59).length === v ? null : 'another length'),
+  'decrypt_openssl_enc.iterations': (kc, v) => {
+    const text = Buffer.from(kc.decryptOpensslEnc(opensslFile('pw', v, 'file'), 'pw')).toString()
+    return text === 'file' ? null : `decrypted ${text}`
+  },
+  // The Promise twin of decryptOpensslEnc (Node only), probed by the Node tests.
+  'decryptOpensslEncAsync.iterations': null,
+  'Keyring.from_env.var': (kc, v) => {
+    if (typeof kc.Keyring.fromEnv !== 'function') return null
+    const before = process.env[v]
+    try {
+      process.env[v] = kc.Keyring.fromSecret(SECRET32).export()
+      return kc.Keyring.fromEnv().kids().length === 1 ? null : 'read another keyring'
+    } finally {
+      if (before === undefined) delete process.env[v]
+      else process.env[v] = before
+    }
+  },
+  'Keyring.from_secret.kid': (kc, v) => (kc.Keyring.fromSecret(SECRET32).primaryKid === v ? null : 'another kid'),
+  'Keyring.derive_key.length': (kc, v) => (kc.Keyring.fromSecret(SECRET32).deriveKey('p', 't').length === v ? null : 'another length'),
+  'ReplayGuard.new.capacity': (kc, v) => (new kc.ReplayGuard().capacity === v ? null : 'another capacity'),
+  'ReplayGuard.new.ttl_seconds': (kc, v) => {
+    const g = new kc.ReplayGuard()
+    g.checkAndRecord('evt', T0)
+    const replayed = expectCode(() => g.checkAndRecord('evt', T0 + v), 'KC_REPLAYED')
+    if (replayed) return `at +${v}: ${replayed}`
+    g.checkAndRecord('evt', T0 + v + 1) // expired: accepted again
+    return null
+  },
+}
+
+/** Runs every probe for `runtime`; returns the failures (and const defaults with no probe). */
+export function checkDefaults(manifest, runtime, kc, { skip = [] } = {}) {
+  const problems = []
+  const visit = (key, entry) => {
+    if (!entry?.[runtime]) return
+    const params = entry.params_override?.js?.params ?? entry.params
+    for (const p of params) {
+      const d = p.default
+      if (!d || typeof d !== 'object' || !('const' in d)) continue
+      const id = `${key}.${p.name}`
+      if (!(id in defaultProbes)) {
+        problems.push(`${id}: defaults to ${d.const} but tests/api-check.mjs has no probe for it`)
+        continue
+      }
+      if (defaultProbes[id] === null || skip.includes(id)) continue
+      let why
+      try {
+        why = defaultProbes[id](kc, d.value)
+      } catch (e) {
+        why = `threw ${e.code ?? e}`
+      }
+      if (why) problems.push(`${id}: omitted is not ${d.const} (${d.value}): ${why}`)
+    }
+  }
+  for (const f of manifest.functions) visit(f.python ?? f[runtime], f)
+  for (const c of manifest.classes) {
+    if (c.constructor) visit(`${c.python}.new`, { ...c.constructor, [runtime]: c[runtime] && c.constructor[runtime] })
+    for (const m of c.methods) visit(`${c.python}.${m.python ?? m[runtime]}`, m)
+  }
+  return problems
 }

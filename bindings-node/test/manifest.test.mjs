@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import test from 'node:test'
 import { kc, pkgDir } from './helpers.mjs'
-import { checkJs, loadManifest, readDts } from '../../tests/api-check.mjs'
+import { checkDefaults, checkJs, defaultProbes, loadManifest, readDts } from '../../tests/api-check.mjs'
 
 const manifest = loadManifest()
 const dtsText = fs.readFileSync(path.join(pkgDir, 'index.d.ts'), 'utf8')
@@ -65,4 +65,23 @@ test('the checker reports an extra export, a renamed parameter and a lost defaul
   assert.equal(typeof randomString, 'function')
   problems = checkJs(manifest, 'node', surface(withoutOne))
   assert.ok(problems.some((p) => p === 'function randomString: in the manifest, not exported'), problems.join('\n'))
+})
+
+// Item 3: a default the manifest ties to a core constant behaves as that constant's value
+// when the argument is omitted (a .d.ts cannot say which value a binding uses).
+test('omitted arguments take core\'s defaults', () => {
+  // verifyStandardWebhook's probe needs the header-mapping form of branch errors13.
+  const skip = /verifyStandardWebhook\(payload[^)]*msgId/.test(dtsText) ? ['verify_standard_webhook.tolerance'] : []
+  assert.deepEqual(checkDefaults(manifest, 'node', kc, { skip }), [])
+})
+
+test('the default probes catch a binding that restates another value', () => {
+  const drifted = { ...manifest, classes: structuredClone(manifest.classes) }
+  const ctor = drifted.classes.find((c) => c.python === 'ReplayGuard').constructor
+  ctor.params[1].default.value = 86400 // the TTL Python had before issue 13
+  assert.ok(checkDefaults(drifted, 'node', kc).some((p) => p.startsWith('ReplayGuard.new.ttl_seconds: omitted is not')))
+  const unprobed = structuredClone(manifest)
+  unprobed.functions.find((f) => f.python === 'random_token').params[0].default = { const: 'NEW_DEFAULT', value: 32 }
+  assert.ok(checkDefaults(unprobed, 'node', kc).some((p) => p.startsWith('random_token.nbytes: defaults to NEW_DEFAULT but')))
+  assert.ok(Object.keys(defaultProbes).length > 5)
 })

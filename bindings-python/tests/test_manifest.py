@@ -5,8 +5,10 @@ and ``dir()``; fails on a name, parameter or default that differs from the manif
 public name the manifest does not list.
 """
 
+import base64
 import inspect
 import json
+import os
 import types
 
 import keycustody as kc
@@ -162,13 +164,146 @@ def test_the_checker_reports_an_extra_method():
     assert "Keyring.sneaky: in the class, not in the manifest" in problems
 
 
-def test_defaults_are_core_constants():
-    """Every default the manifest ties to a core constant is that constant's value (the Rust
-    side, xtask, checks the values against core itself)."""
-    seen = set()
-    for f in MANIFEST["functions"] + [m for c in MANIFEST["classes"] for m in c["methods"] + [c["constructor"] or {"params": []}]]:
-        for p in f["params"]:
+# Item 3: each default the manifest ties to a core constant, probed with the argument omitted
+# (the signature check above reads pyo3's text_signature, which is written by hand).
+SECRET32 = b"k" * 32
+T0 = 1_700_000_000
+
+
+def _openssl_file(password, iterations):
+    from cryptography.hazmat.primitives import hashes, padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+    salt = b"kc-pyca!"
+    km = PBKDF2HMAC(hashes.SHA256(), 48, salt, iterations).derive(password)
+    padder = padding.PKCS7(128).padder()
+    enc = Cipher(algorithms.AES(km[:32]), modes.CBC(km[32:])).encryptor()
+    return b"Salted__" + salt + enc.update(padder.update(b"file") + padder.finalize()) + enc.finalize()
+
+
+def _probe_stripe(v):
+    header = kc.sign_stripe_payload(b"{}", "whsec_test", T0)
+    assert kc.verify_stripe_signature(b"{}", header, "whsec_test", now=T0 + v) == T0
+    try:
+        kc.verify_stripe_signature(b"{}", header, "whsec_test", now=T0 + v + 1)
+    except kc.TimestampError:
+        return
+    raise AssertionError("accepted past the tolerance")
+
+
+def _probe_standard(v):
+    secret = "whsec_" + base64.b64encode(bytes([1]) * 32).decode()
+    sig = kc.sign_standard_webhook(b"{}", "msg_1", T0, secret)
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(T0), "webhook-signature": sig}
+    assert kc.verify_standard_webhook(b"{}", headers, secret, now=T0 + v) == T0
+    try:
+        kc.verify_standard_webhook(b"{}", headers, secret, now=T0 + v + 1)
+    except kc.TimestampError:
+        return
+    raise AssertionError("accepted past the tolerance")
+
+
+def _probe_ttl(v):
+    g = kc.ReplayGuard()
+    g.check_and_record("evt", T0)
+    try:
+        g.check_and_record("evt", T0 + v)
+    except kc.ReplayError:
+        g.check_and_record("evt", T0 + v + 1)  # expired: accepted again
+        return
+    raise AssertionError(f"not replayed at +{v}")
+
+
+def _probe_env(v):
+    before = os.environ.get(v)
+    os.environ[v] = kc.Keyring.from_secret(SECRET32).export()
+    try:
+        assert len(kc.Keyring.from_env().kids()) == 1
+    finally:
+        if before is None:
+            del os.environ[v]
+        else:
+            os.environ[v] = before
+
+
+KEY20 = bytes([9]) * 20
+PROBES = {
+    "verify_stripe_signature.tolerance": _probe_stripe,
+    "verify_standard_webhook.tolerance": _probe_standard,
+    "totp_raw_at.period": lambda v: (
+        kc.totp_raw_at(KEY20, 2 * v) == kc.totp_raw_at(KEY20, 2 * v, v) != kc.totp_raw_at(KEY20, 2 * v, v + 1)
+    )
+    or _fail("another period"),
+    "totp_raw_at.digits": lambda v: len(kc.totp_raw_at(KEY20, 59)) == v or _fail("another length"),
+    "decrypt_openssl_enc.iterations": lambda v: kc.decrypt_openssl_enc(_openssl_file(b"pw", v), b"pw") == b"file"
+    or _fail("not decrypted"),
+    "decrypt_legacy_pbkdf2_gcm.iterations": None,  # probed by test_api's legacy tests (100,000)
+    "Keyring.from_env.var": _probe_env,
+    "Keyring.from_secret.kid": lambda v: kc.Keyring.from_secret(SECRET32).primary_kid == v or _fail("another kid"),
+    "Keyring.derive_key.length": lambda v: len(kc.Keyring.from_secret(SECRET32).derive_key("p", "t")) == v
+    or _fail("another length"),
+    "ReplayGuard.new.capacity": lambda v: kc.ReplayGuard().capacity == v or _fail("another capacity"),
+    "ReplayGuard.new.ttl_seconds": _probe_ttl,
+}
+
+
+def _fail(why):
+    raise AssertionError(why)
+
+
+def const_defaults(manifest):
+    """(probe id, constant name, value) of every default tied to a core constant, for Python."""
+    out = []
+
+    def visit(key, entry):
+        if not entry or not entry.get("python"):
+            return
+        for p in entry.get("params_override", {}).get("python", {}).get("params", entry["params"]):
             d = p.get("default")
             if isinstance(d, dict) and "const" in d:
-                seen.add(d["const"])
-    assert {"DEFAULT_TOLERANCE", "DEFAULT_KID", "DEFAULT_DERIVED_KEY_LEN", "DEFAULT_REPLAY_CAPACITY", "DEFAULT_REPLAY_TTL", "KEYRING_ENV_VAR"} <= seen
+                out.append((f"{key}.{p['name']}", d["const"], d["value"]))
+
+    for f in manifest["functions"]:
+        visit(f["python"], f)
+    for c in manifest["classes"]:
+        visit(f"{c['python']}.new", c["constructor"])
+        for m in c["methods"]:
+            visit(f"{c['python']}.{m['python']}", m)
+    return out
+
+
+def check_defaults(manifest, skip=()):
+    problems = []
+    for probe_id, const, value in const_defaults(manifest):
+        if probe_id not in PROBES:
+            problems.append(f"{probe_id}: defaults to {const} but test_manifest.py has no probe for it")
+            continue
+        if PROBES[probe_id] is None or probe_id in skip:
+            continue
+        try:
+            PROBES[probe_id](value)
+        except Exception as e:  # noqa: BLE001 - every failure is a finding
+            problems.append(f"{probe_id}: omitted is not {const} ({value}): {type(e).__name__} {e}")
+    return problems
+
+
+# verify_standard_webhook's probe needs the header-mapping form of branch errors13.
+PENDING = () if "headers" in inspect.signature(kc.verify_standard_webhook).parameters else ("verify_standard_webhook.tolerance",)
+
+
+def test_omitted_arguments_take_cores_defaults():
+    assert check_defaults(MANIFEST, skip=PENDING) == []
+
+
+def test_the_default_probes_catch_a_drifted_default():
+    drifted = json.loads(json.dumps(MANIFEST))
+    ctor = next(c for c in drifted["classes"] if c["python"] == "ReplayGuard")["constructor"]
+    ctor["params"][1]["default"]["value"] = 86400  # the TTL Python had before issue 13
+    assert any(p.startswith("ReplayGuard.new.ttl_seconds: omitted is not") for p in check_defaults(drifted, PENDING))
+    unprobed = json.loads(json.dumps(MANIFEST))
+    next(f for f in unprobed["functions"] if f["python"] == "random_token")["params"][0]["default"] = {
+        "const": "NEW_DEFAULT",
+        "value": 32,
+    }
+    assert any(p.startswith("random_token.nbytes: defaults to NEW_DEFAULT") for p in check_defaults(unprobed, PENDING))

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import test from 'node:test'
 import * as pkg from '../node.js'
-import { checkJs, loadManifest, readDts } from '../../tests/api-check.mjs'
+import { checkDefaults, checkJs, defaultProbes, loadManifest, readDts } from '../../tests/api-check.mjs'
 
 const manifest = loadManifest()
 const dtsText = fs.readFileSync(new URL('../pkg/keycustody_wasm.d.ts', import.meta.url), 'utf8')
@@ -57,4 +57,23 @@ test('the checker reports an extra export, a renamed parameter and a lost defaul
   }
   problems = checkJs(manifest, 'wasm', surface({ ...pkg, Keyring }))
   assert.ok(problems.some((p) => p.startsWith('Keyring.extraMethod: on the prototype')), problems.join('\n'))
+})
+
+// Item 3: a default the manifest ties to a core constant behaves as that constant's value
+// when the argument is omitted (a .d.ts cannot say which value a binding uses).
+test('omitted arguments take core\'s defaults', () => {
+  // verifyStandardWebhook's probe needs the header-mapping form of branch errors13.
+  const skip = /verifyStandardWebhook\(payload[^)]*msgId/.test(dtsText) ? ['verify_standard_webhook.tolerance'] : []
+  assert.deepEqual(checkDefaults(manifest, 'wasm', pkg, { skip }), [])
+})
+
+test('the default probes catch a binding that restates another value', () => {
+  const drifted = { ...manifest, classes: structuredClone(manifest.classes) }
+  const ctor = drifted.classes.find((c) => c.python === 'ReplayGuard').constructor
+  ctor.params[1].default.value = 86400 // the TTL Python had before issue 13
+  assert.ok(checkDefaults(drifted, 'wasm', pkg).some((p) => p.startsWith('ReplayGuard.new.ttl_seconds: omitted is not')))
+  const unprobed = structuredClone(manifest)
+  unprobed.functions.find((f) => f.python === 'random_token').params[0].default = { const: 'NEW_DEFAULT', value: 32 }
+  assert.ok(checkDefaults(unprobed, 'wasm', pkg).some((p) => p.startsWith('random_token.nbytes: defaults to NEW_DEFAULT but')))
+  assert.ok(Object.keys(defaultProbes).length > 5)
 })
