@@ -121,6 +121,15 @@ def test_the_module_matches_the_manifest():
     assert check_python(MANIFEST, kc) == []
 
 
+def test_the_compiled_module_exports_nothing_unlisted():
+    """A function compiled into keycustody._native but not re-exported is a forgotten export."""
+    from keycustody import _native
+
+    listed = {e["python"] for e in MANIFEST["functions"] + MANIFEST["classes"] + MANIFEST["constants"] if e["python"]}
+    listed |= {r["name"] for r in MANIFEST["runtime_only"]["python"]}
+    assert public(dir(_native)) - listed == set()
+
+
 def fake_module(**changes):
     ns = types.SimpleNamespace(**{n: getattr(kc, n) for n in dir(kc) if not n.startswith("__") or n == "__version__"})
     for k, v in changes.items():
