@@ -149,7 +149,7 @@ pub fn totp_at<'e>(
 ///
 /// @throws {Error} `KC_INVALID_ARGUMENT` for a bad period, digits, algorithm, empty key or negative time.
 #[napi]
-pub fn totp_raw<'e>(
+pub fn totp_raw_at<'e>(
     env: &'e Env,
     #[napi(ts_arg_type = "Uint8Array")] key: Unknown<'_>,
     #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
@@ -194,7 +194,7 @@ pub fn totp_step(
 ///
 /// @throws {Error} `KC_SIGNATURE_INVALID` (no match), `KC_REPLAYED` (step at or before lastUsedStep), `KC_MALFORMED` (secret).
 #[napi]
-pub fn verify_totp(
+pub fn verify_totp_at(
     env: &Env,
     #[napi(ts_arg_type = "string")] secret: Unknown<'_>,
     #[napi(ts_arg_type = "string")] code: Unknown<'_>,

@@ -25,10 +25,10 @@ pub fn scrub(env: &Env, #[napi(ts_arg_type = "string")] text: Unknown<'_>) -> na
 #[napi]
 pub fn validate_slug(
     env: &Env,
-    #[napi(ts_arg_type = "string")] slug: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] s: Unknown<'_>,
 ) -> napi::Result<()> {
     run(env, || {
-        let s = conv::string(slug, "slug")?;
+        let s = conv::string(s, "slug")?;
         Ok(keycustody::validate_slug(&s)?)
     })
 }
@@ -40,10 +40,10 @@ pub fn validate_slug(
 #[napi]
 pub fn validate_email(
     env: &Env,
-    #[napi(ts_arg_type = "string")] email: Unknown<'_>,
+    #[napi(ts_arg_type = "string")] s: Unknown<'_>,
 ) -> napi::Result<()> {
     run(env, || {
-        let s = conv::string(email, "email")?;
+        let s = conv::string(s, "email")?;
         Ok(keycustody::validate_email(&s)?)
     })
 }

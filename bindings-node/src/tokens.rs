@@ -103,6 +103,23 @@ pub fn random_base62<'e>(
     })
 }
 
+/// `length` characters (1 to 1024) drawn uniformly from `alphabet` (2 to 128 distinct
+/// ASCII symbols) by rejection sampling (no modulo bias).
+///
+/// @throws {Error} `KC_INVALID_ARGUMENT` for a bad alphabet or unless 1 <= length <= 1024.
+#[napi]
+pub fn random_string<'e>(
+    env: &'e Env,
+    #[napi(ts_arg_type = "string")] alphabet: Unknown<'_>,
+    #[napi(ts_arg_type = "number")] length: Unknown<'_>,
+) -> napi::Result<JsString<'e>> {
+    run(env, || {
+        let alphabet = conv::string(alphabet, "alphabet")?;
+        let n = conv::len(length, "length")?;
+        secret_js_string(env, &keycustody::random_string(alphabet.as_bytes(), n)?)
+    })
+}
+
 /// An invite code of `length` characters over `ABCDEFGHJKLMNPQRSTUVWXYZ23456789`
 /// (no `0`, `1`, `I`, `O`), uniform.
 ///

@@ -298,7 +298,7 @@ impl ReplayGuard {
         })
     }
 
-    /// Records `id` (e.g. a webhook event id) and returns; throws `KC_REPLAYED` if it
+    /// Records `eventId` (e.g. a webhook event id) and returns; throws `KC_REPLAYED` if it
     /// was already seen within the ttl. `now` (Unix seconds) defaults to the clock.
     ///
     /// @throws {Error} `KC_REPLAYED`, `KC_INVALID_ARGUMENT` for an empty or over-long id or when the guard is full of unexpired ids.
@@ -306,11 +306,11 @@ impl ReplayGuard {
     pub fn check_and_record(
         &self,
         env: &Env,
-        #[napi(ts_arg_type = "string")] id: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] event_id: Unknown<'_>,
         #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
     ) -> napi::Result<()> {
         run(env, || {
-            let id = conv::string(id, "id")?;
+            let id = conv::string(event_id, "id")?;
             let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
             Ok(self.inner.check_and_record_at(&id, now)?)
         })

@@ -303,6 +303,10 @@ test('random tokens and invite codes', () => {
     throwsKc(() => f('8'), 'InvalidArgument', TypeError)
   }
   throwsKc(() => kc.inviteCode(), 'InvalidArgument', TypeError)
+  // randomString as in core, Python and wasm: uniform over a set of distinct ASCII symbols.
+  assert.match(kc.randomString('abc', 40), /^[abc]{40}$/)
+  for (const bad of ['a', 'abca', 'ab\u00e9']) throwsKc(() => kc.randomString(bad, 8), 'InvalidArgument')
+  throwsKc(() => kc.randomString('ab', 0), 'InvalidArgument')
 })
 
 test('API keys: generate, parse, hash, verify', () => {

@@ -259,6 +259,18 @@ export const specs = {
       ['1025', [1025], 'InvalidArgument'],
     ],
   },
+  randomString: {
+    call: (a, n) => kc.randomString(a, n),
+    args: ['abcdef', 8],
+    types: ['string', 'int'],
+    bad: [
+      ['one symbol', ['a', 8], 'InvalidArgument'],
+      ['repeated symbol', ['abca', 8], 'InvalidArgument'],
+      ['non-ASCII', ['ab\u00e9', 8], 'InvalidArgument'],
+      ['length 0', ['abcdef', 0], 'InvalidArgument'],
+      ['length 1025', ['abcdef', 1025], 'InvalidArgument'],
+    ],
+  },
   inviteCode: {
     call: (n) => kc.inviteCode(n),
     args: [8],
@@ -453,8 +465,8 @@ Object.assign(specs, {
       ['negative time', [TOTP_SECRET, -1], 'InvalidArgument'],
     ],
   },
-  verifyTotp: {
-    call: (...a) => kc.verifyTotp(...a),
+  verifyTotpAt: {
+    call: (...a) => kc.verifyTotpAt(...a),
     args: [TOTP_SECRET, totpCode, NOW, null],
     types: ['string', 'string', 'i64?', 'int?'],
     bad: [
@@ -605,8 +617,8 @@ Object.assign(specs, {
     types: ['binary'],
     bad: [['31 bytes', [Buffer.alloc(31)], 'InvalidArgument']],
   },
-  totpRaw: {
-    call: (...a) => kc.totpRaw(...a),
+  totpRawAt: {
+    call: (...a) => kc.totpRawAt(...a),
     args: [Buffer.from('12345678901234567890'), NOW, 30, 6, 'SHA1'],
     types: ['binary', 'i64?', 'int?', 'int?', 'string?'],
     bad: [

@@ -99,7 +99,7 @@ impl PyKeyring {
 
     /// Adopts an existing platform secret (its bytes exactly as given) as the only key.
     #[staticmethod]
-    #[pyo3(signature = (secret, kid = Kid(1)), text_signature = "(secret, kid=1)")]
+    #[pyo3(signature = (secret, kid = Kid(keycustody::DEFAULT_KID)), text_signature = "(secret, kid=1)")]
     fn from_secret(secret: Data<'_>, kid: Kid) -> PyResult<Self> {
         Ok(PyKeyring {
             inner: keycustody::Keyring::from_secret(secret.as_slice(), kid.0).to_py()?,
@@ -274,7 +274,7 @@ impl PyKeyring {
     }
 
     /// A key for a custom purpose, per owner, under the primary key.
-    #[pyo3(signature = (purpose, owner, length = Len(32)), text_signature = "($self, purpose, owner, length=32)")]
+    #[pyo3(signature = (purpose, owner, length = Len(keycustody::DEFAULT_DERIVED_KEY_LEN)), text_signature = "($self, purpose, owner, length=32)")]
     fn derive_key<'py>(
         &self,
         py: Python<'py>,

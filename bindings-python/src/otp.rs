@@ -134,50 +134,73 @@ fn totp_uri<'py>(
     Ok(secret_str(py, &uri))
 }
 
-/// The 6-digit code of a base32 secret at Unix time `now`.
+/// The 6-digit code of a base32 secret at Unix time `now` (default the wall clock).
 #[pyfunction]
-fn totp_at(py: Python<'_>, secret: Text, now: UnixTime) -> PyResult<Bound<'_, PyString>> {
+#[pyo3(signature = (secret, now = None))]
+fn totp_at(py: Python<'_>, secret: Text, now: Option<UnixTime>) -> PyResult<Bound<'_, PyString>> {
     Ok(secret_str(
         py,
-        &keycustody::totp_at(&secret, now.0).to_py()?,
+        &keycustody::totp_at(&secret, now_or_clock(now)?).to_py()?,
     ))
 }
 
-/// RFC 6238 in general: raw key, period, 6 to 8 digits, "SHA1" / "SHA256" / "SHA512".
+/// RFC 6238 in general: raw key, `now` (default the wall clock), period, 6 to 8 digits,
+/// "SHA1" / "SHA256" / "SHA512".
 #[pyfunction]
-#[pyo3(signature = (key, now, period = Seconds(30), digits = Len(6), algorithm = Text::from("SHA1")), text_signature = "(key, now, period=30, digits=6, algorithm='SHA1')")]
+#[pyo3(signature = (key, now = None, period = Seconds(keycustody::TOTP_PERIOD), digits = Len(keycustody::TOTP_DIGITS as usize), algorithm = Text::from("SHA1")), text_signature = "(key, now=None, period=30, digits=6, algorithm='SHA1')")]
 fn totp_raw_at<'py>(
     py: Python<'py>,
     key: Data<'_>,
-    now: UnixTime,
+    now: Option<UnixTime>,
     period: Seconds,
     digits: Len,
     algorithm: Text,
 ) -> PyResult<Bound<'py, PyString>> {
     // Digits beyond u32 are out of core's range (6 to 8) too.
     let digits = u32::try_from(digits.0).unwrap_or(0);
-    let code =
-        keycustody::totp_raw_at(key.as_slice(), now.0, period.0, digits, &algorithm).to_py()?;
+    let code = keycustody::totp_raw_at(
+        key.as_slice(),
+        now_or_clock(now)?,
+        period.0,
+        digits,
+        &algorithm,
+    )
+    .to_py()?;
     Ok(secret_str(py, &code))
 }
 
-/// The step (floor(now / 30)) of a Unix time.
+/// The step (floor(now / 30)) of a Unix time (default the wall clock).
 #[pyfunction]
-fn totp_step(now: UnixTime) -> PyResult<u64> {
-    keycustody::totp_step(now.0).to_py()
+#[pyo3(signature = (now = None))]
+fn totp_step(now: Option<UnixTime>) -> PyResult<u64> {
+    keycustody::totp_step(now_or_clock(now)?).to_py()
 }
 
 /// Verifies a code in the window (previous, current, next step) and returns the matched
 /// step: store it and pass it back as `last_used_step` so no code is used twice.
 #[pyfunction]
-#[pyo3(signature = (secret, code, now, last_used_step = None))]
+#[pyo3(signature = (secret, code, now = None, last_used_step = None))]
 fn verify_totp_at(
     secret: Text,
     code: Text,
-    now: UnixTime,
+    now: Option<UnixTime>,
     last_used_step: Option<Seconds>,
 ) -> PyResult<u64> {
-    keycustody::verify_totp_at(&secret, &code, now.0, last_used_step.map(|s| s.0)).to_py()
+    keycustody::verify_totp_at(
+        &secret,
+        &code,
+        now_or_clock(now)?,
+        last_used_step.map(|s| s.0),
+    )
+    .to_py()
+}
+
+/// `now` as given, else the wall clock (one rule in every binding: `None` is "now").
+fn now_or_clock(now: Option<UnixTime>) -> PyResult<i64> {
+    match now {
+        Some(t) => Ok(t.0),
+        None => keycustody::unix_now().to_py(),
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -362,7 +362,12 @@ def test_tokens():
     assert len(kc.random_token(8)) == 16
     assert re.fullmatch(r"[0-9A-Za-z]{22}", kc.random_base62(22))
     assert re.fullmatch(r"[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{8}", kc.invite_code(8))
-    for f in (kc.random_token, kc.random_base62, kc.invite_code):
+    assert re.fullmatch(r"[0-9A-Za-z]{32}", kc.random_base62())
+    assert re.fullmatch(r"[abc]{40}", kc.random_string("abc", 40))
+    for bad in ("a", "abca", "ab\u00e9"):
+        with pytest.raises(kc.InvalidArgumentError):
+            kc.random_string(bad, 8)
+    for f in (kc.random_token, kc.random_base62, kc.invite_code, lambda n: kc.random_string("01", n)):
         with pytest.raises(kc.InvalidArgumentError):
             f(0)
         with pytest.raises(kc.InvalidArgumentError):
@@ -625,6 +630,11 @@ def test_totp_rfc6238():
         kc.totp_at("not base32!", 0)
     s = kc.generate_totp_secret()
     assert len(base64.b32decode(s + "=" * (-len(s) % 8))) == 20
+    # `now` omitted (or None) is the wall clock, as in Node and wasm.
+    step = kc.verify_totp_at(s, kc.totp_at(s))
+    assert kc.totp_step() in (step, step + 1)
+    assert kc.verify_totp_at(s, kc.totp_at(s, None), None) in (step, step + 1)
+    assert re.fullmatch(r"[0-9]{6}", kc.totp_raw_at(key))
     uri = kc.totp_uri(s, "a@example.com", "Acme")
     assert uri.startswith("otpauth://totp/Acme:a%40example.com?secret=" + s) or uri.startswith("otpauth://totp/Acme:a@example.com?secret=" + s)
 

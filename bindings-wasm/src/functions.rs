@@ -41,10 +41,10 @@ pub fn random_token(nbytes: Option<NumArg>) -> JsResult<JsString> {
     ))
 }
 
-/// A uniform base62 (`0-9A-Za-z`) token of `length` characters (1 to 1024).
+/// A uniform base62 (`0-9A-Za-z`) token of `length` characters (default 32, 1 to 1024).
 #[wasm_bindgen(js_name = randomBase62)]
-pub fn random_base62(length: &NumArg) -> JsResult<JsString> {
-    let n = js_u32(length, "length must be an integer from 1 to 1024")?;
+pub fn random_base62(length: Option<NumArg>) -> JsResult<JsString> {
+    let n = opt_u32(length, 32, "length must be an integer from 1 to 1024")?;
     Ok(secret_to_js(
         keycustody::random_base62(usize_of(n))?.expose_secret(),
     ))

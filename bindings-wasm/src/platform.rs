@@ -436,10 +436,14 @@ impl ReplayGuard {
         })
     }
 
-    /// Records `id` at `now` (default: the clock); throws `KC_REPLAYED` if it was seen.
+    /// Records `eventId` at `now` (default: the clock); throws `KC_REPLAYED` if it was seen.
     #[wasm_bindgen(js_name = checkAndRecord)]
-    pub fn check_and_record(&self, id: &StrArg, now: Option<NumArg>) -> JsResult<()> {
-        let id = js_string(id, "id must be a string")?;
+    pub fn check_and_record(
+        &self,
+        #[wasm_bindgen(js_name = eventId)] event_id: &StrArg,
+        now: Option<NumArg>,
+    ) -> JsResult<()> {
+        let id = js_string(event_id, "id must be a string")?;
         let now = now_or_clock(now)?;
         Ok(self.inner.check_and_record_at(&id, now)?)
     }
@@ -592,14 +596,14 @@ pub fn validate_email(s: &StrArg) -> JsResult<()> {
 /// AES-256-GCM), for migration to `kc1`.
 #[wasm_bindgen(js_name = decryptLegacyPbkdf2Gcm)]
 pub fn decrypt_legacy_pbkdf2_gcm(
-    #[wasm_bindgen(js_name = blobB64)] blob_b64: &StrArg,
+    blob: &StrArg,
     password: &BytesArg,
-    params: Option<Pbkdf2GcmParamsArg>,
+    options: Option<Pbkdf2GcmParamsArg>,
 ) -> JsResult<Uint8Array> {
-    let blob = js_string(blob_b64, "blob must be a string")?;
+    let blob = js_string(blob, "blob must be a string")?;
     let password = bytes(password, "password must be a string or Uint8Array")?;
-    let params = params.map(JsValue::from);
-    let opts = options_object(params.as_ref())?;
+    let options = options.map(JsValue::from);
+    let opts = options_object(options.as_ref())?;
     let mut p = keycustody::Pbkdf2GcmParams::default();
     let it = prop(opts, "iterations")?;
     if !it.is_undefined() {

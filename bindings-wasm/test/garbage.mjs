@@ -138,7 +138,7 @@ function specs(kc) {
     inspectBinary: fn(kc.inspectBinary, ['u8'], (fx) => [fx.bin]),
     constantTimeEqual: fn(kc.constantTimeEqual, ['bytes', 'bytes'], () => ['a', 'a']),
     randomToken: fn(kc.randomToken, ['num?'], () => [32]),
-    randomBase62: fn(kc.randomBase62, ['num'], () => [8]),
+    randomBase62: fn(kc.randomBase62, ['num?'], () => [8]),
     inviteCode: fn(kc.inviteCode, ['num'], () => [8]),
     randomString: fn(kc.randomString, ['str', 'num'], () => ['abc', 8]),
     generateApiKey: fn(kc.generateApiKey, ['str'], () => ['obee']),

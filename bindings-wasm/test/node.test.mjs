@@ -281,6 +281,7 @@ describe('free functions', () => {
     assert.match(kc.randomToken(16), /^[0-9a-f]{32}$/);
     assert.notEqual(kc.randomToken(), kc.randomToken());
     assert.match(kc.randomBase62(40), /^[0-9A-Za-z]{40}$/);
+    assert.match(kc.randomBase62(), /^[0-9A-Za-z]{32}$/);
     assert.match(kc.inviteCode(8), /^[ABCDEFGHJKLMNPQRSTUVWXYZ23456789]{8}$/);
     assert.match(kc.randomString('ab', 64), /^[ab]{64}$/);
     assert.equal(new Set(kc.randomString('xyz', 300)).size, 3);

@@ -10,6 +10,8 @@
 //! checked against an independent Python implementation (tests/interop).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod api;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use keycustody::internal::dangerous_seal_with_nonce;

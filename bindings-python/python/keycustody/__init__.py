@@ -59,6 +59,7 @@ from ._native import (
     open_delivery,
     parse_api_key,
     random_base62,
+    random_string,
     random_token,
     scrub,
     seal_for_delivery,
@@ -95,6 +96,7 @@ __all__ = [
     "verify_api_key",
     "random_token",
     "random_base62",
+    "random_string",
     "invite_code",
     "constant_time_equal",
     # webhooks

@@ -48,6 +48,7 @@ __all__ = [
     "verify_api_key",
     "random_token",
     "random_base62",
+    "random_string",
     "invite_code",
     "constant_time_equal",
     # webhooks
@@ -299,8 +300,12 @@ def constant_time_equal(a: _Data, b: _Data) -> bool:
 def random_token(nbytes: int = 32) -> str:
     """nbytes random bytes as lowercase hex."""
 
-def random_base62(length: int) -> str:
+def random_base62(length: int = 32) -> str:
     """length uniform characters over 0-9A-Za-z."""
+
+def random_string(alphabet: str, length: int) -> str:
+    """length characters (1 to 1024) drawn uniformly from alphabet (2 to 128 distinct ASCII
+    symbols) by rejection sampling. Raises InvalidArgumentError."""
 
 def invite_code(length: int) -> str:
     """length uniform characters over ABCDEFGHJKLMNPQRSTUVWXYZ23456789."""
@@ -395,16 +400,16 @@ def generate_totp_secret() -> str:
 def totp_uri(secret: str, account: str, issuer: str) -> str:
     """The ``otpauth://totp/...`` URI for a QR code (it contains the secret)."""
 
-def totp_at(secret: str, now: int) -> str:
-    """The 6-digit code of a base32 secret at Unix time now."""
+def totp_at(secret: str, now: Optional[int] = None) -> str:
+    """The 6-digit code of a base32 secret at Unix time now (default the wall clock)."""
 
-def totp_raw_at(key: _Data, now: int, period: int = 30, digits: int = 6, algorithm: str = "SHA1") -> str:
+def totp_raw_at(key: _Data, now: Optional[int] = None, period: int = 30, digits: int = 6, algorithm: str = "SHA1") -> str:
     """General RFC 6238 (raw key; 6 to 8 digits; SHA1, SHA256 or SHA512)."""
 
-def totp_step(now: int) -> int:
+def totp_step(now: Optional[int] = None) -> int:
     """floor(now / 30)."""
 
-def verify_totp_at(secret: str, code: str, now: int, last_used_step: Optional[int] = None) -> int:
+def verify_totp_at(secret: str, code: str, now: Optional[int] = None, last_used_step: Optional[int] = None) -> int:
     """Accepts the previous, current and next step; returns the matched step (store it and pass
     it back as last_used_step). Raises SignatureError, ReplayError, MalformedError."""
 
