@@ -88,5 +88,11 @@ export async function runBench(kc, { minMs = 1600 } = {}) {
     ours: timeSync(() => kr.seal('tenant-42', mib, ctx), minMs),
     base: await timeAsync(() => wc.seal(rootKey, 1, 'tenant-42', mib, ctx), minMs),
   });
+  const envMib = kr.seal('tenant-42', mib, ctx);
+  rows.push({
+    what: 'open 1 MiB',
+    ours: timeSync(() => kr.open('tenant-42', envMib, ctx), minMs),
+    base: await timeAsync(() => wc.open(rootKey, 'tenant-42', envMib, ctx), minMs),
+  });
   return rows;
 }

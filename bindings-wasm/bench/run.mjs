@@ -6,7 +6,9 @@ import { runBench } from './bench.mjs';
 import { startServer, launchChromium } from '../test/support.mjs';
 
 const out = process.argv[2] ?? new URL('../../bench-out/wasm.md', import.meta.url).pathname;
-const GOAL_SMALL = 10; // wasm at least 10x faster than an awaited WebCrypto call for small values
+// wasm at least 5x faster than an awaited WebCrypto call for small values: issue 12's goal with
+// RustCrypto `aes-gcm` (the 10x of issue 3 was met with a private software AES-GCM, since removed).
+const GOAL_SMALL = 5;
 
 const node = await runBench(kc);
 const server = await startServer();
