@@ -230,27 +230,7 @@ impl Keyring {
         }
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce)?;
-        let snap = self.snapshot();
-        let m = snap.material(kid)?;
-        let (header, rest) = out.split_at_mut(HEADER_LEN);
-        header[0] = VERSION;
-        header[1..5].copy_from_slice(&kid.to_be_bytes());
-        header[5..].copy_from_slice(&nonce);
-        let (in_out, tag_out) = rest.split_at_mut(plaintext.len());
-        in_out.copy_from_slice(plaintext);
-        let sealed = with_aad(kid, owner, context, |aad| {
-            self.with_envelope_cipher(m, owner, |c| c.seal(&nonce, aad, in_out))
-        });
-        match sealed {
-            Ok(tag) => {
-                tag_out.copy_from_slice(&tag);
-                Ok(())
-            }
-            Err(e) => {
-                out.zeroize();
-                Err(e)
-            }
-        }
+        self.seal_into(kid, owner, plaintext, context, &nonce, out)
     }
 
     fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
@@ -353,20 +333,45 @@ impl Keyring {
         context: &[u8],
         nonce: &[u8; NONCE_LEN],
     ) -> Result<Vec<u8>> {
+        // Exactly sized (never grown), and wiped if sealing fails with the plaintext in it.
+        let mut out = Zeroizing::new(vec![0u8; Self::sealed_len(plaintext.len())]);
+        self.seal_into(kid, owner, plaintext, context, nonce, &mut out)?;
+        Ok(std::mem::take(&mut *out))
+    }
+
+    /// Writes the envelope into `out`, which is exactly `sealed_len(plaintext.len())` bytes
+    /// (the callers check): header, then the plaintext encrypted in place, then the tag. On
+    /// failure `out` is wiped.
+    fn seal_into(
+        &self,
+        kid: u32,
+        owner: &str,
+        plaintext: &[u8],
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        out: &mut [u8],
+    ) -> Result<()> {
         let snap = self.snapshot();
         let m = snap.material(kid)?;
-        // Exactly sized (never grown), and wiped if sealing fails with the plaintext in it.
-        let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN));
-        out.push(VERSION);
-        out.extend_from_slice(&kid.to_be_bytes());
-        out.extend_from_slice(nonce);
-        out.extend_from_slice(plaintext);
-        let in_out = &mut out[HEADER_LEN..];
-        let tag = with_aad(kid, owner, context, |aad| {
+        let (header, rest) = out.split_at_mut(HEADER_LEN);
+        header[0] = VERSION;
+        header[1..5].copy_from_slice(&kid.to_be_bytes());
+        header[5..].copy_from_slice(nonce);
+        let (in_out, tag_out) = rest.split_at_mut(plaintext.len());
+        in_out.copy_from_slice(plaintext);
+        let sealed = with_aad(kid, owner, context, |aad| {
             self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
-        })?;
-        out.extend_from_slice(&tag);
-        Ok(std::mem::take(&mut *out))
+        });
+        match sealed {
+            Ok(tag) => {
+                tag_out.copy_from_slice(&tag);
+                Ok(())
+            }
+            Err(e) => {
+                out.zeroize();
+                Err(e)
+            }
+        }
     }
 
     /// Opens a text envelope sealed for `owner` and `context`.
@@ -385,15 +390,9 @@ impl Keyring {
     /// As [`Keyring::open`].
     pub fn open_binary(&self, owner: &str, envelope: &[u8], context: &[u8]) -> Result<SecretBytes> {
         let p = parse_binary(envelope)?;
-        kdf::check_owner(owner)?;
-        let snap = self.snapshot();
-        let m = snap.material(p.kid)?;
-        // Decrypt into the buffer that is returned; on failure it is wiped on drop.
-        let mut buf = SecretBytes::new(p.ciphertext.to_vec());
-        let out = buf.expose_secret_mut();
-        with_aad(p.kid, owner, context, |aad| {
-            self.with_envelope_cipher(m, owner, |c| c.open(&p.nonce, aad, out, &p.tag))
-        })?;
+        // Decrypt into the buffer that is returned; on failure it is wiped (and on drop).
+        let mut buf = SecretBytes::new(vec![0u8; p.ciphertext.len()]);
+        self.open_parsed_into(&p, owner, context, buf.expose_secret_mut())?;
         Ok(buf)
     }
 
@@ -413,6 +412,16 @@ impl Keyring {
         out: &mut [u8],
     ) -> Result<()> {
         let p = parse_binary(envelope)?;
+        self.open_parsed_into(&p, owner, context, out)
+    }
+
+    fn open_parsed_into(
+        &self,
+        p: &Parsed<'_>,
+        owner: &str,
+        context: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
         kdf::check_owner(owner)?;
         let snap = self.snapshot();
         let m = snap.material(p.kid)?;
