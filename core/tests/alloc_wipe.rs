@@ -14,9 +14,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use keycustody::Keyring;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
 
 /// One period of the root-key marker: 24 bytes, so that base64 of the repeated unit is
 /// the base64 of one unit repeated (no phase shift between periods).
@@ -26,81 +23,24 @@ const PLAIN_UNIT: &[u8; 24] = b"PLAINMARK/kc-alloc-wipe/";
 /// A freed block holding this many consecutive bytes of a marker counts as a hit.
 const WINDOW: usize = 12;
 
-/// Every `WINDOW`-byte window of every marker, at every phase of its period.
-static NEEDLES: OnceLock<Vec<[u8; WINDOW]>> = OnceLock::new();
-static ARMED: AtomicBool = AtomicBool::new(false);
-static HITS: AtomicUsize = AtomicUsize::new(0);
-static LARGEST_HIT: AtomicUsize = AtomicUsize::new(0);
-
-struct Spy;
-
-fn scan(block: &[u8]) -> bool {
-    let Some(needles) = NEEDLES.get() else {
-        return false;
-    };
-    if block.len() < WINDOW {
-        return false;
-    }
-    block
-        .windows(WINDOW)
-        .any(|w| needles.iter().any(|n| n[0] == w[0] && n[..] == *w))
-}
-
-// SAFETY: every method forwards to `System` with the caller's own pointer and layout;
-// `dealloc` only reads the `layout.size()` bytes the caller still owns before freeing them.
-// (core's `forbid(unsafe_code)` is on the library only; a global allocator needs `unsafe`.)
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Spy {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Fresh blocks are zeroed, so a marker found in a freed block was written during
-        // its life (not left by the test's own earlier, unwiped, setup allocations).
-        // SAFETY: as System::alloc_zeroed.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if ARMED.load(Ordering::SeqCst) && !ptr.is_null() {
-            // SAFETY: `ptr` is a live block of `layout.size()` bytes until freed below.
-            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            if scan(block) {
-                HITS.fetch_add(1, Ordering::SeqCst);
-                LARGEST_HIT.fetch_max(layout.size(), Ordering::SeqCst);
-            }
-        }
-        // SAFETY: as System::dealloc.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    // `realloc` is not overridden: the default allocates, copies and frees the old
-    // block through `dealloc`, so a grown buffer's old block is scanned too.
-}
+#[path = "support/spy.rs"]
+mod spy;
+use spy::armed;
 
 #[global_allocator]
-static GLOBAL: Spy = Spy;
+static GLOBAL: spy::Spy = spy::Spy;
 
-fn windows_of(unit: &[u8]) -> Vec<[u8; WINDOW]> {
+/// Every `WINDOW`-byte window of a periodic marker, at every phase of its period.
+fn windows_of(unit: &[u8]) -> Vec<Vec<u8>> {
     (0..unit.len())
         .map(|phase| {
-            let mut w = [0u8; WINDOW];
+            let mut w = vec![0u8; WINDOW];
             for (i, b) in w.iter_mut().enumerate() {
                 *b = unit[(phase + i) % unit.len()];
             }
             w
         })
         .collect()
-}
-
-/// Runs `case` armed; returns (freed blocks holding a marker, the largest one's size).
-fn armed<T>(case: impl FnOnce() -> T) -> (usize, usize, T) {
-    HITS.store(0, Ordering::SeqCst);
-    LARGEST_HIT.store(0, Ordering::SeqCst);
-    ARMED.store(true, Ordering::SeqCst);
-    let out = case();
-    ARMED.store(false, Ordering::SeqCst);
-    (
-        HITS.load(Ordering::SeqCst),
-        LARGEST_HIT.load(Ordering::SeqCst),
-        out,
-    )
 }
 
 fn root() -> Vec<u8> {
@@ -131,7 +71,7 @@ fn no_freed_block_holds_a_marked_secret() {
     let mut needles = windows_of(ROOT_UNIT);
     needles.extend(windows_of(root_b64.as_bytes()));
     needles.extend(windows_of(PLAIN_UNIT));
-    NEEDLES.set(needles).unwrap();
+    spy::arm(&needles, WINDOW);
 
     // The spy works: a plain Vec<u8> holding the marker and then freed is a hit, and
     // so is the old block of a Vec grown by reallocation.

@@ -18,64 +18,20 @@ use hkdf::{Hkdf, HkdfExtract};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::block_api::compress256;
 use sha2::Sha256;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// A freed block holding this many consecutive bytes of a needle counts as a hit.
 const WINDOW: usize = 16;
 
-static NEEDLES: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
-static ARMED: AtomicBool = AtomicBool::new(false);
-static HITS: AtomicUsize = AtomicUsize::new(0);
-
-struct Spy;
-
-fn scan(block: &[u8]) -> bool {
-    // `try_lock`: the scan itself never allocates, and a case never holds the lock.
-    let Ok(needles) = NEEDLES.try_lock() else {
-        return false;
-    };
-    needles.iter().any(|n| {
-        n.windows(WINDOW)
-            .any(|w| block.windows(WINDOW).any(|b| b == w))
-    })
-}
-
-// SAFETY: every method forwards to `System` with the caller's own pointer and layout;
-// `dealloc` only reads the `layout.size()` bytes the caller still owns before freeing them.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Spy {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Fresh blocks are zeroed, so a needle in a freed block was written during its life.
-        // SAFETY: as System::alloc_zeroed.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        if ARMED.load(Ordering::SeqCst) && !ptr.is_null() {
-            // SAFETY: `ptr` is a live block of `layout.size()` bytes until freed below.
-            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
-            if scan(block) {
-                HITS.fetch_add(1, Ordering::SeqCst);
-            }
-        }
-        // SAFETY: as System::dealloc.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "support/spy.rs"]
+mod spy;
 
 #[global_allocator]
-static GLOBAL: Spy = Spy;
+static GLOBAL: spy::Spy = spy::Spy;
 
 /// Runs `case` armed against `needles`; returns the number of freed blocks holding one.
 fn hits_while(needles: Vec<Vec<u8>>, case: impl FnOnce()) -> usize {
-    *NEEDLES.lock().unwrap() = needles;
-    HITS.store(0, Ordering::SeqCst);
-    ARMED.store(true, Ordering::SeqCst);
-    case();
-    ARMED.store(false, Ordering::SeqCst);
-    HITS.load(Ordering::SeqCst)
+    spy::arm(&needles, WINDOW);
+    spy::armed(case).0
 }
 
 /// SHA-256's initial state (FIPS 180-4 §5.3.3).
