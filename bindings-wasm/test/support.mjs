@@ -28,14 +28,16 @@ export const IMPORT_MAP = `<script type="importmap">{"imports":{"keycustody-wasm
  *   /test/*.mjs, /bench/*.mjs          shared test and bench modules
  *   /vectors/index.json, /vectors/*    tests/vectors
  *   /harness.html                      an empty page with the import map
- * and anything in `routes` ({"METHOD /path": async (req, body) => [status, type, body]}).
+ * and anything in `routes` ({"METHOD /path": async (req, body) => [status, type, body]}) and
+ * `extraRoots` ({"/prefix/": directory}).
  */
-export async function startServer(routes = {}) {
+export async function startServer(routes = {}, extraRoots = {}) {
   const roots = {
     '/node_modules/keycustody-wasm/': PKG_DIR,
     '/test/': path.join(PKG_DIR, 'test'),
     '/bench/': path.join(PKG_DIR, 'bench'),
     '/vectors/': path.join(REPO, 'tests', 'vectors'),
+    ...extraRoots,
   };
   const server = http.createServer(async (req, res) => {
     const send = (status, type, body) => {
