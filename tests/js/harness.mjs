@@ -184,7 +184,11 @@ export function makeContext({ kc, target, runtime, manifest, host }) {
 export async function collect(modules, ctx) {
   const tests = []
   for (const [file, mod] of modules) {
-    const test = (name, fn, opts = {}) => tests.push({ name: `${file}: ${name}`, fn, skip: opts.skip ?? false })
+    // test(name, fn) or test(name, { skip: false | 'why' }, fn), as node:test.
+    const test = (name, a, b) => {
+      const [opts, fn] = typeof a === 'function' ? [{}, a] : [a, b]
+      tests.push({ name: `${file}: ${name}`, fn, skip: opts.skip || false })
+    }
     await mod.default(test, ctx)
   }
   return tests
