@@ -1,14 +1,16 @@
 # Node binding (bindings-node/): npm package `keycustody`, napi-rs v3.
-# `napi build` generates the addon, index.js and index.d.ts (all gitignored); the tests
-# run with `node --test` against them, the shared vectors and the Rust interop tool.
-TEST_TARGETS += test-node
+# `napi build` generates the addon, index.js and index.d.ts (all gitignored). The shared JS
+# suite (tests/js: vectors, API, errors, garbage, no-secret, platform, interop with Rust) runs
+# against it in test-js-napi; test-node runs the package's own tests (async forms, index.d.ts,
+# README, manifest, napi-only behaviour).
+TEST_TARGETS += test-node test-js-napi
 BENCH_TARGETS += bench-node
 
 NODE_DIR := bindings-node
 # Where cargo puts the interop example (honours CARGO_TARGET_DIR like cargo itself).
 NODE_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 
-.PHONY: node-deps node-build test-node bench-node
+.PHONY: node-deps node-build test-node test-js-napi bench-node
 
 # node and npm from Debian if the machine has none (napi6 needs Node >= 10.20; tested on 20).
 node-deps:
@@ -25,8 +27,13 @@ node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
 	@test -s $(NODE_DIR)/index.d.ts || { echo "FATAL: napi build wrote no index.d.ts" >&2; exit 1; }
 
 test-node: node-build
-	cargo build --locked -q -p keycustody --example interop
-	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(NODE_CARGO_TARGET)/debug/examples/interop node --test test/
+	@echo "== keycustody (napi): package tests (bindings-node/test) =="
+	cd $(NODE_DIR) && node --test test/
+
+# The Rust interop examples are built by the suite itself (tests/js/node-host.mjs).
+test-js-napi: node-build
+	@echo "== shared JS suite (tests/js), target napi: keycustody in Node =="
+	KC_JS_TARGET=napi node --test tests/js/node.test.mjs
 
 # core_calls times the same core calls in Rust, for the per-call overhead rows.
 bench-node: node-build

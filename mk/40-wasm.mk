@@ -1,10 +1,12 @@
 # wasm binding (bindings-wasm/): the npm package keycustody-wasm, tested in Node and in a
-# real headless Chromium; bench-wasm compares it with WebCrypto in both.
+# real headless Chromium; bench-wasm compares it with WebCrypto in both. The shared JS suite
+# (tests/js) runs against it in Node (test-js-wasm-node) and in Chromium (test-js-chromium,
+# which fails when Chromium cannot start); test-wasm runs the package's own tests.
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' bindings-wasm/Cargo.toml)
-TEST_TARGETS += test-wasm
+TEST_TARGETS += test-wasm test-js-wasm-node test-js-chromium
 BENCH_TARGETS += bench-wasm
 
-.PHONY: test-wasm bench-wasm wasm-build wasm-bindgen-cli wasm-deps
+.PHONY: test-wasm test-js-wasm-node test-js-chromium test-js bench-wasm wasm-build wasm-bindgen-cli wasm-deps
 
 # The CLI must match the crate's pinned wasm-bindgen exactly. No --locked: one of the CLI's
 # locked dependencies is not on the registry mirror (see TOOLCHAIN.md).
@@ -28,7 +30,19 @@ wasm-build: toolchain wasm-bindgen-cli
 	bash bindings-wasm/build.sh
 
 test-wasm: wasm-build wasm-deps
+	@echo "== keycustody-wasm: package tests (bindings-wasm/test) =="
 	cd bindings-wasm && node --test test/*.test.mjs
+
+test-js-wasm-node: wasm-build wasm-deps
+	@echo "== shared JS suite (tests/js), target wasm-node: keycustody-wasm in Node =="
+	KC_JS_TARGET=wasm-node node --test tests/js/node.test.mjs
+
+test-js-chromium: wasm-build wasm-deps
+	@echo "== shared JS suite (tests/js), target wasm-chromium: keycustody-wasm in headless Chromium =="
+	node --test tests/js/chromium.test.mjs
+
+# The shared suite on all three targets (make test runs each as its own part).
+test-js: test-js-napi test-js-wasm-node test-js-chromium
 
 bench-wasm: wasm-build wasm-deps
 	mkdir -p bench-out

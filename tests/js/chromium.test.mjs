@@ -3,7 +3,6 @@
 // the package through an import map, as a bundler-less site would, and runs every suite module;
 // each result becomes one node:test test here. If Chromium cannot start, this FAILS.
 import { test, after } from 'node:test'
-import path from 'node:path'
 import { startServer, launchChromium } from '../../bindings-wasm/test/support.mjs'
 import { REPO, rustExample, nodeHost } from './node-host.mjs'
 
@@ -14,7 +13,8 @@ let server
 let results
 let startError
 try {
-  server = await startServer({}, { '/js/': path.join(REPO, 'tests', 'js'), '/manifest/': path.join(REPO, 'tests') })
+  // The repository under /repo/, so that the suite's relative imports resolve as in Node.
+  server = await startServer({}, { '/repo/': REPO })
   browser = await launchChromium()
   const { page } = browser
   // The page reaches the Rust core and the file system only through these two functions.
@@ -27,9 +27,9 @@ try {
   results = await page.evaluate(async (only) => {
     const kc = await import('keycustody-wasm')
     await kc.default() // fetches pkg/keycustody_wasm_bg.wasm (application/wasm, streaming)
-    const H = await import('/js/harness.mjs')
-    const S = await import('/js/suite.mjs')
-    const manifest = await (await fetch('/manifest/api.json')).json()
+    const H = await import('/repo/tests/js/harness.mjs')
+    const S = await import('/repo/tests/js/suite.mjs')
+    const manifest = await (await fetch('/repo/tests/api.json')).json()
     const pageHost = {
       name: 'chromium',
       vectors: async () => {
@@ -70,7 +70,7 @@ if (startError) {
   test(`${T} the page is Chromium`, (t) => {
     if (!/Chrome\/\d+/.test(results.ua)) throw new Error(`not Chromium: ${results.ua}`)
   })
-  if (results.out.length < 100) test(`${T} the page ran the suite`, () => { throw new Error(`only ${results.out.length} tests ran`) })
+  if (!process.env.KC_JS_ONLY && results.out.length < 100) test(`${T} the page ran the suite`, () => { throw new Error(`only ${results.out.length} tests ran`) })
   for (const r of results.out) {
     test(`${T} ${r.name}`, { skip: r.skip }, () => {
       if (!r.ok) throw new Error(r.error)

@@ -557,7 +557,7 @@ async function makeSpecs(kc, ctx) {
 const isClass = (v) => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v))
 
 /** Every exported function, class constructor, static and method, as spec names. */
-function exportedNames(kc, glue) {
+export function exportedNames(kc, glue) {
   const names = []
   for (const [name, v] of Object.entries(kc)) {
     if (glue.has(name) || name.startsWith('__')) continue

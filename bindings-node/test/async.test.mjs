@@ -1,0 +1,112 @@
+// The napi package's Promise forms (sealAsync, openAsync, openTextAsync, rewrapAsync,
+// decryptLegacyPbkdf2GcmAsync, decryptOpensslEncAsync): package-specific, so they stay here.
+// They resolve like their sync forms (the shared vectors, through the shared suite's runner)
+// and reject with the same errors. Their garbage and lone-surrogate coverage is in the shared
+// suite (tests/js/suite/garbage.mjs), which runs every export of the package.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { kc, throwsKc, rejectsKc } from './helpers.mjs'
+import { makeContext } from '../../tests/js/harness.mjs'
+import { handlers, runCase } from '../../tests/js/suite/vectors.mjs'
+import { legacyGcmBlob, opensslFile, LEGACY_PASSWORD } from '../../tests/js/suite/platform.mjs'
+import { manifest, readVectors } from '../../tests/js/node-host.mjs'
+
+const { Keyring } = kc
+const fromHex = (h) => Buffer.from(h, 'hex')
+
+// The vector cases of the ops that have a Promise form, each through that form.
+const asyncOps = {
+  'envelope_v1.json': {
+    open: (c) => Keyring.parse(c.keyring).openAsync(c.owner, c.envelope, fromHex(c.context_hex ?? '')).then((pt) => {
+      if (c.expect === 'ok') assert.equal(pt.toString('hex'), c.plaintext_hex)
+    }),
+  },
+  'legacy_v1.json': {
+    pbkdf2_gcm: (c) => kc.decryptLegacyPbkdf2GcmAsync(c.blob, fromHex(c.password_hex), { iterations: c.iterations }).then((pt) => {
+      if (c.expect === 'ok') assert.equal(pt.toString('hex'), c.plaintext_hex)
+    }),
+    openssl_enc: (c) => kc.decryptOpensslEncAsync(fromHex(c.data_hex), fromHex(c.password_hex), c.iterations).then((pt) => {
+      if (c.expect === 'ok') assert.equal(pt.toString('hex'), c.plaintext_hex)
+    }),
+  },
+  'strings_v1.json': {
+    seal: async (c) => {
+      const k = Keyring.parse(c.keyring)
+      const out = await k.sealAsync(c.owner, c.plaintext, c.context)
+      if (c.expect === 'ok') assert.equal(k.openText(c.owner, out, c.context), c.plaintext)
+    },
+    open: (c) => Keyring.parse(c.keyring).openTextAsync(c.owner, c.envelope, c.context).then((pt) => {
+      if (c.expect === 'ok') assert.equal(pt, c.plaintext)
+    }),
+  },
+}
+
+const ctx = makeContext({ kc, target: 'napi', runtime: 'node', manifest, host: null })
+const files = readVectors()
+for (const [file, ops] of Object.entries(asyncOps)) {
+  test(`vectors ${file}: the Promise forms give the sync results`, async (t) => {
+    const sync = handlers(kc, ctx)[file]
+    let n = 0
+    for (const c of files[file].cases) {
+      if (!ops[c.op]) continue
+      assert.ok(sync[c.op], `the sync runner has ${c.op}`)
+      await t.test(c.name, () => runCase(ctx, c, ops[c.op]))
+      n++
+    }
+    assert.ok(n > 0, `no ${file} case has a Promise form`)
+  })
+}
+
+test('openTextAsync requires UTF-8', async () => {
+  const k = Keyring.generate()
+  const env = k.seal('t', Buffer.from([0xff, 0xfe, 0x00]))
+  throwsKc(() => k.openText('t', env), 'Malformed')
+  await rejectsKc(k.openTextAsync('t', env), 'Malformed')
+})
+
+test('async variants resolve like their sync forms and reject with the same errors', async () => {
+  const k = Keyring.generate()
+  const big = Buffer.alloc(1 << 20, 7)
+  const env = await k.sealAsync('t', big, 'c')
+  assert.equal(typeof env, 'string')
+  assert.deepEqual(k.open('t', env, 'c'), big)
+  const opened = await k.openAsync('t', env, 'c')
+  assert.ok(Buffer.isBuffer(opened))
+  assert.deepEqual(opened, big)
+  assert.equal(await k.openTextAsync('t', k.seal('t', 'héllo')), 'héllo')
+  k.rotate()
+  const re = await k.rewrapAsync('t', env, 'c')
+  assert.equal(kc.inspect(re).kid, 2)
+  assert.deepEqual(await k.openAsync('t', re, 'c'), big)
+  await rejectsKc(k.openAsync('u', env, 'c'), 'DecryptFailed')
+  await rejectsKc(k.openAsync('t', 'kc1.AAAA'), 'Malformed')
+  await rejectsKc(k.rewrapAsync('t', env, 'x'), 'DecryptFailed')
+  await rejectsKc(k.sealAsync('', 'x'), 'InvalidOwner')
+  // Argument errors reject too (never throw synchronously from an async method).
+  const p = k.sealAsync(42, 'x')
+  assert.ok(p instanceof Promise)
+  await rejectsKc(p, 'InvalidArgument', TypeError)
+  // The plaintext is copied before the call returns: mutating it afterwards changes nothing.
+  const buf = Buffer.from('original')
+  const pending = k.sealAsync('t', buf)
+  buf.fill(0)
+  assert.equal(k.openText('t', await pending), 'original')
+  // Many in flight at once.
+  const envs = await Promise.all(Array.from({ length: 32 }, (_, i) => k.sealAsync('t', `v${i}`)))
+  assert.deepEqual(envs.map((e) => k.openText('t', e)), Array.from({ length: 32 }, (_, i) => `v${i}`))
+})
+
+test('plaintext limit: 64 MiB, async too', async () => {
+  const k = Keyring.generate()
+  const over = Buffer.alloc(64 * 1024 * 1024 + 1)
+  await rejectsKc(k.sealAsync('t', over), 'TooLarge')
+})
+
+test('legacy import, async: blobs and files decrypt, errors reject', async () => {
+  const blob = await legacyGcmBlob(2000)
+  assert.equal((await kc.decryptLegacyPbkdf2GcmAsync(blob, Buffer.from(LEGACY_PASSWORD), { iterations: 2000 })).toString(), 'legacy secret')
+  await rejectsKc(kc.decryptLegacyPbkdf2GcmAsync(blob, 'wrong', { iterations: 2000 }), 'DecryptFailed')
+  await rejectsKc(kc.decryptLegacyPbkdf2GcmAsync(blob, LEGACY_PASSWORD, { iterations: -1 }), 'InvalidArgument', RangeError)
+  const file = await opensslFile(3000)
+  assert.equal((await kc.decryptOpensslEncAsync(file, LEGACY_PASSWORD, 3000)).toString(), 'legacy file')
+})
