@@ -48,9 +48,9 @@ test('raw-key arguments take bytes only; decryptOpensslEnc data takes a string t
   throwsKc(() => kc.decryptOpensslEnc('Salted__' + 'x'.repeat(24), 'pw', 1000), 'DecryptFailed')
 })
 
-test('Headers-like values that are not header mappings: ArrayBuffer and String objects read as objects', () => {
-  // keycustody-wasm refuses both as InvalidArgument (bindings-wasm/test/wasm-only.test.mjs).
-  for (const h of [new ArrayBuffer(2), Object('abc')]) {
+test('values that are not header mappings: an ArrayBuffer, a DataView, a String object read as objects', () => {
+  // keycustody-wasm refuses them as InvalidArgument (bindings-wasm/test/wasm-only.test.mjs).
+  for (const h of [new ArrayBuffer(2), new DataView(new ArrayBuffer(2)), Object('abc')]) {
     throwsKc(() => kc.verifyStandardWebhook('{}', h, 'whsec_AAAA', 300, NOW), 'Malformed')
   }
 })

@@ -54,8 +54,8 @@ test('a header mapping that throws is KC_INVALID_ARGUMENT (napi lets the excepti
     { entries: () => ({ [Symbol.iterator]: () => ({ next: boom }) }) },
     { entries: () => [Object.defineProperty(['webhook-id', 'x'], 0, { get: boom })].values() },
   ]) throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { kind: 'InvalidArgument' });
-  // An ArrayBuffer or a String object is not a header mapping (napi: Malformed, no headers).
-  for (const h of [new ArrayBuffer(2), Object('abc')]) {
+  // An ArrayBuffer, a DataView or a String object is not a header mapping (napi: Malformed, no headers).
+  for (const h of [new ArrayBuffer(2), new DataView(new ArrayBuffer(2)), Object('abc')]) {
     throwsKc(() => verify(h), 'KC_INVALID_ARGUMENT', { argument: /^headers must be/ });
   }
   // The argument detail is a sentence starting with the name (napi: the bare name).

@@ -29,17 +29,17 @@ const WRONG = {
     ...common, ['String object', Object('abc'), 'type'], ['float', 1.5, 'type'], ['array of bytes', [1, 2, 3], 'type'], ['Uint16Array', new Uint16Array(4), 'type'], ['Float64Array', new Float64Array(1), 'type'],
     ['ArrayBuffer', new ArrayBuffer(4), 'type'], ['DataView', new DataView(new ArrayBuffer(4)), 'type'],
   ],
-  u8: [...common, ['string', MARKER, 'type'], ['array of bytes', [1, 2], 'type'], ['Uint32Array', new Uint32Array(2), 'type'], ['ArrayBuffer', new ArrayBuffer(4), 'type'], ['Uint16Array', new Uint16Array(2), 'type'], ['DataView', new DataView(new ArrayBuffer(2)), 'type']],
+  u8: [...common, ['string', MARKER, 'type'], ['float', 1.5, 'type'], ['String object', Object('abc'), 'type'], ['array of bytes', [1, 2], 'type'], ['Uint32Array', new Uint32Array(2), 'type'], ['ArrayBuffer', new ArrayBuffer(4), 'type'], ['Uint16Array', new Uint16Array(2), 'type'], ['DataView', new DataView(new ArrayBuffer(2)), 'type']],
   // Bytes only as a Uint8Array; whether a string is refused differs (napi refuses it for
   // totpRawAt and deriveDeliveryKeypair, wasm for decryptOpensslEnc; see napi-only / wasm-only tests).
-  u8s: [...common, ['array of bytes', [1, 2], 'type'], ['Uint32Array', new Uint32Array(2), 'type'], ['ArrayBuffer', new ArrayBuffer(4), 'type'], ['Uint16Array', new Uint16Array(2), 'type'], ['DataView', new DataView(new ArrayBuffer(2)), 'type']],
+  u8s: [...common, ['float', 1.5, 'type'], ['String object', Object('abc'), 'type'], ['array of bytes', [1, 2], 'type'], ['Uint32Array', new Uint32Array(2), 'type'], ['ArrayBuffer', new ArrayBuffer(4), 'type'], ['Uint16Array', new Uint16Array(2), 'type'], ['DataView', new DataView(new ArrayBuffer(2)), 'type']],
   u32: NUMERIC,
   uint: NUMERIC,
   i64: NUMERIC,
   claims: [
     ['number', 42, 'type'], ['boolean', true, 'type'], ['symbol', Symbol('c'), 'type'], ['bigint', 10n, 'type'], ['function', () => MARKER, 'type'],
     ['toJSON to a BigInt', { toJSON: () => 10n }, 'type'], ['cycle', (() => { const o = {}; o.self = o; return o })(), 'type'],
-    ['object with a BigInt', { a: 1n }, 'type'], ['float', 1.5, 'any'],
+    ['object with a BigInt', { a: 1n }, 'type'], ['float', 1.5, 'any'], ['array', [], 'any'], ['array of bytes', [1, 2, 3], 'any'],
   ],
   jwtopts: [
     ['number', 42, 'type'], [MARKER, MARKER, 'type'], ['boolean', true, 'type'], ['symbol', Symbol('o'), 'type'], ['bigint', 10n, 'type'],
@@ -50,7 +50,8 @@ const WRONG = {
   headers: [
     ['number', 42, 'type'], ['string', MARKER, 'type'], ['boolean', true, 'type'], ['symbol', Symbol('h'), 'type'], ['bigint', 10n, 'type'],
     ['function', () => MARKER, 'type'], ['array', [MARKER], 'type'], ['array of pairs', [['webhook-id', 'msg_1']], 'type'],
-    ['Uint8Array', new Uint8Array(2), 'type'], ['value: number', { 'webhook-id': 1 }, 'type'], ['value: [1]', { 'webhook-id': [1] }, 'type'],
+    ['Uint8Array', new Uint8Array(2), 'type'], ['Uint16Array', new Uint16Array(2), 'any'],
+    ['float', 1.5, 'any'], ['array of bytes', [1, 2, 3], 'any'], ['value: number', { 'webhook-id': 1 }, 'type'], ['value: [1]', { 'webhook-id': [1] }, 'type'],
     ['entries() of non-pairs', { entries: () => ['webhook-id'].values() }, 'type'],
   ],
   params: [

@@ -39,6 +39,7 @@ export default async function register(test, ctx) {
       const env = fromUtf8(r.stdout)
       assert.equal(toHex(k.open(owner, env, context)), toHex(plain))
       assert.equal(kc.inspect(env).kid, 2)
+      ctx.throwsKc(() => k.open('someone-else', env, context), 'DecryptFailed')
     })
   }
 
