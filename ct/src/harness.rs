@@ -31,7 +31,7 @@ pub const AA_NOISY: usize = 2;
 pub const PERCENTILES: usize = 100;
 /// Each class needs this many samples in a test before its t counts (dudect: 10,000 in all).
 const MIN_PER_CLASS: f64 = 5_000.0;
-/// Measurements per warm-up batch (discarded, fixes the thresholds).
+/// Measurements of the warm-up (discarded, fixes the thresholds), in normal-sized batches.
 const WARMUP: usize = 10_000;
 /// Measurements at the start of each batch that are discarded (caches after the preparation).
 const DISCARD: usize = 8;
@@ -377,9 +377,14 @@ pub fn run_all(targets: &mut [Target], budget: Duration) -> Vec<Vec<RoundResult>
         // Warm-up, discarded: it fixes this round's cropping thresholds.
         rng.shuffle(&mut order);
         let mut rounds: Vec<Option<Round>> = targets.iter().map(|_| None).collect();
+        // Batches of the normal size, so that the inputs sit in the same cache level as later.
         for &i in &order {
-            batch(&mut targets[i], &mut rng, WARMUP, &mut scratch[i]);
-            let warm = scratch[i].times.iter().map(|&x| x as f64).collect();
+            let (count, _) = layout(targets[i].len);
+            let mut warm: Vec<f64> = Vec::with_capacity(WARMUP + count);
+            while warm.len() < WARMUP {
+                batch(&mut targets[i], &mut rng, count, &mut scratch[i]);
+                warm.extend(scratch[i].times.iter().map(|&x| x as f64));
+            }
             rounds[i] = Some(Round::new(warm));
         }
         let mut used = vec![Duration::ZERO; targets.len()];
