@@ -1,15 +1,17 @@
 # Assurance (ASSURANCE.md): licenses/sources, fuzzing, constant time, Miri.
 #   make test-assurance   cargo deny + every fuzz target briefly + the Rust no-secret marker tests
 #   make fuzz             every fuzz target for FUZZ_SECONDS (default 60) each
-#   make ct               dudect-style constant-time harness (CT_SECONDS per function, default 20)
+#   make ct               dudect-style constant-time harness (CT_SECONDS per function, default 20);
+#                         exit 1 leak or blind harness, 3 A/A control failed (machine too noisy: rerun)
+#   make test-ct          the harness's own statistics tests (cropping, tests, vote; no timing asserted)
 #   make miri             the core's pure-Rust tests under Miri (nightly)
-TEST_TARGETS += test-assurance
+TEST_TARGETS += test-assurance test-ct
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF_SECONDS ?= 6
 CT_SECONDS ?= 20
 CARGO_DENY_VERSION ?= 0.20.2
 
-.PHONY: test-assurance deny fuzz fuzz-brief ct miri ensure-nightly
+.PHONY: test-assurance deny fuzz fuzz-brief ct test-ct miri ensure-nightly
 
 ensure-nightly:
 	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
@@ -37,6 +39,9 @@ test-assurance: deny fuzz-brief
 ct:
 	cd ct && cargo build --release
 	ct/target/release/keycustody-ct $(CT_SECONDS) | tee ct/target/ct-report.md
+
+test-ct: toolchain
+	cd ct && cargo test --release
 
 miri: ensure-nightly
 	@rustup +nightly component list --installed | grep -q '^miri' || rustup +nightly component add miri rust-src
