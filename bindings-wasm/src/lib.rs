@@ -4,7 +4,10 @@
 //! maps the core's error in [`error_to_js`], the one mapping function. Nothing
 //! here can panic on caller input (a wasm panic aborts the whole instance):
 //! every JS value is checked for its type and turned into a typed error
-//! (`KC_INVALID_ARGUMENT`) when it is not what the signature says.
+//! (`KC_INVALID_ARGUMENT`, `argument` = the parameter's name) when it is not what the
+//! signature says. An exception thrown by the caller's own code while an argument is read
+//! (a getter, a Proxy trap, an iterator) is caught at the call into JS and rethrown as is,
+//! as the Node binding does ([`Failure::Thrown`]).
 //!
 //! Secrets cross the boundary by copy only: inputs are copied into zeroizing
 //! buffers, outputs are copied straight from the core's zeroizing buffers into
