@@ -2,7 +2,7 @@
 # `napi build` generates the addon, index.js and index.d.ts (all gitignored). The shared JS
 # suite (tests/js: vectors, API, errors, garbage, no-secret, platform, interop with Rust) runs
 # against it in test-js-napi; test-node runs the package's own tests (async forms, index.d.ts,
-# README, manifest, napi-only behaviour).
+# README, manifest).
 TEST_TARGETS += test-node test-js-napi
 BENCH_TARGETS += bench-node
 

@@ -278,6 +278,22 @@ pub(crate) fn opt_kid(v: Option<Unknown<'_>>, arg: &'static str, default: u32) -
     }
 }
 
+/// A length or count whose JavaScript type is `u32` (as in keycustody-wasm): an integer
+/// from 0 to 2^32 - 1, else a `RangeError` naming the argument (the core checks its own
+/// limits, which are far below).
+pub(crate) fn u32_len(v: Unknown<'_>, arg: &'static str) -> Res<usize> {
+    let n = kid(v, arg)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// An optional [`u32_len`].
+pub(crate) fn opt_u32_len(v: Option<Unknown<'_>>, arg: &'static str, default: usize) -> Res<usize> {
+    match v {
+        Some(u) if !is_absent(&Some(u))? => u32_len(u, arg),
+        _ => Ok(default),
+    }
+}
+
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
@@ -582,13 +598,20 @@ pub(crate) fn secret_buffer(s: keycustody::SecretBytes) -> Buffer {
     Buffer::from(std::mem::take(&mut *z))
 }
 
-/// An optional options object (`undefined` or `null` gives `None`).
+/// An optional options object (`undefined` or `null` gives `None`); an array, a typed
+/// array (a `Buffer`), a `DataView` or an `ArrayBuffer` is not one (as in keycustody-wasm).
 pub(crate) fn opt_object<'a>(v: Option<Unknown<'a>>, arg: &'static str) -> Res<Option<Object<'a>>> {
     if is_absent(&v)? {
         return Ok(None);
     }
     match v {
-        Some(u) if type_of(&u)? == ValueType::Object && !u.is_typedarray()? && !u.is_array()? => {
+        Some(u)
+            if type_of(&u)? == ValueType::Object
+                && !u.is_typedarray()?
+                && !u.is_array()?
+                && !u.is_dataview()?
+                && !u.is_arraybuffer()? =>
+        {
             // An object (checked above).
             Ok(Some(Object::<'a>::from_unknown(u)?))
         }

@@ -44,15 +44,16 @@ pub fn generate_delivery_keypair(env: &Env) -> napi::Result<DeliveryKeypair> {
 
 /// A key pair derived from at least 32 bytes of key material (RFC 9180 `DeriveKeyPair`),
 /// e.g. `keyring.deriveKey("deliver", vmId)` for a VM whose key must be reproducible.
+/// A string is taken as its UTF-8 bytes (as in keycustody-wasm and Python).
 ///
 /// @throws {Error} `KC_INVALID_ARGUMENT` for less than 32 bytes.
 #[napi]
 pub fn derive_delivery_keypair(
     env: &Env,
-    #[napi(ts_arg_type = "Uint8Array")] ikm: Unknown<'_>,
+    #[napi(ts_arg_type = "string | Uint8Array")] ikm: Unknown<'_>,
 ) -> napi::Result<DeliveryKeypair> {
     run(env, || {
-        let ikm = conv::binary(ikm, "ikm")?;
+        let ikm = conv::bytes(ikm, "ikm")?;
         let kp = keycustody::derive_delivery_keypair(ikm.as_slice())?;
         Ok(DeliveryKeypair {
             private_key: SecretText(kp.private_key),

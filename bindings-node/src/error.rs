@@ -37,6 +37,14 @@ pub(crate) enum Fail {
         /// What it must be, e.g. `"an integer from 1 to 4294967295"`.
         expected: &'static str,
     },
+    /// An argument that must not be given at all (a `never` guard, e.g. `addKey(secret)`):
+    /// a `TypeError` with this message.
+    Refused {
+        /// The argument's name as documented.
+        arg: &'static str,
+        /// The whole message (names what to call instead).
+        message: &'static str,
+    },
     /// The JavaScript engine itself failed (e.g. while creating a value).
     Napi(napi::Error),
 }
@@ -103,6 +111,15 @@ fn build(env: &Env, fail: Fail) -> napi::Result<napi::Error> {
             let msg = format!("the \"{arg}\" argument must be {expected}");
             let v =
                 JsTypeError::from(napi::Error::new(CODE_INVALID_ARGUMENT, msg)).into_unknown(*env);
+            let details = Details {
+                argument: Some(arg),
+                ..Details::default()
+            };
+            (v, KIND_INVALID_ARGUMENT, details)
+        }
+        Fail::Refused { arg, message } => {
+            let v = JsTypeError::from(napi::Error::new(CODE_INVALID_ARGUMENT, message))
+                .into_unknown(*env);
             let details = Details {
                 argument: Some(arg),
                 ..Details::default()

@@ -4,7 +4,7 @@ use crate::conv::{
     self, ascii_js_string, envelope_js_string, open_envelope, open_envelope_text,
     seal_envelope_text, secret_buffer_copy, secret_js_string, AsciiText,
 };
-use crate::error::{run, Res};
+use crate::error::{run, Fail, Res};
 use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Unknown};
 use napi::Env;
@@ -136,12 +136,30 @@ impl Keyring {
     }
 
     /// Adds a fresh random key as `decrypt-only` and returns its kid. Roll the
-    /// new keyring out to every instance before `promote(kid)` makes it seal.
+    /// new keyring out to every instance before `promote(kid)` makes it seal. Takes no
+    /// argument: to adopt an existing secret use `addKeyWithSecret(secret)` (an argument
+    /// here throws `KC_INVALID_ARGUMENT` rather than being ignored for a random key).
     ///
+    /// @throws {TypeError} `KC_INVALID_ARGUMENT` when given an argument.
     /// @throws {Error} `KC_RANDOM_UNAVAILABLE`, `KC_TOO_LARGE` when the key limit is reached.
+    // `secret?: never` is a refusal guard (tests/api.md). `undefined` and `null` are no
+    // argument, as for every optional argument here and in keycustody-wasm.
     #[napi]
-    pub fn add_key(&self, env: &Env) -> napi::Result<u32> {
-        run(env, || Ok(self.inner.add_key()?))
+    pub fn add_key(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "never")] secret: Option<Unknown<'_>>,
+    ) -> napi::Result<u32> {
+        run(env, || {
+            if secret.is_some() {
+                return Err(Fail::Refused {
+                    arg: "secret",
+                    message:
+                        "addKey takes no argument: use addKeyWithSecret(secret) to adopt a secret",
+                });
+            }
+            Ok(self.inner.add_key()?)
+        })
     }
 
     /// Makes `kid` the primary (sealing) key; the old primary becomes `decrypt-only`.
@@ -328,7 +346,7 @@ impl Keyring {
         run(env, || {
             let purpose = conv::string(purpose, "purpose")?;
             let owner = conv::string(owner, "owner")?;
-            let length = conv::opt_len(length, "length", 32)?;
+            let length = conv::opt_u32_len(length, "length", 32)?;
             let key = self.inner.derive_key(&purpose, &owner, length)?;
             secret_buffer_copy(env, &key)
         })

@@ -58,7 +58,7 @@ fn openssl_work(
     password: Unknown<'_>,
     iterations: Option<Unknown<'_>>,
 ) -> Res<Work<keycustody::SecretBytes>> {
-    let data = conv::bytes(data, "data")?.to_owned_bytes();
+    let data = conv::binary(data, "data")?.to_owned_bytes();
     let password = conv::bytes(password, "password")?.to_owned_bytes();
     let iterations = conv::opt_kid(iterations, "iterations", keycustody::DEFAULT_ITERATIONS)?;
     Ok(Box::new(move || {

@@ -144,21 +144,22 @@ pub fn totp_at<'e>(
 }
 
 /// A TOTP/HOTP code with explicit parameters, for authenticators that are not the
-/// default (SHA-1, 6 digits, 30 s): `key` is the raw secret, `algorithm` is `"SHA1"`,
-/// `"SHA256"` or `"SHA512"`, `digits` 6 to 8.
+/// default (SHA-1, 6 digits, 30 s): `key` is the raw secret (a string is taken as its
+/// UTF-8 bytes, as in keycustody-wasm and Python), `algorithm` is `"SHA1"`, `"SHA256"` or
+/// `"SHA512"`, `digits` 6 to 8.
 ///
 /// @throws {Error} `KC_INVALID_ARGUMENT` for a bad period, digits, algorithm, empty key or negative time.
 #[napi]
 pub fn totp_raw_at<'e>(
     env: &'e Env,
-    #[napi(ts_arg_type = "Uint8Array")] key: Unknown<'_>,
+    #[napi(ts_arg_type = "string | Uint8Array")] key: Unknown<'_>,
     #[napi(ts_arg_type = "number")] now: Option<Unknown<'_>>,
     #[napi(ts_arg_type = "number")] period: Option<Unknown<'_>>,
     #[napi(ts_arg_type = "number")] digits: Option<Unknown<'_>>,
     #[napi(ts_arg_type = "string")] algorithm: Option<Unknown<'_>>,
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
-        let key = conv::binary(key, "key")?;
+        let key = conv::bytes(key, "key")?;
         let now = conv::now_or_clock(conv::opt_i64(now, "now")?)?;
         let period = conv::opt_u64(period, "period")?.unwrap_or(keycustody::TOTP_PERIOD);
         let digits = conv::opt_kid(digits, "digits", keycustody::TOTP_DIGITS)?;

@@ -83,7 +83,7 @@ pub fn random_token<'e>(
     #[napi(ts_arg_type = "number")] nbytes: Option<Unknown<'_>>,
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
-        let n = conv::opt_len(nbytes, "nbytes", 32)?;
+        let n = conv::opt_u32_len(nbytes, "nbytes", 32)?;
         secret_js_string(env, &keycustody::random_token(n)?)
     })
 }
@@ -98,7 +98,7 @@ pub fn random_base62<'e>(
     #[napi(ts_arg_type = "number")] length: Option<Unknown<'_>>,
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
-        let n = conv::opt_len(length, "length", 32)?;
+        let n = conv::opt_u32_len(length, "length", 32)?;
         secret_js_string(env, &keycustody::random_base62(n)?)
     })
 }
@@ -115,7 +115,7 @@ pub fn random_string<'e>(
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
         let alphabet = conv::string(alphabet, "alphabet")?;
-        let n = conv::len(length, "length")?;
+        let n = conv::u32_len(length, "length")?;
         secret_js_string(env, &keycustody::random_string(alphabet.as_bytes(), n)?)
     })
 }
@@ -130,7 +130,7 @@ pub fn invite_code<'e>(
     #[napi(ts_arg_type = "number")] length: Unknown<'_>,
 ) -> napi::Result<JsString<'e>> {
     run(env, || {
-        let n = conv::len(length, "length")?;
+        let n = conv::u32_len(length, "length")?;
         secret_js_string(env, &keycustody::invite_code(n)?)
     })
 }

@@ -137,8 +137,17 @@ fn entry_pair<'a>(entry: Unknown<'a>) -> Res<(Unknown<'a>, Unknown<'a>)> {
 ///   a value is a string, an array of strings (each item one occurrence of the header)
 ///   or `undefined` (absent). Names differing only in case are two occurrences.
 fn header_pairs(env: &Env, headers: Unknown<'_>) -> Res<Vec<(String, String)>> {
-    // Not an object, an array or a typed array, null or undefined: a TypeError.
-    let obj = conv::opt_object(Some(headers), "headers")?.ok_or_else(headers_type)?;
+    // Not an object; an array, a typed array, a DataView, an ArrayBuffer (refused by
+    // `opt_object`) or a `String` object (objects, but never a header mapping); null or
+    // undefined: a TypeError, as in keycustody-wasm.
+    let obj = conv::opt_object(Some(headers), "headers")
+        .map_err(|_| headers_type())?
+        .ok_or_else(headers_type)?;
+    let string_ctor: Function<'_, (), Unknown<'_>> =
+        env.get_global()?.get_named_property("String")?;
+    if obj.instanceof(string_ctor)? {
+        return Err(headers_type());
+    }
     let entries_fn: Unknown<'_> = obj.get_named_property("entries")?;
     let iterable = entries_fn.get_type()? == ValueType::Function;
     let entries = if iterable {
@@ -181,11 +190,14 @@ fn header_pairs(env: &Env, headers: Unknown<'_>) -> Res<Vec<(String, String)>> {
 /// `fetch`, Next.js, Hono, ...) or a plain object such as Node's `IncomingHttpHeaders`
 /// (`req.headers` in `node:http`, Express); `webhook-id`, `webhook-timestamp` and
 /// `webhook-signature` are looked up case-insensitively, like the official
-/// `standardwebhooks` libraries. Secret `whsec_<base64>`.
+/// `standardwebhooks` libraries. Secret `whsec_<base64>`. An exception thrown by the
+/// mapping's own code (a getter, a Proxy trap, its `entries()` iterator) propagates as is,
+/// as in keycustody-wasm.
 ///
 /// `tolerance` (default 300) is in seconds; `now` (Unix seconds) defaults to the clock.
 ///
-/// @throws {TypeError} `KC_INVALID_ARGUMENT` when `headers` is not a header mapping.
+/// @throws {TypeError} `KC_INVALID_ARGUMENT` when `headers` is not a header mapping (an
+/// array, a typed array, a `DataView`, an `ArrayBuffer` or a `String` object is none).
 /// @throws {Error} `KC_MALFORMED` (`malformedKind` `WebhookHeaderMissing`, `WebhookHeaderRepeated`, `SignatureHeader`, `Timestamp`, `Base64`), `KC_SIGNATURE_INVALID`, `KC_TIMESTAMP_OUT_OF_TOLERANCE`, `KC_TOO_LARGE`, `KC_INVALID_ARGUMENT`.
 #[napi]
 pub fn verify_standard_webhook(
@@ -286,7 +298,7 @@ impl ReplayGuard {
     ) -> napi::Result<ReplayGuard> {
         run(env, || {
             let capacity =
-                conv::opt_len(capacity, "capacity", keycustody::DEFAULT_REPLAY_CAPACITY)?;
+                conv::opt_u32_len(capacity, "capacity", keycustody::DEFAULT_REPLAY_CAPACITY)?;
             let ttl = conv::opt_len(ttl_seconds, "ttlSeconds", DEFAULT_TTL)?;
             let ttl = u64::try_from(ttl).map_err(|_| Fail::Range {
                 arg: "ttlSeconds",

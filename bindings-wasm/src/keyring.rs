@@ -1,7 +1,7 @@
 //! `Keyring`: root keys with states; seal, open, rotate, rewrap, derive.
 
 use crate::{
-    array_of, bytes, envelope_text_to_js, invalid, js_string, js_u32, object, opt_bytes, opt_u32,
+    array_of, bytes, envelope_text_to_js, js_string, js_u32, object, opt_bytes, opt_u32,
     secret_bytes_to_js, secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult,
     KeyInfoArray, NumArg, StrArg, U8Arg,
 };
@@ -33,7 +33,9 @@ impl Keyring {
         #[wasm_bindgen(unchecked_optional_param_type = "never")] from: Option<Keyring>,
     ) -> JsResult<Keyring> {
         from.ok_or_else(|| {
-            invalid("use Keyring.generate(), Keyring.parse() or Keyring.fromSecret()")
+            crate::Failure::Core(keycustody::Error::InvalidArgument(
+                "use Keyring.generate(), Keyring.parse() or Keyring.fromSecret()",
+            ))
         })
     }
 
@@ -78,9 +80,10 @@ impl Keyring {
         #[wasm_bindgen(unchecked_optional_param_type = "never")] secret: Option<JsValue>,
     ) -> JsResult<u32> {
         if secret.is_some() {
-            return Err(invalid(
-                "addKey takes no argument: use addKeyWithSecret(secret) to adopt a secret",
-            ));
+            return Err(crate::Failure::Arg {
+                arg: "secret",
+                what: "addKey takes no argument: use addKeyWithSecret(secret) to adopt a secret",
+            });
         }
         Ok(self.inner.add_key()?)
     }

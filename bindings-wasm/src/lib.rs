@@ -4,7 +4,10 @@
 //! maps the core's error in [`error_to_js`], the one mapping function. Nothing
 //! here can panic on caller input (a wasm panic aborts the whole instance):
 //! every JS value is checked for its type and turned into a typed error
-//! (`KC_INVALID_ARGUMENT`) when it is not what the signature says.
+//! (`KC_INVALID_ARGUMENT`, `argument` = the parameter's name) when it is not what the
+//! signature says. An exception thrown by the caller's own code while an argument is read
+//! (a getter, a Proxy trap, an iterator) is caught at the call into JS and rethrown as is,
+//! as the Node binding does ([`Failure::Thrown`]).
 //!
 //! Secrets cross the boundary by copy only: inputs are copied into zeroizing
 //! buffers, outputs are copied straight from the core's zeroizing buffers into
@@ -44,7 +47,7 @@ export interface KeycustodyError extends Error {
   limit?: number;
   /** The claim that did not match, for `KC_CLAIM_MISMATCH` (e.g. `"aud"`). */
   claim?: string;
-  /** Core's fixed text naming the argument, for `KC_INVALID_ARGUMENT` (e.g. `"headers must be ..."`). */
+  /** For `KC_INVALID_ARGUMENT`: the parameter's name when the argument has the wrong JS type or is out of range (e.g. `"headers"`, `"options.leeway"`), else core's fixed text naming it. */
   argument?: string;
   /** Which part was malformed, for `KC_MALFORMED` (e.g. `"EnvelopePrefix"`, `"ApiKeyChecksum"`, `"WebhookHeaderMissing"`). */
   malformedKind?: string;
@@ -91,19 +94,40 @@ extern "C" {
     pub type ParsedApiKeyJs;
 }
 
-/// A core error on its way to JS (`Result<T, Failure>` is what every export returns).
+/// A failure on its way to JS (`Result<T, Failure>` is what every export returns).
 #[derive(Debug)]
-pub struct Failure(Error);
+pub enum Failure {
+    /// A core error.
+    Core(Error),
+    /// This binding's refusal of an argument of the wrong JS type or out of range:
+    /// `KC_INVALID_ARGUMENT` whose `argument` is the bare parameter name (`owner`,
+    /// `options.leeway`), as in the Node binding, and whose message is the sentence.
+    Arg {
+        /// The parameter's name as documented.
+        arg: &'static str,
+        /// The sentence saying what it must be, starting with the name.
+        what: &'static str,
+    },
+    /// An exception thrown by the caller's own code while an argument was read (a
+    /// getter, a Proxy trap, an iterator of a header mapping or options object): caught
+    /// at the call into JS (an exception unwinding through the wasm frames would skip
+    /// their cleanup) and rethrown as is once this call has cleaned up, as napi does.
+    Thrown(JsValue),
+}
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure(e)
+        Failure::Core(e)
     }
 }
 
 impl From<Failure> for JsValue {
     fn from(f: Failure) -> JsValue {
-        error_to_js(&f.0)
+        match f {
+            Failure::Core(e) => error_to_js(&e, None),
+            Failure::Arg { arg, what } => error_to_js(&Error::InvalidArgument(what), Some(arg)),
+            Failure::Thrown(v) => v,
+        }
     }
 }
 
@@ -115,7 +139,8 @@ pub type JsResult<T> = Result<T, Failure>;
 /// accessors (the same names and values as the Node binding): `kid`, `limit`, `claim`,
 /// `argument`, `malformedKind` (`MalformedKind::name()`), `envVar`, `ioKind`. The message
 /// is the core's fixed `Display` text, which never contains input bytes or secrets.
-fn error_to_js(e: &Error) -> JsValue {
+/// `argument` overrides the `argument` detail (this binding's own refusals: the bare name).
+fn error_to_js(e: &Error, argument: Option<&'static str>) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     err.set_name("KeycustodyError");
     set(&err, "code", &JsValue::from_str(e.code()));
@@ -128,7 +153,7 @@ fn error_to_js(e: &Error) -> JsValue {
     }
     let texts = [
         ("claim", e.claim()),
-        ("argument", e.argument()),
+        ("argument", argument.or(e.argument())),
         ("malformedKind", e.malformed_kind().map(|k| k.name())),
         ("envVar", e.env_var()),
         ("ioKind", e.io_kind_name()),
@@ -156,8 +181,12 @@ fn object(props: &[(&str, JsValue)]) -> Object {
     o
 }
 
+/// This binding's refusal of an argument; `what` is a sentence starting with the
+/// parameter's name (`"owner must be a string"`, `"options.leeway must be ..."`), and the
+/// `argument` detail is that name alone.
 fn invalid(what: &'static str) -> Failure {
-    Failure(Error::InvalidArgument(what))
+    let arg = what.split_once(' ').map_or(what, |(name, _)| name);
+    Failure::Arg { arg, what }
 }
 
 /// A JS string, refusing other types (`String` objects included) and strings that are
@@ -172,7 +201,7 @@ fn js_string(v: &JsValue, what: &'static str) -> JsResult<String> {
             .is_some_and(JsString::is_valid_utf16)
     {
         drop(Zeroizing::new(s)); // wiped: it may be a secret
-        return Err(Failure(Error::Malformed(MalformedKind::Utf8)));
+        return Err(Failure::Core(Error::Malformed(MalformedKind::Utf8)));
     }
     Ok(s)
 }

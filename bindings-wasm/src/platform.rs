@@ -8,8 +8,8 @@
 
 use crate::{
     bytes, invalid, js_string, js_u32, len_to_f64, object, opt_u32, secret_bytes_to_js,
-    secret_string, secret_to_js, u8_array, usize_of, BytesArg, JsResult, Keyring, NumArg, StrArg,
-    U8Arg,
+    secret_string, secret_to_js, u8_array, usize_of, BytesArg, Failure, JsResult, Keyring, NumArg,
+    StrArg, U8Arg,
 };
 use js_sys::{Array, ArrayBuffer, Function, JsString, Reflect, Uint8Array};
 use keycustody::{Error, MalformedKind};
@@ -91,7 +91,16 @@ fn now_or_clock(v: Option<NumArg>) -> JsResult<i64> {
 
 fn clock() -> JsResult<i64> {
     let secs = (js_sys::Date::now() / 1000.0).floor();
-    js_i64(&JsValue::from(secs), "the clock is out of range")
+    let n = secs
+        .is_finite()
+        .then_some(secs)
+        .filter(|n| n.abs() <= MAX_SAFE);
+    // A safe integer (checked): the conversion is exact.
+    #[allow(clippy::cast_possible_truncation)]
+    n.map(|n| n as i64)
+        .ok_or(Failure::Core(Error::InvalidArgument(
+            "the clock is out of range",
+        )))
 }
 
 /// A property of an options object; `undefined` when the object is absent, and a
@@ -99,18 +108,27 @@ fn clock() -> JsResult<i64> {
 fn prop(obj: Option<&JsValue>, key: &str) -> JsResult<JsValue> {
     let v = match obj {
         None => JsValue::UNDEFINED,
-        Some(o) => Reflect::get(o, &JsValue::from_str(key))
-            .map_err(|_| invalid("options is not an object"))?,
+        // A throwing getter or Proxy trap: the caller's exception, rethrown as is.
+        Some(o) => Reflect::get(o, &JsValue::from_str(key)).map_err(Failure::Thrown)?,
     };
     Ok(if v.is_null() { JsValue::UNDEFINED } else { v })
 }
 
-/// An options argument: absent, `undefined`/`null`, or a non-array object.
+/// An options argument: absent, `undefined`/`null`, or an object that is not an array, a
+/// function, a typed array, a `DataView` or an `ArrayBuffer` (as in the Node binding).
 fn options_object(v: Option<&JsValue>) -> JsResult<Option<&JsValue>> {
     match v {
         None => Ok(None),
         Some(o) if o.is_undefined() || o.is_null() => Ok(None),
-        Some(o) if o.is_object() && !js_sys::Array::is_array(o) && !o.is_function() => Ok(Some(o)),
+        Some(o)
+            if o.is_object()
+                && !js_sys::Array::is_array(o)
+                && !o.is_function()
+                && !ArrayBuffer::is_view(o)
+                && !o.is_instance_of::<ArrayBuffer>() =>
+        {
+            Ok(Some(o))
+        }
         Some(_) => Err(invalid("options must be an object")),
     }
 }
@@ -274,8 +292,9 @@ fn header_pairs(headers: &JsValue) -> JsResult<Vec<(String, String)>> {
         return Err(invalid(HEADERS_EXPECTED));
     }
     // Every step that can run the caller's code (a getter, a Proxy trap, an iterator) is
-    // caught: an exception thrown through the wasm frames would skip their cleanup.
-    let bad = |_| invalid(HEADERS_EXPECTED);
+    // caught (an exception thrown through the wasm frames would skip their cleanup) and
+    // the caller's exception is rethrown as is, as the Node binding does.
+    let bad = Failure::Thrown;
     let entries_fn = Reflect::get(headers, &JsValue::from_str("entries")).map_err(bad)?;
     let iterable = entries_fn.is_function();
     let entries = if iterable {
@@ -320,7 +339,7 @@ fn header_pairs(headers: &JsValue) -> JsResult<Vec<(String, String)>> {
 fn elements(arr: &JsValue) -> JsResult<Vec<JsValue>> {
     let n = arr.unchecked_ref::<Array>().length();
     (0..n)
-        .map(|i| Reflect::get_u32(arr, i).map_err(|_| invalid(HEADERS_EXPECTED)))
+        .map(|i| Reflect::get_u32(arr, i).map_err(Failure::Thrown))
         .collect()
 }
 
@@ -607,15 +626,15 @@ pub fn decrypt_legacy_pbkdf2_gcm(
     let mut p = keycustody::Pbkdf2GcmParams::default();
     let it = prop(opts, "iterations")?;
     if !it.is_undefined() {
-        p.iterations = js_u32(&it, "iterations must be an integer")?;
+        p.iterations = js_u32(&it, "options.iterations must be an integer")?;
     }
     let salt = prop(opts, "saltLen")?;
     if !salt.is_undefined() {
-        p.salt_len = usize_of(js_u32(&salt, "saltLen must be an integer")?);
+        p.salt_len = usize_of(js_u32(&salt, "options.saltLen must be an integer")?);
     }
     let iv = prop(opts, "ivLen")?;
     if !iv.is_undefined() {
-        p.iv_len = usize_of(js_u32(&iv, "ivLen must be an integer")?);
+        p.iv_len = usize_of(js_u32(&iv, "options.ivLen must be an integer")?);
     }
     let plain = keycustody::decrypt_legacy_pbkdf2_gcm(&blob, &password, p)?;
     Ok(secret_bytes_to_js(plain.expose_secret()))

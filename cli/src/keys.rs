@@ -4,13 +4,22 @@ use crate::common::{load_file, print_json, save_file, CliError, KeyringArg};
 use keycustody::Keyring;
 use keycustody_store::Database;
 use serde_json::json;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Key management over a keyring file.
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
-    /// Create a new keyring file (mode 0600) with one fresh active key, kid 1.
-    Generate(Common),
+    /// Create a new keyring file (mode 0600) with one fresh active key, kid 1; with
+    /// --stdout, print the new keyring's text instead (for an environment variable).
+    Generate {
+        /// Print the new keyring's JSON text (its secret) to stdout and write no file,
+        /// e.g. export KEYCUSTODY_KEYRING="$(keycustody keys generate --stdout)".
+        #[arg(long)]
+        stdout: bool,
+        #[command(flatten)]
+        c: Common,
+    },
     /// Add a fresh key as decrypt-only (roll it out everywhere, then `promote` it).
     Add(Common),
     /// Make KID the primary (sealing) key; the old primary becomes decrypt-only.
@@ -69,9 +78,31 @@ fn say(c: &Common, kr: &Keyring, msg: String) {
     }
 }
 
+/// `keys generate --stdout`: the new keyring's text on stdout, only when asked for by
+/// that flag (it is the keyring's secret); no file is written, so `--keyring` (or
+/// KEYCUSTODY_KEYRING_FILE) and `--json` are refused rather than ignored.
+fn generate_to_stdout(c: &Common) -> Result<(), CliError> {
+    if c.keyring.keyring.is_some() {
+        return Err(CliError::usage(
+            "--stdout writes no file: drop --keyring (and unset KEYCUSTODY_KEYRING_FILE)",
+        ));
+    }
+    if c.json {
+        return Err(CliError::usage(
+            "--stdout prints the keyring's own JSON text: drop --json",
+        ));
+    }
+    let text = Keyring::generate()?.export()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", text.expose_secret())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::usage(format!("could not write to stdout: {}", e.kind())))
+}
+
 pub fn run(cmd: Command) -> Result<ExitCode, CliError> {
     match cmd {
-        Command::Generate(c) => {
+        Command::Generate { stdout: true, c } => generate_to_stdout(&c)?,
+        Command::Generate { stdout: false, c } => {
             let p = c.keyring.file()?;
             let kr = Keyring::generate()?;
             save_file(p, &kr, true)?;

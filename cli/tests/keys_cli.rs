@@ -183,3 +183,128 @@ fn retire_refused_while_scan_finds_the_kid() {
     );
     verify_all(&url, "secrets", &load(&kp), 300, 2);
 }
+
+/// `keys generate --stdout` (the README's one-command KEYCUSTODY_KEYRING): the new keyring's
+/// text on stdout, one line, no file written; a different keyring each time; the text works
+/// as KEYCUSTODY_KEYRING. With --keyring or --json it is refused, writing nothing.
+#[test]
+fn generate_stdout_prints_a_keyring_for_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let gen = || {
+        bin()
+            .args(["keys", "generate", "--stdout"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let o = gen();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.ends_with('\n') && text.trim_end().lines().count() == 1,
+        "one line"
+    );
+    let kr = keycustody::Keyring::parse(text.trim_end()).unwrap();
+    assert_eq!(kr.primary_kid(), 1);
+    assert_eq!(kr.kids().len(), 1);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+    let other = keycustody::Keyring::parse(stdout(&gen()).trim_end()).unwrap();
+    assert_ne!(
+        other.kids()[0].fingerprint,
+        kr.kids()[0].fingerprint,
+        "a fresh key each time"
+    );
+
+    // As the environment variable (the README's `export KEYCUSTODY_KEYRING="$(...)"`).
+    let env = kr.seal("t1", b"sk-123", b"").unwrap();
+    let mut c = bin()
+        .args(["open", "--owner", "t1"])
+        .env("KEYCUSTODY_KEYRING", text.trim_end())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(env.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.stdout, b"sk-123");
+
+    // Refused, not ignored: a file named too, or --json; nothing on stdout, no file.
+    let f = dir.path().join("k.json");
+    let bad = run(&[
+        "keys",
+        "generate",
+        "--stdout",
+        "--keyring",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stdout(&bad).is_empty() && !f.exists());
+    assert!(stderr(&bad).contains("--stdout writes no file"));
+    let bad = bin()
+        .args(["keys", "generate", "--stdout"])
+        .env("KEYCUSTODY_KEYRING_FILE", &f)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stdout(&bad).is_empty() && !f.exists());
+    let bad = run(&["keys", "generate", "--stdout", "--json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stdout(&bad).is_empty());
+    // Without the flag nothing secret is ever printed: no file named is a usage error.
+    let bad = run(&["keys", "generate"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stdout(&bad).is_empty());
+}
+
+/// The README's Rust quickstart shell block, run as written (`sh`, the built `keycustody`
+/// first on PATH, no keyring in the environment): it leaves a keyring in KEYCUSTODY_KEYRING.
+#[test]
+fn readme_rust_quickstart_block_runs_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let rust = readme
+        .split("\n## Rust\n")
+        .nth(1)
+        .and_then(|r| r.split("\n## ").next())
+        .expect("README has a ## Rust section");
+    let block = rust
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("the Rust section has a ```sh block");
+    assert!(block.contains(r#"export KEYCUSTODY_KEYRING="$(keycustody keys generate --stdout)""#));
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keycustody"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new("sh")
+        .arg("-ec")
+        .arg(format!("{block}\nprintf %s \"$KEYCUSTODY_KEYRING\""))
+        .env_remove("KEYCUSTODY_KEYRING")
+        .env_remove("KEYCUSTODY_KEYRING_FILE")
+        .env("PATH", path)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kr = keycustody::Keyring::parse(&stdout(&o)).expect("KEYCUSTODY_KEYRING holds a keyring");
+    assert_eq!(kr.primary_kid(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file written"
+    );
+}

@@ -140,6 +140,17 @@ export default function register(test, ctx) {
     assert.equal(kr.addKeyWithSecret(filled(32, 9)), 4)
     assert.equal(kr.kids().length, 4)
     assert.equal(kr.addKey(undefined), 5)
+    // addKey takes no argument: a secret given to it is refused, not silently ignored for a
+    // random key (addKeyWithSecret adopts one), and nothing is added. (undefined and null are
+    // no argument, as for every optional argument.)
+    for (const arg of ['L'.repeat(32), filled(32, 7), '', 0, false, {}, [1]]) {
+      const e = throwsKc(() => kr.addKey(arg), 'InvalidArgument', 'type')
+      assert.match(e.message, /addKeyWithSecret/)
+      assert.equal(e.argument, 'secret')
+    }
+    assert.equal(kr.kids().length, 5, 'nothing was added')
+    assert.equal(kr.addKey(null), 6)
+    assert.equal(kr.kids().length, 6)
     assert.equal(kr.primaryKid, 2)
   })
 
