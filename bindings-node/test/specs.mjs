@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import crypto from 'node:crypto'
 import { kc, hex } from './helpers.mjs'
+import { custodySpecs, custodyClasses } from './custody-specs.mjs'
 
 const { Keyring } = kc
 const ROOT_A = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f')
@@ -638,7 +639,8 @@ Object.assign(specs, {
 })
 
 /** The exported classes and, per class, the spec-name prefix of its members. */
-export const classes = ['Keyring', 'ReplayGuard']
+Object.assign(specs, custodySpecs)
+export const classes = ['Keyring', 'ReplayGuard', ...custodyClasses]
 
 export const staticMethods = Object.keys(specs)
   .filter((n) => n.startsWith('Keyring.'))
