@@ -387,6 +387,21 @@ impl WrappedKeyring {
         &self.owner
     }
 
+    /// Refuses a wrapped keyring that belongs to another owner than `expected` (a tenant's
+    /// row holding another tenant's keyring; `""` for the platform keyring), before any KEK
+    /// is asked.
+    ///
+    /// # Errors
+    /// [`Error::DecryptFailed`] when the owners differ (the same error as any other failure
+    /// to unwrap).
+    pub fn expect_owner(&self, expected: &str) -> Result<()> {
+        if crate::ct::constant_time_equal(self.owner.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::DecryptFailed)
+        }
+    }
+
     /// The KEK's encryption of the DEK (pass it to the KEK to unwrap).
     #[must_use]
     pub fn wrapped_dek(&self) -> &[u8] {
@@ -756,6 +771,18 @@ mod tests {
         assert!(same(&back.open_with_dek(&dek).unwrap(), &k));
         assert!(is_wrapped_keyring(&text));
         assert!(!is_wrapped_keyring(k.export().unwrap().expose_secret()));
+    }
+
+    #[test]
+    fn expect_owner_refuses_another_tenant() {
+        let w = PendingWrap::new(&keyring(), "gcp-kms", "k", "tenant-a")
+            .unwrap()
+            .finish(b"w")
+            .unwrap();
+        assert_eq!(w.expect_owner("tenant-a"), Ok(()));
+        for other in ["tenant-b", "", "tenant-a ", "Tenant-a"] {
+            assert_eq!(w.expect_owner(other), Err(Error::DecryptFailed), "{other}");
+        }
     }
 
     #[test]
