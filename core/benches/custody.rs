@@ -33,7 +33,11 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("custody_open");
     g.bench_function("platform_64B", |b| {
-        b.iter(|| platform.open(black_box(TENANT), black_box(&under_platform), CTX).unwrap())
+        b.iter(|| {
+            platform
+                .open(black_box(TENANT), black_box(&under_platform), CTX)
+                .unwrap()
+        })
     });
     g.bench_function("cached_tenant_64B", |b| {
         b.iter(|| {
@@ -45,7 +49,11 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("custody_first_open");
     g.bench_function("tenant_1key", |b| {
-        b.iter(|| platform.open_keyring(black_box(TENANT), black_box(&wrapped)).unwrap())
+        b.iter(|| {
+            platform
+                .open_keyring(black_box(TENANT), black_box(&wrapped))
+                .unwrap()
+        })
     });
     let fresh = TenantKeyringCache::new(10_000, 300);
     g.bench_function("tenant_1key_cached_insert", |b| {

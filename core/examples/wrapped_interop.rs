@@ -38,9 +38,11 @@ fn main() -> ExitCode {
             let dek = hex::encode(p.dek());
             let header = hex::encode(p.header());
             let w = p.finish(b"app-wrapped")?;
-            Ok(serde_json::json!({"text": w.to_text(), "dek": dek, "header": header})
-                .to_string()
-                .into_bytes())
+            Ok(
+                serde_json::json!({"text": w.to_text(), "dek": dek, "header": header})
+                    .to_string()
+                    .into_bytes(),
+            )
         }),
         ["open"] => open(&input),
         ["seal-keyring", platform, tenant, tenant_file] => keyring(platform).and_then(|p| {
@@ -72,7 +74,8 @@ fn main() -> ExitCode {
 }
 
 fn open(input: &[u8]) -> keycustody::Result<Vec<u8>> {
-    let bad = keycustody::Error::InvalidArgument("stdin must be {\"text\", \"passphrase\" | \"dek\"}");
+    let bad =
+        keycustody::Error::InvalidArgument("stdin must be {\"text\", \"passphrase\" | \"dek\"}");
     let v: serde_json::Value = serde_json::from_slice(input).map_err(|_| bad)?;
     let w = WrappedKeyring::parse(v["text"].as_str().ok_or(bad)?)?;
     let k = if let Some(p) = v["passphrase"].as_str() {

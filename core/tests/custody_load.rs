@@ -7,8 +7,7 @@
 
 use keycustody::internal::dangerous_pending_wrap_with;
 use keycustody::{
-    wrap_with_passphrase, Argon2Params, Error, Keyring, PASSPHRASE_ENV_VAR,
-    PASSPHRASE_FILE_ENV_VAR,
+    wrap_with_passphrase, Argon2Params, Error, Keyring, PASSPHRASE_ENV_VAR, PASSPHRASE_FILE_ENV_VAR,
 };
 use std::io::Write;
 
@@ -65,7 +64,10 @@ fn from_env_and_from_file_unwrap_passphrase_keyrings() {
     std::env::set_var(PASSPHRASE_FILE_ENV_VAR, &pass);
     assert_eq!(Keyring::from_env(var).unwrap().export().unwrap(), want);
     let keyfile = write_file("keyring", wrapped.as_bytes(), 0o600);
-    assert_eq!(Keyring::from_file(&keyfile).unwrap().export().unwrap(), want);
+    assert_eq!(
+        Keyring::from_file(&keyfile).unwrap().export().unwrap(),
+        want
+    );
     let open_pass = write_file("pass-644", b"s3cret pass", 0o644);
     std::env::set_var(PASSPHRASE_FILE_ENV_VAR, &open_pass);
     assert_eq!(
@@ -107,7 +109,10 @@ fn from_env_and_from_file_unwrap_passphrase_keyrings() {
     // A malformed wrapped keyring is a typed error, not a keyring-parse error.
     std::env::set_var(var, wrapped.replace("\"version\":1", "\"version\":9"));
     assert_eq!(
-        Keyring::from_env(var).unwrap_err().malformed_kind().map(|k| k.name()),
+        Keyring::from_env(var)
+            .unwrap_err()
+            .malformed_kind()
+            .map(|k| k.name()),
         Some("WrappedKeyringVersion")
     );
     // A plain keyring still loads as before.

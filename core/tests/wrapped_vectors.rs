@@ -90,7 +90,10 @@ fn every_wrapped_keyring_vector() {
                 .map(|_| panic!("{name}: a parse case parsed")),
             "open_keyring" => Keyring::parse(c["platform"].as_str().unwrap())
                 .unwrap()
-                .open_keyring(c["tenant"].as_str().unwrap(), c["envelope"].as_str().unwrap()),
+                .open_keyring(
+                    c["tenant"].as_str().unwrap(),
+                    c["envelope"].as_str().unwrap(),
+                ),
             other => panic!("{name}: unknown op {other}"),
         };
         let (kind, detail) = outcome(&r);

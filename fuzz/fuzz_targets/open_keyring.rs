@@ -18,7 +18,9 @@ fuzz_target!(|data: &[u8]| {
     let env = platform
         .seal("tenant", data, KEYRING_CONTEXT.as_bytes())
         .expect("seal");
-    let direct = std::str::from_utf8(data).map_err(|_| ()).and_then(|t| Keyring::parse(t).map_err(|_| ()));
+    let direct = std::str::from_utf8(data)
+        .map_err(|_| ())
+        .and_then(|t| Keyring::parse(t).map_err(|_| ()));
     match (platform.open_keyring("tenant", &env), direct) {
         (Ok(k), Ok(d)) => assert_eq!(
             k.export().expect("export").expose_secret(),
@@ -29,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
     }
     // Another tenant never opens it.
     assert_eq!(
-        platform.open_keyring("tenant2", &env).map(|_| ()).unwrap_err(),
+        platform
+            .open_keyring("tenant2", &env)
+            .map(|_| ())
+            .unwrap_err(),
         Error::DecryptFailed
     );
 });

@@ -34,7 +34,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(Error::Malformed(
-            MalformedKind::WrappedKeyring | MalformedKind::WrappedKeyringVersion | MalformedKind::KekType,
+            MalformedKind::WrappedKeyring
+            | MalformedKind::WrappedKeyringVersion
+            | MalformedKind::KekType,
         ))
         | Err(Error::TooLarge { .. })
         | Err(Error::InvalidOwner)

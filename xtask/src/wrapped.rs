@@ -137,7 +137,13 @@ fn parse(name: &str, description: &str, text: &str) -> Value {
     c
 }
 
-fn open_keyring(name: &str, description: &str, platform: &str, tenant: &str, envelope: &str) -> Value {
+fn open_keyring(
+    name: &str,
+    description: &str,
+    platform: &str,
+    tenant: &str,
+    envelope: &str,
+) -> Value {
     let r = Keyring::parse(platform)
         .unwrap()
         .open_keyring(tenant, envelope);
@@ -207,7 +213,11 @@ pub(crate) fn wrapped_file() -> Value {
         keyring: kr_tenant(),
         passphrase: "pässwörd 🔑",
         owner: "tenant-0001",
-        params: Argon2Params { m_kib: 512, t: 2, p: 2 },
+        params: Argon2Params {
+            m_kib: 512,
+            t: 2,
+            p: 2,
+        },
         salt: fixed(0x21, 16),
         dek: fixed(0xa0, 32),
         nonce: nonce(43).to_vec(),
@@ -259,7 +269,11 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(open_passphrase(
         "passphrase_tampered_params",
         "m changed in the key string (another KEK, another header)",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace("m=256,", "m=264,"))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace("m=256,", "m=264,")),
+        ),
         p_platform.passphrase,
     ));
     let salt_b64 = b64(&p_platform.salt);
@@ -267,7 +281,11 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(open_passphrase(
         "passphrase_tampered_salt",
         "the salt changed in the key string",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace(&salt_b64, &other_salt))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace(&salt_b64, &other_salt)),
+        ),
         p_platform.passphrase,
     ));
     cases.push(open_passphrase(
@@ -300,12 +318,20 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(parse(
         "passphrase_m_too_large",
         "m above the 1 GiB bound: refused before any Argon2 work",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace("m=256,", "m=4194304,"))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace("m=256,", "m=4194304,")),
+        ),
     ));
     cases.push(parse(
         "passphrase_t_too_large",
         "t above 16",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace("t=1,", "t=1000,"))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace("t=1,", "t=1000,")),
+        ),
     ));
     cases.push(parse(
         "passphrase_p_zero",
@@ -315,22 +341,38 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(parse(
         "passphrase_key_not_canonical",
         "a leading zero in m",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace("m=256,", "m=0256,"))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace("m=256,", "m=0256,")),
+        ),
     ));
     cases.push(parse(
         "passphrase_key_argon2i",
         "another Argon2 variant",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace("argon2id$", "argon2i$"))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace("argon2id$", "argon2i$")),
+        ),
     ));
     cases.push(parse(
         "passphrase_salt_15_bytes",
         "a 15-byte salt",
-        &edit(&t_pass, &["kek", "key"], json!(key.replace(&salt_b64, &b64(&fixed(1, 15))))),
+        &edit(
+            &t_pass,
+            &["kek", "key"],
+            json!(key.replace(&salt_b64, &b64(&fixed(1, 15)))),
+        ),
     ));
 
     // --- Application-wrapped (any KEK type, DEK unwrapped by the application) ------------
     let app = |kek_type: &str, kek_key: &str, owner: &str, dek: &[u8], n: u8, wrapped: &[u8]| {
-        let kr = if owner.is_empty() { kr_rotated() } else { kr_tenant() };
+        let kr = if owner.is_empty() {
+            kr_rotated()
+        } else {
+            kr_tenant()
+        };
         let p = dangerous_pending_wrap_with(
             &Keyring::parse(&kr).unwrap(),
             kek_type,
@@ -403,8 +445,18 @@ pub(crate) fn wrapped_file() -> Value {
 
     let mut wrong = dek_g.clone();
     wrong[31] ^= 1;
-    cases.push(open_dek("app_wrong_dek", "one bit of the DEK flipped", &t_gcp, &wrong));
-    cases.push(open_dek("app_dek_31_bytes", "a DEK of 31 bytes", &t_gcp, &dek_g[..31]));
+    cases.push(open_dek(
+        "app_wrong_dek",
+        "one bit of the DEK flipped",
+        &t_gcp,
+        &wrong,
+    ));
+    cases.push(open_dek(
+        "app_dek_31_bytes",
+        "a DEK of 31 bytes",
+        &t_gcp,
+        &dek_g[..31],
+    ));
     cases.push(open_dek(
         "app_wrong_owner",
         "tenant-0001's keyring presented as tenant-0002's (owner changed)",
@@ -420,7 +472,11 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(open_dek(
         "app_tampered_kek_key",
         "the KEK key reference changed",
-        &edit(&t_gcp, &["kek", "key"], json!("projects/p/locations/global/keyRings/r/cryptoKeys/k2")),
+        &edit(
+            &t_gcp,
+            &["kek", "key"],
+            json!("projects/p/locations/global/keyRings/r/cryptoKeys/k2"),
+        ),
         &dek_g,
     ));
     cases.push(open_dek(
@@ -479,15 +535,11 @@ pub(crate) fn wrapped_file() -> Value {
         "the version as a string",
         &t_gcp.replacen("\"version\":1", "\"version\":\"1\"", 1),
     ));
-    cases.push(parse(
-        "missing_nonce",
-        "no nonce member",
-        &{
-            let mut v: Value = serde_json::from_str(&t_gcp).unwrap();
-            v.as_object_mut().unwrap().remove("nonce");
-            serde_json::to_string(&v).unwrap()
-        },
-    ));
+    cases.push(parse("missing_nonce", "no nonce member", &{
+        let mut v: Value = serde_json::from_str(&t_gcp).unwrap();
+        v.as_object_mut().unwrap().remove("nonce");
+        serde_json::to_string(&v).unwrap()
+    }));
     cases.push(parse(
         "duplicate_field",
         "a member given twice",
@@ -502,7 +554,11 @@ pub(crate) fn wrapped_file() -> Value {
     cases.push(parse(
         "bad_base64_alphabet",
         "the standard alphabet ('+') instead of base64url",
-        &edit(&t_gcp, &["ciphertext"], json!(format!("+{}", &field(&t_gcp, "ciphertext")[1..]))),
+        &edit(
+            &t_gcp,
+            &["ciphertext"],
+            json!(format!("+{}", &field(&t_gcp, "ciphertext")[1..])),
+        ),
     ));
     cases.push(parse(
         "bad_base64_length",
@@ -554,7 +610,13 @@ pub(crate) fn wrapped_file() -> Value {
 
     // --- Tenant keyrings under the platform keyring (kc1) -------------------------------
     let tenant = "tenant-0001";
-    let env = seal(&kr_single(), tenant, kr_tenant().as_bytes(), KEYRING_CONTEXT.as_bytes(), 61);
+    let env = seal(
+        &kr_single(),
+        tenant,
+        kr_tenant().as_bytes(),
+        KEYRING_CONTEXT.as_bytes(),
+        61,
+    );
     cases.push(open_keyring(
         "tenant_keyring",
         "a tenant keyring sealed under the platform keyring (kc1, context keycustody/v1/keyring)",
@@ -569,7 +631,13 @@ pub(crate) fn wrapped_file() -> Value {
         tenant,
         &env,
     ));
-    let env2 = seal(&kr_rotated(), "tenant-0002", kr_tenant().as_bytes(), KEYRING_CONTEXT.as_bytes(), 62);
+    let env2 = seal(
+        &kr_rotated(),
+        "tenant-0002",
+        kr_tenant().as_bytes(),
+        KEYRING_CONTEXT.as_bytes(),
+        62,
+    );
     cases.push(open_keyring(
         "tenant_keyring_kid2",
         "a tenant keyring sealed under kid 2 of the platform keyring",
@@ -603,18 +671,27 @@ pub(crate) fn wrapped_file() -> Value {
         "the envelope three bytes short",
         &kr_single(),
         tenant,
-        &format!("kc1.{}", b64(&{
-            let mut b = super::to_bin(&env);
-            b.truncate(b.len() - 3);
-            b
-        })),
+        &format!(
+            "kc1.{}",
+            b64(&{
+                let mut b = super::to_bin(&env);
+                b.truncate(b.len() - 3);
+                b
+            })
+        ),
     ));
     cases.push(open_keyring(
         "tenant_keyring_not_a_keyring",
         "an authentic envelope under the keyring context whose plaintext is not a keyring",
         &kr_single(),
         tenant,
-        &seal(&kr_single(), tenant, b"{\"version\":1}", KEYRING_CONTEXT.as_bytes(), 64),
+        &seal(
+            &kr_single(),
+            tenant,
+            b"{\"version\":1}",
+            KEYRING_CONTEXT.as_bytes(),
+            64,
+        ),
     ));
 
     file(

@@ -141,7 +141,11 @@ fn required_cases_are_present() {
             ("bad_base64_padding", "parse", "Malformed"),
             ("truncated_text", "parse", "Malformed"),
             ("tenant_keyring", "open_keyring", "ok"),
-            ("tenant_keyring_wrong_tenant", "open_keyring", "DecryptFailed"),
+            (
+                "tenant_keyring_wrong_tenant",
+                "open_keyring",
+                "DecryptFailed",
+            ),
             ("tenant_keyring_truncated", "open_keyring", "DecryptFailed"),
         ],
     );
