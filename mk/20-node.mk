@@ -24,9 +24,14 @@ node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
 	cd $(NODE_DIR) && npx napi build --platform --release -- --locked
 	@test -s $(NODE_DIR)/index.d.ts || { echo "FATAL: napi build wrote no index.d.ts" >&2; exit 1; }
 
+# test/kms.test.mjs runs examples/kms-wrap.mjs (@aws-sdk/client-kms, a devDependency) against a
+# local moto KMS server (PyPI moto[server] in .venv, as mk/55-kms.mk installs it).
 test-node: node-build
 	cargo build --locked -q -p keycustody --example interop
-	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(NODE_CARGO_TARGET)/debug/examples/interop node --test test/
+	bash scripts/venv.sh -r bindings-python/examples/requirements.txt
+	test -x .venv/bin/moto_server || { echo "FATAL: moto_server missing from .venv" >&2; exit 1; }
+	cd $(NODE_DIR) && KEYCUSTODY_INTEROP_BIN=$(NODE_CARGO_TARGET)/debug/examples/interop \
+	  KEYCUSTODY_MOTO_SERVER=$(CURDIR)/.venv/bin/moto_server node --test test/
 
 # core_calls times the same core calls in Rust, for the per-call overhead rows.
 bench-node: node-build

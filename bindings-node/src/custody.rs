@@ -195,6 +195,22 @@ impl WrappedKeyring {
         encryption_context(self.inner.owner())
     }
 
+    /// Refuses a wrapped keyring of another owner than `expected` (a tenant's row holding
+    /// another tenant's keyring; `""` for the platform keyring): call it before the KEK.
+    ///
+    /// @throws {Error} `KC_DECRYPT_FAILED` when the owners differ.
+    #[napi]
+    pub fn expect_owner(
+        &self,
+        env: &Env,
+        #[napi(ts_arg_type = "string")] expected: Unknown<'_>,
+    ) -> napi::Result<()> {
+        run(env, || {
+            let expected = conv::string(expected, "expected")?;
+            Ok(self.inner.expect_owner(&expected)?)
+        })
+    }
+
     /// Opens the keyring with the 32-byte DEK your KEK unwrapped.
     ///
     /// @throws {Error} `KC_DECRYPT_FAILED` for a wrong DEK or any tampering, `KC_MALFORMED`.

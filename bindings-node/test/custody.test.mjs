@@ -109,6 +109,9 @@ test('two-step wrap with an application KEK: DEK + header out, wrapped DEK in', 
   assert.deepEqual(parsed.wrappedDek, blob)
   assert.deepEqual(parsed.header, specHeader('vault-transit', 'transit/keys/platform', 'acme'))
   assert.deepEqual(parsed.encryptionContext, { keycustody: 'wrapped-keyring/v1', owner: 'acme' })
+  parsed.expectOwner('acme')
+  throwsKc(() => parsed.expectOwner('other'), 'DecryptFailed')
+  throwsKc(() => parsed.expectOwner(''), 'DecryptFailed')
   const opened = parsed.openWithDek(appUnwrap(parsed.wrappedDek, parsed.header))
   sameKeyring(opened, kr)
   // Independently: the ciphertext is AES-256-GCM(DEK, nonce, keyring text, AAD = header).
@@ -261,6 +264,7 @@ test('garbage in every custody class member is a TypeError or RangeError that ec
   const cache = new TenantKeyringCache(4, 10)
   const cases = [
     ['WrappedKeyring.parse', (a) => WrappedKeyring.parse(...a), [w.toText()], [['string', 0]]],
+    ['WrappedKeyring#expectOwner', (a) => w.expectOwner(...a), ['t'], [['string', 0]]],
     ['WrappedKeyring#openWithDek', (a) => { try { w.openWithDek(...a) } catch (e) { if (e.kind !== 'DecryptFailed') throw e } }, [Buffer.alloc(32)], [['binary', 0]]],
     ['new PendingWrap', (a) => new PendingWrap(...a), [kr, 'aws-kms', 'k', 't'], [['keyring', 0], ['string', 1], ['string', 2], ['string', 3]]],
     ['PendingWrap#finish', (a) => new PendingWrap(kr, 'aws-kms', 'k', 't').finish(...a), [Buffer.from('x')], [['binary', 0]]],
@@ -289,7 +293,7 @@ test('garbage in every custody class member is a TypeError or RangeError that ec
   }
   // Every member of the custody classes is covered here or in the shared specs / tests above.
   const members = (C) => Object.getOwnPropertyNames(C.prototype).filter((n) => n !== 'constructor').sort()
-  assert.deepEqual(members(WrappedKeyring), ['encryptionContext', 'header', 'kekKey', 'kekType', 'openWithDek', 'openWithPassphrase', 'owner', 'toText', 'wrappedDek'])
+  assert.deepEqual(members(WrappedKeyring), ['encryptionContext', 'expectOwner', 'header', 'kekKey', 'kekType', 'openWithDek', 'openWithPassphrase', 'owner', 'toText', 'wrappedDek'])
   assert.deepEqual(members(PendingWrap), ['dek', 'encryptionContext', 'finish', 'header', 'kekKey', 'kekType', 'owner'])
   assert.deepEqual(members(TenantKeyringCache), ['capacity', 'clear', 'get', 'insert', 'invalidate', 'size', 'ttl'])
 })

@@ -254,22 +254,57 @@ const handlers = {
     },
   },
   wrapped_keyring_v1: {
-    // A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
-    // context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
+    // Tenant keyrings under the platform keyring (Keyring#openKeyring) and wrapped keyrings
+    // (WrappedKeyring: parse, openWithDek, openWithPassphrase as a Promise); a `detail` is the
+    // error's malformedKind; `inputs` (hex) are checked against the parsed text.
     open_keyring: {
-      run: (c) =>
-        kc.Keyring.parse(kc.Keyring.parse(c.platform).openText(c.tenant, c.envelope, 'keycustody/v1/keyring')),
+      run: detailed((c) => kc.Keyring.parse(c.platform).openKeyring(c.tenant, c.envelope)),
       check: (c, k) => assert.equal(k.export(), c.keyring),
+    },
+    parse: {
+      run: detailed((c) => kc.WrappedKeyring.parse(c.text)),
+      check: (c, w) => assert.equal(w.toText(), c.text),
+    },
+    open_dek: {
+      run: detailed((c) => {
+        const w = kc.WrappedKeyring.parse(c.text)
+        return [w, w.openWithDek(Buffer.from(c.dek, 'hex'))]
+      }),
+      check: checkWrapped,
+    },
+    open_passphrase: {
+      run: detailed(async (c) => {
+        const w = kc.WrappedKeyring.parse(c.text)
+        return [w, await w.openWithPassphrase(c.passphrase)]
+      }),
+      check: checkWrapped,
     },
   },
 }
 
-// Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
-// two-step wrap, passphrase wrap) come in their own branch, which replaces this list by
-// handlers. Listed by name, so a new op is still a failure; reported as skips, never passes.
-const PENDING = new Set(['wrapped_keyring_v1:parse', 'wrapped_keyring_v1:open_dek', 'wrapped_keyring_v1:open_passphrase'])
-const pending = (file, c) =>
-  PENDING.has(`${file}:${c.op}`) ? 'issue 14: custody bindings (WrappedKeyring) not built yet' : false
+/** Checks a refusal's malformedKind against the case's `detail`, then passes it on. */
+function detailed(run) {
+  return async (c) => {
+    try {
+      return await run(c)
+    } catch (e) {
+      if (c.detail !== undefined) assert.equal(e.malformedKind, c.detail, `malformedKind of ${c.name}`)
+      throw e
+    }
+  }
+}
+
+function checkWrapped(c, [w, k]) {
+  assert.equal(k.export(), c.keyring)
+  assert.equal(w.toText(), c.text)
+  if (c.inputs) {
+    assert.equal(Buffer.from(w.header).toString('hex'), c.inputs.header)
+    assert.equal(w.owner, c.inputs.owner)
+    if (c.inputs.wrapped_dek) assert.equal(Buffer.from(w.wrappedDek).toString('hex'), c.inputs.wrapped_dek)
+  }
+}
+
+const pending = () => false
 
 async function runOne(c, h, run) {
   let out
