@@ -101,6 +101,11 @@ impl PyWrappedKeyring {
         encryption_context(self.inner.owner())
     }
 
+    /// Raises DecryptError unless the owner is `expected` (call it before the KEK).
+    fn expect_owner(&self, expected: Text) -> PyResult<()> {
+        self.inner.expect_owner(&expected).to_py()
+    }
+
     /// Opens the keyring with the 32-byte DEK your KEK unwrapped.
     fn open_with_dek(&self, dek: Binary<'_>) -> PyResult<PyKeyring> {
         Ok(keyring(self.inner.open_with_dek(dek.0.as_slice()).to_py()?))

@@ -21,6 +21,7 @@ CUSTODY_CALLS = {
     "Keyring.open_keyring": (PLATFORM.open_keyring, [("tenant", S, "tenant"), ("envelope", S, SEALED)]),
     "WrappedKeyring.parse": (kc.WrappedKeyring.parse, [("text", S, WRAPPED.to_text())]),
     "WrappedKeyring.to_text": (WRAPPED.to_text, []),
+    "WrappedKeyring.expect_owner": (WRAPPED.expect_owner, [("expected", S, "tenant")]),
     "WrappedKeyring.open_with_dek": (WRAPPED.open_with_dek, [("dek", B, bytes(32))]),
     "WrappedKeyring.open_with_passphrase": (PASS_WRAPPED.open_with_passphrase, [("passphrase", D, b"pw")]),
     "PendingWrap.finish": (

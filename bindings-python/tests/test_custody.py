@@ -110,6 +110,10 @@ def test_two_step_wrap_with_an_application_kek():
     assert parsed.wrapped_dek == blob
     assert parsed.header == spec_header("vault-transit", "transit/keys/platform", "acme")
     assert parsed.encryption_context == {"keycustody": "wrapped-keyring/v1", "owner": "acme"}
+    parsed.expect_owner("acme")
+    for other in ("other", ""):
+        with pytest.raises(kc.DecryptError):
+            parsed.expect_owner(other)
     assert parsed.open_with_dek(app_unwrap(parsed.wrapped_dek, parsed.header)).export() == kr.export()
     # Independently: ciphertext = AES-256-GCM(DEK, nonce, keyring text, AAD = header).
     plain = AESGCM(dek).decrypt(unb64u(j["nonce"]), unb64u(j["ciphertext"]), spec_header("vault-transit", "transit/keys/platform", "acme"))

@@ -248,13 +248,46 @@ def str_from_secret(c):
 
 
 # ---- wrapped_keyring_v1.json -----------------------------------------------------------
+# Tenant keyrings under the platform keyring (Keyring.open_keyring) and wrapped keyrings
+# (WrappedKeyring: parse, open_with_dek, open_with_passphrase); a `detail` is the error's
+# malformed_kind; `inputs` (hex) are checked against the parsed text.
+def _detailed(case, fn):
+    try:
+        return fn()
+    except kc.MalformedError as e:
+        if "detail" in case:
+            assert e.malformed_kind == case["detail"], (case["name"], e.malformed_kind)
+        raise
+
+
+def _check_wrapped(c, w, k):
+    assert k.export() == c["keyring"]
+    assert w.to_text() == c["text"]
+    if "inputs" in c:
+        assert w.header.hex() == c["inputs"]["header"]
+        assert w.owner == c["inputs"]["owner"]
+        if "wrapped_dek" in c["inputs"]:
+            assert w.wrapped_dek.hex() == c["inputs"]["wrapped_dek"]
+
+
 def wrapped_open_keyring(c):
-    # A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
-    # context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
-    platform = kc.Keyring.parse(c["platform"])
-    text = platform.open_text(c["tenant"], c["envelope"], b"keycustody/v1/keyring")
-    tenant = kc.Keyring.parse(text)
-    assert tenant.export() == c["keyring"]
+    k = _detailed(c, lambda: kc.Keyring.parse(c["platform"]).open_keyring(c["tenant"], c["envelope"]))
+    assert k.export() == c["keyring"]
+
+
+def wrapped_parse(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    assert w.to_text() == c["text"]
+
+
+def wrapped_open_dek(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    _check_wrapped(c, w, _detailed(c, lambda: w.open_with_dek(bytes.fromhex(c["dek"]))))
+
+
+def wrapped_open_passphrase(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    _check_wrapped(c, w, _detailed(c, lambda: w.open_with_passphrase(c["passphrase"])))
 
 
 DISPATCH = {
@@ -296,16 +329,11 @@ DISPATCH = {
     ("legacy_v1.json", "pbkdf2_gcm"): legacy_pbkdf2_gcm,
     ("legacy_v1.json", "openssl_enc"): legacy_openssl_enc,
     ("wrapped_keyring_v1.json", "open_keyring"): wrapped_open_keyring,
+    ("wrapped_keyring_v1.json", "parse"): wrapped_parse,
+    ("wrapped_keyring_v1.json", "open_dek"): wrapped_open_dek,
+    ("wrapped_keyring_v1.json", "open_passphrase"): wrapped_open_passphrase,
 }
 
-# Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
-# two-step wrap, passphrase wrap) come in their own branch, which replaces this set by
-# runners. Listed by name, so a new op is still a failure; shown as skips, never passes.
-PENDING = {
-    ("wrapped_keyring_v1.json", "parse"),
-    ("wrapped_keyring_v1.json", "open_dek"),
-    ("wrapped_keyring_v1.json", "open_passphrase"),
-}
 
 
 def load_cases():
@@ -331,8 +359,6 @@ def test_vector_files_present():
 
 @pytest.mark.parametrize("fname,case", CASES)
 def test_vector(fname, case):
-    if (fname, case["op"]) in PENDING:
-        pytest.skip("issue 14: custody bindings (WrappedKeyring) not built yet")
     fn = DISPATCH.get((fname, case["op"]))
     assert fn is not None, f"no Python runner for op {case['op']!r} of {fname}"
     expect = case["expect"]

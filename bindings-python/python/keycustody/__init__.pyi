@@ -416,6 +416,8 @@ class WrappedKeyring:
     def header(self) -> bytes: ...
     @property
     def encryption_context(self) -> Dict[str, str]: ...
+    def expect_owner(self, expected: str) -> None:
+        """Raises DecryptError unless the owner is expected (check the row's tenant before the KEK)."""
     def open_with_dek(self, dek: Union[bytes, bytearray]) -> Keyring:
         """Opens the keyring with the DEK your KEK unwrapped. Raises DecryptError."""
     def open_with_passphrase(self, passphrase: _Data) -> Keyring:
