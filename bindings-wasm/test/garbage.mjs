@@ -73,6 +73,8 @@ function wrong(type) {
         ['no webhook headers', {}, 'KC_MALFORMED'],
         ['value: lone surrogate', { 'webhook-id': 'a\ud800b' }, 'KC_MALFORMED'],
       ];
+    case 'keyring': // a Keyring (checked in keyring.js)
+      return inv([...vals, ['string', 'abc'], ['Uint8Array', new Uint8Array(2)], ['a keyring-like object', { __wbg_ptr: 1 }]]);
     case 'params': // Pbkdf2GcmParams
       return inv([
         ['number', 42], ['boolean', true], ['array', []], ['function', () => 1], ['bigint', 1n], ['symbol', Symbol('s')], ['string', 'abc'],
@@ -196,6 +198,45 @@ function specs(kc) {
       LEGACY_BLOB, 'pw', { iterations: 1000 },
     ]),
     decryptOpensslEnc: fn(kc.decryptOpensslEnc, ['u8', 'bytes', 'num?'], () => [OPENSSL_BLOB, 'pw', 1000]),
+    // custody (issue 14 item 6)
+    'Keyring#sealKeyring': method('sealKeyring', ['str', 'keyring'], () => ['t', Keyring.generate()]),
+    'Keyring#openKeyring': method('openKeyring', ['str', 'str'], (fx) => ['t', fx.kr.sealKeyring('t', Keyring.generate())]),
+    'WrappedKeyring.parse': fn((...a) => kc.WrappedKeyring.parse(...a), ['str'], (fx) => [
+      new kc.PendingWrap(fx.kr, 'aws-kms', 'k', 't').finish(new Uint8Array([1])).toText(),
+    ]),
+    'WrappedKeyring#toText': { call: (fx) => new kc.PendingWrap(fx.kr, 'aws-kms', 'k', 't').finish(new Uint8Array([1])).toText(), params: [], valid: () => [] },
+    'WrappedKeyring#expectOwner': {
+      call: (fx, a) => new kc.PendingWrap(fx.kr, 'aws-kms', 'k', 't').finish(new Uint8Array([1])).expectOwner(...a),
+      params: ['str'],
+      valid: () => ['t'],
+    },
+    'WrappedKeyring#openWithDek': {
+      call: (fx, a) => fx.wrapped.openWithDek(...a),
+      params: ['u8'],
+      valid: (fx) => {
+        const p = new kc.PendingWrap(fx.kr, 'aws-kms', 'k', 't');
+        const dek = p.dek;
+        fx.wrapped = p.finish(new Uint8Array([1]));
+        return [dek];
+      },
+    },
+    'WrappedKeyring#openWithPassphrase': {
+      call: (fx, a) => fx.pwWrapped.openWithPassphrase(...a),
+      params: ['bytes'],
+      valid: (fx) => {
+        fx.pwWrapped = kc.wrapWithPassphrase(fx.kr, 'pw', 't', 8, 1, 1);
+        return ['pw'];
+      },
+    },
+    'new PendingWrap': fn((...a) => new kc.PendingWrap(...a), ['keyring', 'str', 'str', 'str'], (fx) => [fx.kr, 'aws-kms', 'k', 't']),
+    'PendingWrap#finish': { call: (fx, a) => new kc.PendingWrap(fx.kr, 'aws-kms', 'k', 't').finish(...a), params: ['u8'], valid: () => [new Uint8Array([1])] },
+    wrapWithPassphrase: fn(kc.wrapWithPassphrase, ['keyring', 'bytes', 'str', 'num?', 'num?', 'num?'], (fx) => [fx.kr, 'pw', 't', 8, 1, 1]),
+    isWrappedKeyring: fn(kc.isWrappedKeyring, ['str'], () => ['{}']),
+    'new TenantKeyringCache': fn((...a) => new kc.TenantKeyringCache(...a), ['num?', 'num?'], () => [4, 60]),
+    'TenantKeyringCache#get': { call: (fx, a) => new kc.TenantKeyringCache(4, 60).get(...a), params: ['str', 'u64?'], valid: () => ['t', 0] },
+    'TenantKeyringCache#insert': { call: (fx, a) => new kc.TenantKeyringCache(4, 60).insert(...a), params: ['str', 'keyring', 'u64?'], valid: (fx) => ['t', fx.kr, 0] },
+    'TenantKeyringCache#invalidate': { call: (fx, a) => new kc.TenantKeyringCache(4, 60).invalidate(...a), params: ['str'], valid: () => ['t'] },
+    'TenantKeyringCache#clear': { call: () => new kc.TenantKeyringCache(4, 60).clear(), params: [], valid: () => [] },
   };
   return { S, fixture };
 }
@@ -216,8 +257,8 @@ export function exportedNames(kc) {
       names.push(name);
       continue;
     }
-    // Keyring has no usable constructor (it throws); other classes are made with `new`.
-    if (name !== 'Keyring') names.push(`new ${name}`);
+    // Keyring and WrappedKeyring have no usable constructor (it throws); other classes are made with `new`.
+    if (name !== 'Keyring' && name !== 'WrappedKeyring') names.push(`new ${name}`);
     // Statics and methods along the class chain (keyring.js's Keyring extends the generated one).
     const seen = new Set();
     for (let c = v; c !== Function.prototype; c = Object.getPrototypeOf(c)) {

@@ -26,6 +26,28 @@ function need(c, ...fields) {
   for (const f of fields) if (!(f in c)) throw new Mismatch(`vector lacks field ${f}`);
 }
 
+/** Runs `f`; a refusal's malformedKind must be the case's `detail` (when it has one). */
+function detailed(c, f) {
+  try {
+    return f();
+  } catch (e) {
+    if (c.detail !== undefined && e?.name === 'KeycustodyError' && e.malformedKind !== c.detail) {
+      throw new Mismatch(`malformedKind: got ${e.malformedKind}, want ${c.detail}`);
+    }
+    throw e;
+  }
+}
+
+function checkWrapped(c, w, k) {
+  eq('keyring', k.export(), c.keyring);
+  eq('text', w.toText(), c.text);
+  if (c.inputs) {
+    eq('header', toHex(w.header), c.inputs.header);
+    eq('owner', w.owner, c.inputs.owner);
+    if (c.inputs.wrapped_dek) eq('wrapped_dek', toHex(w.wrappedDek), c.inputs.wrapped_dek);
+  }
+}
+
 // Each handler runs one case and, when it returns, has checked the "ok" result.
 // It throws a KeycustodyError when the library refuses (compared with `expect` by the caller).
 function handlers(kc) {
@@ -52,13 +74,25 @@ function handlers(kc) {
         if (c.expect === 'ok') eq('plaintext', kr.openText(c.owner, c.envelope, c.context), c.plaintext);
       },
     },
-    // A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
-    // context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
+    // Tenant keyrings under the platform keyring (Keyring#openKeyring) and wrapped keyrings
+    // (WrappedKeyring: parse, openWithDek, openWithPassphrase, synchronous here); a `detail` is
+    // the error's malformedKind; `inputs` (hex) are checked against the parsed text.
     'wrapped_keyring_v1.json': {
       open_keyring(c) {
-        const text = Keyring.parse(c.platform).openText(c.tenant, c.envelope, 'keycustody/v1/keyring');
-        const k = Keyring.parse(text);
+        const k = detailed(c, () => Keyring.parse(c.platform).openKeyring(c.tenant, c.envelope));
         if (c.expect === 'ok') eq('keyring', k.export(), c.keyring);
+      },
+      parse(c) {
+        const w = detailed(c, () => kc.WrappedKeyring.parse(c.text));
+        eq('text', w.toText(), c.text);
+      },
+      open_dek(c) {
+        const w = detailed(c, () => kc.WrappedKeyring.parse(c.text));
+        checkWrapped(c, w, detailed(c, () => w.openWithDek(fromHex(c.dek))));
+      },
+      open_passphrase(c) {
+        const w = detailed(c, () => kc.WrappedKeyring.parse(c.text));
+        checkWrapped(c, w, detailed(c, () => w.openWithPassphrase(c.passphrase)));
       },
     },
     'envelope_v1.json': {
@@ -283,10 +317,8 @@ export function knownOps(kc) {
  * Runs every case of every file. `files` maps a file name (e.g. "envelope_v1.json")
  * to its parsed JSON. Returns {passed, failed, failures: ["file/case: why", ...], perFile}.
  */
-// Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
-// two-step wrap, passphrase wrap) come in their own branch, which replaces this list by
-// handlers. Listed by name, so a new op is still a failure; counted as pending, never passed.
-const PENDING = new Set(['wrapped_keyring_v1.json:parse', 'wrapped_keyring_v1.json:open_dek', 'wrapped_keyring_v1.json:open_passphrase']);
+// Ops whose binding API does not exist yet (none now: the custody bindings run every op).
+const PENDING = new Set();
 
 export function runVectors(kc, files) {
   const table = handlers(kc);
