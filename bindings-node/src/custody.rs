@@ -186,7 +186,7 @@ impl WrappedKeyring {
     /// The header: the AAD to bind the DEK to where the KEK takes one (PKCS#11, your own KEK types).
     #[napi(getter)]
     pub fn header<'e>(&self, env: &'e Env) -> napi::Result<BufferSlice<'e>> {
-        BufferSlice::copy_from(env, &self.inner.header())
+        BufferSlice::copy_from(env, self.inner.header())
     }
 
     /// The AWS KMS `EncryptionContext` to pass to `Decrypt`: `{keycustody: "wrapped-keyring/v1", owner}`.
