@@ -126,15 +126,14 @@ impl TenantKeyringCache {
     #[must_use]
     pub fn get(&self, tenant: &str, now: u64) -> Option<Arc<Keyring>> {
         let mut g = self.lock();
-        let fresh = self.fresh(g.map.get(tenant)?.loaded_at, now);
-        if fresh {
-            g.map.get(tenant).map(|c| Arc::clone(&c.keyring))
-        } else {
-            let expired = g.map.pop(tenant);
-            drop(g);
-            drop(expired);
-            None
+        let cached = g.map.get(tenant)?;
+        if self.fresh(cached.loaded_at, now) {
+            return Some(Arc::clone(&cached.keyring));
         }
+        let expired = g.map.pop(tenant);
+        drop(g);
+        drop(expired);
+        None
     }
 
     /// Caches `keyring` as `tenant`'s, loaded at `now` (replacing any previous one; evicting

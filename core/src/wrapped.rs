@@ -603,13 +603,14 @@ impl PendingWrap {
                 "wrapped_dek must be 1 to 4096 bytes",
             ));
         }
+        // The DEK (zeroizing) is dropped, and wiped, with the rest of `self`.
         Ok(WrappedKeyring {
-            kek_type: self.kek_type.clone(),
-            kek_key: self.kek_key.clone(),
-            owner: self.owner.clone(),
+            kek_type: self.kek_type,
+            kek_key: self.kek_key,
+            owner: self.owner,
             wrapped_dek: wrapped_dek.to_vec(),
             nonce: self.nonce,
-            ciphertext: self.ciphertext.clone(),
+            ciphertext: self.ciphertext,
         })
     }
 }
