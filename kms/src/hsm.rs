@@ -55,19 +55,12 @@ fn context(module: &Path) -> Result<Pkcs11, KmsError> {
 }
 
 fn read_pin_file(p: &Path) -> Result<AuthPin, KmsError> {
-    let raw =
-        Zeroizing::new(std::fs::read(p).map_err(|_| unavailable("PIN file could not be read"))?);
-    let mut s = std::str::from_utf8(&raw)
-        .map_err(|_| unavailable("PIN file is not UTF-8"))?
-        .to_owned();
-    // One trailing newline (as `echo` writes) is not part of the PIN.
-    if s.ends_with('\n') {
-        s.pop();
-        if s.ends_with('\r') {
-            s.pop();
-        }
-    }
-    Ok(AuthPin::from(s))
+    let raw = crate::read_secret_file(p).map_err(|e| match e {
+        KmsError::Core(keycustody::Error::InsecurePermissions) => e,
+        _ => unavailable("PIN file could not be read"),
+    })?;
+    let s = std::str::from_utf8(&raw).map_err(|_| unavailable("PIN file is not UTF-8"))?;
+    Ok(AuthPin::from(s.to_owned()))
 }
 
 fn pin(uri: &Pkcs11Uri, cfg: &KekConfig) -> Result<AuthPin, KmsError> {

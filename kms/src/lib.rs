@@ -135,9 +135,9 @@ impl KekConfig {
         KekConfig::default()
     }
 
-    /// Reads `KEYCUSTODY_PKCS11_MODULE`, `KEYCUSTODY_PKCS11_PIN`, `KEYCUSTODY_PKCS11_PIN_FILE`
-    /// and `KEYCUSTODY_PASSPHRASE` (a passphrase file, `KEYCUSTODY_PASSPHRASE_FILE`, is read
-    /// only when a passphrase is needed: [`KekConfig::passphrase`]).
+    /// Reads `KEYCUSTODY_PKCS11_MODULE`, `KEYCUSTODY_PKCS11_PIN` and
+    /// `KEYCUSTODY_PKCS11_PIN_FILE` (the passphrase variables are read only when a passphrase
+    /// is needed: [`KekConfig::passphrase`]).
     #[must_use]
     pub fn from_env() -> KekConfig {
         KekConfig {
@@ -145,7 +145,7 @@ impl KekConfig {
             pkcs11_module: env_nonempty(hsm::MODULE_ENV).map(PathBuf::from),
             pkcs11_pin: env_nonempty(hsm::PIN_ENV).map(Zeroizing::new),
             pkcs11_pin_file: env_nonempty(hsm::PIN_FILE_ENV).map(PathBuf::from),
-            passphrase: env_nonempty(PASSPHRASE_ENV).map(|p| Zeroizing::new(p.into_bytes())),
+            passphrase: None,
         }
     }
 
@@ -183,32 +183,59 @@ impl KekConfig {
         self.passphrase.is_some()
     }
 
-    /// The passphrase: the one set, else the first line of the file named by
-    /// `KEYCUSTODY_PASSPHRASE_FILE`.
+    /// The passphrase: the one set, else the content of the file named by
+    /// `KEYCUSTODY_PASSPHRASE_FILE` (0600 or stricter, less one trailing newline), else
+    /// `KEYCUSTODY_PASSPHRASE`; both variables set is refused (as core does).
     ///
     /// # Errors
-    /// [`KmsError::MissingConfig`] when there is none; `Io` when the file cannot be read.
+    /// [`KmsError::MissingConfig`] when there is none; `InsecurePermissions` / `Io` for the
+    /// file; `InvalidArgument` when both variables are set.
     pub fn passphrase(&self) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         if let Some(p) = &self.passphrase {
             return Ok(p.clone());
         }
-        match env_nonempty(PASSPHRASE_FILE_ENV) {
-            Some(f) => read_secret_file(std::path::Path::new(&f)),
-            None => Err(KmsError::MissingConfig(
-                "KEYCUSTODY_PASSPHRASE or KEYCUSTODY_PASSPHRASE_FILE",
+        let file = std::env::var_os(PASSPHRASE_FILE_ENV).filter(|v| !v.is_empty());
+        let var = std::env::var_os(PASSPHRASE_ENV).filter(|v| !v.is_empty());
+        match (file, var) {
+            (Some(_), Some(_)) => Err(KmsError::Core(keycustody::Error::InvalidArgument(
+                "both KEYCUSTODY_PASSPHRASE_FILE and KEYCUSTODY_PASSPHRASE are set",
+            ))),
+            (Some(f), None) => read_secret_file(std::path::Path::new(&f)),
+            (None, Some(v)) => Ok(Zeroizing::new(
+                v.into_string()
+                    .map_err(|_| {
+                        KmsError::Core(keycustody::Error::Malformed(
+                            keycustody::MalformedKind::Utf8,
+                        ))
+                    })?
+                    .into_bytes(),
+            )),
+            (None, None) => Err(KmsError::MissingConfig(
+                "KEYCUSTODY_PASSPHRASE_FILE or KEYCUSTODY_PASSPHRASE",
             )),
         }
     }
 }
 
-/// Reads a secret file (a passphrase or a PIN): its bytes less one trailing newline.
+/// Reads a secret file (a passphrase or a PIN): its bytes less one trailing newline,
+/// refusing a file that group or others can access.
 ///
 /// # Errors
-/// `Io` (the kind only) when it cannot be read.
+/// `InsecurePermissions`; `Io` (the kind only) when it cannot be read.
 pub fn read_secret_file(p: &std::path::Path) -> Result<Zeroizing<Vec<u8>>, KmsError> {
-    let mut b = Zeroizing::new(
-        std::fs::read(p).map_err(|e| KmsError::Core(keycustody::Error::Io(e.kind())))?,
-    );
+    use std::io::Read;
+    let io = |e: std::io::Error| KmsError::Core(keycustody::Error::Io(e.kind()));
+    let mut f = std::fs::File::open(p).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = f.metadata().map_err(io)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(KmsError::Core(keycustody::Error::InsecurePermissions));
+        }
+    }
+    let mut b = Zeroizing::new(Vec::with_capacity(64 * 1024));
+    (&mut f).take(64 * 1024).read_to_end(&mut b).map_err(io)?;
     if b.last() == Some(&b'\n') {
         b.pop();
         if b.last() == Some(&b'\r') {

@@ -94,6 +94,15 @@ fn pkcs11_against_softhsm() {
     let pin_file = h.dir.path().join("pin");
     std::fs::write(&pin_file, format!("{PIN}\n")).unwrap();
     let with_file = format!("{uri}?pin-source=file:{}", pin_file.display());
+    // A PIN file others can read is refused.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        hsm::decrypt_dek(&wrong, &with_file, &w, header).unwrap_err(),
+        KmsError::Core(Error::InsecurePermissions)
+    );
+    std::fs::set_permissions(&pin_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let with_file = format!("{uri}?pin-source=file:{}", pin_file.display());
     assert_eq!(
         &hsm::decrypt_dek(&wrong, &with_file, &w, header).unwrap()[..],
         &dek
