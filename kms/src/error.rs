@@ -49,8 +49,7 @@ impl KmsError {
 
 /// Core's `KekUnavailable(type)`.
 fn core_kek_unavailable(kek: &'static str) -> Error {
-    let _ = kek; // PRE-MERGE: core has no KekUnavailable yet
-    Error::InvalidArgument("KEK unavailable")
+    Error::KekUnavailable(kek)
 }
 
 impl From<Error> for KmsError {

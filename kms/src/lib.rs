@@ -21,9 +21,13 @@ pub mod aws;
 mod error;
 pub mod hsm;
 mod uri;
+mod wrap;
 
 pub use error::KmsError;
 pub use uri::{Pkcs11Uri, MAX_URI_LEN};
+pub use wrap::{load_keyring_text, unwrap_keyring, wrap_keyring};
+
+use keycustody::Argon2Params;
 
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -48,8 +52,9 @@ pub enum Kek {
         /// The full `pkcs11:` URI (validated by [`Pkcs11Uri::parse`]).
         uri: String,
     },
-    /// A passphrase (Argon2id); the passphrase itself comes from [`KekConfig`].
-    Passphrase,
+    /// A passphrase (Argon2id with these parameters); the passphrase itself comes from
+    /// [`KekConfig`].
+    Passphrase(Argon2Params),
 }
 
 impl Kek {
@@ -60,7 +65,7 @@ impl Kek {
     /// PKCS#11 URI that names no key object.
     pub fn parse_spec(spec: &str) -> Result<Kek, KmsError> {
         if spec == "passphrase" {
-            return Ok(Kek::Passphrase);
+            return Ok(Kek::Passphrase(Argon2Params::default()));
         }
         if let Some(key) = spec.strip_prefix("aws-kms:") {
             if key.is_empty() {
@@ -94,7 +99,7 @@ impl Kek {
         match self {
             Kek::AwsKms { .. } => aws::KEK_TYPE,
             Kek::Pkcs11 { .. } => hsm::KEK_TYPE,
-            Kek::Passphrase => "passphrase",
+            Kek::Passphrase(_) => keycustody::KEK_PASSPHRASE,
         }
     }
 }
@@ -251,7 +256,10 @@ mod tests {
 
     #[test]
     fn kek_specs() {
-        assert_eq!(Kek::parse_spec("passphrase").unwrap(), Kek::Passphrase);
+        assert_eq!(
+            Kek::parse_spec("passphrase").unwrap(),
+            Kek::Passphrase(Argon2Params::default())
+        );
         assert_eq!(
             Kek::parse_spec("aws-kms:alias/root").unwrap(),
             Kek::AwsKms {

@@ -3,7 +3,17 @@
 
 mod support;
 use keycustody::Error;
-use keycustody_kms::{aws, KekConfig, KmsError};
+use keycustody::{Keyring, WrappedKeyring};
+use keycustody_kms::{
+    aws, load_keyring_text, unwrap_keyring, wrap_keyring, Kek, KekConfig, KmsError,
+};
+
+/// The wrapped text with one top-level field replaced (a forged or moved keyring).
+fn with_field(text: &str, field: &str, value: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    v[field] = serde_json::Value::String(value.into());
+    v.to_string()
+}
 
 #[test]
 fn aws_kms_against_moto() {
@@ -40,7 +50,93 @@ fn aws_kms_against_moto() {
         matches!(e, KmsError::KekUnavailable { kek: "aws-kms", .. }),
         "{e:?}"
     );
-    // PRE-MERGE: assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
+    assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
+
+    // Whole keyrings: wrap (one Encrypt), load (exactly one Decrypt, counted at the server),
+    // then operations make no KMS call at all.
+    let kr = Keyring::generate().unwrap();
+    kr.rotate().unwrap();
+    let kek = Kek::parse_spec(&format!("aws-kms:{key}")).unwrap();
+    moto.start_recording();
+    let w = wrap_keyring(&kr, &kek, "", &cfg).unwrap();
+    assert_eq!(moto.count("Encrypt"), 1);
+    assert_eq!(w.kek_type(), "aws-kms");
+    assert_eq!(w.kek_key(), key);
+    let text = w.to_text();
+    moto.start_recording();
+    let loaded = load_keyring_text(&text, &cfg).unwrap();
+    assert_eq!(
+        moto.count("Decrypt"),
+        1,
+        "startup makes exactly one KMS Decrypt"
+    );
+    assert_eq!(loaded.export().unwrap(), kr.export().unwrap());
+    let sealed = kr.seal("t1", b"payload", b"").unwrap();
+    for _ in 0..100 {
+        assert_eq!(
+            loaded.open("t1", &sealed, b"").unwrap().expose_secret(),
+            b"payload"
+        );
+        loaded.seal("t1", b"x", b"").unwrap();
+    }
+    assert_eq!(moto.count("Decrypt"), 1, "no KMS call after startup");
+    assert_eq!(moto.count("Encrypt"), 0);
+    // A plain keyring text loads without any KMS call.
+    moto.start_recording();
+    let plain = kr.export().unwrap();
+    load_keyring_text(plain.expose_secret(), &cfg).unwrap();
+    assert_eq!(moto.count("Decrypt"), 0);
+
+    // Tenant A's keyring presented as tenant B's (owner changed in the text): the encryption
+    // context no longer matches, KMS refuses, DecryptFailed.
+    let wa = wrap_keyring(&kr, &kek, "tenant-a", &cfg).unwrap();
+    assert_eq!(
+        unwrap_keyring(&wa, &cfg).unwrap().export().unwrap(),
+        kr.export().unwrap()
+    );
+    let moved = with_field(&wa.to_text(), "owner", "tenant-b");
+    assert_eq!(
+        load_keyring_text(&moved, &cfg).unwrap_err(),
+        KmsError::Core(Error::DecryptFailed)
+    );
+    // Tampered ciphertext: KMS unwraps the DEK, the keyring itself fails: DecryptFailed.
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let ct = v["ciphertext"].as_str().unwrap();
+    let flipped = format!(
+        "{}{}",
+        if ct.starts_with('A') { "B" } else { "A" },
+        &ct[1..]
+    );
+    assert_eq!(
+        load_keyring_text(&with_field(&text, "ciphertext", &flipped), &cfg).unwrap_err(),
+        KmsError::Core(Error::DecryptFailed)
+    );
+    // Another KMS key named in the text (same blob): nothing opens. Real KMS answers
+    // IncorrectKeyException (DecryptFailed); moto answers AccessDeniedException, which is a
+    // refusal (KekUnavailable) like any IAM denial.
+    let key2 = aws::create_key(&cfg).unwrap();
+    let wv: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut wv2 = wv.clone();
+    wv2["kek"]["key"] = serde_json::Value::String(key2.clone());
+    assert_eq!(
+        load_keyring_text(&wv2.to_string(), &cfg).unwrap_err(),
+        KmsError::KekUnavailable {
+            kek: "aws-kms",
+            reason: "refused the request"
+        }
+    );
+    // An application-wrapped type this crate does not call: KekUnavailable("external").
+    let mut ext = wv.clone();
+    ext["kek"]["type"] = serde_json::Value::String("gcp-kms".into());
+    let e = load_keyring_text(&ext.to_string(), &cfg).unwrap_err();
+    assert_eq!(e.core(), Error::KekUnavailable("external"));
+    // Core's own loader hands aws-kms over: KekUnavailable("aws-kms"), no call.
+    assert_eq!(
+        WrappedKeyring::parse(&text)
+            .map(|w| w.kek_type().to_owned())
+            .unwrap(),
+        "aws-kms"
+    );
 
     // The endpoint from the standard chain (AWS_ENDPOINT_URL_KMS) works like the override.
     std::env::set_var("AWS_ENDPOINT_URL_KMS", moto.url());
@@ -64,6 +160,11 @@ fn aws_kms_against_moto() {
         }
     );
     assert!(!e.to_string().contains(&key) && !format!("{e:?}").contains(&key));
+    let e = load_keyring_text(&text, &down).unwrap_err();
+    assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
+    assert!(!e.to_string().contains(&key));
+    let e = wrap_keyring(&kr, &kek, "", &down).unwrap_err();
+    assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
     let e = aws::encrypt_dek(&down, &key, &dek, "tenant-a").unwrap_err();
     assert!(
         matches!(e, KmsError::KekUnavailable { kek: "aws-kms", .. }),

@@ -3,7 +3,8 @@
 
 mod support;
 use keycustody::Error;
-use keycustody_kms::{hsm, KekConfig, KmsError};
+use keycustody::Keyring;
+use keycustody_kms::{hsm, load_keyring_text, wrap_keyring, Kek, KekConfig, KmsError};
 
 const PIN: &str = "4321-user";
 
@@ -36,11 +37,46 @@ fn pkcs11_against_softhsm() {
         &dek
     );
 
+    // Whole keyrings: wrap, load, and the owner bound through the header (AAD).
+    let kr = Keyring::generate().unwrap();
+    let kek = Kek::parse_spec(uri).unwrap();
+    let wk = wrap_keyring(&kr, &kek, "tenant-a", &cfg).unwrap();
+    assert_eq!(wk.kek_type(), "pkcs11");
+    assert_eq!(wk.kek_key(), uri);
+    assert_eq!(wk.wrapped_dek().len(), 60);
+    let text = wk.to_text();
+    assert_eq!(
+        load_keyring_text(&text, &cfg).unwrap().export().unwrap(),
+        kr.export().unwrap()
+    );
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["owner"] = serde_json::Value::String("tenant-b".into());
+    assert_eq!(
+        load_keyring_text(&v.to_string(), &cfg).unwrap_err(),
+        KmsError::Core(Error::DecryptFailed),
+        "tenant A's keyring in tenant B's place"
+    );
+    let mut v2: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v2["kek"]["key"] = serde_json::Value::String(other_uri().into());
+    assert_eq!(
+        load_keyring_text(&v2.to_string(), &cfg).unwrap_err(),
+        KmsError::Core(Error::DecryptFailed),
+        "another HSM key"
+    );
+    let e = wrap_keyring(
+        &kr,
+        &Kek::parse_spec("pkcs11:token=kc-test;object=nope").unwrap(),
+        "",
+        &cfg,
+    )
+    .unwrap_err();
+    assert!(matches!(e, KmsError::KeyNotFound(_)), "{e:?}");
+
     // Another header (another owner): the GCM tag fails, DecryptFailed.
     let e = hsm::decrypt_dek(&cfg, uri, &w, b"another header").unwrap_err();
     assert_eq!(e, KmsError::Core(Error::DecryptFailed));
     // Another key, tampering, truncation: DecryptFailed.
-    let other = "pkcs11:token=kc-test;object=kek-2";
+    let other = other_uri();
     assert_eq!(
         hsm::decrypt_dek(&cfg, other, &w, header).unwrap_err(),
         KmsError::Core(Error::DecryptFailed)
@@ -88,7 +124,7 @@ fn pkcs11_against_softhsm() {
         }
     );
     assert!(!format!("{e} {e:?}").contains("0000-wrong"));
-    // PRE-MERGE: assert_eq!(e.core(), Error::KekUnavailable("pkcs11"));
+    assert_eq!(e.core(), Error::KekUnavailable("pkcs11"));
 
     // PIN from pin-source=file: in the URI (wins over the configured PIN).
     let pin_file = h.dir.path().join("pin");
@@ -133,4 +169,8 @@ fn pkcs11_against_softhsm() {
         matches!(e, KmsError::KekUnavailable { kek: "pkcs11", .. }),
         "{e:?}"
     );
+}
+
+fn other_uri() -> &'static str {
+    "pkcs11:token=kc-test;object=kek-2"
 }

@@ -1,0 +1,74 @@
+//! Wrapping and unwrapping whole keyrings on core's `PendingWrap` / `WrappedKeyring`.
+
+use crate::{aws, hsm, Kek, KekConfig, KmsError};
+use keycustody::{
+    is_wrapped_keyring, wrap_with_passphrase, Error, Keyring, PendingWrap, WrappedKeyring,
+    KEK_AWS_KMS, KEK_PASSPHRASE, KEK_PKCS11,
+};
+
+/// Wraps `keyring` under `kek` for `owner` (`""` for the platform keyring): one KEK call
+/// (KMS `Encrypt`, `C_Encrypt`) or, for a passphrase, Argon2id with default parameters and
+/// the passphrase from `cfg`.
+///
+/// # Errors
+/// As [`aws::encrypt_dek`] / [`hsm::encrypt_dek`]; [`KmsError::MissingConfig`] without a
+/// passphrase; core's errors (`InvalidOwner`, ...).
+pub fn wrap_keyring(
+    keyring: &Keyring,
+    kek: &Kek,
+    owner: &str,
+    cfg: &KekConfig,
+) -> Result<WrappedKeyring, KmsError> {
+    match kek {
+        Kek::Passphrase(params) => {
+            let pass = cfg.passphrase()?;
+            Ok(wrap_with_passphrase(keyring, &pass, owner, *params)?)
+        }
+        Kek::AwsKms { key } => {
+            let p = PendingWrap::new(keyring, KEK_AWS_KMS, key, owner)?;
+            let wrapped = aws::encrypt_dek(cfg, key, p.dek(), owner)?;
+            Ok(p.finish(&wrapped)?)
+        }
+        Kek::Pkcs11 { uri } => {
+            let p = PendingWrap::new(keyring, KEK_PKCS11, uri, owner)?;
+            let wrapped = hsm::encrypt_dek(cfg, uri, p.dek(), p.header())?;
+            Ok(p.finish(&wrapped)?)
+        }
+    }
+}
+
+/// Unwraps through the KEK the text names: one KMS `Decrypt` (or one `C_Decrypt`, or
+/// Argon2id), then the keyring is opened with the DEK.
+///
+/// # Errors
+/// `DecryptFailed` for every failure to unwrap or open; `KekUnavailable` for a KEK that
+/// cannot be reached or refuses, and for a type this crate does not call
+/// (`"external"`: the application unwraps the DEK and calls `open_with_dek`).
+pub fn unwrap_keyring(w: &WrappedKeyring, cfg: &KekConfig) -> Result<Keyring, KmsError> {
+    match w.kek_type() {
+        KEK_PASSPHRASE => Ok(w.open_with_passphrase(&cfg.passphrase()?)?),
+        KEK_AWS_KMS => {
+            let dek = aws::decrypt_dek(cfg, w.kek_key(), w.wrapped_dek(), w.owner())?;
+            Ok(w.open_with_dek(&dek)?)
+        }
+        KEK_PKCS11 => {
+            let dek = hsm::decrypt_dek(cfg, w.kek_key(), w.wrapped_dek(), &w.header())?;
+            Ok(w.open_with_dek(&dek)?)
+        }
+        _ => Err(KmsError::Core(Error::KekUnavailable("external"))),
+    }
+}
+
+/// A keyring from loaded text (an env var, a key file): a keyring's text form is parsed;
+/// a wrapped keyring is unwrapped through the KEK it names (one KEK call).
+///
+/// # Errors
+/// As [`Keyring::parse`], [`WrappedKeyring::parse`] and [`unwrap_keyring`].
+pub fn load_keyring_text(text: &str, cfg: &KekConfig) -> Result<Keyring, KmsError> {
+    if is_wrapped_keyring(text) {
+        let w = WrappedKeyring::parse(text)?;
+        unwrap_keyring(&w, cfg)
+    } else {
+        Ok(Keyring::parse(text)?)
+    }
+}
