@@ -8,6 +8,7 @@
 .PHONY: test-kms
 TEST_TARGETS += test-kms
 
+KMS_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 KMS_ENV := KEYCUSTODY_REQUIRE_KMS=1 KEYCUSTODY_MOTO_SERVER=$(CURDIR)/.venv/bin/moto_server
 
 test-kms: toolchain
@@ -16,3 +17,8 @@ test-kms: toolchain
 	test -x .venv/bin/moto_server || { echo "FATAL: moto_server missing from .venv" >&2; exit 1; }
 	test -f /usr/lib/softhsm/libsofthsm2.so || { echo "FATAL: libsofthsm2.so missing" >&2; exit 1; }
 	$(KMS_ENV) cargo test --locked -p keycustody-kms
+	$(KMS_ENV) cargo test --locked -p keycustody-cli --test kek_cli
+	cargo build --locked -p keycustody-cli
+	rc=0; KEYCUSTODY_BIN=$(KMS_CARGO_TARGET)/debug/keycustody \
+	  .venv/bin/python -m pytest -q -p no:cacheprovider tests/interop/test_kms_boto3.py || rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "FATAL: pytest collected no kms interop tests" >&2; fi; exit $$rc

@@ -96,9 +96,10 @@ fn parse_argon2(s: &str) -> Result<Argon2Params, CliError> {
     Ok(p)
 }
 
+/// A passphrase is asked only in an interactive session: stdin is a terminal.
 fn is_terminal() -> bool {
     use std::io::IsTerminal;
-    std::io::stdin().is_terminal() || std::fs::File::open("/dev/tty").is_ok()
+    std::io::stdin().is_terminal()
 }
 
 fn no_passphrase() -> CliError {

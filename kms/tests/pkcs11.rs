@@ -13,6 +13,8 @@ fn pkcs11_against_softhsm() {
     let Some(h) = support::SoftHsm::start("kc-test", PIN) else {
         return;
     };
+    // The module reads SOFTHSM2_CONF at C_Initialize: process-wide, so one test here.
+    std::env::set_var("SOFTHSM2_CONF", &h.conf);
     h.keygen("kc-test", PIN, "kek-1", "01", "AES:32");
     h.keygen("kc-test", PIN, "kek-2", "02", "AES:32");
     let cfg = KekConfig::new()

@@ -152,10 +152,12 @@ pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 pub struct SoftHsm {
     pub dir: tempfile::TempDir,
     pub module: PathBuf,
+    /// The SOFTHSM2_CONF for this token (set it in the environment of whatever uses it).
+    pub conf: PathBuf,
 }
 
 impl SoftHsm {
-    /// SOFTHSM2_CONF is process-wide: call once per test binary, first.
+    /// A fresh token; its SOFTHSM2_CONF is `conf` (passed to the tools run here).
     pub fn start(token: &str, pin: &str) -> Option<SoftHsm> {
         let module = std::env::var("KEYCUSTODY_TEST_PKCS11_MODULE")
             .map(PathBuf::from)
@@ -178,8 +180,8 @@ impl SoftHsm {
             ),
         )
         .unwrap();
-        std::env::set_var("SOFTHSM2_CONF", &conf);
         let o = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
             .args([
                 "--init-token",
                 "--free",
@@ -197,11 +199,12 @@ impl SoftHsm {
             "init-token: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        Some(SoftHsm { dir, module })
+        Some(SoftHsm { dir, module, conf })
     }
 
     pub fn keygen(&self, token: &str, pin: &str, label: &str, id_hex: &str, key_type: &str) {
         let o = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", &self.conf)
             .arg("--module")
             .arg(&self.module)
             .args([
