@@ -2,9 +2,10 @@
 
 use crate::{aws, hsm, Kek, KekConfig, KmsError};
 use keycustody::{
-    is_wrapped_keyring, wrap_with_passphrase, Error, Keyring, PendingWrap, WrappedKeyring,
-    KEK_AWS_KMS, KEK_PASSPHRASE, KEK_PKCS11,
+    is_wrapped_keyring, wrap_with_passphrase, Error, Keyring, PendingWrap, TenantKeyringCache,
+    WrappedKeyring, KEK_AWS_KMS, KEK_PASSPHRASE, KEK_PKCS11,
 };
+use std::sync::Arc;
 
 /// Wraps `keyring` under `kek` for `owner` (`""` for the platform keyring): one KEK call
 /// (KMS `Encrypt`, `C_Encrypt`) or, for a passphrase, Argon2id with default parameters and
@@ -71,4 +72,30 @@ pub fn load_keyring_text(text: &str, cfg: &KekConfig) -> Result<Keyring, KmsErro
     } else {
         Ok(Keyring::parse(text)?)
     }
+}
+
+/// A CMEK tenant keyring (wrapped under the tenant's own KEK, owner = the tenant) through
+/// `cache`: a cached one while it is fresh (no KEK call), else one unwrap (one KMS
+/// `Decrypt`) whose result is cached at `now`. Revoking the tenant's key (or the KMS
+/// becoming unreachable) takes effect once the cached entry is older than the TTL.
+///
+/// # Errors
+/// `DecryptFailed` for a wrapped keyring whose owner is not `tenant` (no KEK call), and as
+/// [`unwrap_keyring`]; nothing is cached then.
+pub fn open_cmek_keyring(
+    cache: &TenantKeyringCache,
+    tenant: &str,
+    wrapped_text: &str,
+    cfg: &KekConfig,
+    now: u64,
+) -> Result<Arc<Keyring>, KmsError> {
+    if let Some(k) = cache.get(tenant, now) {
+        return Ok(k);
+    }
+    let w = WrappedKeyring::parse(wrapped_text)?;
+    if w.owner() != tenant {
+        return Err(KmsError::Core(Error::DecryptFailed));
+    }
+    let keyring = unwrap_keyring(&w, cfg)?;
+    Ok(cache.insert(tenant, keyring, now))
 }

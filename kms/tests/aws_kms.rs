@@ -3,9 +3,10 @@
 
 mod support;
 use keycustody::Error;
-use keycustody::{Keyring, WrappedKeyring};
+use keycustody::{Keyring, TenantKeyringCache, WrappedKeyring};
 use keycustody_kms::{
-    aws, load_keyring_text, unwrap_keyring, wrap_keyring, Kek, KekConfig, KmsError,
+    aws, load_keyring_text, open_cmek_keyring, unwrap_keyring, wrap_keyring, Kek, KekConfig,
+    KmsError,
 };
 
 /// The wrapped text with one top-level field replaced (a forged or moved keyring).
@@ -147,6 +148,49 @@ fn aws_kms_against_moto() {
     );
     std::env::remove_var("AWS_ENDPOINT_URL_KMS");
 
+    // CMEK: each tenant's keyring wrapped under its own KMS key. 300 opens over 3 tenants
+    // within one TTL make exactly 3 KMS Decrypt calls (counted at the server).
+    let cache = TenantKeyringCache::new(100, 300);
+    let tenants: Vec<(String, Keyring, String)> = (0..3)
+        .map(|i| {
+            let tkey = aws::create_key(&cfg).unwrap();
+            let t = format!("cmek-tenant-{i}");
+            let tk = Keyring::generate().unwrap();
+            let kek = Kek::parse_spec(&format!("aws-kms:{tkey}")).unwrap();
+            let text = wrap_keyring(&tk, &kek, &t, &cfg).unwrap().to_text();
+            (t, tk, text)
+        })
+        .collect();
+    let sealed: Vec<String> = tenants
+        .iter()
+        .map(|(t, tk, _)| tk.seal(t, b"row", b"").unwrap())
+        .collect();
+    moto.start_recording();
+    for i in 0..300 {
+        let (t, _, text) = &tenants[i % 3];
+        let k = open_cmek_keyring(&cache, t, text, &cfg, 1000 + i as u64 / 10).unwrap();
+        assert_eq!(
+            k.open(t, &sealed[i % 3], b"").unwrap().expose_secret(),
+            b"row"
+        );
+    }
+    assert_eq!(
+        moto.count("Decrypt"),
+        3,
+        "one KMS Decrypt per CMEK tenant per TTL"
+    );
+    // Tenant 0's keyring in tenant 1's place: refused before any KMS call.
+    cache.clear();
+    moto.start_recording();
+    assert_eq!(
+        open_cmek_keyring(&cache, &tenants[1].0, &tenants[0].2, &cfg, 1000).unwrap_err(),
+        KmsError::Core(Error::DecryptFailed)
+    );
+    assert_eq!(moto.count("Decrypt"), 0);
+    assert!(cache.is_empty(), "nothing cached on failure");
+    let (t0, _, text0) = &tenants[0];
+    open_cmek_keyring(&cache, t0, text0, &cfg, 2000).unwrap();
+
     // Server unreachable (stopped): KekUnavailable, never the key reference or the DEK.
     let url = moto.url();
     moto.stop();
@@ -160,6 +204,13 @@ fn aws_kms_against_moto() {
         }
     );
     assert!(!e.to_string().contains(&key) && !format!("{e:?}").contains(&key));
+    // CMEK with the KMS gone: the cached keyring serves until the TTL, then
+    // KekUnavailable, and nothing is cached.
+    assert!(open_cmek_keyring(&cache, t0, text0, &down, 2000 + 299).is_ok());
+    let e = open_cmek_keyring(&cache, t0, text0, &down, 2000 + 300).unwrap_err();
+    assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
+    assert!(cache.get(t0, 2000 + 300).is_none());
+
     let e = load_keyring_text(&text, &down).unwrap_err();
     assert_eq!(e.core(), Error::KekUnavailable("aws-kms"));
     assert!(!e.to_string().contains(&key));
