@@ -99,3 +99,47 @@ pub fn open_cmek_keyring(
     let keyring = unwrap_keyring(&w, cfg)?;
     Ok(cache.insert(tenant, keyring, now))
 }
+
+/// [`Keyring::from_env`] that also takes a wrapped keyring of any type this crate calls
+/// (`aws-kms`, `pkcs11`, `passphrase` from `cfg` or the environment): the one line an
+/// application's startup needs, e.g. `keyring_from_env("KEYCUSTODY_KEYRING", &KekConfig::from_env())`.
+///
+/// # Errors
+/// As [`Keyring::from_env`] and [`load_keyring_text`].
+pub fn keyring_from_env(var: &str, cfg: &KekConfig) -> Result<Keyring, KmsError> {
+    match Keyring::from_env(var) {
+        Ok(k) if !cfg.has_passphrase() => Ok(k),
+        Err(e @ (Error::MissingEnvVar(_) | Error::TooLarge { .. })) => Err(e.into()),
+        first => {
+            let text = zeroize::Zeroizing::new(std::env::var(var).unwrap_or_default());
+            if is_wrapped_keyring(&text) {
+                return load_keyring_text(&text, cfg);
+            }
+            Ok(first?)
+        }
+    }
+}
+
+/// [`Keyring::from_file`] (the same permission checks) that also takes a wrapped keyring,
+/// as [`keyring_from_env`].
+///
+/// # Errors
+/// As [`Keyring::from_file`] and [`load_keyring_text`].
+pub fn keyring_from_file(path: &std::path::Path, cfg: &KekConfig) -> Result<Keyring, KmsError> {
+    match Keyring::from_file(path) {
+        Ok(k) if !cfg.has_passphrase() => Ok(k),
+        // Core checked the file first: its permission, I/O and size refusals stand.
+        Err(e @ (Error::InsecurePermissions | Error::Io(_) | Error::TooLarge { .. })) => {
+            Err(e.into())
+        }
+        first => {
+            let bytes = zeroize::Zeroizing::new(
+                std::fs::read(path).map_err(|e| KmsError::Core(Error::Io(e.kind())))?,
+            );
+            match std::str::from_utf8(&bytes) {
+                Ok(text) if is_wrapped_keyring(text) => load_keyring_text(text, cfg),
+                _ => Ok(first?),
+            }
+        }
+    }
+}

@@ -5,8 +5,8 @@ mod support;
 use keycustody::Error;
 use keycustody::{Keyring, TenantKeyringCache, WrappedKeyring};
 use keycustody_kms::{
-    aws, load_keyring_text, open_cmek_keyring, unwrap_keyring, wrap_keyring, Kek, KekConfig,
-    KmsError,
+    aws, keyring_from_env, keyring_from_file, load_keyring_text, open_cmek_keyring, unwrap_keyring,
+    wrap_keyring, Kek, KekConfig, KmsError,
 };
 
 /// The wrapped text with one top-level field replaced (a forged or moved keyring).
@@ -82,6 +82,25 @@ fn aws_kms_against_moto() {
     }
     assert_eq!(moto.count("Decrypt"), 1, "no KMS call after startup");
     assert_eq!(moto.count("Encrypt"), 0);
+    // The same through a key file and an env var (the application's startup line).
+    let dir = tempfile::tempdir().unwrap();
+    let kf = dir.path().join("keyring.wrapped.json");
+    std::fs::write(&kf, &text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&kf, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        keyring_from_file(&kf, &cfg).unwrap_err(),
+        KmsError::Core(Error::InsecurePermissions),
+        "core's permission check stands for wrapped files"
+    );
+    std::fs::set_permissions(&kf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    moto.start_recording();
+    let from_file = keyring_from_file(&kf, &cfg).unwrap();
+    assert_eq!(from_file.export().unwrap(), kr.export().unwrap());
+    std::env::set_var("KC_TEST_WRAPPED_KEYRING", &text);
+    let from_env = keyring_from_env("KC_TEST_WRAPPED_KEYRING", &cfg).unwrap();
+    assert_eq!(from_env.export().unwrap(), kr.export().unwrap());
+    assert_eq!(moto.count("Decrypt"), 2, "one Decrypt per load");
     // A plain keyring text loads without any KMS call.
     moto.start_recording();
     let plain = kr.export().unwrap();
