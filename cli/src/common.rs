@@ -160,13 +160,21 @@ fn load_file_with(p: &Path, passphrase_file: Option<&Path>) -> Result<Keyring, C
 /// With `create_new`, refuses to replace an existing file.
 pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliError> {
     if !create_new {
-        // Never replace a wrapped keyring file with its plain text.
+        // A wrapped keyring file stays wrapped: the changed keyring is wrapped again under
+        // the same KEK and owner (one KEK call), never written in clear.
         if let Ok(old) = std::fs::read(p).map(Zeroizing::new) {
-            if std::str::from_utf8(&old).is_ok_and(keycustody::is_wrapped_keyring) {
-                return Err(CliError::refused(format!(
-                    "keyring file {} is wrapped: not writing it in clear; run `keys unwrap --out F`, change F, then `keys wrap`",
-                    p.display()
-                )));
+            if let Ok(old) = std::str::from_utf8(&old) {
+                if keycustody::is_wrapped_keyring(old) {
+                    let text = crate::kek::rewrap(kr, old).map_err(|e| CliError {
+                        code: e.code,
+                        msg: format!(
+                            "keyring file {} (wrapped): {}; nothing written",
+                            p.display(),
+                            e.msg
+                        ),
+                    })?;
+                    return save_text(p, &text, false);
+                }
             }
         }
     }

@@ -238,3 +238,14 @@ pub fn may_be_wrapped(e: Error) -> bool {
         Error::InsecurePermissions | Error::Io(_) | Error::TooLarge { .. }
     )
 }
+
+/// The changed keyring wrapped again like the wrapped text it was loaded from (same KEK,
+/// same owner; a passphrase is asked again from the usual sources).
+pub fn rewrap(kr: &Keyring, old: &str) -> Result<String, CliError> {
+    let w = WrappedKeyring::parse(old)?;
+    let mut cfg = KekConfig::from_env();
+    if w.kek_type() == KEK_PASSPHRASE {
+        cfg = cfg.with_passphrase(&passphrase(None, false)?);
+    }
+    Ok(keycustody_kms::rewrap_like(kr, &w, &cfg)?.to_text())
+}

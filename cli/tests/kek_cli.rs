@@ -244,25 +244,51 @@ fn passphrase_wrap_load_unwrap() {
     let o = go(c, text.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
 
-    // A command that changes the keyring never rewrites a wrapped file in clear.
+    // A command that changes the keyring never rewrites a wrapped file in clear: it wraps
+    // the changed keyring again under the same KEK (same Argon2id parameters, new salt).
+    let wp2 = dir.path().join("wrapped2.json");
+    std::fs::copy(&wp, &wp2).unwrap();
+    let w2 = wp2.to_str().unwrap();
     for args in [
         vec!["keys", "add"],
-        vec!["keys", "rotate"],
-        vec!["keys", "promote", "1"],
+        vec!["keys", "promote", "2"],
+        vec!["keys", "retire", "1", "--unchecked"],
     ] {
         let mut a = args.clone();
-        a.extend(["--keyring", w]);
+        a.extend(["--keyring", w2]);
         let mut c = cmd(&a);
         c.env("KEYCUSTODY_PASSPHRASE", PASS);
         let o = out(c);
-        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
-        assert!(stderr(&o).contains("is wrapped"));
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let now: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&wp2).unwrap()).unwrap();
+        assert_eq!(now["kek"]["type"], "passphrase", "{args:?}: still wrapped");
+        assert!(now["kek"]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("argon2id$v=19$m=256,t=1,p=1$"));
         assert_eq!(
-            std::fs::read_to_string(&wp).unwrap(),
-            text,
-            "file unchanged"
+            std::fs::metadata(&wp2).unwrap().permissions().mode() & 0o777,
+            0o600
         );
     }
+    let mut c = cmd(&["keys", "list", "--keyring", w2, "--json"]);
+    c.env("KEYCUSTODY_PASSPHRASE", PASS);
+    let o = out(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let l: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(l["primary"], 2);
+    assert_eq!(l["keys"][0]["state"], "retired");
+    // Without the passphrase the change is refused and the file is unchanged.
+    let before = std::fs::read_to_string(&wp2).unwrap();
+    let mut c = cmd(&["keys", "add", "--keyring", w2]);
+    c.env("KEYCUSTODY_PASSPHRASE", "wrong one");
+    assert_eq!(out(c).status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&wp2).unwrap(),
+        before,
+        "nothing written"
+    );
 
     // A tampered or unknown-field wrapped keyring: typed errors, exit 2.
     let mut bad = v.clone();
@@ -351,6 +377,23 @@ fn aws_kms_wrap_and_load_one_decrypt() {
     let o = out(c);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("decryption failed"), "{}", stderr(&o));
+
+    // keys rotate on the wrapped file: wrapped again under the same KMS key and owner
+    // (one Decrypt to load, one Encrypt to save).
+    moto.start_recording();
+    let mut c = cmd(&["keys", "rotate", "--keyring", wp.to_str().unwrap()]);
+    aws(&mut c);
+    let o = out(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!((moto.count("Decrypt"), moto.count("Encrypt")), (1, 1));
+    let now: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&wp).unwrap()).unwrap();
+    assert_eq!(now["kek"]["key"], key.as_str());
+    let mut c = cmd(&["keys", "list", "--json", "--keyring", wp.to_str().unwrap()]);
+    aws(&mut c);
+    let o = out(c);
+    let l: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(l["primary"], 2);
 
     // KMS unreachable: KekUnavailable, exit 3, the key reference nowhere.
     moto.stop();

@@ -26,8 +26,8 @@ mod wrap;
 pub use error::KmsError;
 pub use uri::{Pkcs11Uri, MAX_URI_LEN};
 pub use wrap::{
-    keyring_from_env, keyring_from_file, load_keyring_text, open_cmek_keyring, unwrap_keyring,
-    wrap_keyring,
+    kek_of, keyring_from_env, keyring_from_file, load_keyring_text, open_cmek_keyring, rewrap_like,
+    unwrap_keyring, wrap_keyring,
 };
 
 use keycustody::Argon2Params;

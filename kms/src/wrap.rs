@@ -2,8 +2,8 @@
 
 use crate::{aws, hsm, Kek, KekConfig, KmsError};
 use keycustody::{
-    is_wrapped_keyring, wrap_with_passphrase, Error, Keyring, PendingWrap, TenantKeyringCache,
-    WrappedKeyring, KEK_AWS_KMS, KEK_PASSPHRASE, KEK_PKCS11,
+    is_wrapped_keyring, wrap_with_passphrase, Argon2Params, Error, Keyring, PendingWrap,
+    TenantKeyringCache, WrappedKeyring, KEK_AWS_KMS, KEK_PASSPHRASE, KEK_PKCS11,
 };
 use std::sync::Arc;
 
@@ -140,6 +140,95 @@ pub fn keyring_from_file(path: &std::path::Path, cfg: &KekConfig) -> Result<Keyr
                 Ok(text) if is_wrapped_keyring(text) => load_keyring_text(text, cfg),
                 _ => Ok(first?),
             }
+        }
+    }
+}
+
+/// The Argon2id parameters of a `passphrase` key reference
+/// (`argon2id$v=19$m=<KiB>,t=<n>,p=<n>$<salt>`).
+fn argon2_params_of(key: &str) -> Result<Argon2Params, KmsError> {
+    let bad = || KmsError::Core(Error::Malformed(keycustody::MalformedKind::WrappedKeyring));
+    let mut parts = key.split('$');
+    let (Some("argon2id"), Some("v=19"), Some(params)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let mut p = Argon2Params::default();
+    let mut it = params.split(',');
+    for (name, slot) in [("m", &mut p.m_kib), ("t", &mut p.t), ("p", &mut p.p)] {
+        let v = it
+            .next()
+            .and_then(|kv| kv.strip_prefix(name))
+            .and_then(|kv| kv.strip_prefix('='))
+            .ok_or_else(bad)?;
+        *slot = v.parse().map_err(|_| bad())?;
+    }
+    if it.next().is_some() {
+        return Err(bad());
+    }
+    Ok(p)
+}
+
+/// The KEK a wrapped keyring names (for a passphrase: with its Argon2id parameters).
+///
+/// # Errors
+/// `KekUnavailable("external")` for a type this crate does not call; `InvalidKekSpec` /
+/// `Malformed` for a reference that does not parse.
+pub fn kek_of(w: &WrappedKeyring) -> Result<Kek, KmsError> {
+    match w.kek_type() {
+        KEK_PASSPHRASE => Ok(Kek::Passphrase(argon2_params_of(w.kek_key())?)),
+        KEK_AWS_KMS => Kek::parse_spec(&format!("{KEK_AWS_KMS}:{}", w.kek_key())),
+        KEK_PKCS11 => Kek::parse_spec(w.kek_key()),
+        _ => Err(KmsError::Core(Error::KekUnavailable("external"))),
+    }
+}
+
+/// Wraps `keyring` under the same KEK, and for the same owner, as `like` (after the keyring
+/// changed: a key added, promoted, retired): one KEK call, a fresh DEK and nonce (and salt).
+///
+/// # Errors
+/// As [`kek_of`] and [`wrap_keyring`].
+pub fn rewrap_like(
+    keyring: &Keyring,
+    like: &WrappedKeyring,
+    cfg: &KekConfig,
+) -> Result<WrappedKeyring, KmsError> {
+    wrap_keyring(keyring, &kek_of(like)?, like.owner(), cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argon2_params_round_trip_through_the_key_reference() {
+        let k = Keyring::generate().unwrap();
+        let p = Argon2Params {
+            m_kib: 256,
+            t: 2,
+            p: 1,
+        };
+        let w = wrap_with_passphrase(&k, b"pw", "acme", p).unwrap();
+        assert_eq!(kek_of(&w).unwrap(), Kek::Passphrase(p));
+        let cfg = KekConfig::new().with_passphrase(b"pw");
+        let k2 = Keyring::generate().unwrap();
+        let w2 = rewrap_like(&k2, &w, &cfg).unwrap();
+        assert_eq!(w2.owner(), "acme");
+        assert_eq!(kek_of(&w2).unwrap(), Kek::Passphrase(p));
+        assert_ne!(w2.kek_key(), w.kek_key(), "a fresh salt");
+        assert_eq!(
+            w2.open_with_passphrase(b"pw").unwrap().export().unwrap(),
+            k2.export().unwrap()
+        );
+        for bad in [
+            "argon2i$v=19$m=256,t=1,p=1$c2FsdA",
+            "argon2id$v=16$m=256,t=1,p=1$c2FsdA",
+            "argon2id$v=19$t=1,m=256,p=1$c2FsdA",
+            "argon2id$v=19$m=256,t=1$c2FsdA",
+            "argon2id$v=19$m=256,t=1,p=1,x=2$c2FsdA",
+            "argon2id$v=19$m=x,t=1,p=1$c2FsdA",
+        ] {
+            assert!(argon2_params_of(bad).is_err(), "{bad}");
         }
     }
 }
