@@ -81,7 +81,10 @@ fn transport<E, R>(e: &SdkError<E, R>) -> KmsError {
             unavailable("request not built (no region or credentials configured?)")
         }
         SdkError::TimeoutError(_) => unavailable("timed out"),
-        SdkError::DispatchFailure(_) => unavailable("unreachable"),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => unavailable("unreachable"),
+        SdkError::DispatchFailure(_) => {
+            unavailable("request not sent (no region, endpoint or credentials configured?)")
+        }
         SdkError::ResponseError(_) => unavailable("unreadable response"),
         _ => unavailable("refused the request"),
     }
