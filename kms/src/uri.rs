@@ -310,4 +310,27 @@ mod tests {
             assert!(e.to_string().contains("object=<label> or id="), "{e}");
         }
     }
+
+    #[test]
+    fn arbitrary_input_never_panics_and_ok_always_names_a_key() {
+        // A deterministic xorshift over an alphabet of the grammar's own characters.
+        const ALPHABET: &[u8] = b"pkcs11:;?&=%0aF/ #tokenobjectidtypeslot-idpin-sourcefile:\xff-";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let mut s = String::from(if x & 1 == 0 { "pkcs11:" } else { "" });
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 48) as usize;
+            for _ in 0..n {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push(ALPHABET[(x % ALPHABET.len() as u64) as usize] as char);
+            }
+            if let Ok(u) = Pkcs11Uri::parse(&s) {
+                assert!(u.object.is_some() || u.id.is_some(), "{s:?}");
+            }
+        }
+    }
 }
