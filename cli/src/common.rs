@@ -85,9 +85,12 @@ impl KeyringArg {
             Some(p) => load_file_with(p, passphrase_file),
             None => match Keyring::from_env(KEYRING_ENV_VAR) {
                 Ok(k) if passphrase_file.is_none() => Ok(k),
-                Err(Error::MissingEnvVar(_)) => Err(CliError::usage(format!(
-                    "no keyring: pass --keyring FILE or set {KEYRING_ENV_VAR}"
-                ))),
+                // (Core also says MissingEnvVar for a wrapped keyring's missing passphrase.)
+                Err(Error::MissingEnvVar(_)) if std::env::var_os(KEYRING_ENV_VAR).is_none() => {
+                    Err(CliError::usage(format!(
+                        "no keyring: pass --keyring FILE or set {KEYRING_ENV_VAR}"
+                    )))
+                }
                 r => {
                     let text = Zeroizing::new(std::env::var(KEYRING_ENV_VAR).unwrap_or_default());
                     if keycustody::is_wrapped_keyring(&text) {

@@ -186,6 +186,24 @@ fn passphrase_wrap_load_unwrap() {
         "{}",
         stderr(&o)
     );
+    let mut c = cmd(&["keys", "list"]);
+    c.env("KEYCUSTODY_KEYRING", &text);
+    let o = out(c);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no passphrase"), "{}", stderr(&o));
+    // ... and with the passphrase from a file flag, the env keyring opens.
+    let o = out({
+        let mut c = cmd(&[
+            "keys",
+            "unwrap",
+            "--to-stdout",
+            "--passphrase-file",
+            pf.to_str().unwrap(),
+        ]);
+        c.env("KEYCUSTODY_KEYRING", &text);
+        c
+    });
+    assert!(o.status.success(), "{}", stderr(&o));
     // A passphrase file others can read is refused.
     std::fs::set_permissions(&pf, std::fs::Permissions::from_mode(0o644)).unwrap();
     let o = out(cmd(&[

@@ -109,7 +109,9 @@ pub fn open_cmek_keyring(
 pub fn keyring_from_env(var: &str, cfg: &KekConfig) -> Result<Keyring, KmsError> {
     match Keyring::from_env(var) {
         Ok(k) if !cfg.has_passphrase() => Ok(k),
-        Err(e @ (Error::MissingEnvVar(_) | Error::TooLarge { .. })) => Err(e.into()),
+        // (Core also says MissingEnvVar for a wrapped keyring's missing passphrase.)
+        Err(e @ Error::MissingEnvVar(_)) if std::env::var_os(var).is_none() => Err(e.into()),
+        Err(e @ Error::TooLarge { .. }) => Err(e.into()),
         first => {
             let text = zeroize::Zeroizing::new(std::env::var(var).unwrap_or_default());
             if is_wrapped_keyring(&text) {

@@ -101,6 +101,38 @@ fn aws_kms_against_moto() {
     let from_env = keyring_from_env("KC_TEST_WRAPPED_KEYRING", &cfg).unwrap();
     assert_eq!(from_env.export().unwrap(), kr.export().unwrap());
     assert_eq!(moto.count("Decrypt"), 2, "one Decrypt per load");
+    // A passphrase-wrapped keyring in the env var, the passphrase from the config (core
+    // alone reports the passphrase variable as missing).
+    let pw = keycustody::wrap_with_passphrase(
+        &kr,
+        b"pw-1",
+        "",
+        keycustody::Argon2Params {
+            m_kib: 256,
+            t: 1,
+            p: 1,
+        },
+    )
+    .unwrap();
+    std::env::set_var("KC_TEST_PASS_KEYRING", pw.to_text());
+    std::env::remove_var("KEYCUSTODY_PASSPHRASE");
+    std::env::remove_var("KEYCUSTODY_PASSPHRASE_FILE");
+    let with_pass = KekConfig::new().with_passphrase(b"pw-1");
+    assert_eq!(
+        keyring_from_env("KC_TEST_PASS_KEYRING", &with_pass)
+            .unwrap()
+            .export()
+            .unwrap(),
+        kr.export().unwrap()
+    );
+    assert!(matches!(
+        keyring_from_env("KC_TEST_PASS_KEYRING", &KekConfig::new()).unwrap_err(),
+        KmsError::MissingConfig(_)
+    ));
+    assert!(matches!(
+        keyring_from_env("KC_TEST_NO_SUCH_VAR", &with_pass).unwrap_err(),
+        KmsError::Core(Error::MissingEnvVar(_))
+    ));
     // A plain keyring text loads without any KMS call.
     moto.start_recording();
     let plain = kr.export().unwrap();
