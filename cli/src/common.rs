@@ -160,7 +160,8 @@ fn load_file_with(p: &Path, passphrase_file: Option<&Path>) -> Result<Keyring, C
 }
 
 /// Writes the keyring atomically with mode 0600: temp file, fsync, rename, fsync dir.
-/// With `create_new`, refuses to replace an existing file.
+/// With `create_new`, refuses to replace an existing file. An existing wrapped keyring file
+/// gets the keyring wrapped again under its KEK, never the plain text.
 pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliError> {
     if !create_new {
         // A wrapped keyring file stays wrapped: the changed keyring is wrapped again under
