@@ -14,6 +14,7 @@ mod common;
 mod demo;
 mod envelope;
 mod jobs;
+mod kek;
 mod keys;
 
 /// Secrets and key custody for multi-tenant platforms.
