@@ -33,6 +33,7 @@ mod error;
 mod ident;
 mod job;
 pub mod replay;
+mod tenants;
 
 pub use db::{Database, DbKind};
 pub use error::StoreError;
@@ -40,6 +41,10 @@ pub use ident::quote_ident;
 pub use job::{
     scan, ContextSource, FailedRow, Job, JobReport, JobSpec, LegacyFormat, Progress, ScanReport,
     Transform,
+};
+pub use tenants::{
+    census, tenant_table_spec, CensusTable, TableCensus, TenantCount, TenantEntry, TenantForm,
+    TenantKeys, Unwrapper, TENANT_TABLE,
 };
 /// The PostgreSQL driver, re-exported for setup code (tests).
 pub use postgres;
