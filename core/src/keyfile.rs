@@ -21,7 +21,7 @@ impl Keyring {
             std::env::VarError::NotPresent => Error::MissingEnvVar(EnvVarName::new(var)),
             std::env::VarError::NotUnicode(_) => Error::Malformed(MalformedKind::Utf8),
         })?);
-        Keyring::parse(&text)
+        crate::wrapped::keyring_from_loaded_text(&text, &|name| std::env::var_os(name))
     }
 
     /// Reads the text form from a file, refusing one that group or others can
@@ -31,28 +31,33 @@ impl Keyring {
     /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`];
     /// [`Error::InvalidArgument`]`("key file grew while it was read")`; or as [`Keyring::parse`].
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Keyring> {
-        let mut f = std::fs::File::open(path.as_ref())?;
-        let meta = f.metadata()?;
-        check_key_file_metadata(&meta)?;
-        let too_large = Error::TooLarge {
-            limit: MAX_KEYRING_TEXT,
-        };
-        // The buffer is allocated once, never grown: growing a Vec frees its old block
-        // unwiped, root secrets and all. A regular file gets exactly its length; anything
-        // else (a pipe, `<(...)`) has no length, so it gets the limit plus one byte.
-        let cap = if meta.is_file() {
-            usize::try_from(meta.len())
-                .ok()
-                .filter(|&n| n <= MAX_KEYRING_TEXT)
-                .ok_or(too_large)?
-        } else {
-            MAX_KEYRING_TEXT + 1
-        };
-        let (buf, n) = read_once(&mut f, cap, meta.is_file())?;
-        let text =
-            std::str::from_utf8(&buf[..n]).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
-        Keyring::parse(text)
+        let buf = read_secret_file(path.as_ref(), MAX_KEYRING_TEXT)?;
+        let text = std::str::from_utf8(&buf).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
+        crate::wrapped::keyring_from_loaded_text(text, &|name| std::env::var_os(name))
     }
+}
+
+/// Reads a secret file (a key file, a passphrase file) of at most `limit` bytes, refusing
+/// one that group or others can access or that another user owns.
+pub(crate) fn read_secret_file(path: &std::path::Path, limit: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    check_key_file_metadata(&meta)?;
+    let too_large = Error::TooLarge { limit };
+    // The buffer is allocated once, never grown: growing a Vec frees its old block
+    // unwiped, root secrets and all. A regular file gets exactly its length; anything
+    // else (a pipe, `<(...)`) has no length, so it gets the limit plus one byte.
+    let cap = if meta.is_file() {
+        usize::try_from(meta.len())
+            .ok()
+            .filter(|&n| n <= limit)
+            .ok_or(too_large)?
+    } else {
+        limit + 1
+    };
+    let (mut buf, n) = read_once(&mut f, cap, meta.is_file(), limit)?;
+    buf.truncate(n);
+    Ok(buf)
 }
 
 /// Reads a key file into one buffer of `cap` bytes, allocated once and never grown;
@@ -62,13 +67,12 @@ fn read_once(
     r: &mut impl std::io::Read,
     cap: usize,
     exact: bool,
+    limit: usize,
 ) -> Result<(Zeroizing<Vec<u8>>, usize)> {
     let mut buf = Zeroizing::new(vec![0u8; cap]);
     let n = read_full(r, &mut buf[..])?;
-    if n > MAX_KEYRING_TEXT {
-        return Err(Error::TooLarge {
-            limit: MAX_KEYRING_TEXT,
-        });
+    if n > limit {
+        return Err(Error::TooLarge { limit });
     }
     if n == cap && exact {
         // The file grew after it was measured: refuse rather than grow the buffer.
@@ -180,25 +184,25 @@ mod tests {
     #[test]
     fn read_once_sizes_and_refusals() {
         // Exact: the whole input, then the end.
-        let (buf, n) = read_once(&mut &b"abc"[..], 3, true).unwrap();
+        let (buf, n) = read_once(&mut &b"abc"[..], 3, true, MAX_KEYRING_TEXT).unwrap();
         assert_eq!((&buf[..n], buf.capacity()), (&b"abc"[..], 3));
         // Exact, but the input grew past the measured length: refused.
         assert_eq!(
-            read_once(&mut &b"abcd"[..], 3, true).unwrap_err(),
+            read_once(&mut &b"abcd"[..], 3, true, MAX_KEYRING_TEXT).unwrap_err(),
             Error::InvalidArgument("key file grew while it was read")
         );
         // Exact, and the input shrank: what is there.
-        let (buf, n) = read_once(&mut &b"ab"[..], 3, true).unwrap();
+        let (buf, n) = read_once(&mut &b"ab"[..], 3, true, MAX_KEYRING_TEXT).unwrap();
         assert_eq!(&buf[..n], b"ab");
         // Unknown length (a pipe): up to the limit, one byte more is too large.
         let big = vec![b' '; MAX_KEYRING_TEXT + 1];
         assert_eq!(
-            read_once(&mut &big[..], MAX_KEYRING_TEXT + 1, false).unwrap_err(),
+            read_once(&mut &big[..], MAX_KEYRING_TEXT + 1, false, MAX_KEYRING_TEXT).unwrap_err(),
             Error::TooLarge {
                 limit: MAX_KEYRING_TEXT
             }
         );
-        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false).unwrap();
+        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false, MAX_KEYRING_TEXT).unwrap();
         assert_eq!(n, MAX_KEYRING_TEXT);
     }
 }

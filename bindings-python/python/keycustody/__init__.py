@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ._errors import (
     ClaimMismatchError,
+    ConflictError,
+    KekUnavailableError,
+    TenantExistsError,
+    TenantShreddedError,
+    UnknownTenantError,
     DecryptError,
     Error,
     ExpiredError,
@@ -153,4 +158,9 @@ __all__ = [
     "ReplayError",
     "LockedError",
     "ClaimMismatchError",
+    "KekUnavailableError",
+    "TenantShreddedError",
+    "UnknownTenantError",
+    "ConflictError",
+    "TenantExistsError",
 ]

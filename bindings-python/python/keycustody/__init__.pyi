@@ -5,6 +5,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, final
 
 from ._errors import (
     ClaimMismatchError as ClaimMismatchError,
+    ConflictError as ConflictError,
+    KekUnavailableError as KekUnavailableError,
+    TenantExistsError as TenantExistsError,
+    TenantShreddedError as TenantShreddedError,
+    UnknownTenantError as UnknownTenantError,
     DecryptError as DecryptError,
     Error as Error,
     ExpiredError as ExpiredError,
@@ -105,6 +110,11 @@ __all__ = [
     "ReplayError",
     "LockedError",
     "ClaimMismatchError",
+    "KekUnavailableError",
+    "TenantShreddedError",
+    "UnknownTenantError",
+    "ConflictError",
+    "TenantExistsError",
 ]
 
 __version__: str
