@@ -263,7 +263,7 @@ impl<'k> TenantKeys<'k> {
     }
 
     /// Creates a tenant with a fresh keyring (kid 1) sealed under the platform keyring.
-    /// Returns the keyring (also put in the cache).
+    /// Returns the keyring.
     ///
     /// # Errors
     /// `Core(TenantExists)` when the tenant has a row (a shredded one included: tenant ids
@@ -273,7 +273,8 @@ impl<'k> TenantKeys<'k> {
         let kr = Keyring::generate()?;
         let text = self.platform.seal_keyring(tenant, &kr)?;
         insert_row(db, tenant, &text)?;
-        Ok(self.cache.insert(tenant, kr, now_secs()))
+        // Not cached here: the cache is filled by loads, with the caller's clock.
+        Ok(Arc::new(kr))
     }
 
     /// Creates a tenant whose keyring is wrapped under its own KEK (CMEK): `wrapped` is the

@@ -465,3 +465,117 @@ fn jobs_and_shredding_postgres() {
     let Some(d) = pg_db("kc_tenant_jobs") else { return };
     jobs_and_shredding(&d);
 }
+
+/// A stand-in for an application's KMS: `wrapped_dek` is a handle, the DEK stays "in the
+/// KMS"; `up = false` makes it unreachable.
+struct FakeKms {
+    deks: std::sync::Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    up: std::sync::atomic::AtomicBool,
+}
+
+impl FakeKms {
+    fn wrap(&self, kr: &Keyring, owner: &str) -> String {
+        let p = keycustody::PendingWrap::new(kr, "test-kms", "key/1", owner).unwrap();
+        let mut deks = self.deks.lock().unwrap();
+        let handle = format!("handle-{}", deks.len()).into_bytes();
+        deks.insert(handle.clone(), p.dek().to_vec());
+        drop(deks);
+        p.finish(&handle).unwrap().to_text()
+    }
+}
+
+fn cmek(d: &Db) {
+    use std::sync::atomic::Ordering;
+    let platform = Keyring::generate().unwrap();
+    let kms = std::sync::Arc::new(FakeKms {
+        deks: Default::default(),
+        up: true.into(),
+    });
+    let k2 = std::sync::Arc::clone(&kms);
+    let unwrapper = move |_tenant: &str, w: &keycustody::WrappedKeyring| {
+        if !k2.up.load(Ordering::SeqCst) {
+            return Err(Error::KekUnavailable("test-kms"));
+        }
+        let dek = k2.deks.lock().unwrap().get(w.wrapped_dek()).cloned();
+        w.open_with_dek(&dek.ok_or(Error::DecryptFailed)?)
+    };
+    let tk = TenantKeys::with_cache(&platform, keycustody::TenantKeyringCache::new(100, 60))
+        .with_unwrapper(Box::new(unwrapper));
+    let mut db = d.connect();
+    TenantKeys::ensure_table(&mut db).unwrap();
+    tk.create(&mut db, "plain").unwrap();
+    let own = Keyring::generate().unwrap();
+    let text = kms.wrap(&own, "enterprise");
+    // The owner inside the wrapped text must be the tenant.
+    assert_eq!(
+        core_err(tk.create_wrapped(&mut db, "someone-else", &text)),
+        Error::InvalidArgument("wrapped keyring's owner is another tenant")
+    );
+    assert!(matches!(
+        core_err(tk.create_wrapped(&mut db, "x", "{\"version\":1}")),
+        Error::Malformed(_)
+    ));
+    assert_eq!(d.key_row("someone-else"), None, "nothing written");
+    tk.create_wrapped(&mut db, "enterprise", &text).unwrap();
+    assert_eq!(
+        core_err(tk.create_wrapped(&mut db, "enterprise", &text)),
+        Error::TenantExists
+    );
+    let env = own.seal("enterprise", b"cmek data", b"value").unwrap();
+    let t0 = 1_700_000_000;
+    let k = tk.load_at(&mut db, "enterprise", t0).unwrap();
+    assert_eq!(k.open("enterprise", &env, b"value").unwrap().expose_secret(), b"cmek data");
+    // Without an unwrapper a CMEK row is KekUnavailable, not a crash or a wrong keyring.
+    assert_eq!(
+        core_err(TenantKeys::new(&platform).load(&mut db, "enterprise")),
+        Error::KekUnavailable("external")
+    );
+    // KMS down: served from the cache within the TTL, KekUnavailable after it.
+    kms.up.store(false, Ordering::SeqCst);
+    tk.load_at(&mut db, "enterprise", t0 + 59).unwrap();
+    assert_eq!(
+        core_err(tk.load_at(&mut db, "enterprise", t0 + 61)),
+        Error::KekUnavailable("test-kms")
+    );
+    kms.up.store(true, Ordering::SeqCst);
+    // The enterprise's wrapped keyring placed in another tenant's row: DecryptFailed.
+    tk.create(&mut db, "other").unwrap();
+    let other_row = d.key_row("other").unwrap().0.unwrap();
+    d.set_keyring("other", &text);
+    assert_eq!(core_err(tk.load_at(&mut db, "other", t0 + 100)), Error::DecryptFailed);
+    d.set_keyring("other", &other_row);
+    // Rotation of a CMEK row is refused (it is rotated where it is wrapped), nothing written.
+    assert!(matches!(
+        core_err(tk.rotate(&mut db, "enterprise")),
+        Error::InvalidArgument(_)
+    ));
+    assert_eq!(d.key_row("enterprise").unwrap().0.unwrap(), text);
+    // list, and the platform-root rotation: CMEK rows counted apart, not failures.
+    let l = TenantKeys::list(&mut db).unwrap();
+    assert_eq!(
+        l.iter().find(|e| e.tenant == "enterprise").unwrap().form,
+        TenantForm::Wrapped { kek_type: "test-kms".into() }
+    );
+    platform.rotate().unwrap();
+    let r = Job::new(&mut db, tenant_table_spec(), Transform::Rewrap(&platform))
+        .unwrap()
+        .run(&mut |_| {})
+        .unwrap();
+    assert!(r.is_complete(), "{:?}", r.failed);
+    assert_eq!((r.rewritten, r.wrapped), (2, 1));
+    assert_eq!(d.key_row("enterprise").unwrap().0.unwrap(), text, "CMEK row untouched");
+    // Shredding a CMEK tenant erases its wrapped keyring too.
+    tk.shred(&mut db, "enterprise", 1_700_000_000).unwrap();
+    assert_eq!(core_err(tk.load_at(&mut db, "enterprise", t0 + 1)), Error::TenantShredded);
+}
+
+#[test]
+fn cmek_rows_sqlite() {
+    cmek(&sqlite_db());
+}
+
+#[test]
+fn cmek_rows_postgres() {
+    let Some(d) = pg_db("kc_tenant_cmek") else { return };
+    cmek(&d);
+}
