@@ -24,4 +24,5 @@ bench-store: toolchain
 	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
 	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir"); \
-	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md
+	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md && \
+	cargo run --release --locked -p keycustody-store --example tenant_bench -- "$$url" bench-out/tenants.md
