@@ -20,8 +20,8 @@ use keycustody_store::{
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Arguments of `demo`.
@@ -250,7 +250,10 @@ fn verify_failed(msg: String) -> CliError {
 }
 
 /// `(id, tenant, name, value)` of a data table, in id order.
-fn read_table(db: &mut Database, table: &str) -> Result<Vec<(i64, String, String, String)>, CliError> {
+fn read_table(
+    db: &mut Database,
+    table: &str,
+) -> Result<Vec<(i64, String, String, String)>, CliError> {
     let conn = db.sqlite().ok_or_else(|| CliError::usage("not SQLite"))?;
     let mut st = conn
         .prepare(&format!(
@@ -273,15 +276,10 @@ struct Opened {
     failed_tenants: HashMap<String, u64>,
 }
 
-/// Opens every row through a fresh tenant key store (empty cache: each tenant's keyring is
-/// read from the table and unwrapped under the platform keyring once).
-fn open_all(
-    db: &mut Database,
-    platform: &Keyring,
-    table: &str,
-) -> Result<Opened, CliError> {
+/// Opens every row through the tenant key store `tk` (given with an empty cache, each
+/// tenant's keyring is read from the table and unwrapped under the platform keyring once).
+fn open_all(db: &mut Database, tk: &TenantKeys<'_>, table: &str) -> Result<Opened, CliError> {
     let all = read_table(db, table)?;
-    let tk = TenantKeys::new(platform);
     let mut keyrings: HashMap<String, Result<Arc<Keyring>, Error>> = HashMap::new();
     for (_, t, _, _) in &all {
         if !keyrings.contains_key(t) {
@@ -403,7 +401,12 @@ fn hierarchy(
 
     // 8. Rotate the platform root: the rewrap job over the tenant key table only.
     let pkid = platform.rotate()?;
-    let r = run_job(db, tenant_table_spec(), Transform::Rewrap(platform), "rewrap")?;
+    let r = run_job(
+        db,
+        tenant_table_spec(),
+        Transform::Rewrap(platform),
+        "rewrap",
+    )?;
     let data_after: Vec<String> = read_table(db, "tenant_secrets")?
         .into_iter()
         .map(|r| r.3)
@@ -414,7 +417,7 @@ fn hierarchy(
         .filter(|(x, y)| x != y)
         .count()
         + data_before.len().abs_diff(data_after.len());
-    let o = open_all(db, platform, "tenant_secrets")?;
+    let o = open_all(db, &TenantKeys::new(platform), "tenant_secrets")?;
     println!(
         "  8. platform root rotated to kid {pkid}: {} tenant rows rewritten in {:.2} s, {} data rows written; keyring column now: {}",
         thousands(r.rewritten),
@@ -428,11 +431,7 @@ fn hierarchy(
         thousands(a.rows),
         thousands(o.shredded + o.other)
     );
-    if !r.is_complete()
-        || r.rewritten != a.tenants
-        || data_changed != 0
-        || o.ok != a.rows
-    {
+    if !r.is_complete() || r.rewritten != a.tenants || data_changed != 0 || o.ok != a.rows {
         return Err(verify_failed(format!(
             "platform-root rotation: {} rewritten, {data_changed} data rows changed, {} rows open",
             r.rewritten, o.ok
@@ -450,10 +449,15 @@ fn hierarchy(
         "value",
         ContextSource::Column("name".into()),
     );
-    let r = run_job(db, spec, Transform::RewrapTenants(&tk2), "rewrap --tenant-keys")?;
+    let r = run_job(
+        db,
+        spec,
+        Transform::RewrapTenants(&tk2),
+        "rewrap --tenant-keys",
+    )?;
     let c = census(db, std::slice::from_ref(&data), Some(&rotated))?;
     let moved = c[0].by_tenant.get(&rotated).cloned().unwrap_or_default();
-    let o = open_all(db, platform, "tenant_secrets")?;
+    let o = open_all(db, &TenantKeys::new(platform), "tenant_secrets")?;
     println!(
         "  9. tenant {rotated:?} rotated to its kid {tkid}; rewrap --tenant-keys: {} rows rewritten, {} already current; its rows now: {}",
         thousands(r.rewritten),
@@ -492,8 +496,9 @@ fn hierarchy(
     }
     tk.shred(db, &victim, keycustody::unix_now()?)?;
     let mut all_ok = true;
+    let fresh = TenantKeys::new(platform);
     for table in ["tenant_secrets", "tenant_secrets_backup"] {
-        let o = open_all(db, platform, table)?;
+        let o = open_all(db, &fresh, table)?;
         let only_victim = o.failed_tenants.len() == 1 && o.failed_tenants.contains_key(&victim);
         println!(
             "      {table}: {} rows fail with TenantShredded (census said {}), {} other failures; {} rows of the other {} tenants open",
@@ -507,7 +512,10 @@ fn hierarchy(
     }
     match tk.load(db, &victim) {
         Err(StoreError::Core(Error::TenantShredded)) => {
-            println!("      loading its keyring now says: {}", Error::TenantShredded);
+            println!(
+                "      loading its keyring now says: {}",
+                Error::TenantShredded
+            );
         }
         _ => all_ok = false,
     }

@@ -311,8 +311,10 @@ fn shred(a: ShredArgs) -> Result<ExitCode, CliError> {
         .shred(&mut db, &a.tenant, now)
         .map_err(|e| tenant_err(&a.tenant, e))?;
     if a.json {
-        print_json(&json!({"tenant": a.tenant, "shredded": true, "shredded_at": now,
-            "rows_unreadable": rows, "census": census_json(&cs)}));
+        print_json(
+            &json!({"tenant": a.tenant, "shredded": true, "shredded_at": now,
+            "rows_unreadable": rows, "census": census_json(&cs)}),
+        );
     } else {
         println!(
             "shredded tenant {:?}: its keyring is erased, the tombstone kept; {} rows are now unreadable",
@@ -382,6 +384,11 @@ fn rewrap(a: RewrapArgs) -> Result<ExitCode, CliError> {
     let mut spec = tenant_table_spec();
     spec.batch = a.batch;
     spec.dry_run = a.dry_run;
-    let r = run_job(&mut db, spec, Transform::Rewrap(&platform), "rewrap tenant keys")?;
+    let r = run_job(
+        &mut db,
+        spec,
+        Transform::Rewrap(&platform),
+        "rewrap tenant keys",
+    )?;
     Ok(report("rewrap", TENANT_TABLE, "keyring", &r, a.json))
 }

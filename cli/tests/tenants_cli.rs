@@ -102,7 +102,11 @@ impl Db {
         for (i, (t, k)) in names.iter().zip(&krs).enumerate() {
             for j in 0..per {
                 let id = (i * per + j + 1) as i64;
-                rows.push((id, t.clone(), k.seal(t, plaintext(id).as_bytes(), b"value").unwrap()));
+                rows.push((
+                    id,
+                    t.clone(),
+                    k.seal(t, plaintext(id).as_bytes(), b"value").unwrap(),
+                ));
             }
         }
         if let Some(c) = db.sqlite() {
@@ -185,13 +189,41 @@ fn json_of(o: &std::process::Output) -> serde_json::Value {
 
 fn commands(d: &Db, kp: &Path) {
     let (url, k) = (d.url.as_str(), kp_str(kp));
-    let o = run(&["tenants", "create", "--db", url, "--tenant", "acme", "--keyring", k]);
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "acme",
+        "--keyring",
+        k,
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("created tenant \"acme\": keyring kid 1"));
-    let o = run(&["tenants", "create", "--db", url, "--tenant", "acme", "--keyring", k]);
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "acme",
+        "--keyring",
+        k,
+    ]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("[TenantExists]"), "{}", stderr(&o));
-    let o = run(&["tenants", "create", "--db", url, "--tenant", "bob", "--keyring", k, "--json"]);
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "bob",
+        "--keyring",
+        k,
+        "--json",
+    ]);
     assert_eq!(json_of(&o)["created"], true);
 
     // Data of both tenants, under their own keyrings.
@@ -203,7 +235,11 @@ fn commands(d: &Db, kp: &Path) {
         let mut sql = String::new();
         for id in 1..=30i64 {
             let t = if id % 3 == 0 { "bob" } else { "acme" };
-            let v = tk.load(&mut db, t).unwrap().seal(t, plaintext(id).as_bytes(), b"value").unwrap();
+            let v = tk
+                .load(&mut db, t)
+                .unwrap()
+                .seal(t, plaintext(id).as_bytes(), b"value")
+                .unwrap();
             sql.push_str(&format!("INSERT INTO secrets VALUES ({id}, '{t}', '{v}');"));
         }
         d.exec(&sql);
@@ -214,76 +250,221 @@ fn commands(d: &Db, kp: &Path) {
     assert_eq!(v[0]["tenant"], "acme");
     assert_eq!(v[0]["form"], "platform");
     assert_eq!(v[1]["tenant"], "bob");
-    let v = json_of(&run(&["tenants", "census", "--db", url, "--census", census_spec, "--json"]));
+    let v = json_of(&run(&[
+        "tenants",
+        "census",
+        "--db",
+        url,
+        "--census",
+        census_spec,
+        "--json",
+    ]));
     assert_eq!(v[0]["tenants"]["acme"]["by_kid"]["1"], 20);
     assert_eq!(v[0]["tenants"]["bob"]["rows"], 10);
-    let o = run(&["tenants", "census", "--db", url, "--census", "secrets:id:tenant"]);
+    let o = run(&[
+        "tenants",
+        "census",
+        "--db",
+        url,
+        "--census",
+        "secrets:id:tenant",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let o = run(&["tenants", "census", "--db", url, "--census", "nosuch:id:tenant:value"]);
+    let o = run(&[
+        "tenants",
+        "census",
+        "--db",
+        url,
+        "--census",
+        "nosuch:id:tenant:value",
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     // rotate + rewrap --tenant-keys: acme's 20 rows move to its kid 2, bob's stay.
-    let v = json_of(&run(&["tenants", "rotate", "--db", url, "--tenant", "acme", "--keyring", k, "--json"]));
+    let v = json_of(&run(&[
+        "tenants",
+        "rotate",
+        "--db",
+        url,
+        "--tenant",
+        "acme",
+        "--keyring",
+        k,
+        "--json",
+    ]));
     assert_eq!(v["kid"], 2);
     let rewrap = [
-        "rewrap", "--tenant-keys", "--keyring", k, "--db", url, "--table", "secrets",
-        "--owner-column", "tenant", "--column", "value", "--context", "value", "--json",
+        "rewrap",
+        "--tenant-keys",
+        "--keyring",
+        k,
+        "--db",
+        url,
+        "--table",
+        "secrets",
+        "--owner-column",
+        "tenant",
+        "--column",
+        "value",
+        "--context",
+        "value",
+        "--json",
     ];
     let v = json_of(&run(&rewrap));
-    assert_eq!((v["rewritten"].as_u64(), v["already_current"].as_u64()), (Some(20), Some(10)));
-    let v = json_of(&run(&["tenants", "census", "--db", url, "--census", census_spec, "--json"]));
-    assert_eq!(v[0]["tenants"]["acme"]["by_kid"], serde_json::json!({"2": 20}));
-    assert_eq!(v[0]["tenants"]["bob"]["by_kid"], serde_json::json!({"1": 10}));
+    assert_eq!(
+        (v["rewritten"].as_u64(), v["already_current"].as_u64()),
+        (Some(20), Some(10))
+    );
+    let v = json_of(&run(&[
+        "tenants",
+        "census",
+        "--db",
+        url,
+        "--census",
+        census_spec,
+        "--json",
+    ]));
+    assert_eq!(
+        v[0]["tenants"]["acme"]["by_kid"],
+        serde_json::json!({"2": 20})
+    );
+    assert_eq!(
+        v[0]["tenants"]["bob"]["by_kid"],
+        serde_json::json!({"1": 10})
+    );
 
     // shred: refused without --yes off a terminal (nothing shredded), then with --yes,
     // the census printed first.
     let o = bin()
-        .args(["tenants", "shred", "--db", url, "--tenant", "bob", "--census", census_spec])
+        .args([
+            "tenants",
+            "shred",
+            "--db",
+            url,
+            "--tenant",
+            "bob",
+            "--census",
+            census_spec,
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stdout(&o).contains("secrets.value tenant \"bob\": 10 rows (kid 1: 10)"), "{}", stdout(&o));
-    assert_eq!(json_of(&run(&["tenants", "list", "--db", url, "--json"]))[1]["form"], "platform");
-    let o = run(&["tenants", "shred", "--db", url, "--tenant", "bob", "--census", census_spec, "--yes"]);
+    assert!(
+        stdout(&o).contains("secrets.value tenant \"bob\": 10 rows (kid 1: 10)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(
+        json_of(&run(&["tenants", "list", "--db", url, "--json"]))[1]["form"],
+        "platform"
+    );
+    let o = run(&[
+        "tenants",
+        "shred",
+        "--db",
+        url,
+        "--tenant",
+        "bob",
+        "--census",
+        census_spec,
+        "--yes",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    let census_at = out.find("secrets.value tenant \"bob\": 10 rows (kid 1: 10)").expect(&out);
+    let census_at = out
+        .find("secrets.value tenant \"bob\": 10 rows (kid 1: 10)")
+        .expect(&out);
     let shred_at = out.find("shredded tenant \"bob\"").expect(&out);
-    assert!(census_at < shred_at, "census printed before the shred: {out}");
+    assert!(
+        census_at < shred_at,
+        "census printed before the shred: {out}"
+    );
     assert!(out.contains("10 rows are now unreadable"), "{out}");
-    assert_eq!(json_of(&run(&["tenants", "list", "--db", url, "--json"]))[1]["form"], "shredded");
+    assert_eq!(
+        json_of(&run(&["tenants", "list", "--db", url, "--json"]))[1]["form"],
+        "shredded"
+    );
     let all = d.open_all(&platform);
     assert_eq!(all["acme"], (20, vec![]));
     assert_eq!(all["bob"], (0, vec!["TenantShredded"; 10]));
 
     // Typed failures, exit codes, nothing written.
-    for (tenant, kind, code) in [("bob", "[TenantShredded]", 2), ("nobody", "[UnknownTenant]", 2)] {
-        let o = run(&["tenants", "rotate", "--db", url, "--tenant", tenant, "--keyring", k]);
+    for (tenant, kind, code) in [
+        ("bob", "[TenantShredded]", 2),
+        ("nobody", "[UnknownTenant]", 2),
+    ] {
+        let o = run(&[
+            "tenants",
+            "rotate",
+            "--db",
+            url,
+            "--tenant",
+            tenant,
+            "--keyring",
+            k,
+        ]);
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(stderr(&o).contains(kind), "{}", stderr(&o));
         let o = run(&["tenants", "shred", "--db", url, "--tenant", tenant, "--yes"]);
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(stderr(&o).contains(kind), "{}", stderr(&o));
     }
-    let o = run(&["tenants", "create", "--db", url, "--tenant", "bob", "--keyring", k]);
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "bob",
+        "--keyring",
+        k,
+    ]);
     assert_eq!(o.status.code(), Some(3));
     // A second platform keyring opens no tenant: DecryptFailed, exit 2.
     let other = d._dir.path().join("other.json");
-    assert!(run(&["keys", "generate", "--keyring", other.to_str().unwrap()]).status.success());
-    let o = run(&["tenants", "rotate", "--db", url, "--tenant", "acme", "--keyring", other.to_str().unwrap()]);
+    assert!(
+        run(&["keys", "generate", "--keyring", other.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = run(&[
+        "tenants",
+        "rotate",
+        "--db",
+        url,
+        "--tenant",
+        "acme",
+        "--keyring",
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("[DecryptFailed]"), "{}", stderr(&o));
 
     // rewrap --tenant-keys reports the shredded rows, is not a failure.
     let o = run(&rewrap[..rewrap.len() - 1]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("10 rows of 1 shredded tenant(s)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("10 rows of 1 shredded tenant(s)"),
+        "{}",
+        stdout(&o)
+    );
 
     // Platform-root rotation: one row rewritten (acme), bob's tombstone skipped.
     assert!(run(&["keys", "rotate", "--keyring", k]).status.success());
-    let v = json_of(&run(&["tenants", "rewrap", "--db", url, "--keyring", k, "--json"]));
-    assert_eq!((v["rewritten"].as_u64(), v["nulls"].as_u64()), (Some(1), Some(1)));
+    let v = json_of(&run(&[
+        "tenants",
+        "rewrap",
+        "--db",
+        url,
+        "--keyring",
+        k,
+        "--json",
+    ]));
+    assert_eq!(
+        (v["rewritten"].as_u64(), v["nulls"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(v["after"]["by_kid"], serde_json::json!({"2": 1}));
     let all = d.open_all(&load(kp));
     assert_eq!(all["acme"], (20, vec![]));
@@ -300,14 +481,25 @@ fn tenants_commands_sqlite() {
 fn tenants_commands_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_tenants") else { return };
+    let Some(d) = pg(dir, "kc_cli_tenants") else {
+        return;
+    };
     commands(&d, &kp);
 }
 
 fn rotate_args<'a>(url: &'a str, k: &'a str, pause: &'a str) -> Vec<&'a str> {
     vec![
-        "tenants", "rotate", "--db", url, "--tenant", "t00000", "--keyring", k, "--json",
-        "--test-pause-before-write-ms", pause,
+        "tenants",
+        "rotate",
+        "--db",
+        url,
+        "--tenant",
+        "t00000",
+        "--keyring",
+        k,
+        "--json",
+        "--test-pause-before-write-ms",
+        pause,
     ]
 }
 
@@ -333,14 +525,30 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
                 .unwrap()
         })
         .collect();
-    let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
     let won: Vec<_> = outs.iter().filter(|o| o.status.success()).collect();
     let lost: Vec<_> = outs.iter().filter(|o| !o.status.success()).collect();
-    assert_eq!((won.len(), lost.len()), (1, 1), "{:?}", outs.iter().map(stderr).collect::<Vec<_>>());
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "{:?}",
+        outs.iter().map(stderr).collect::<Vec<_>>()
+    );
     assert_eq!(json_of(won[0])["kid"], 2);
     assert_eq!(lost[0].status.code(), Some(3));
-    assert!(stderr(lost[0]).contains("[Conflict]"), "{}", stderr(lost[0]));
-    assert_eq!(tenant_kid(d, &platform), 2, "the keyring is the winner's, valid");
+    assert!(
+        stderr(lost[0]).contains("[Conflict]"),
+        "{}",
+        stderr(lost[0])
+    );
+    assert_eq!(
+        tenant_kid(d, &platform),
+        2,
+        "the keyring is the winner's, valid"
+    );
     d.assert_all_open(&platform, 3, 5);
 
     // Free-running races: never a lost update (kid = 2 + rotations that reported success),
@@ -380,7 +588,9 @@ fn two_processes_rotate_one_tenant_sqlite() {
 fn two_processes_rotate_one_tenant_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_rotate_race") else { return };
+    let Some(d) = pg(dir, "kc_cli_rotate_race") else {
+        return;
+    };
     concurrent_rotations(&d, &kp);
 }
 
@@ -398,7 +608,11 @@ fn kills(d: &Db, kp: &Path) {
     std::thread::sleep(Duration::from_millis(800));
     c.kill().unwrap();
     c.wait().unwrap();
-    assert_eq!(tenant_kid(d, &platform), 1, "killed before its write: nothing written");
+    assert_eq!(
+        tenant_kid(d, &platform),
+        1,
+        "killed before its write: nothing written"
+    );
     for _ in 0..4 {
         let mut c = bin()
             .args(rotate_args(&d.url, k, "0"))
@@ -418,7 +632,16 @@ fn kills(d: &Db, kp: &Path) {
     let old_pk = platform.primary_kid();
     assert!(run(&["keys", "rotate", "--keyring", k]).status.success());
     let new_pk = old_pk + 1;
-    let args = ["tenants", "rewrap", "--db", &d.url, "--keyring", k, "--batch", "100"];
+    let args = [
+        "tenants",
+        "rewrap",
+        "--db",
+        &d.url,
+        "--keyring",
+        k,
+        "--batch",
+        "100",
+    ];
     let mut mid_way = 0;
     for round in 0..5u64 {
         let mut c = bin().args(args).stdout(Stdio::null()).spawn().unwrap();
@@ -436,20 +659,36 @@ fn kills(d: &Db, kp: &Path) {
             d.assert_all_open(&load(kp), TENANTS, PER as u64);
         }
     }
-    assert!(mid_way > 0, "no kill landed in the middle of the job; it tested nothing");
+    assert!(
+        mid_way > 0,
+        "no kill landed in the middle of the job; it tested nothing"
+    );
     let v = json_of(&run(&[&args[..], &["--json"]].concat()));
     assert_eq!(v["failed_count"], 0);
-    assert_eq!(v["after"]["by_kid"], serde_json::json!({ new_pk.to_string(): TENANTS }));
+    assert_eq!(
+        v["after"]["by_kid"],
+        serde_json::json!({ new_pk.to_string(): TENANTS })
+    );
     let v = json_of(&run(&[&args[..], &["--json"]].concat()));
     assert_eq!(v["rewritten"], 0, "rerun is a no-op");
     // Retire the old platform kid (the scan of the tenant key table finds nothing under
     // it): every tenant's data still opens.
     let o = run(&[
-        "keys", "retire", &old_pk.to_string(), "--db", &d.url, "--check",
-        "keycustody_tenant_keys.keyring", "--keyring", k,
+        "keys",
+        "retire",
+        &old_pk.to_string(),
+        "--db",
+        &d.url,
+        "--check",
+        "keycustody_tenant_keys.keyring",
+        "--keyring",
+        k,
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(load(kp).state_of(old_pk).unwrap(), keycustody::KeyState::Retired);
+    assert_eq!(
+        load(kp).state_of(old_pk).unwrap(),
+        keycustody::KeyState::Retired
+    );
     d.assert_all_open(&load(kp), TENANTS, PER as u64);
 }
 
@@ -464,7 +703,8 @@ fn sigkill_during_tenant_rotation_and_platform_rewrap_sqlite() {
 fn sigkill_during_tenant_rotation_and_platform_rewrap_postgres() {
     let dir = tempfile::tempdir().unwrap();
     let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_tenant_kill") else { return };
+    let Some(d) = pg(dir, "kc_cli_tenant_kill") else {
+        return;
+    };
     kills(&d, &kp);
 }
-

@@ -141,7 +141,13 @@ fn run(mut db: Database, mut flat_db: Database) -> ((u64, u64, f64), (u64, f64))
         }
     }
     flat.rotate().unwrap();
-    let spec = JobSpec::new("flat", "id", "tenant", "value", ContextSource::Fixed(Vec::new()));
+    let spec = JobSpec::new(
+        "flat",
+        "id",
+        "tenant",
+        "value",
+        ContextSource::Fixed(Vec::new()),
+    );
     let f = Job::new(&mut flat_db, spec, Transform::Rewrap(&flat))
         .unwrap()
         .run(&mut |_| {})
@@ -168,23 +174,25 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("sqlite: {s:?}");
     let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
-    c.batch_execute(
-        "DROP SCHEMA IF EXISTS kc_tenant_bench CASCADE; CREATE SCHEMA kc_tenant_bench",
-    )
-    .unwrap();
+    c.batch_execute("DROP SCHEMA IF EXISTS kc_tenant_bench CASCADE; CREATE SCHEMA kc_tenant_bench")
+        .unwrap();
     let sep = if url.contains('?') { '&' } else { '?' };
     let purl = format!("{url}{sep}options=-csearch_path%3Dkc_tenant_bench");
     let p = run(
         Database::connect(&purl).unwrap(),
         Database::connect(&purl).unwrap(),
     );
-    c.batch_execute("DROP SCHEMA kc_tenant_bench CASCADE").unwrap();
+    c.batch_execute("DROP SCHEMA kc_tenant_bench CASCADE")
+        .unwrap();
     eprintln!("postgres: {p:?}");
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let mut md = String::new();
-    let _ = writeln!(md, "## store: platform-root rotation with tenant keyrings\n");
+    let _ = writeln!(
+        md,
+        "## store: platform-root rotation with tenant keyrings\n"
+    );
     let _ = writeln!(
         md,
         "{TENANTS} tenants, each with its own keyring sealed under the platform keyring \
@@ -201,7 +209,11 @@ fn main() {
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---|:-:|");
     for (name, ((w, d, t), (bw, bt))) in [("SQLite", s), ("PostgreSQL", p)] {
-        let met = if w == TENANTS as u64 && d == 0 { "yes" } else { "**no**" };
+        let met = if w == TENANTS as u64 && d == 0 {
+            "yes"
+        } else {
+            "**no**"
+        };
         let _ = writeln!(
             md,
             "| platform-root rotation, {name} | {w} | {d} | {t:.3} | {bw} | {bt:.3} | rows written = {TENANTS} | {met} |"

@@ -504,17 +504,19 @@ impl Database {
                     }
                 };
                 while let Some(r) = rows.next()? {
-                    f(sqlite_value_to_string(r.get_ref(0)?), sqlite_cell(r.get_ref(1)?));
+                    f(
+                        sqlite_value_to_string(r.get_ref(0)?),
+                        sqlite_cell(r.get_ref(1)?),
+                    );
                 }
             }
             Conn::Postgres(client) => {
                 let mut tx = client.transaction()?;
                 let base = format!("SELECT {o}::text, {v}::text FROM {t}");
                 let portal = match only {
-                    Some(tenant) => tx.bind(
-                        format!("{base} WHERE {o}::text = $1").as_str(),
-                        &[&tenant],
-                    )?,
+                    Some(tenant) => {
+                        tx.bind(format!("{base} WHERE {o}::text = $1").as_str(), &[&tenant])?
+                    }
                     None => tx.bind(base.as_str(), &[])?,
                 };
                 loop {

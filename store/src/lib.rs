@@ -42,11 +42,11 @@ pub use job::{
     scan, ContextSource, FailedRow, Job, JobReport, JobSpec, LegacyFormat, Progress, ScanReport,
     Transform,
 };
-pub use tenants::{
-    census, tenant_table_spec, CensusTable, TableCensus, TenantCount, TenantEntry, TenantForm,
-    TenantKeys, Unwrapper, TENANT_TABLE,
-};
 /// The PostgreSQL driver, re-exported for setup code (tests).
 pub use postgres;
 /// The SQLite driver, re-exported for setup code (the demo, tests).
 pub use rusqlite;
+pub use tenants::{
+    census, tenant_table_spec, CensusTable, TableCensus, TenantCount, TenantEntry, TenantForm,
+    TenantKeys, Unwrapper, TENANT_TABLE,
+};

@@ -504,8 +504,9 @@ fn fetch_row(db: &mut Database, tenant: &str) -> Result<RawRow, StoreError> {
     retry_busy(|| match db.kind() {
         DbKind::Sqlite => {
             let c = db.sqlite().ok_or(StoreError::InvalidUrl("not SQLite"))?;
-            let mut st =
-                c.prepare_cached(&format!("SELECT keyring, shredded_at FROM {t} WHERE tenant = ?1"))?;
+            let mut st = c.prepare_cached(&format!(
+                "SELECT keyring, shredded_at FROM {t} WHERE tenant = ?1"
+            ))?;
             let mut rows = st.query([tenant])?;
             match rows.next()? {
                 Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),

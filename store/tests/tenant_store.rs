@@ -35,7 +35,9 @@ fn pg_db(schema: &str) -> Option<Db> {
                 std::env::var("KEYCUSTODY_REQUIRE_PG").as_deref() != Ok("1"),
                 "KEYCUSTODY_REQUIRE_PG=1 but DATABASE_URL is not a postgres:// URL"
             );
-            eprintln!("skipping: no DATABASE_URL (make test-store runs this against a real server)");
+            eprintln!(
+                "skipping: no DATABASE_URL (make test-store runs this against a real server)"
+            );
             return None;
         }
     };
@@ -196,10 +198,7 @@ fn operations(d: &Db) {
     assert_eq!(a.primary_kid(), 1);
     tk.create(&mut db, "globex").unwrap();
     let before = d.key_row("acme").unwrap();
-    assert_eq!(
-        core_err(tk.create(&mut db, "acme")),
-        Error::TenantExists
-    );
+    assert_eq!(core_err(tk.create(&mut db, "acme")), Error::TenantExists);
     assert_eq!(d.key_row("acme").unwrap(), before, "second create wrote");
     assert_eq!(core_err(tk.create(&mut db, "")), Error::InvalidOwner);
     // The row is a kc1 envelope under the platform keyring, owner = tenant, keyring context.
@@ -220,8 +219,14 @@ fn operations(d: &Db) {
     let fresh = TenantKeys::new(&platform);
     let env = a.seal("acme", b"hello", b"value").unwrap();
     let a2 = fresh.load(&mut db, "acme").unwrap();
-    assert_eq!(a2.open("acme", &env, b"value").unwrap().expose_secret(), b"hello");
-    assert_eq!(core_err(fresh.load(&mut db, "initech")), Error::UnknownTenant);
+    assert_eq!(
+        a2.open("acme", &env, b"value").unwrap().expose_secret(),
+        b"hello"
+    );
+    assert_eq!(
+        core_err(fresh.load(&mut db, "initech")),
+        Error::UnknownTenant
+    );
     // The wrong platform keyring opens nothing.
     let other_platform = Keyring::generate().unwrap();
     assert_eq!(
@@ -247,11 +252,17 @@ fn operations(d: &Db) {
     let rotated = tk.load(&mut db, "acme").unwrap();
     assert_eq!(rotated.primary_kid(), 2);
     assert_eq!(
-        rotated.open("acme", &env, b"value").unwrap().expose_secret(),
+        rotated
+            .open("acme", &env, b"value")
+            .unwrap()
+            .expose_secret(),
         b"hello",
         "old data still opens after a rotation"
     );
-    assert_eq!(core_err(tk.rotate(&mut db, "initech")), Error::UnknownTenant);
+    assert_eq!(
+        core_err(tk.rotate(&mut db, "initech")),
+        Error::UnknownTenant
+    );
 
     // Two rotations overlapping: the one that writes second loses with Conflict.
     let mut db2 = d.connect();
@@ -260,11 +271,18 @@ fn operations(d: &Db) {
     let r = tk.rotate_with_pause(&mut db, "acme", &mut || {
         inner = Some(tk2.rotate(&mut db2, "acme"));
     });
-    assert_eq!(inner.unwrap().unwrap(), 3, "the rotation that wrote first wins");
+    assert_eq!(
+        inner.unwrap().unwrap(),
+        3,
+        "the rotation that wrote first wins"
+    );
     assert_eq!(core_err(r), Error::Conflict);
     let now = TenantKeys::new(&platform).load(&mut db, "acme").unwrap();
     assert_eq!(now.primary_kid(), 3);
-    assert_eq!(now.open("acme", &env, b"value").unwrap().expose_secret(), b"hello");
+    assert_eq!(
+        now.open("acme", &env, b"value").unwrap().expose_secret(),
+        b"hello"
+    );
 
     // shred: keyring erased, tombstone kept; every later operation says so.
     tk.load(&mut db, "globex").unwrap();
@@ -280,7 +298,10 @@ fn operations(d: &Db) {
         Error::TenantShredded
     );
     assert_eq!(d.key_row("globex").unwrap(), (None, Some(1_700_000_000)));
-    assert_eq!(core_err(tk.rotate(&mut db, "globex")), Error::TenantShredded);
+    assert_eq!(
+        core_err(tk.rotate(&mut db, "globex")),
+        Error::TenantShredded
+    );
     assert_eq!(core_err(tk.create(&mut db, "globex")), Error::TenantExists);
     assert_eq!(
         core_err(tk.shred(&mut db, "initech", 1_700_000_000)),
@@ -308,7 +329,9 @@ fn operations_sqlite() {
 
 #[test]
 fn operations_postgres() {
-    let Some(d) = pg_db("kc_tenant_ops") else { return };
+    let Some(d) = pg_db("kc_tenant_ops") else {
+        return;
+    };
     operations(&d);
 }
 
@@ -342,16 +365,24 @@ fn jobs_and_shredding(d: &Db) {
     // Rotate t2, then rewrap --tenant-keys: only t2's rows are rewritten, to its kid 2.
     assert_eq!(tk.rotate(&mut db, "t2").unwrap(), 2);
     let tk_job = TenantKeys::new(&platform);
-    let r = Job::new(&mut db, data_spec("secrets"), Transform::RewrapTenants(&tk_job))
-        .unwrap()
-        .run(&mut |_| {})
-        .unwrap();
+    let r = Job::new(
+        &mut db,
+        data_spec("secrets"),
+        Transform::RewrapTenants(&tk_job),
+    )
+    .unwrap()
+    .run(&mut |_| {})
+    .unwrap();
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!((r.rewritten, r.already_current), (25, 75));
     assert_eq!(r.rewritten_from, BTreeMap::from([(1, 25)]));
     let c = census(&mut db, &tables[..1], Some("t2")).unwrap();
     assert_eq!(c[0].by_tenant["t2"].by_kid, BTreeMap::from([(2, 25)]));
-    assert_eq!(c[0].by_tenant.len(), 1, "census of one tenant counts only it");
+    assert_eq!(
+        c[0].by_tenant.len(),
+        1,
+        "census of one tenant counts only it"
+    );
 
     // Platform-root rotation: one row per tenant rewritten, no data row.
     let data_before = d.rows("secrets");
@@ -395,7 +426,11 @@ fn jobs_and_shredding(d: &Db) {
         );
         for (t, (_, errs)) in &res {
             if t != "t3" {
-                assert!(errs.is_empty(), "{}: tenant {t} affected: {errs:?}", spec.table);
+                assert!(
+                    errs.is_empty(),
+                    "{}: tenant {t} affected: {errs:?}",
+                    spec.table
+                );
             }
         }
     }
@@ -422,10 +457,14 @@ fn jobs_and_shredding(d: &Db) {
     tk.rotate(&mut db, "t1").unwrap();
     let tk_job = TenantKeys::new(&platform);
     let before_copy = d.rows("secrets");
-    let r = Job::new(&mut db, data_spec("secrets"), Transform::RewrapTenants(&tk_job))
-        .unwrap()
-        .run(&mut |_| {})
-        .unwrap();
+    let r = Job::new(
+        &mut db,
+        data_spec("secrets"),
+        Transform::RewrapTenants(&tk_job),
+    )
+    .unwrap()
+    .run(&mut |_| {})
+    .unwrap();
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!(r.rewritten, 25);
     assert_eq!(r.shredded, BTreeMap::from([("t3".to_string(), 25)]));
@@ -437,10 +476,14 @@ fn jobs_and_shredding(d: &Db) {
     }
     // An owner with no tenant keyring is a failure (by id), nothing written.
     d.exec("INSERT INTO secrets (id, tenant, value) VALUES (1000, 'nobody', 'kc1.x')");
-    let r = Job::new(&mut db, data_spec("secrets"), Transform::RewrapTenants(&tk_job))
-        .unwrap()
-        .run(&mut |_| {})
-        .unwrap();
+    let r = Job::new(
+        &mut db,
+        data_spec("secrets"),
+        Transform::RewrapTenants(&tk_job),
+    )
+    .unwrap()
+    .run(&mut |_| {})
+    .unwrap();
     assert_eq!(r.failed.len(), 1);
     assert_eq!((r.failed[0].id, r.failed[0].kind), (1000, "UnknownTenant"));
 
@@ -462,7 +505,9 @@ fn jobs_and_shredding_sqlite() {
 
 #[test]
 fn jobs_and_shredding_postgres() {
-    let Some(d) = pg_db("kc_tenant_jobs") else { return };
+    let Some(d) = pg_db("kc_tenant_jobs") else {
+        return;
+    };
     jobs_and_shredding(&d);
 }
 
@@ -524,7 +569,12 @@ fn cmek(d: &Db) {
     let env = own.seal("enterprise", b"cmek data", b"value").unwrap();
     let t0 = 1_700_000_000;
     let k = tk.load_at(&mut db, "enterprise", t0).unwrap();
-    assert_eq!(k.open("enterprise", &env, b"value").unwrap().expose_secret(), b"cmek data");
+    assert_eq!(
+        k.open("enterprise", &env, b"value")
+            .unwrap()
+            .expose_secret(),
+        b"cmek data"
+    );
     // Without an unwrapper a CMEK row is KekUnavailable, not a crash or a wrong keyring.
     assert_eq!(
         core_err(TenantKeys::new(&platform).load(&mut db, "enterprise")),
@@ -542,7 +592,10 @@ fn cmek(d: &Db) {
     tk.create(&mut db, "other").unwrap();
     let other_row = d.key_row("other").unwrap().0.unwrap();
     d.set_keyring("other", &text);
-    assert_eq!(core_err(tk.load_at(&mut db, "other", t0 + 100)), Error::DecryptFailed);
+    assert_eq!(
+        core_err(tk.load_at(&mut db, "other", t0 + 100)),
+        Error::DecryptFailed
+    );
     d.set_keyring("other", &other_row);
     // Rotation of a CMEK row is refused (it is rotated where it is wrapped), nothing written.
     assert!(matches!(
@@ -554,7 +607,9 @@ fn cmek(d: &Db) {
     let l = TenantKeys::list(&mut db).unwrap();
     assert_eq!(
         l.iter().find(|e| e.tenant == "enterprise").unwrap().form,
-        TenantForm::Wrapped { kek_type: "test-kms".into() }
+        TenantForm::Wrapped {
+            kek_type: "test-kms".into()
+        }
     );
     platform.rotate().unwrap();
     let r = Job::new(&mut db, tenant_table_spec(), Transform::Rewrap(&platform))
@@ -563,10 +618,17 @@ fn cmek(d: &Db) {
         .unwrap();
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!((r.rewritten, r.wrapped), (2, 1));
-    assert_eq!(d.key_row("enterprise").unwrap().0.unwrap(), text, "CMEK row untouched");
+    assert_eq!(
+        d.key_row("enterprise").unwrap().0.unwrap(),
+        text,
+        "CMEK row untouched"
+    );
     // Shredding a CMEK tenant erases its wrapped keyring too.
     tk.shred(&mut db, "enterprise", 1_700_000_000).unwrap();
-    assert_eq!(core_err(tk.load_at(&mut db, "enterprise", t0 + 1)), Error::TenantShredded);
+    assert_eq!(
+        core_err(tk.load_at(&mut db, "enterprise", t0 + 1)),
+        Error::TenantShredded
+    );
 }
 
 #[test]
@@ -576,6 +638,8 @@ fn cmek_rows_sqlite() {
 
 #[test]
 fn cmek_rows_postgres() {
-    let Some(d) = pg_db("kc_tenant_cmek") else { return };
+    let Some(d) = pg_db("kc_tenant_cmek") else {
+        return;
+    };
     cmek(&d);
 }
