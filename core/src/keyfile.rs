@@ -202,13 +202,7 @@ mod tests {
                 limit: MAX_KEYRING_TEXT
             }
         );
-        let (_, n) = read_once(
-            &mut &big[1..],
-            MAX_KEYRING_TEXT + 1,
-            false,
-            MAX_KEYRING_TEXT,
-        )
-        .unwrap();
+        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false, MAX_KEYRING_TEXT).unwrap();
         assert_eq!(n, MAX_KEYRING_TEXT);
     }
 }
