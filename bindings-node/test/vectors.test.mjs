@@ -253,7 +253,23 @@ const handlers = {
       check: (c, out) => assert.equal(out, c.result),
     },
   },
+  wrapped_keyring_v1: {
+    // A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
+    // context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
+    open_keyring: {
+      run: (c) =>
+        kc.Keyring.parse(kc.Keyring.parse(c.platform).openText(c.tenant, c.envelope, 'keycustody/v1/keyring')),
+      check: (c, k) => assert.equal(k.export(), c.keyring),
+    },
+  },
 }
+
+// Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
+// two-step wrap, passphrase wrap) come in their own branch, which replaces this list by
+// handlers. Listed by name, so a new op is still a failure; reported as skips, never passes.
+const PENDING = new Set(['wrapped_keyring_v1:parse', 'wrapped_keyring_v1:open_dek', 'wrapped_keyring_v1:open_passphrase'])
+const pending = (file, c) =>
+  PENDING.has(`${file}:${c.op}`) ? 'issue 14: custody bindings (WrappedKeyring) not built yet' : false
 
 async function runOne(c, h, run) {
   let out
@@ -296,7 +312,7 @@ for (const f of files) {
     assert.equal(doc.version, 1)
     assert.ok(Array.isArray(doc.cases) && doc.cases.length > 0, 'no cases')
     for (const c of doc.cases) {
-      await t.test(c.name, () => runCase(name, c))
+      await t.test(c.name, { skip: pending(name, c) }, () => runCase(name, c))
     }
   })
 }

@@ -247,6 +247,16 @@ def str_from_secret(c):
     assert k.open_text(c["owner"], c["envelope"], c["context"]) == c["plaintext"]
 
 
+# ---- wrapped_keyring_v1.json -----------------------------------------------------------
+def wrapped_open_keyring(c):
+    # A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
+    # context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
+    platform = kc.Keyring.parse(c["platform"])
+    text = platform.open_text(c["tenant"], c["envelope"], b"keycustody/v1/keyring")
+    tenant = kc.Keyring.parse(text)
+    assert tenant.export() == c["keyring"]
+
+
 DISPATCH = {
     ("strings_v1.json", "seal"): str_seal,
     ("strings_v1.json", "open"): str_open,
@@ -285,6 +295,16 @@ DISPATCH = {
     ("validate_v1.json", "pseudonymize"): pseudonymize,
     ("legacy_v1.json", "pbkdf2_gcm"): legacy_pbkdf2_gcm,
     ("legacy_v1.json", "openssl_enc"): legacy_openssl_enc,
+    ("wrapped_keyring_v1.json", "open_keyring"): wrapped_open_keyring,
+}
+
+# Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
+# two-step wrap, passphrase wrap) come in their own branch, which replaces this set by
+# runners. Listed by name, so a new op is still a failure; shown as skips, never passes.
+PENDING = {
+    ("wrapped_keyring_v1.json", "parse"),
+    ("wrapped_keyring_v1.json", "open_dek"),
+    ("wrapped_keyring_v1.json", "open_passphrase"),
 }
 
 
@@ -311,6 +331,8 @@ def test_vector_files_present():
 
 @pytest.mark.parametrize("fname,case", CASES)
 def test_vector(fname, case):
+    if (fname, case["op"]) in PENDING:
+        pytest.skip("issue 14: custody bindings (WrappedKeyring) not built yet")
     fn = DISPATCH.get((fname, case["op"]))
     assert fn is not None, f"no Python runner for op {case['op']!r} of {fname}"
     expect = case["expect"]

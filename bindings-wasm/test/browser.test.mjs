@@ -79,7 +79,7 @@ test('every vector file passes in the page', async () => {
   });
   assert.deepEqual(r.failures, []);
   assert.ok(r.names.includes('envelope_v1.json') && r.names.length >= 3);
-  assert.equal(r.passed, r.total);
+  assert.equal(r.passed + r.pending, r.total);
 });
 
 test('the garbage suite passes in the page', async () => {

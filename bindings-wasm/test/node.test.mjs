@@ -34,7 +34,7 @@ describe('vectors', () => {
       const doc = JSON.parse(readFileSync(new URL(f, VECTORS), 'utf8'));
       const r = runVectors(kc, { [f]: doc });
       assert.deepEqual(r.failures, []);
-      assert.equal(r.passed, doc.cases.length);
+      assert.equal(r.passed + r.pending, doc.cases.length);
     });
   }
 });

@@ -52,6 +52,15 @@ function handlers(kc) {
         if (c.expect === 'ok') eq('plaintext', kr.openText(c.owner, c.envelope, c.context), c.plaintext);
       },
     },
+    // A tenant keyring under the platform keyring is an ordinary kc1 envelope with the fixed
+    // context keycustody/v1/keyring (DESIGN §7): open + parse with the existing API.
+    'wrapped_keyring_v1.json': {
+      open_keyring(c) {
+        const text = Keyring.parse(c.platform).openText(c.tenant, c.envelope, 'keycustody/v1/keyring');
+        const k = Keyring.parse(text);
+        if (c.expect === 'ok') eq('keyring', k.export(), c.keyring);
+      },
+    },
     'envelope_v1.json': {
       open(c) {
         const kr = Keyring.parse(c.keyring);
@@ -274,11 +283,17 @@ export function knownOps(kc) {
  * Runs every case of every file. `files` maps a file name (e.g. "envelope_v1.json")
  * to its parsed JSON. Returns {passed, failed, failures: ["file/case: why", ...], perFile}.
  */
+// Ops whose binding API does not exist yet: issue 14's custody bindings (WrappedKeyring,
+// two-step wrap, passphrase wrap) come in their own branch, which replaces this list by
+// handlers. Listed by name, so a new op is still a failure; counted as pending, never passed.
+const PENDING = new Set(['wrapped_keyring_v1.json:parse', 'wrapped_keyring_v1.json:open_dek', 'wrapped_keyring_v1.json:open_passphrase']);
+
 export function runVectors(kc, files) {
   const table = handlers(kc);
   const failures = [];
   const perFile = {};
   let passed = 0;
+  let pending = 0;
   for (const [file, doc] of Object.entries(files)) {
     perFile[file] = 0;
     const h = table[file];
@@ -292,6 +307,10 @@ export function runVectors(kc, files) {
     }
     for (const c of doc.cases) {
       const where = `${file}/${c.name} (${c.op})`;
+      if (PENDING.has(`${file}:${c.op}`)) {
+        pending++;
+        continue;
+      }
       const run = Object.hasOwn(h, c.op) ? h[c.op] : undefined;
       if (!run) {
         failures.push(`${where}: unknown op`);
@@ -321,5 +340,5 @@ export function runVectors(kc, files) {
       perFile[file]++;
     }
   }
-  return { passed, failed: failures.length, failures, perFile };
+  return { passed, pending, failed: failures.length, failures, perFile };
 }

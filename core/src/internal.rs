@@ -125,5 +125,7 @@ pub fn dangerous_wrap_with_passphrase_fixed(
     nonce: &[u8; NONCE_LEN],
     iv: &[u8; NONCE_LEN],
 ) -> Result<crate::WrappedKeyring> {
-    crate::wrapped::wrap_with_passphrase_fixed(keyring, passphrase, owner, params, salt, dek, nonce, iv)
+    crate::wrapped::wrap_with_passphrase_fixed(
+        keyring, passphrase, owner, params, salt, dek, nonce, iv,
+    )
 }

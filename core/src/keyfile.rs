@@ -10,12 +10,20 @@ use zeroize::Zeroizing;
 pub const KEYRING_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
 
 impl Keyring {
-    /// Reads the text form from an environment variable (usually [`KEYRING_ENV_VAR`]).
+    /// Reads the text form from an environment variable (usually [`KEYRING_ENV_VAR`]), or a
+    /// wrapped keyring (DESIGN §7, [`crate::WrappedKeyring`]): one of type `passphrase` is
+    /// unwrapped with the passphrase read from the file named by
+    /// [`crate::PASSPHRASE_FILE_ENV_VAR`] (checked like a key file; one trailing newline
+    /// dropped) or else from [`crate::PASSPHRASE_ENV_VAR`] (never from argv); any other KEK type
+    /// is [`Error::KekUnavailable`]: load it through `keycustody-kms` or the two-step API.
     ///
     /// # Errors
     /// [`Error::MissingEnvVar`] naming `var` when it is not set (or `var` cannot name a
-    /// variable: empty, with `=` or NUL); [`Error::Malformed`] with
-    /// [`MalformedKind::Utf8`] when it is set but not UTF-8; or as [`Keyring::parse`].
+    /// variable: empty, with `=` or NUL), or naming `KEYCUSTODY_PASSPHRASE` when a
+    /// passphrase-wrapped keyring has no passphrase configured; [`Error::Malformed`] with
+    /// [`MalformedKind::Utf8`] when it is set but not UTF-8; [`Error::KekUnavailable`];
+    /// [`Error::DecryptFailed`] for a wrong passphrase; [`Error::InvalidArgument`] when both
+    /// passphrase variables are set; or as [`Keyring::parse`] / [`crate::WrappedKeyring::parse`].
     pub fn from_env(var: &str) -> Result<Keyring> {
         let text = Zeroizing::new(std::env::var(var).map_err(|e| match e {
             std::env::VarError::NotPresent => Error::MissingEnvVar(EnvVarName::new(var)),
@@ -25,7 +33,8 @@ impl Keyring {
     }
 
     /// Reads the text form from a file, refusing one that group or others can
-    /// access, or (on Unix) one owned by another user, as ssh does.
+    /// access, or (on Unix) one owned by another user, as ssh does. A wrapped keyring is
+    /// accepted as by [`Keyring::from_env`].
     ///
     /// # Errors
     /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`];
@@ -202,7 +211,13 @@ mod tests {
                 limit: MAX_KEYRING_TEXT
             }
         );
-        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false, MAX_KEYRING_TEXT).unwrap();
+        let (_, n) = read_once(
+            &mut &big[1..],
+            MAX_KEYRING_TEXT + 1,
+            false,
+            MAX_KEYRING_TEXT,
+        )
+        .unwrap();
         assert_eq!(n, MAX_KEYRING_TEXT);
     }
 }

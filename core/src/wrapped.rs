@@ -188,8 +188,7 @@ fn valid_kek_type(kek_type: &str) -> bool {
     !b.is_empty()
         && b.len() <= MAX_KEK_TYPE_LEN
         && b[0] != b'-'
-        && b
-            .iter()
+        && b.iter()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
@@ -387,6 +386,21 @@ impl WrappedKeyring {
         &self.owner
     }
 
+    /// Refuses a wrapped keyring that belongs to another owner than `expected` (a tenant's
+    /// row holding another tenant's keyring; `""` for the platform keyring), before any KEK
+    /// is asked.
+    ///
+    /// # Errors
+    /// [`Error::DecryptFailed`] when the owners differ (the same error as any other failure
+    /// to unwrap).
+    pub fn expect_owner(&self, expected: &str) -> Result<()> {
+        if crate::ct::constant_time_equal(self.owner.as_bytes(), expected.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Error::DecryptFailed)
+        }
+    }
+
     /// The KEK's encryption of the DEK (pass it to the KEK to unwrap).
     #[must_use]
     pub fn wrapped_dek(&self) -> &[u8] {
@@ -450,7 +464,14 @@ impl WrappedKeyring {
         let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| Error::DecryptFailed)?;
         let mut dek = Zeroizing::new([0u8; DEK_LEN]);
         dek.copy_from_slice(ct);
-        open_in_place(Backend::DEFAULT, &kek, iv, &self.header(), &mut dek[..], tag)?;
+        open_in_place(
+            Backend::DEFAULT,
+            &kek,
+            iv,
+            &self.header(),
+            &mut dek[..],
+            tag,
+        )?;
         self.open_with_dek(&dek[..])
     }
 }
@@ -519,9 +540,7 @@ impl PendingWrap {
             return Err(Error::Malformed(MalformedKind::KekType));
         }
         if kek_key.is_empty() || kek_key.len() > MAX_KEK_KEY_LEN {
-            return Err(Error::InvalidArgument(
-                "kek key must be 1 to 2048 bytes",
-            ));
+            return Err(Error::InvalidArgument("kek key must be 1 to 2048 bytes"));
         }
         check_wrapped_owner(owner)?;
         let header = header(kek_type, kek_key, owner);
@@ -584,13 +603,14 @@ impl PendingWrap {
                 "wrapped_dek must be 1 to 4096 bytes",
             ));
         }
+        // The DEK (zeroizing) is dropped, and wiped, with the rest of `self`.
         Ok(WrappedKeyring {
-            kek_type: self.kek_type.clone(),
-            kek_key: self.kek_key.clone(),
-            owner: self.owner.clone(),
+            kek_type: self.kek_type,
+            kek_key: self.kek_key,
+            owner: self.owner,
             wrapped_dek: wrapped_dek.to_vec(),
             nonce: self.nonce,
-            ciphertext: self.ciphertext.clone(),
+            ciphertext: self.ciphertext,
         })
     }
 }
@@ -638,7 +658,8 @@ pub(crate) fn wrap_with_passphrase_fixed(
     }
     params.check()?;
     let key = params.key_string(salt);
-    let pending = PendingWrap::with_dek_and_nonce(keyring, KEK_PASSPHRASE, &key, owner, dek, nonce)?;
+    let pending =
+        PendingWrap::with_dek_and_nonce(keyring, KEK_PASSPHRASE, &key, owner, dek, nonce)?;
     let kek = derive_kek(passphrase, salt, params)?;
     let mut wrapped = Vec::with_capacity(WRAPPED_PASSPHRASE_DEK_LEN);
     wrapped.extend_from_slice(iv);
@@ -759,6 +780,18 @@ mod tests {
     }
 
     #[test]
+    fn expect_owner_refuses_another_tenant() {
+        let w = PendingWrap::new(&keyring(), "gcp-kms", "k", "tenant-a")
+            .unwrap()
+            .finish(b"w")
+            .unwrap();
+        assert_eq!(w.expect_owner("tenant-a"), Ok(()));
+        for other in ["tenant-b", "", "tenant-a ", "Tenant-a"] {
+            assert_eq!(w.expect_owner(other), Err(Error::DecryptFailed), "{other}");
+        }
+    }
+
+    #[test]
     fn header_layout_is_the_spec() {
         let h = header("t", "kk", "");
         let mut want = b"keycustody/v1/wrapped-keyring\0".to_vec();
@@ -775,7 +808,10 @@ mod tests {
         let mut bad = dek.clone();
         bad[0] ^= 1;
         assert_eq!(w.open_with_dek(&bad).unwrap_err(), Error::DecryptFailed);
-        assert_eq!(w.open_with_dek(&dek[..31]).unwrap_err(), Error::DecryptFailed);
+        assert_eq!(
+            w.open_with_dek(&dek[..31]).unwrap_err(),
+            Error::DecryptFailed
+        );
         assert_eq!(w.open_with_dek(&[]).unwrap_err(), Error::DecryptFailed);
         for (field, value) in [
             ("\"owner\":\"\"", "\"owner\":\"acme\""),
@@ -784,7 +820,11 @@ mod tests {
         ] {
             let t = w.to_text().replace(field, value);
             let tw = WrappedKeyring::parse(&t).unwrap();
-            assert_eq!(tw.open_with_dek(&dek).unwrap_err(), Error::DecryptFailed, "{field}");
+            assert_eq!(
+                tw.open_with_dek(&dek).unwrap_err(),
+                Error::DecryptFailed,
+                "{field}"
+            );
         }
         let mut tw = w.clone();
         let last = tw.ciphertext.len() - 1;
@@ -804,21 +844,69 @@ mod tests {
         let text = w.to_text();
         let wk = Error::Malformed(MalformedKind::WrappedKeyring);
         let cases: Vec<(String, Error)> = vec![
-            (text.replace("\"version\":1", "\"version\":2"), Error::Malformed(MalformedKind::WrappedKeyringVersion)),
-            (text.replace("\"version\":1,", "\"version\":2,\"extra\":1,"), Error::Malformed(MalformedKind::WrappedKeyringVersion)),
+            (
+                text.replace("\"version\":1", "\"version\":2"),
+                Error::Malformed(MalformedKind::WrappedKeyringVersion),
+            ),
+            (
+                text.replace("\"version\":1,", "\"version\":2,\"extra\":1,"),
+                Error::Malformed(MalformedKind::WrappedKeyringVersion),
+            ),
             (text.replace("\"version\":1", "\"version\":\"1\""), wk),
             (text.replacen('{', "{\"extra\":0,", 1), wk),
-            (text.replace("\"key\":\"k\"", "\"key\":\"k\",\"region\":\"x\""), wk),
-            (text.replace("\"type\":\"gcp-kms\"", "\"type\":\"GCP\""), Error::Malformed(MalformedKind::KekType)),
-            (text.replace("\"type\":\"gcp-kms\"", "\"type\":\"\""), Error::Malformed(MalformedKind::KekType)),
+            (
+                text.replace("\"key\":\"k\"", "\"key\":\"k\",\"region\":\"x\""),
+                wk,
+            ),
+            (
+                text.replace("\"type\":\"gcp-kms\"", "\"type\":\"GCP\""),
+                Error::Malformed(MalformedKind::KekType),
+            ),
+            (
+                text.replace("\"type\":\"gcp-kms\"", "\"type\":\"\""),
+                Error::Malformed(MalformedKind::KekType),
+            ),
             (text.replace("\"key\":\"k\"", "\"key\":\"\""), wk),
-            (text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"dw==\""), wk),
-            (text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"d+\""), wk),
-            (text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"\""), wk),
-            (text.replace("\"owner\":\"acme\"", &format!("\"owner\":\"{}\"", "o".repeat(1025))), Error::InvalidOwner),
-            (text.replace(&format!("\"ciphertext\":\"{}\"", URL_SAFE_NO_PAD.encode(&w.ciphertext)), "\"ciphertext\":\"AAAA\""), wk),
-            (text.replace(&format!("\"nonce\":\"{}\"", URL_SAFE_NO_PAD.encode(w.nonce)), "\"nonce\":\"AAAAAAAAAAAAAAAAAAAA\""), wk),
-            (text.replace(",\"ciphertext\"", ",\"ciphertext\":\"\",\"ciphertext\""), wk),
+            (
+                text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"dw==\""),
+                wk,
+            ),
+            (
+                text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"d+\""),
+                wk,
+            ),
+            (
+                text.replace("\"wrapped_dek\":\"dw\"", "\"wrapped_dek\":\"\""),
+                wk,
+            ),
+            (
+                text.replace(
+                    "\"owner\":\"acme\"",
+                    &format!("\"owner\":\"{}\"", "o".repeat(1025)),
+                ),
+                Error::InvalidOwner,
+            ),
+            (
+                text.replace(
+                    &format!(
+                        "\"ciphertext\":\"{}\"",
+                        URL_SAFE_NO_PAD.encode(&w.ciphertext)
+                    ),
+                    "\"ciphertext\":\"AAAA\"",
+                ),
+                wk,
+            ),
+            (
+                text.replace(
+                    &format!("\"nonce\":\"{}\"", URL_SAFE_NO_PAD.encode(w.nonce)),
+                    "\"nonce\":\"AAAAAAAAAAAAAAAAAAAA\"",
+                ),
+                wk,
+            ),
+            (
+                text.replace(",\"ciphertext\"", ",\"ciphertext\":\"\",\"ciphertext\""),
+                wk,
+            ),
             ("[]".into(), wk),
             ("".into(), wk),
             (text[..text.len() - 1].to_string(), wk),
@@ -829,7 +917,9 @@ mod tests {
         let huge = " ".repeat(MAX_WRAPPED_KEYRING_TEXT + 1);
         assert_eq!(
             WrappedKeyring::parse(&huge).unwrap_err(),
-            Error::TooLarge { limit: MAX_WRAPPED_KEYRING_TEXT }
+            Error::TooLarge {
+                limit: MAX_WRAPPED_KEYRING_TEXT
+            }
         );
     }
 
@@ -841,14 +931,23 @@ mod tests {
         assert!(w.kek_key().starts_with("argon2id$v=19$m=256,t=1,p=1$"));
         assert_eq!(w.wrapped_dek().len(), 60);
         let back = WrappedKeyring::parse(&w.to_text()).unwrap();
-        assert!(same(&back.open_with_passphrase(b"correct horse").unwrap(), &k));
+        assert!(same(
+            &back.open_with_passphrase(b"correct horse").unwrap(),
+            &k
+        ));
         assert_eq!(
             back.open_with_passphrase(b"correct horsf").unwrap_err(),
             Error::DecryptFailed
         );
-        assert_eq!(back.open_with_passphrase(b"").unwrap_err(), Error::DecryptFailed);
+        assert_eq!(
+            back.open_with_passphrase(b"").unwrap_err(),
+            Error::DecryptFailed
+        );
         // Another type's keyring does not take a passphrase.
-        let other = PendingWrap::new(&k, "aws-kms", "alias/x", "").unwrap().finish(b"w").unwrap();
+        let other = PendingWrap::new(&k, "aws-kms", "alias/x", "")
+            .unwrap()
+            .finish(b"w")
+            .unwrap();
         assert_eq!(
             other.open_with_passphrase(b"p").unwrap_err(),
             Error::Malformed(MalformedKind::KekType)
@@ -858,7 +957,9 @@ mod tests {
             Error::InvalidArgument("passphrase is empty")
         );
         assert_eq!(
-            PendingWrap::new(&k, "passphrase", "x", "").unwrap_err().kind(),
+            PendingWrap::new(&k, "passphrase", "x", "")
+                .unwrap_err()
+                .kind(),
             "InvalidArgument"
         );
     }
@@ -879,13 +980,28 @@ mod tests {
             format!("argon2id$v=16$m=256,t=1,p=1${salt}"),
             format!("argon2id$v=19$t=1,m=256,p=1${salt}"),
             format!("argon2id$v=19$m=256,t=1,p=1${salt}="),
-            format!("argon2id$v=19$m=256,t=1,p=1${}", URL_SAFE_NO_PAD.encode([7u8; 15])),
+            format!(
+                "argon2id$v=19$m=256,t=1,p=1${}",
+                URL_SAFE_NO_PAD.encode([7u8; 15])
+            ),
             format!("argon2id$v=19$m=99999999999,t=1,p=1${salt}"),
             "argon2id$v=19$m=256,t=1,p=1".to_string(),
         ] {
-            assert_eq!(Argon2Params::parse_key_string(&bad).unwrap_err(), wk, "{bad}");
+            assert_eq!(
+                Argon2Params::parse_key_string(&bad).unwrap_err(),
+                wk,
+                "{bad}"
+            );
         }
-        for (m, t, p) in [(2_000_000, 1, 1), (7, 1, 1), (64, 17, 1), (256, 0, 1), (256, 1, 0), (256, 1, 17), (8, 1, 2)] {
+        for (m, t, p) in [
+            (2_000_000, 1, 1),
+            (7, 1, 1),
+            (64, 17, 1),
+            (256, 0, 1),
+            (256, 1, 0),
+            (256, 1, 17),
+            (8, 1, 2),
+        ] {
             let s = format!("argon2id$v=19$m={m},t={t},p={p}${salt}");
             assert_eq!(
                 Argon2Params::parse_key_string(&s).unwrap_err().kind(),
@@ -897,14 +1013,21 @@ mod tests {
         let k = keyring();
         let w = wrap_with_passphrase(&k, b"p", "", FAST).unwrap();
         let t = w.to_text().replace("m=256,", "m=4294967295,");
-        assert_eq!(WrappedKeyring::parse(&t).unwrap_err().kind(), "InvalidArgument");
+        assert_eq!(
+            WrappedKeyring::parse(&t).unwrap_err().kind(),
+            "InvalidArgument"
+        );
     }
 
     #[test]
     fn default_params_are_rfc9106_second_recommendation() {
         assert_eq!(
             Argon2Params::default(),
-            Argon2Params { m_kib: 65536, t: 3, p: 1 }
+            Argon2Params {
+                m_kib: 65536,
+                t: 3,
+                p: 1
+            }
         );
         assert!(Argon2Params::default().check().is_ok());
     }
@@ -913,15 +1036,27 @@ mod tests {
     fn debug_shows_no_secret() {
         let k = keyring();
         let secret = k.export().unwrap();
-        let p = PendingWrap::new(&k, "pkcs11", "pkcs11:token=t;object=o;pin-value=1234", "acme").unwrap();
+        let p = PendingWrap::new(
+            &k,
+            "pkcs11",
+            "pkcs11:token=t;object=o;pin-value=1234",
+            "acme",
+        )
+        .unwrap();
         let dek_b64 = URL_SAFE_NO_PAD.encode(p.dek());
         let dek_hex: String = p.dek().iter().map(|b| format!("{b:02x}")).collect();
         let dbg_p = format!("{p:?}");
         let w = p.finish(b"wrapped-secret-bytes").unwrap();
         let dbg_w = format!("{w:?}");
         for d in [&dbg_p, &dbg_w] {
-            assert!(!d.contains("1234") && !d.contains(&dek_b64) && !d.contains(&dek_hex), "{d}");
-            assert!(!d.contains("wrapped-secret") && !d.contains(secret.expose_secret()), "{d}");
+            assert!(
+                !d.contains("1234") && !d.contains(&dek_b64) && !d.contains(&dek_hex),
+                "{d}"
+            );
+            assert!(
+                !d.contains("wrapped-secret") && !d.contains(secret.expose_secret()),
+                "{d}"
+            );
             assert!(d.contains("pkcs11") && d.contains("acme"), "{d}");
         }
         // Errors carry no input.
@@ -960,7 +1095,10 @@ mod tests {
         assert_eq!(
             keyring_from_loaded_text(
                 &w,
-                &env(&[(PASSPHRASE_ENV_VAR, "pw"), (PASSPHRASE_FILE_ENV_VAR, "/nonexistent")])
+                &env(&[
+                    (PASSPHRASE_ENV_VAR, "pw"),
+                    (PASSPHRASE_FILE_ENV_VAR, "/nonexistent")
+                ])
             )
             .unwrap_err()
             .kind(),
@@ -971,14 +1109,27 @@ mod tests {
                 .unwrap_err(),
             Error::Io(std::io::ErrorKind::NotFound)
         );
-        for (ty, want) in [("aws-kms", "aws-kms"), ("pkcs11", "pkcs11"), ("gcp-kms", "external")] {
-            let t = PendingWrap::new(&k, ty, "ref", "").unwrap().finish(b"w").unwrap().to_text();
+        for (ty, want) in [
+            ("aws-kms", "aws-kms"),
+            ("pkcs11", "pkcs11"),
+            ("gcp-kms", "external"),
+        ] {
+            let t = PendingWrap::new(&k, ty, "ref", "")
+                .unwrap()
+                .finish(b"w")
+                .unwrap()
+                .to_text();
             let e = keyring_from_loaded_text(&t, &env(&[(PASSPHRASE_ENV_VAR, "pw")])).unwrap_err();
             assert_eq!(e, Error::KekUnavailable(want));
-            assert!(e.to_string().contains("keycustody-kms") && e.to_string().contains("open_with_dek"));
+            assert!(
+                e.to_string().contains("keycustody-kms") && e.to_string().contains("open_with_dek")
+            );
         }
         // A plain keyring still loads.
         let plain = k.export().unwrap();
-        assert!(same(&keyring_from_loaded_text(plain.expose_secret(), &env(&[])).unwrap(), &k));
+        assert!(same(
+            &keyring_from_loaded_text(plain.expose_secret(), &env(&[])).unwrap(),
+            &k
+        ));
     }
 }
