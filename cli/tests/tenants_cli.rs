@@ -450,7 +450,79 @@ fn commands(d: &Db, kp: &Path) {
         stdout(&o)
     );
 
-    // Platform-root rotation: one row rewritten (acme), bob's tombstone skipped.
+    // A CMEK tenant: its keyring wrapped under "its own" KEK (an application-type KEK here).
+    let own = Keyring::generate().unwrap();
+    let p = keycustody::PendingWrap::new(&own, "test-kms", "key/1", "enterprise").unwrap();
+    let wrapped = p.finish(b"opaque-wrapped-dek").unwrap().to_text();
+    let cmek_file = d._dir.path().join("enterprise.wrapped.json");
+    std::fs::write(&cmek_file, &wrapped).unwrap();
+    let cf = cmek_file.to_str().unwrap();
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "other",
+        "--keyring",
+        k,
+        "--cmek-file",
+        cf,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "owner mismatch refused: {}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("[InvalidArgument]"), "{}", stderr(&o));
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "enterprise",
+        "--keyring",
+        k,
+        "--cmek-file",
+        cf,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "tenants",
+        "create",
+        "--db",
+        url,
+        "--tenant",
+        "enterprise",
+        "--keyring",
+        k,
+        "--cmek-file",
+        cf,
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let v = json_of(&run(&["tenants", "list", "--db", url, "--json"]));
+    assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
+    assert_eq!(v[2]["tenant"], "enterprise");
+    assert_eq!(
+        (v[2]["form"].as_str(), v[2]["kek_type"].as_str()),
+        (Some("cmek"), Some("test-kms"))
+    );
+    let o = run(&[
+        "tenants",
+        "rotate",
+        "--db",
+        url,
+        "--tenant",
+        "enterprise",
+        "--keyring",
+        k,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // Platform-root rotation: one row rewritten (acme), bob's tombstone skipped, the CMEK
+    // row counted apart (not a failure).
     assert!(run(&["keys", "rotate", "--keyring", k]).status.success());
     let v = json_of(&run(&[
         "tenants",
@@ -462,9 +534,14 @@ fn commands(d: &Db, kp: &Path) {
         "--json",
     ]));
     assert_eq!(
-        (v["rewritten"].as_u64(), v["nulls"].as_u64()),
-        (Some(1), Some(1))
+        (
+            v["rewritten"].as_u64(),
+            v["nulls"].as_u64(),
+            v["wrapped"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
     );
+    assert_eq!(v["failed_count"], 0);
     assert_eq!(v["after"]["by_kid"], serde_json::json!({"2": 1}));
     let all = d.open_all(&load(kp));
     assert_eq!(all["acme"], (20, vec![]));
