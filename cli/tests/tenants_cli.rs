@@ -440,6 +440,17 @@ fn commands(d: &Db, kp: &Path) {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("[DecryptFailed]"), "{}", stderr(&o));
+    // rewrap --tenant-keys with that keyring: no tenant opens, nothing written, exit 2.
+    let before = d.rows("SELECT id, tenant, value FROM secrets ORDER BY id");
+    let mut wrong = rewrap.to_vec();
+    wrong[3] = other.to_str().unwrap();
+    let o = run(&wrong);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    assert_eq!(
+        d.rows("SELECT id, tenant, value FROM secrets ORDER BY id"),
+        before
+    );
 
     // rewrap --tenant-keys reports the shredded rows, is not a failure.
     let o = run(&rewrap[..rewrap.len() - 1]);
