@@ -187,8 +187,28 @@ fn json_of(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
 }
 
+/// The base64url secrets of a keyring's text form.
+fn secrets_of(kr: &Keyring) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(kr.export().unwrap().expose_secret()).unwrap();
+    v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|k| k["secret"].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn commands(d: &Db, kp: &Path) {
     let (url, k) = (d.url.as_str(), kp_str(kp));
+    // Every output of this test, checked at the end for key material.
+    let seen = std::cell::RefCell::new(String::new());
+    let run = |args: &[&str]| {
+        let o = cli_common::run(args);
+        let mut s = seen.borrow_mut();
+        s.push_str(&stdout(&o));
+        s.push_str(&stderr(&o));
+        o
+    };
     let o = run(&[
         "tenants",
         "create",
@@ -245,6 +265,14 @@ fn commands(d: &Db, kp: &Path) {
         d.exec(&sql);
     }
     let census_spec = "secrets:id:tenant:value";
+    let mut secrets = secrets_of(&platform);
+    {
+        let tk = TenantKeys::new(&platform);
+        let mut db = d.connect();
+        for t in ["acme", "bob"] {
+            secrets.extend(secrets_of(&tk.load(&mut db, t).unwrap()));
+        }
+    }
 
     let v = json_of(&run(&["tenants", "list", "--db", url, "--json"]));
     assert_eq!(v[0]["tenant"], "acme");
@@ -556,6 +584,21 @@ fn commands(d: &Db, kp: &Path) {
     assert_eq!(v["after"]["by_kid"], serde_json::json!({"2": 1}));
     let all = d.open_all(&load(kp));
     assert_eq!(all["acme"], (20, vec![]));
+    {
+        let now = load(kp);
+        let tk = TenantKeys::new(&now);
+        secrets.extend(secrets_of(&tk.load(&mut d.connect(), "acme").unwrap()));
+    }
+    secrets.extend(secrets_of(&load(kp)));
+    let seen = seen.into_inner();
+    assert!(seen.contains("shredded tenant"), "outputs were recorded");
+    assert!(secrets.len() >= 6, "platform (3 kids), acme (2 + 2), bob (1)");
+    for s in &secrets {
+        assert!(
+            !seen.contains(s.as_str()),
+            "a key secret appeared in the CLI's output"
+        );
+    }
 }
 
 #[test]
