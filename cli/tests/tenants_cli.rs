@@ -592,7 +592,10 @@ fn commands(d: &Db, kp: &Path) {
     secrets.extend(secrets_of(&load(kp)));
     let seen = seen.into_inner();
     assert!(seen.contains("shredded tenant"), "outputs were recorded");
-    assert!(secrets.len() >= 6, "platform (3 kids), acme (2 + 2), bob (1)");
+    assert!(
+        secrets.len() >= 6,
+        "platform (3 kids), acme (2 + 2), bob (1)"
+    );
     for s in &secrets {
         assert!(
             !seen.contains(s.as_str()),
