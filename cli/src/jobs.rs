@@ -356,7 +356,7 @@ pub fn rewrap(a: RewrapArgs) -> Result<ExitCode, CliError> {
     let mut db = Database::connect(&a.t.db)?;
     let tk;
     let transform = if a.tenant_keys {
-        tk = keycustody_store::TenantKeys::new(&kr);
+        tk = keycustody_store::TenantKeys::new(&kr).with_unwrapper(crate::kek::cmek_unwrapper());
         Transform::RewrapTenants(&tk)
     } else {
         Transform::Rewrap(&kr)

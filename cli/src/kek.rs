@@ -249,3 +249,16 @@ pub fn rewrap(kr: &Keyring, old: &str) -> Result<String, CliError> {
     }
     Ok(keycustody_kms::rewrap_like(kr, &w, &cfg)?.to_text())
 }
+
+/// The unwrapper of CMEK rows for the tenant key store (a tenant keyring wrapped under the
+/// tenant's own KEK): through keycustody-kms with the environment's KEK configuration
+/// ([`KekConfig::from_env`]: `AWS_*` for aws-kms, `KEYCUSTODY_PKCS11_*` for pkcs11). One
+/// KEK call per tenant and cache TTL (the store caches the keyring); a KEK that cannot be
+/// reached or refuses is core's `KekUnavailable`, an application-type KEK
+/// `KekUnavailable("external")`.
+pub fn cmek_unwrapper() -> Box<keycustody_store::Unwrapper> {
+    let cfg = KekConfig::from_env();
+    Box::new(move |_tenant: &str, w: &WrappedKeyring| {
+        keycustody_kms::unwrap_keyring(w, &cfg).map_err(|e| e.core())
+    })
+}

@@ -160,7 +160,7 @@ fn create(a: CreateArgs) -> Result<ExitCode, CliError> {
     let platform = t.keyring.load()?;
     let mut db = Database::connect(&t.db)?;
     TenantKeys::ensure_table(&mut db)?;
-    let tk = TenantKeys::new(&platform);
+    let tk = TenantKeys::new(&platform).with_unwrapper(crate::kek::cmek_unwrapper());
     let form = match &a.cmek_file {
         Some(p) => {
             let text = std::fs::read_to_string(p)
@@ -195,7 +195,7 @@ fn create(a: CreateArgs) -> Result<ExitCode, CliError> {
 fn rotate(t: TenantArgs) -> Result<ExitCode, CliError> {
     let platform = t.keyring.load()?;
     let mut db = Database::connect(&t.db)?;
-    let tk = TenantKeys::new(&platform);
+    let tk = TenantKeys::new(&platform).with_unwrapper(crate::kek::cmek_unwrapper());
     let pause = std::time::Duration::from_millis(t.test_pause_before_write_ms);
     let kid = tk
         .rotate_with_pause(&mut db, &t.tenant, &mut || std::thread::sleep(pause))

@@ -506,3 +506,197 @@ fn pkcs11_wrap_and_load() {
     assert!(stderr(&o).contains("no AES secret key"), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
 }
+
+/// A CMEK tenant through the CLI: its keyring wrapped under "its own" KMS key (`keys wrap
+/// --kek aws-kms:... --owner`), stored by `tenants create --cmek-file`, opened by
+/// `rewrap --tenant-keys` through keycustody-kms (one KMS Decrypt for the tenant's 6 rows),
+/// which moves its rows to the tenant keyring's new primary; with the KMS unreachable every
+/// CMEK row fails with KekUnavailable and is left as it was (the platform-form tenant's row
+/// still resolves). (Before the CLI passed an unwrapper to the tenant key store,
+/// every CMEK row failed with KekUnavailable("external").)
+#[test]
+fn cmek_tenant_rows_open_and_rewrap_through_kms() {
+    use keycustody::Keyring;
+    use keycustody_store::{rusqlite, Database, TenantKeys};
+    let Some(moto) = kms_support::Moto::start() else {
+        return;
+    };
+    let url = moto.url();
+    let aws = |c: &mut Command| {
+        c.env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL_KMS", &url)
+            .env_remove("AWS_PROFILE");
+    };
+    let key = create_key_with_boto3(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let kp = new_keyring(dir.path());
+    let k = kp.to_str().unwrap();
+    let db_path = dir.path().join("app.db");
+    let db = format!("sqlite:{}", db_path.display());
+    rusqlite::Connection::open(&db_path).unwrap();
+
+    // The tenant's own keyring: rows sealed under its kid 1, then rotated (kid 2 primary),
+    // then wrapped under the tenant's KMS key.
+    let own = Keyring::generate().unwrap();
+    let mut old_rows: Vec<String> = (1..=7)
+        .map(|i| {
+            own.seal("enterprise", format!("cmek-{i}").as_bytes(), b"value")
+                .unwrap()
+        })
+        .collect();
+    let late_row = old_rows.pop().unwrap();
+    own.rotate().unwrap();
+    let plain = dir.path().join("enterprise.json");
+    write600(&plain, own.export().unwrap().expose_secret());
+    let wrapped = dir.path().join("enterprise.wrapped.json");
+    let mut c = cmd(&[
+        "keys",
+        "wrap",
+        "--kek",
+        &format!("aws-kms:{key}"),
+        "--owner",
+        "enterprise",
+        "--keyring",
+        plain.to_str().unwrap(),
+        "--out",
+        wrapped.to_str().unwrap(),
+    ]);
+    aws(&mut c);
+    let o = out(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(&plain).unwrap();
+
+    let tenants = |args: &[&str]| {
+        let mut c = cmd(&[&["tenants"], args].concat());
+        aws(&mut c);
+        let o = out(c);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        o
+    };
+    tenants(&[
+        "create",
+        "--db",
+        &db,
+        "--tenant",
+        "enterprise",
+        "--keyring",
+        k,
+        "--cmek-file",
+        wrapped.to_str().unwrap(),
+    ]);
+    tenants(&["create", "--db", &db, "--tenant", "acme", "--keyring", k]);
+    let platform = load(&kp);
+    let acme = TenantKeys::new(&platform)
+        .load(&mut Database::connect(&db).unwrap(), "acme")
+        .unwrap();
+    {
+        let c = rusqlite::Connection::open(&db_path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE secrets (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, value TEXT)",
+        )
+        .unwrap();
+        for (i, e) in old_rows.iter().enumerate() {
+            c.execute(
+                "INSERT INTO secrets VALUES (?1, 'enterprise', ?2)",
+                rusqlite::params![i as i64 + 1, e],
+            )
+            .unwrap();
+        }
+        let e = acme.seal("acme", b"acme-1", b"value").unwrap();
+        c.execute(
+            "INSERT INTO secrets VALUES (100, 'acme', ?1)",
+            rusqlite::params![e],
+        )
+        .unwrap();
+    }
+    let rows = || -> Vec<(i64, String, String)> {
+        let c = rusqlite::Connection::open(&db_path).unwrap();
+        let mut s = c
+            .prepare("SELECT id, tenant, value FROM secrets ORDER BY id")
+            .unwrap();
+        s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let rewrap = || {
+        let mut c = cmd(&[
+            "rewrap",
+            "--tenant-keys",
+            "--keyring",
+            k,
+            "--db",
+            &db,
+            "--table",
+            "secrets",
+            "--owner-column",
+            "tenant",
+            "--column",
+            "value",
+            "--context",
+            "value",
+            "--json",
+        ]);
+        aws(&mut c);
+        out(c)
+    };
+
+    // The CMEK rows open through the KMS (one Decrypt for the tenant) and move to kid 2.
+    moto.start_recording();
+    let o = rewrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["rewritten"].as_u64(), v["already_current"].as_u64()),
+        (Some(6), Some(1)),
+        "{v}"
+    );
+    assert_eq!(
+        moto.count("Decrypt"),
+        1,
+        "one KMS Decrypt for the CMEK tenant"
+    );
+    for (id, tenant, value) in rows() {
+        if tenant == "enterprise" {
+            assert_eq!(keycustody::inspect(&value).unwrap().kid, 2);
+            assert_eq!(
+                own.open("enterprise", &value, b"value")
+                    .unwrap()
+                    .expose_secret(),
+                format!("cmek-{id}").as_bytes()
+            );
+        }
+    }
+    no_secret(&o, &[&key]);
+
+    // KMS unreachable: the CMEK tenant's new row fails (KekUnavailable) and stays as it was.
+    rusqlite::Connection::open(&db_path)
+        .unwrap()
+        .execute(
+            "INSERT INTO secrets VALUES (7, 'enterprise', ?1)",
+            rusqlite::params![late_row],
+        )
+        .unwrap();
+    let before = rows();
+    moto.stop();
+    let o = rewrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            v["rewritten"].as_u64(),
+            v["already_current"].as_u64(),
+            v["failed_count"].as_u64()
+        ),
+        (Some(0), Some(1), Some(7)),
+        "{v}"
+    );
+    for f in v["failed"].as_array().unwrap() {
+        assert_eq!(f["kind"], "KekUnavailable", "{f}");
+    }
+    no_secret(&o, &[&key]);
+    assert_eq!(rows(), before, "nothing written");
+}
