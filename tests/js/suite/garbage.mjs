@@ -608,7 +608,8 @@ async function makeSpecs(kc, ctx) {
       call: (...a) => new kc.PendingWrap(...a),
       args: [tenantKr, 'aws-kms', 'k', 'acme'],
       types: ['keyring', 'str', 'str', 'str'],
-      bad: [['empty owner', [tenantKr, 'aws-kms', 'k', ''], 'InvalidOwner'], ['1025-byte owner', [tenantKr, 'aws-kms', 'k', longOwner], 'InvalidOwner']],
+      // (the empty owner is the platform keyring's)
+      bad: [['1025-byte owner', [tenantKr, 'aws-kms', 'k', longOwner], 'InvalidOwner'], ['empty KEK type', [tenantKr, '', 'k', 'acme'], 'Malformed']],
     },
     'PendingWrap#finish': {
       call: (w) => new kc.PendingWrap(tenantKr, 'aws-kms', 'k', 'acme').finish(w),
@@ -631,7 +632,7 @@ async function makeSpecs(kc, ctx) {
       ],
     },
     isWrappedKeyring: { call: f('isWrappedKeyring'), args: ['{"kek":1}'], types: ['str'] },
-    'new TenantKeyringCache': { call: (...a) => new kc.TenantKeyringCache(...a), args: [4, 60], types: ['u32?', 'uint?'] },
+    'new TenantKeyringCache': { call: (...a) => new kc.TenantKeyringCache(...a), args: [4, 60], types: ['uint?', 'uint?'] },
     'TenantKeyringCache#get': { call: (t, now) => new kc.TenantKeyringCache(4, 60).get(t, now), args: ['acme', NOW], types: ['str', 'uint?'] },
     'TenantKeyringCache#insert': {
       call: (t, k, now) => new kc.TenantKeyringCache(4, 60).insert(t, k, now),
