@@ -5,4 +5,6 @@ export * from './pkg/keycustody_wasm.js';
 // The package's Keyring (the generated class with typed fast paths; see keyring.js). An
 // explicit export takes precedence over the generated `Keyring` of the line above.
 export { Keyring } from './keyring.js';
+// The custody classes and function that take a Keyring (checked in keyring.js).
+export { PendingWrap, TenantKeyringCache, wrapWithPassphrase } from './keyring.js';
 export { default } from './pkg/keycustody_wasm.js';

@@ -19,6 +19,11 @@ import {
   __keyringSealText as sealText,
   __keyringOpen as openTyped,
   __keyringOpenText as openTextTyped,
+  __notAKeyring as notAKeyring,
+  WrappedKeyring,
+  PendingWrap as GeneratedPendingWrap,
+  TenantKeyringCache as GeneratedTenantKeyringCache,
+  wrapWithPassphrase as generatedWrapWithPassphrase,
 } from './pkg/keycustody_wasm.js';
 
 const canCheckText = typeof String.prototype.isWellFormed === 'function';
@@ -81,4 +86,52 @@ export class Keyring extends GeneratedKeyring {
     if (c !== null) return openTextTyped(this, owner, envelope, c[0], c[1]);
     return super.openText(owner, envelope, context);
   }
+
+  sealKeyring(tenant, keyring) {
+    return super.sealKeyring(tenant, keyringArg(keyring));
+  }
+
+  openKeyring(tenant, envelope) {
+    return adopt(super.openKeyring(tenant, envelope));
+  }
+}
+
+// ---- custody (DESIGN §7): every `keyring` argument is checked here, so that a wrong one
+// throws the typed KC_INVALID_ARGUMENT (wasm-bindgen's own check throws an untyped Error and
+// would take a freed keyring), and every keyring returned is the package's `Keyring`.
+function keyringArg(k) {
+  if (!(k instanceof GeneratedKeyring) || !k.__wbg_ptr) throw notAKeyring();
+  return k;
+}
+
+// WrappedKeyring is made by `parse`, `PendingWrap#finish` and `wrapWithPassphrase` (all
+// generated), so its two keyring-returning methods are wrapped on the generated prototype.
+for (const name of ['openWithDek', 'openWithPassphrase']) {
+  const generated = WrappedKeyring.prototype[name];
+  Object.defineProperty(WrappedKeyring.prototype, name, {
+    value: { [name](arg) { return adopt(generated.call(this, arg)); } }[name],
+    writable: true,
+    configurable: true,
+  });
+}
+
+export class PendingWrap extends GeneratedPendingWrap {
+  constructor(keyring, kekType, kekKey, owner) {
+    super(keyringArg(keyring), kekType, kekKey, owner);
+  }
+}
+
+export class TenantKeyringCache extends GeneratedTenantKeyringCache {
+  get(tenant, now) {
+    const k = super.get(tenant, now);
+    return k === undefined ? undefined : adopt(k);
+  }
+
+  insert(tenant, keyring, now) {
+    return adopt(super.insert(tenant, keyringArg(keyring), now));
+  }
+}
+
+export function wrapWithPassphrase(keyring, passphrase, owner, mKib, t, p) {
+  return generatedWrapWithPassphrase(keyringArg(keyring), passphrase, owner, mKib, t, p);
 }

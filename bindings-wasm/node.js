@@ -11,6 +11,8 @@ const wasmExports = initSync({
 export * from './pkg/keycustody_wasm.js';
 // The package's Keyring (see keyring.js); takes precedence over the generated one above.
 export { Keyring } from './keyring.js';
+// The custody classes and function that take a Keyring (checked in keyring.js).
+export { PendingWrap, TenantKeyringCache, wrapWithPassphrase } from './keyring.js';
 
 /** Already initialised on import in Node; resolves to the wasm instance's exports. */
 export default async function init() {

@@ -21,13 +21,24 @@ vectors: toolchain
 TEST_TARGETS += test-vectors-fresh test-core-interop
 test-vectors-fresh: toolchain
 	cargo test --locked -q -p xtask
-	cargo test --locked -q -p keycustody --test vectors
+	cargo test --locked -q -p keycustody --test vectors --test wrapped_vectors
 
-# kc1 against an independent Python implementation (pyca/cryptography), both directions.
+# kc1 and wrapped keyrings (DESIGN §7) against independent Python implementations
+# (pyca/cryptography, argon2-cffi), both directions, and every wrapped_keyring_v1.json case.
 test-core-interop: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-core.txt
-	cargo build --locked -q -p keycustody --example interop
-	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py
+	cargo build --locked -q -p keycustody --example interop --example wrapped_interop
+	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py tests/interop/test_wrapped_interop.py
+
+# Tenant keyrings (DESIGN §7): cached tenant open vs platform open, first open of a tenant;
+# writes bench-out/custody.md.
+BENCH_TARGETS += bench-custody
+.PHONY: bench-custody
+bench-custody: toolchain
+	cargo bench --locked -p keycustody --bench custody -- --warm-up-time 0.5 --measurement-time 2 --noplot
+	mkdir -p bench-out
+	python3 core/benches/custody_report.py "$${CARGO_TARGET_DIR:-target}/criterion" > bench-out/custody.md
+	cat bench-out/custody.md
 
 # kc1 seal/open beside raw ring (+ hkdf) in the same run; writes bench-out/core.md.
 BENCH_TARGETS += bench-core

@@ -26,9 +26,13 @@ node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
 	cd $(NODE_DIR) && npx napi build --platform --release -- --locked
 	@test -s $(NODE_DIR)/index.d.ts || { echo "FATAL: napi build wrote no index.d.ts" >&2; exit 1; }
 
+# test/kms.test.mjs runs examples/kms-wrap.mjs (@aws-sdk/client-kms, a devDependency) against a
+# local moto KMS server (PyPI moto[server] in .venv, as mk/55-kms.mk installs it).
 test-node: node-build
 	@echo "== keycustody (napi): package tests (bindings-node/test) =="
-	cd $(NODE_DIR) && node --test test/
+	bash scripts/venv.sh -r bindings-python/examples/requirements.txt
+	test -x .venv/bin/moto_server || { echo "FATAL: moto_server missing from .venv" >&2; exit 1; }
+	cd $(NODE_DIR) && KEYCUSTODY_MOTO_SERVER=$(CURDIR)/.venv/bin/moto_server node --test test/
 
 # The Rust interop examples are built by the suite itself (tests/js/node-host.mjs).
 test-js-napi: node-build

@@ -18,9 +18,12 @@ python-develop: toolchain
 # allowlist entries only for what stubtest cannot express, each with its reason. The README
 # quickstarts are type-checked with mypy --strict by tests/test_readme.py.
 # pytest exits 5 when it collected no tests: that is a failure here, like any other non-zero code.
+# tests/test_kms_example.py runs examples/kms_wrap.py (boto3) against a local moto KMS server.
 test-python: python-develop
+	bash scripts/venv.sh -r bindings-python/examples/requirements.txt
+	test -x $(PY_VENV)/bin/moto_server || { echo "FATAL: moto_server missing from .venv" >&2; exit 1; }
 	cd bindings-python && $(PY_ENV) python -m mypy.stubtest keycustody --allowlist stubtest-allowlist.txt
-	cd bindings-python && $(PY_ENV) python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	cd bindings-python && $(PY_ENV) KEYCUSTODY_MOTO_SERVER=$(PY_VENV)/bin/moto_server python -m pytest -q -p no:cacheprovider tests; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "FATAL: pytest collected no Python tests" >&2; fi; exit $$rc
 
 bench-python: python-develop

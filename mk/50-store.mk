@@ -14,9 +14,9 @@ test-store: toolchain
 	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir" fast); \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked -p keycustody-cli --test rewrap_kill --test rewrap_concurrent -- postgres; \
+	  cargo test --locked -p keycustody-cli --test rewrap_kill --test rewrap_concurrent --test tenants_cli -- postgres; \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked -p keycustody-store --test platform_replay -- postgres
+	  cargo test --locked -p keycustody-store --test platform_replay --test tenant_store -- postgres
 
 bench-store: toolchain
 	bash scripts/ensure-apt.sh postgresql
@@ -24,4 +24,5 @@ bench-store: toolchain
 	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
 	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir"); \
-	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md
+	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md && \
+	cargo run --release --locked -p keycustody-store --example tenant_bench -- "$$url" bench-out/tenants.md

@@ -306,6 +306,13 @@ export const defaultProbes = {
     g.checkAndRecord('evt', T0 + v + 1) // expired: accepted again
     return null
   },
+  'TenantKeyringCache.new.capacity': (kc, v) => (new kc.TenantKeyringCache().capacity === v ? null : 'another capacity'),
+  'TenantKeyringCache.new.ttl_secs': (kc, v) => {
+    const c = new kc.TenantKeyringCache()
+    c.insert('t', kc.Keyring.fromSecret(SECRET32), T0)
+    if (!c.get('t', T0 + v - 1)) return `expired before +${v}`
+    return c.get('t', T0 + v) ? `still cached at +${v}` : null
+  },
 }
 
 /** Runs every probe for `runtime`; returns the failures (and const defaults with no probe). */
@@ -334,8 +341,9 @@ export function checkDefaults(manifest, runtime, kc, { skip = [] } = {}) {
   }
   for (const f of manifest.functions) visit(f.python ?? f[runtime], f)
   for (const c of manifest.classes) {
-    if (c.constructor) visit(`${c.python}.new`, { ...c.constructor, [runtime]: c[runtime] && c.constructor[runtime] })
-    for (const m of c.methods) visit(`${c.python}.${m.python ?? m[runtime]}`, m)
+    const cn = c.python ?? c[runtime]
+    if (c.constructor) visit(`${cn}.new`, { ...c.constructor, [runtime]: c[runtime] && c.constructor[runtime] })
+    for (const m of c.methods) visit(`${cn}.${m.python ?? m[runtime]}`, m)
   }
   return problems
 }

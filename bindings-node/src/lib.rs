@@ -15,6 +15,7 @@
 
 mod apikeys;
 mod conv;
+mod custody;
 mod delivery;
 mod error;
 mod jwt;

@@ -32,14 +32,14 @@ impl<T> Deferred<T> {
         }
     }
 
-    fn compute(&mut self) -> Outcome<T> {
+    pub(crate) fn compute(&mut self) -> Outcome<T> {
         match self.work.take() {
             Some(w) => Outcome::Done(w()),
             None => Outcome::ArgError,
         }
     }
 
-    fn settle<J>(
+    pub(crate) fn settle<J>(
         &mut self,
         env: &Env,
         out: Outcome<T>,

@@ -33,6 +33,11 @@ export const CODES = {
   Locked: 'KC_LOCKED',
   NotYetValid: 'KC_NOT_YET_VALID',
   ClaimMismatch: 'KC_CLAIM_MISMATCH',
+  KekUnavailable: 'KC_KEK_UNAVAILABLE',
+  TenantShredded: 'KC_TENANT_SHREDDED',
+  UnknownTenant: 'KC_UNKNOWN_TENANT',
+  Conflict: 'KC_CONFLICT',
+  TenantExists: 'KC_TENANT_EXISTS',
 }
 
 /** Asserts `e` is a keycustody error of `kind` (and of class `cls`). */

@@ -38,6 +38,11 @@ const CLASSES: &[(&str, &str)] = &[
     ("Locked", "LockedError"),
     ("NotYetValid", "NotYetValidError"),
     ("ClaimMismatch", "ClaimMismatchError"),
+    ("KekUnavailable", "KekUnavailableError"),
+    ("TenantShredded", "TenantShreddedError"),
+    ("UnknownTenant", "UnknownTenantError"),
+    ("Conflict", "ConflictError"),
+    ("TenantExists", "TenantExistsError"),
 ];
 
 const fn same_str(a: &str, b: &str) -> bool {

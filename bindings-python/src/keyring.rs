@@ -273,6 +273,27 @@ impl PyKeyring {
         run(py, envelope.len(), || self.inner.rewrap(owner, envelope, c)).to_py()
     }
 
+    /// Seals `keyring` (a tenant keyring) under this keyring for `tenant`: a kc1 envelope
+    /// with the fixed context `keycustody/v1/keyring`.
+    fn seal_keyring(
+        &self,
+        tenant: PublicStr<'_>,
+        keyring: &Bound<'_, PyKeyring>,
+    ) -> PyResult<String> {
+        self.inner
+            .seal_keyring(tenant.as_str()?, &keyring.get().inner)
+            .to_py()
+    }
+
+    /// Opens a tenant keyring sealed by `seal_keyring` for `tenant`.
+    fn open_keyring(&self, tenant: PublicStr<'_>, envelope: PublicStr<'_>) -> PyResult<PyKeyring> {
+        let inner = self
+            .inner
+            .open_keyring(tenant.as_str()?, envelope.as_str()?)
+            .to_py()?;
+        Ok(PyKeyring { inner })
+    }
+
     /// A key for a custom purpose, per owner, under the primary key.
     #[pyo3(signature = (purpose, owner, length = Len(keycustody::DEFAULT_DERIVED_KEY_LEN)), text_signature = "($self, purpose, owner, length=32)")]
     fn derive_key<'py>(

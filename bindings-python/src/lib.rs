@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 mod apikey;
 mod args;
 mod bench;
+mod custody;
 mod delivery;
 mod envelope;
 mod errors;
@@ -41,5 +42,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     otp::register(m)?;
     delivery::register(m)?;
     bench::register(m)?;
+    custody::register(m)?;
     Ok(())
 }

@@ -254,7 +254,16 @@ PROBES = {
     or _fail("another length"),
     "ReplayGuard.new.capacity": lambda v: kc.ReplayGuard().capacity == v or _fail("another capacity"),
     "ReplayGuard.new.ttl_seconds": _probe_ttl,
+    "TenantKeyringCache.new.capacity": lambda v: kc.TenantKeyringCache().capacity == v or _fail("another capacity"),
+    "TenantKeyringCache.new.ttl_secs": lambda v: _probe_cache_ttl(v),
 }
+
+
+def _probe_cache_ttl(v):
+    c = kc.TenantKeyringCache()
+    c.insert("t", kc.Keyring.from_secret(SECRET32), now=T0)
+    assert c.get("t", now=T0 + v - 1) is not None, f"expired before +{v}"
+    assert c.get("t", now=T0 + v) is None, f"still cached at +{v}"
 
 
 def _fail(why):

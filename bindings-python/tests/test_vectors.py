@@ -247,6 +247,49 @@ def str_from_secret(c):
     assert k.open_text(c["owner"], c["envelope"], c["context"]) == c["plaintext"]
 
 
+# ---- wrapped_keyring_v1.json -----------------------------------------------------------
+# Tenant keyrings under the platform keyring (Keyring.open_keyring) and wrapped keyrings
+# (WrappedKeyring: parse, open_with_dek, open_with_passphrase); a `detail` is the error's
+# malformed_kind; `inputs` (hex) are checked against the parsed text.
+def _detailed(case, fn):
+    try:
+        return fn()
+    except kc.MalformedError as e:
+        if "detail" in case:
+            assert e.malformed_kind == case["detail"], (case["name"], e.malformed_kind)
+        raise
+
+
+def _check_wrapped(c, w, k):
+    assert k.export() == c["keyring"]
+    assert w.to_text() == c["text"]
+    if "inputs" in c:
+        assert w.header.hex() == c["inputs"]["header"]
+        assert w.owner == c["inputs"]["owner"]
+        if "wrapped_dek" in c["inputs"]:
+            assert w.wrapped_dek.hex() == c["inputs"]["wrapped_dek"]
+
+
+def wrapped_open_keyring(c):
+    k = _detailed(c, lambda: kc.Keyring.parse(c["platform"]).open_keyring(c["tenant"], c["envelope"]))
+    assert k.export() == c["keyring"]
+
+
+def wrapped_parse(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    assert w.to_text() == c["text"]
+
+
+def wrapped_open_dek(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    _check_wrapped(c, w, _detailed(c, lambda: w.open_with_dek(bytes.fromhex(c["dek"]))))
+
+
+def wrapped_open_passphrase(c):
+    w = _detailed(c, lambda: kc.WrappedKeyring.parse(c["text"]))
+    _check_wrapped(c, w, _detailed(c, lambda: w.open_with_passphrase(c["passphrase"])))
+
+
 DISPATCH = {
     ("strings_v1.json", "seal"): str_seal,
     ("strings_v1.json", "open"): str_open,
@@ -285,7 +328,12 @@ DISPATCH = {
     ("validate_v1.json", "pseudonymize"): pseudonymize,
     ("legacy_v1.json", "pbkdf2_gcm"): legacy_pbkdf2_gcm,
     ("legacy_v1.json", "openssl_enc"): legacy_openssl_enc,
+    ("wrapped_keyring_v1.json", "open_keyring"): wrapped_open_keyring,
+    ("wrapped_keyring_v1.json", "parse"): wrapped_parse,
+    ("wrapped_keyring_v1.json", "open_dek"): wrapped_open_dek,
+    ("wrapped_keyring_v1.json", "open_passphrase"): wrapped_open_passphrase,
 }
+
 
 
 def load_cases():

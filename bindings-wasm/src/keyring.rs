@@ -253,6 +253,25 @@ impl Keyring {
         Ok(secret_bytes_to_js(key.expose_secret()))
     }
 
+    /// Seals `keyring` (a tenant keyring) under this keyring for `tenant`: a kc1 envelope
+    /// with the fixed context `keycustody/v1/keyring`.
+    #[wasm_bindgen(js_name = sealKeyring)]
+    pub fn seal_keyring(&self, tenant: &StrArg, keyring: &Keyring) -> JsResult<String> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        Ok(self.inner.seal_keyring(&tenant, &keyring.inner)?)
+    }
+
+    /// Opens a tenant keyring sealed by `sealKeyring` for `tenant` (`KC_DECRYPT_FAILED` for
+    /// the wrong tenant, the wrong platform key or tampering).
+    #[wasm_bindgen(js_name = openKeyring)]
+    pub fn open_keyring(&self, tenant: &StrArg, envelope: &StrArg) -> JsResult<Keyring> {
+        let tenant = js_string(tenant, "tenant must be a string")?;
+        let envelope = envelope_arg(envelope)?;
+        Ok(Keyring {
+            inner: self.inner.open_keyring(&tenant, &envelope)?,
+        })
+    }
+
     /// Key ids and states, never a secret.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_js_string(&self) -> String {
@@ -264,6 +283,11 @@ impl Keyring {
     /// The core keyring (for the other modules of this binding).
     pub(crate) fn core(&self) -> &keycustody::Keyring {
         &self.inner
+    }
+
+    /// A keyring around a core keyring (for the other modules of this binding).
+    pub(crate) fn from_core(inner: keycustody::Keyring) -> Keyring {
+        Keyring { inner }
     }
 }
 

@@ -24,10 +24,12 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use zeroize::Zeroizing;
 
+mod custody;
 mod functions;
 mod keyring;
 mod platform;
 
+pub use custody::*;
 pub use functions::*;
 pub use keyring::Keyring;
 pub use platform::*;

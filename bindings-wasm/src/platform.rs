@@ -70,7 +70,7 @@ fn js_i64(v: &JsValue, what: &'static str) -> JsResult<i64> {
 }
 
 /// A non-negative safe integer, as u64.
-fn js_u64(v: &JsValue, what: &'static str) -> JsResult<u64> {
+pub(crate) fn js_u64(v: &JsValue, what: &'static str) -> JsResult<u64> {
     u64::try_from(js_i64(v, what)?).map_err(|_| invalid(what))
 }
 
@@ -89,7 +89,7 @@ fn now_or_clock(v: Option<NumArg>) -> JsResult<i64> {
     }
 }
 
-fn clock() -> JsResult<i64> {
+pub(crate) fn clock() -> JsResult<i64> {
     let secs = (js_sys::Date::now() / 1000.0).floor();
     let n = secs
         .is_finite()

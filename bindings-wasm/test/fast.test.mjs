@@ -73,8 +73,9 @@ test('the package Keyring is keyring.js: a subclass of the generated class, whic
   const K = kc.Keyring;
   assert.notEqual(K, gen.Keyring);
   assert.equal(Object.getPrototypeOf(K), gen.Keyring);
-  // Its own members are the three fast paths and the three factories, nothing else.
-  assert.deepEqual(Object.getOwnPropertyNames(K.prototype).sort(), ['constructor', 'open', 'openText', 'seal']);
+  // Its own members are the three fast paths, the two custody methods that check or adopt a
+  // keyring (sealKeyring, openKeyring), and the three factories, nothing else.
+  assert.deepEqual(Object.getOwnPropertyNames(K.prototype).sort(), ['constructor', 'open', 'openKeyring', 'openText', 'seal', 'sealKeyring']);
   assert.deepEqual(Object.getOwnPropertyNames(K).filter((n) => typeof K[n] === 'function').sort(), ['fromSecret', 'generate', 'parse']);
   // The generated class keeps every generated method (nothing deleted or replaced) and has
   // no typed entry: those are free functions that only keyring.js calls.

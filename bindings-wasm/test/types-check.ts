@@ -7,11 +7,45 @@ import init, {
   verifyStripeSignature, signStandardWebhook, verifyStandardWebhook, generateStandardWebhookSecret,
   verifyTelegramSecret, generateTotpSecret, totpUri, totpAt, totpRawAt, totpStep, verifyTotpAt, scrub,
   validateSlug, validateEmail, decryptLegacyPbkdf2Gcm, decryptOpensslEnc,
+  WrappedKeyring, PendingWrap, TenantKeyringCache, wrapWithPassphrase, isWrappedKeyring,
 } from 'keycustody-wasm';
 import type {
   KeycustodyError, EnvelopeInfo, KeyInfo, GeneratedApiKey, ParsedApiKey, DeliveryKeypair,
-  IssuedCode, CodeCheck, JwtSecret,
+  IssuedCode, CodeCheck, JwtSecret, EncryptionContext,
 } from 'keycustody-wasm';
+
+// Custody (issue 14 item 6): every custody export with its types.
+export function custody(kr: Keyring): void {
+  const row: string = kr.sealKeyring('t', Keyring.generate());
+  const tenant: Keyring = kr.openKeyring('t', row);
+  const p = new PendingWrap(kr, 'gcp-kms', 'projects/p/keys/k', 't');
+  const dek: Uint8Array = p.dek;
+  const header: Uint8Array = p.header;
+  const ctx: EncryptionContext = p.encryptionContext;
+  const parts: string = p.kekType + p.kekKey + p.owner;
+  const w: WrappedKeyring = p.finish(new Uint8Array([1]));
+  const w2: WrappedKeyring = WrappedKeyring.parse(w.toText());
+  w2.expectOwner('t');
+  const opened: Keyring = w2.openWithDek(dek);
+  const blob: Uint8Array = w2.wrappedDek;
+  const owner: string = w2.owner + w2.kekType + w2.kekKey + w2.encryptionContext.owner;
+  const pw: WrappedKeyring = wrapWithPassphrase(kr, 'pass', 't', 8, 1, 1);
+  const back: Keyring = pw.openWithPassphrase(new Uint8Array(4));
+  const sniff: boolean = isWrappedKeyring(w.toText());
+  const cache = new TenantKeyringCache(10, 60);
+  const cached: Keyring = cache.insert('t', tenant, 0);
+  const hit: Keyring | undefined = cache.get('t');
+  cache.invalidate('t');
+  cache.clear();
+  const sizes: number = cache.size + cache.capacity + cache.ttl;
+  // @ts-expect-error a keyring argument must be a Keyring
+  new PendingWrap('kr', 'aws-kms', 'k', '');
+  // @ts-expect-error the DEK is bytes
+  w2.openWithDek('dek');
+  // @ts-expect-error there is no public constructor argument
+  new WrappedKeyring(w2);
+  void [header, ctx, parts, opened, blob, owner, back, sniff, cached, hit, sizes, w.wrappedDek];
+}
 
 export async function all(): Promise<void> {
   await init();

@@ -4,6 +4,7 @@ use keycustody::{Error, Keyring, KEYRING_ENV_VAR};
 use keycustody_store::StoreError;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// Exit code: a job finished with failures (rows that would not open, rows left unsettled).
 pub const EXIT_FAILURES: u8 = 1;
@@ -72,19 +73,35 @@ pub struct KeyringArg {
 }
 
 impl KeyringArg {
-    /// Loads the keyring from the file or the environment.
+    /// Loads the keyring from the file or the environment; a wrapped keyring is unwrapped
+    /// through its KEK (crate::kek).
     pub fn load(&self) -> Result<Keyring, CliError> {
+        self.load_with(None)
+    }
+
+    /// As [`KeyringArg::load`], with a passphrase file for a passphrase-wrapped keyring.
+    pub fn load_with(&self, passphrase_file: Option<&Path>) -> Result<Keyring, CliError> {
         match &self.keyring {
-            Some(p) => load_file(p),
+            Some(p) => load_file_with(p, passphrase_file),
             None => match Keyring::from_env(KEYRING_ENV_VAR) {
-                Ok(k) => Ok(k),
-                Err(Error::MissingEnvVar(_)) => Err(CliError::usage(format!(
-                    "no keyring: pass --keyring FILE or set {KEYRING_ENV_VAR}"
-                ))),
-                Err(e) => Err(CliError {
-                    code: CliError::from(e).code,
-                    msg: format!("keyring in {KEYRING_ENV_VAR}: {e}"),
-                }),
+                Ok(k) if passphrase_file.is_none() => Ok(k),
+                // (Core also says MissingEnvVar for a wrapped keyring's missing passphrase.)
+                Err(Error::MissingEnvVar(_)) if std::env::var_os(KEYRING_ENV_VAR).is_none() => {
+                    Err(CliError::usage(format!(
+                        "no keyring: pass --keyring FILE or set {KEYRING_ENV_VAR}"
+                    )))
+                }
+                r => {
+                    let text = Zeroizing::new(std::env::var(KEYRING_ENV_VAR).unwrap_or_default());
+                    if keycustody::is_wrapped_keyring(&text) {
+                        return crate::kek::load_text(&text, passphrase_file)
+                            .map_err(|e| prefix(e, &format!("keyring in {KEYRING_ENV_VAR}")));
+                    }
+                    r.map_err(|e| CliError {
+                        code: CliError::from(e).code,
+                        msg: format!("keyring in {KEYRING_ENV_VAR}: {e}"),
+                    })
+                }
             },
         }
     }
@@ -97,22 +114,81 @@ impl KeyringArg {
     }
 }
 
+fn prefix(e: CliError, what: &str) -> CliError {
+    CliError {
+        code: e.code,
+        msg: format!("{what}: {}", e.msg),
+    }
+}
+
 pub fn load_file(p: &Path) -> Result<Keyring, CliError> {
-    Keyring::from_file(p).map_err(|e| {
+    load_file_with(p, None)
+}
+
+fn load_file_with(p: &Path, passphrase_file: Option<&Path>) -> Result<Keyring, CliError> {
+    let what = format!("keyring file {}", p.display());
+    let first = match Keyring::from_file(p) {
+        Ok(k) if passphrase_file.is_none() => return Ok(k),
+        r => r,
+    };
+    // Not opened by core (or a passphrase file was given): a wrapped keyring goes through
+    // the KEK clients. Core has checked the file's permissions; a refusal there stands.
+    if first
+        .as_ref()
+        .err()
+        .is_none_or(|&e| crate::kek::may_be_wrapped(e))
+    {
+        if let Ok(bytes) = std::fs::read(p).map(Zeroizing::new) {
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                if keycustody::is_wrapped_keyring(text) {
+                    return crate::kek::load_text(text, passphrase_file)
+                        .map_err(|e| prefix(e, &what));
+                }
+            }
+        }
+    }
+    first.map_err(|e| {
         let hint = match e {
             Error::InsecurePermissions => format!(" (fix with: chmod 600 {})", p.display()),
             _ => String::new(),
         };
         CliError {
             code: CliError::from(e).code,
-            msg: format!("keyring file {}: {e}{hint}", p.display()),
+            msg: format!("{what}: {e}{hint}"),
         }
     })
 }
 
 /// Writes the keyring atomically with mode 0600: temp file, fsync, rename, fsync dir.
-/// With `create_new`, refuses to replace an existing file.
+/// With `create_new`, refuses to replace an existing file. An existing wrapped keyring file
+/// gets the keyring wrapped again under its KEK, never the plain text.
 pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliError> {
+    if !create_new {
+        // A wrapped keyring file stays wrapped: the changed keyring is wrapped again under
+        // the same KEK and owner (one KEK call), never written in clear.
+        if let Ok(old) = std::fs::read(p).map(Zeroizing::new) {
+            if let Ok(old) = std::str::from_utf8(&old) {
+                if keycustody::is_wrapped_keyring(old) {
+                    let text = crate::kek::rewrap(kr, old).map_err(|e| CliError {
+                        code: e.code,
+                        msg: format!(
+                            "keyring file {} (wrapped): {}; nothing written",
+                            p.display(),
+                            e.msg
+                        ),
+                    })?;
+                    return save_text(p, &text, false);
+                }
+            }
+        }
+    }
+    let text = kr.export()?;
+    save_text(p, text.expose_secret(), create_new)
+}
+
+/// Writes `text` (and a newline) atomically with mode 0600: temp file, fsync, rename,
+/// fsync dir. With `create_new`, refuses to replace an existing file.
+pub fn save_text(p: &Path, text: &str, create_new: bool) -> Result<(), CliError> {
     let io = |e: std::io::Error| CliError::usage(format!("keyring file {}: {e}", p.display()));
     if create_new && p.exists() {
         return Err(CliError::refused(format!(
@@ -131,7 +207,6 @@ pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliErro
     tmp_name.push(name);
     tmp_name.push(format!(".tmp{}", std::process::id()));
     let tmp = dir.join(tmp_name);
-    let text = kr.export()?;
     {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
@@ -142,7 +217,7 @@ pub fn save_file(p: &Path, kr: &Keyring, create_new: bool) -> Result<(), CliErro
         }
         let mut f = opts.open(&tmp).map_err(io)?;
         let r = f
-            .write_all(text.expose_secret().as_bytes())
+            .write_all(text.as_bytes())
             .and_then(|()| f.write_all(b"\n"))
             .and_then(|()| f.sync_all());
         if let Err(e) = r {

@@ -70,6 +70,11 @@ impl TableArgs {
 pub struct RewrapArgs {
     #[command(flatten)]
     keyring: KeyringArg,
+    /// Seal each row under its owner's tenant keyring, loaded from keycustody_tenant_keys in
+    /// the same database (--keyring is then the platform keyring); rows of shredded tenants
+    /// are counted, not rewritten.
+    #[arg(long)]
+    tenant_keys: bool,
     #[command(flatten)]
     t: TableArgs,
 }
@@ -255,6 +260,9 @@ pub fn report(what: &str, table: &str, column: &str, r: &JobReport, as_json: boo
             "unsettled": r.unsettled,
             "failed": r.failed.iter().take(LIST_MAX).map(|f| json!({"id": f.id, "kind": f.kind, "reason": f.reason})).collect::<Vec<_>>(),
             "failed_count": r.failed.len(),
+            "wrapped": r.wrapped,
+            "shredded": r.shredded.values().sum::<u64>(),
+            "shredded_tenants": r.shredded,
             "after": scan_json(&r.after),
             "elapsed_ms": r.elapsed.as_millis() as u64,
             "rows_per_sec": rows_per_sec(r).round(),
@@ -302,6 +310,21 @@ pub fn report(what: &str, table: &str, column: &str, r: &JobReport, as_json: boo
                 thousands(r.concurrent_changes)
             );
         }
+        if r.wrapped > 0 {
+            println!(
+                "  {:<19}{} (keyrings wrapped under a tenant's own KEK; left alone)",
+                "cmek",
+                thousands(r.wrapped)
+            );
+        }
+        if !r.shredded.is_empty() {
+            println!(
+                "  {:<19}{} rows of {} shredded tenant(s) (unreadable by design; left alone)",
+                "shredded",
+                thousands(r.shredded.values().sum::<u64>()),
+                r.shredded.len()
+            );
+        }
         println!("  {:<19}{}", "failed", thousands(r.failed.len() as u64));
         println!("  now in the column: {}", scan_line(&r.after));
         for f in r.failed.iter().take(LIST_MAX) {
@@ -331,7 +354,14 @@ pub fn report(what: &str, table: &str, column: &str, r: &JobReport, as_json: boo
 pub fn rewrap(a: RewrapArgs) -> Result<ExitCode, CliError> {
     let kr: Keyring = a.keyring.load()?;
     let mut db = Database::connect(&a.t.db)?;
-    let r = run_job(&mut db, a.t.spec(), Transform::Rewrap(&kr), "rewrap")?;
+    let tk;
+    let transform = if a.tenant_keys {
+        tk = keycustody_store::TenantKeys::new(&kr).with_unwrapper(crate::kek::cmek_unwrapper());
+        Transform::RewrapTenants(&tk)
+    } else {
+        Transform::Rewrap(&kr)
+    };
+    let r = run_job(&mut db, a.t.spec(), transform, "rewrap")?;
     Ok(report("rewrap", &a.t.table, &a.t.column, &r, a.t.json))
 }
 

@@ -1,4 +1,4 @@
-//! `keycustody keys`: generate, add, promote, rotate, retire, list.
+//! `keycustody keys`: generate, add, promote, rotate, retire, list, wrap, unwrap.
 
 use crate::common::{load_file, print_json, save_file, CliError, KeyringArg};
 use keycustody::Keyring;
@@ -50,6 +50,11 @@ pub enum Command {
     },
     /// List key ids, states and public fingerprints (never a secret).
     List(Common),
+    /// Wrap the keyring under a KEK (aws-kms:<key>, pkcs11:<uri>, passphrase): the
+    /// wrapped keyring (DESIGN §7) on stdout or in --out FILE.
+    Wrap(crate::kek::WrapArgs),
+    /// Unwrap a wrapped keyring to a new 0600 file (--out), or to stdout with --to-stdout.
+    Unwrap(crate::kek::UnwrapArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -101,6 +106,8 @@ fn generate_to_stdout(c: &Common) -> Result<(), CliError> {
 
 pub fn run(cmd: Command) -> Result<ExitCode, CliError> {
     match cmd {
+        Command::Wrap(a) => return crate::kek::wrap(a),
+        Command::Unwrap(a) => return crate::kek::unwrap(a),
         Command::Generate { stdout: true, c } => generate_to_stdout(&c)?,
         Command::Generate { stdout: false, c } => {
             let p = c.keyring.file()?;

@@ -14,7 +14,9 @@ mod common;
 mod demo;
 mod envelope;
 mod jobs;
+mod kek;
 mod keys;
+mod tenants;
 
 /// Secrets and key custody for multi-tenant platforms.
 #[derive(Parser, Debug)]
@@ -43,6 +45,9 @@ enum Command {
     Scan(jobs::ScanArgs),
     /// The main job end to end on SQLite: seal 100k secrets, rotate, rewrap, verify, retire.
     Demo(demo::DemoArgs),
+    /// Tenant keyrings: create, rotate, shred (crypto-shredding), list, census.
+    #[command(subcommand)]
+    Tenants(tenants::Command),
     /// Encrypted per-VM vault of secrets, with environment injection.
     #[command(subcommand)]
     Vault(vault::Command),
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Command::Migrate(a) => jobs::migrate(a),
         Command::Scan(a) => jobs::scan(a),
         Command::Demo(a) => demo::run(a),
+        Command::Tenants(c) => tenants::run(c),
         Command::Vault(c) => vault::run(c).map_err(Into::into),
         Command::Audit(c) => audit::run(c).map_err(Into::into),
         Command::Proxy(a) => proxy::run(a).map_err(Into::into),

@@ -53,6 +53,20 @@ pub enum Error {
     NotYetValid,
     /// A claim (audience, issuer, ...) did not match; the text names the claim.
     ClaimMismatch(&'static str),
+    /// The key-encryption key of a wrapped keyring cannot be used here: unreachable,
+    /// refusing, or not configured. The text is the KEK type (`"aws-kms"`, `"pkcs11"`,
+    /// `"passphrase"`; `"external"` for a type the application unwraps itself), never the
+    /// key reference.
+    KekUnavailable(&'static str),
+    /// The tenant's keyring was shredded: its data can no longer be opened.
+    TenantShredded,
+    /// The tenant key store holds no keyring for this tenant.
+    UnknownTenant,
+    /// A compare-and-swap lost (e.g. two concurrent rotations of one tenant keyring):
+    /// nothing was written; reload and retry.
+    Conflict,
+    /// The tenant already has a keyring (a second create).
+    TenantExists,
 }
 
 /// Which part of an input was malformed.
@@ -113,6 +127,14 @@ pub enum MalformedKind {
     /// A Standard Webhooks header appears more than once (names compared ASCII
     /// case-insensitively): which one was signed is ambiguous, so neither is used.
     WebhookHeaderRepeated,
+    /// A wrapped keyring is not the JSON of the §7 text form: an unknown or missing field,
+    /// bad base64url, a nonce that is not 12 bytes, a malformed passphrase key string.
+    WrappedKeyring,
+    /// A wrapped keyring's version is not one this library reads.
+    WrappedKeyringVersion,
+    /// A wrapped keyring's KEK type is not a valid name, or not the one an operation needs
+    /// (e.g. opening a non-`passphrase` keyring with a passphrase).
+    KekType,
 }
 
 impl Error {
@@ -138,6 +160,11 @@ impl Error {
         "Locked",
         "NotYetValid",
         "ClaimMismatch",
+        "KekUnavailable",
+        "TenantShredded",
+        "UnknownTenant",
+        "Conflict",
+        "TenantExists",
     ];
 
     /// Every value [`Error::code`] can return, in the order of [`Error::KINDS`]
@@ -162,6 +189,11 @@ impl Error {
         "KC_LOCKED",
         "KC_NOT_YET_VALID",
         "KC_CLAIM_MISMATCH",
+        "KC_KEK_UNAVAILABLE",
+        "KC_TENANT_SHREDDED",
+        "KC_UNKNOWN_TENANT",
+        "KC_CONFLICT",
+        "KC_TENANT_EXISTS",
     ];
 
     /// The key id of [`Error::UnknownKey`], [`Error::KeyRetired`] and [`Error::PrimaryKey`].
@@ -187,6 +219,16 @@ impl Error {
     pub fn claim(&self) -> Option<&'static str> {
         match self {
             Error::ClaimMismatch(claim) => Some(claim),
+            _ => None,
+        }
+    }
+
+    /// The KEK type of [`Error::KekUnavailable`] (`"aws-kms"`, `"pkcs11"`, `"passphrase"`,
+    /// `"external"`).
+    #[must_use]
+    pub fn kek_type(&self) -> Option<&'static str> {
+        match self {
+            Error::KekUnavailable(t) => Some(t),
             _ => None,
         }
     }
@@ -258,6 +300,11 @@ impl Error {
             Error::Locked => "Locked",
             Error::NotYetValid => "NotYetValid",
             Error::ClaimMismatch(_) => "ClaimMismatch",
+            Error::KekUnavailable(_) => "KekUnavailable",
+            Error::TenantShredded => "TenantShredded",
+            Error::UnknownTenant => "UnknownTenant",
+            Error::Conflict => "Conflict",
+            Error::TenantExists => "TenantExists",
         }
     }
 
@@ -284,6 +331,11 @@ impl Error {
             Error::Locked => "KC_LOCKED",
             Error::NotYetValid => "KC_NOT_YET_VALID",
             Error::ClaimMismatch(_) => "KC_CLAIM_MISMATCH",
+            Error::KekUnavailable(_) => "KC_KEK_UNAVAILABLE",
+            Error::TenantShredded => "KC_TENANT_SHREDDED",
+            Error::UnknownTenant => "KC_UNKNOWN_TENANT",
+            Error::Conflict => "KC_CONFLICT",
+            Error::TenantExists => "KC_TENANT_EXISTS",
         }
     }
 }
@@ -317,6 +369,9 @@ impl MalformedKind {
         MalformedKind::Other,
         MalformedKind::WebhookHeaderMissing,
         MalformedKind::WebhookHeaderRepeated,
+        MalformedKind::WrappedKeyring,
+        MalformedKind::WrappedKeyringVersion,
+        MalformedKind::KekType,
     ];
 
     /// A stable, language-neutral name of the kind: the variant's name (`"Base64"`,
@@ -350,6 +405,9 @@ impl MalformedKind {
             MalformedKind::Other => "Other",
             MalformedKind::WebhookHeaderMissing => "WebhookHeaderMissing",
             MalformedKind::WebhookHeaderRepeated => "WebhookHeaderRepeated",
+            MalformedKind::WrappedKeyring => "WrappedKeyring",
+            MalformedKind::WrappedKeyringVersion => "WrappedKeyringVersion",
+            MalformedKind::KekType => "KekType",
         }
     }
 
@@ -387,6 +445,11 @@ impl MalformedKind {
             MalformedKind::WebhookHeaderRepeated => {
                 "webhook-id, webhook-timestamp or webhook-signature header appears more than once"
             }
+            MalformedKind::WrappedKeyring => "wrapped keyring is not valid wrapped-keyring JSON",
+            MalformedKind::WrappedKeyringVersion => "unsupported wrapped keyring version",
+            MalformedKind::KekType => {
+                "wrapped keyring KEK type is invalid or not the one this operation needs"
+            }
         }
     }
 }
@@ -417,6 +480,20 @@ impl fmt::Display for Error {
             Error::Locked => f.write_str("locked after too many failed attempts"),
             Error::NotYetValid => f.write_str("not yet valid"),
             Error::ClaimMismatch(claim) => write!(f, "claim mismatch: {claim}"),
+            Error::KekUnavailable(kek) => write!(
+                f,
+                "key-encryption key of type {kek} is unavailable (unreachable, refused or not \
+                 configured): load a KMS- or HSM-wrapped keyring through keycustody-kms, or \
+                 unwrap its DEK yourself and call WrappedKeyring::open_with_dek"
+            ),
+            Error::TenantShredded => {
+                f.write_str("the tenant's keyring was shredded: its data cannot be opened")
+            }
+            Error::UnknownTenant => f.write_str("no keyring is stored for this tenant"),
+            Error::Conflict => f.write_str(
+                "concurrent update (compare-and-swap lost): nothing was written; reload and retry",
+            ),
+            Error::TenantExists => f.write_str("the tenant already has a keyring"),
         }
     }
 }
@@ -595,6 +672,11 @@ mod tests {
             Error::Locked,
             Error::NotYetValid,
             Error::ClaimMismatch("aud"),
+            Error::KekUnavailable("aws-kms"),
+            Error::TenantShredded,
+            Error::UnknownTenant,
+            Error::Conflict,
+            Error::TenantExists,
         ];
         for e in &all {
             match e {
@@ -616,7 +698,12 @@ mod tests {
                 | Error::Replayed
                 | Error::Locked
                 | Error::NotYetValid
-                | Error::ClaimMismatch(_) => {}
+                | Error::ClaimMismatch(_)
+                | Error::KekUnavailable(_)
+                | Error::TenantShredded
+                | Error::UnknownTenant
+                | Error::Conflict
+                | Error::TenantExists => {}
             }
         }
         all
@@ -644,7 +731,9 @@ mod tests {
             assert_eq!(e.malformed_kind().is_some(), e.kind() == "Malformed");
             assert_eq!(e.env_var().is_some(), e.kind() == "MissingEnvVar");
             assert_eq!(e.io_kind().is_some(), e.kind() == "Io");
+            assert_eq!(e.kek_type().is_some(), e.kind() == "KekUnavailable");
         }
+        assert_eq!(Error::KekUnavailable("pkcs11").kek_type(), Some("pkcs11"));
         assert_eq!(Error::UnknownKey(7).kid(), Some(7));
         assert_eq!(Error::KeyRetired(8).kid(), Some(8));
         assert_eq!(Error::PrimaryKey(9).kid(), Some(9));
@@ -701,10 +790,13 @@ mod tests {
                 | MalformedKind::Totp
                 | MalformedKind::Other
                 | MalformedKind::WebhookHeaderMissing
-                | MalformedKind::WebhookHeaderRepeated => {}
+                | MalformedKind::WebhookHeaderRepeated
+                | MalformedKind::WrappedKeyring
+                | MalformedKind::WrappedKeyringVersion
+                | MalformedKind::KekType => {}
             }
         }
-        assert_eq!(MalformedKind::ALL.len(), 26);
+        assert_eq!(MalformedKind::ALL.len(), 29);
     }
 
     #[test]

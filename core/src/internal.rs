@@ -92,3 +92,40 @@ pub fn derive_labeled(
 ) -> Result<(u32, SecretBytes)> {
     keyring.derive_labeled(kid, label, owner, length)
 }
+
+/// [`crate::PendingWrap::new`] with a caller-chosen DEK and nonce, for test vectors only.
+/// A fixed DEK is no secret at all.
+///
+/// # Errors
+/// As [`crate::PendingWrap::new`].
+pub fn dangerous_pending_wrap_with(
+    keyring: &Keyring,
+    kek_type: &str,
+    kek_key: &str,
+    owner: &str,
+    dek: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+) -> Result<crate::PendingWrap> {
+    crate::PendingWrap::with_dek_and_nonce(keyring, kek_type, kek_key, owner, dek, nonce)
+}
+
+/// [`crate::wrap_with_passphrase`] with a caller-chosen salt, DEK, keyring nonce and DEK
+/// nonce (`iv`), for test vectors only.
+///
+/// # Errors
+/// As [`crate::wrap_with_passphrase`].
+#[allow(clippy::too_many_arguments)]
+pub fn dangerous_wrap_with_passphrase_fixed(
+    keyring: &Keyring,
+    passphrase: &[u8],
+    owner: &str,
+    params: crate::Argon2Params,
+    salt: &[u8; 16],
+    dek: &[u8; 32],
+    nonce: &[u8; NONCE_LEN],
+    iv: &[u8; NONCE_LEN],
+) -> Result<crate::WrappedKeyring> {
+    crate::wrapped::wrap_with_passphrase_fixed(
+        keyring, passphrase, owner, params, salt, dek, nonce, iv,
+    )
+}

@@ -10,49 +10,63 @@ use zeroize::Zeroizing;
 pub const KEYRING_ENV_VAR: &str = "KEYCUSTODY_KEYRING";
 
 impl Keyring {
-    /// Reads the text form from an environment variable (usually [`KEYRING_ENV_VAR`]).
+    /// Reads the text form from an environment variable (usually [`KEYRING_ENV_VAR`]), or a
+    /// wrapped keyring (DESIGN §7, [`crate::WrappedKeyring`]): one of type `passphrase` is
+    /// unwrapped with the passphrase read from the file named by
+    /// [`crate::PASSPHRASE_FILE_ENV_VAR`] (checked like a key file; one trailing newline
+    /// dropped) or else from [`crate::PASSPHRASE_ENV_VAR`] (never from argv); any other KEK type
+    /// is [`Error::KekUnavailable`]: load it through `keycustody-kms` or the two-step API.
     ///
     /// # Errors
     /// [`Error::MissingEnvVar`] naming `var` when it is not set (or `var` cannot name a
-    /// variable: empty, with `=` or NUL); [`Error::Malformed`] with
-    /// [`MalformedKind::Utf8`] when it is set but not UTF-8; or as [`Keyring::parse`].
+    /// variable: empty, with `=` or NUL), or naming `KEYCUSTODY_PASSPHRASE` when a
+    /// passphrase-wrapped keyring has no passphrase configured; [`Error::Malformed`] with
+    /// [`MalformedKind::Utf8`] when it is set but not UTF-8; [`Error::KekUnavailable`];
+    /// [`Error::DecryptFailed`] for a wrong passphrase; [`Error::InvalidArgument`] when both
+    /// passphrase variables are set; or as [`Keyring::parse`] / [`crate::WrappedKeyring::parse`].
     pub fn from_env(var: &str) -> Result<Keyring> {
         let text = Zeroizing::new(std::env::var(var).map_err(|e| match e {
             std::env::VarError::NotPresent => Error::MissingEnvVar(EnvVarName::new(var)),
             std::env::VarError::NotUnicode(_) => Error::Malformed(MalformedKind::Utf8),
         })?);
-        Keyring::parse(&text)
+        crate::wrapped::keyring_from_loaded_text(&text, &|name| std::env::var_os(name))
     }
 
     /// Reads the text form from a file, refusing one that group or others can
-    /// access, or (on Unix) one owned by another user, as ssh does.
+    /// access, or (on Unix) one owned by another user, as ssh does. A wrapped keyring is
+    /// accepted as by [`Keyring::from_env`].
     ///
     /// # Errors
     /// [`Error::InsecurePermissions`], [`Error::Io`], [`Error::TooLarge`];
     /// [`Error::InvalidArgument`]`("key file grew while it was read")`; or as [`Keyring::parse`].
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Keyring> {
-        let mut f = std::fs::File::open(path.as_ref())?;
-        let meta = f.metadata()?;
-        check_key_file_metadata(&meta)?;
-        let too_large = Error::TooLarge {
-            limit: MAX_KEYRING_TEXT,
-        };
-        // The buffer is allocated once, never grown: growing a Vec frees its old block
-        // unwiped, root secrets and all. A regular file gets exactly its length; anything
-        // else (a pipe, `<(...)`) has no length, so it gets the limit plus one byte.
-        let cap = if meta.is_file() {
-            usize::try_from(meta.len())
-                .ok()
-                .filter(|&n| n <= MAX_KEYRING_TEXT)
-                .ok_or(too_large)?
-        } else {
-            MAX_KEYRING_TEXT + 1
-        };
-        let (buf, n) = read_once(&mut f, cap, meta.is_file())?;
-        let text =
-            std::str::from_utf8(&buf[..n]).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
-        Keyring::parse(text)
+        let buf = read_secret_file(path.as_ref(), MAX_KEYRING_TEXT)?;
+        let text = std::str::from_utf8(&buf).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
+        crate::wrapped::keyring_from_loaded_text(text, &|name| std::env::var_os(name))
     }
+}
+
+/// Reads a secret file (a key file, a passphrase file) of at most `limit` bytes, refusing
+/// one that group or others can access or that another user owns.
+pub(crate) fn read_secret_file(path: &std::path::Path, limit: usize) -> Result<Zeroizing<Vec<u8>>> {
+    let mut f = std::fs::File::open(path)?;
+    let meta = f.metadata()?;
+    check_key_file_metadata(&meta)?;
+    let too_large = Error::TooLarge { limit };
+    // The buffer is allocated once, never grown: growing a Vec frees its old block
+    // unwiped, root secrets and all. A regular file gets exactly its length; anything
+    // else (a pipe, `<(...)`) has no length, so it gets the limit plus one byte.
+    let cap = if meta.is_file() {
+        usize::try_from(meta.len())
+            .ok()
+            .filter(|&n| n <= limit)
+            .ok_or(too_large)?
+    } else {
+        limit + 1
+    };
+    let (mut buf, n) = read_once(&mut f, cap, meta.is_file(), limit)?;
+    buf.truncate(n);
+    Ok(buf)
 }
 
 /// Reads a key file into one buffer of `cap` bytes, allocated once and never grown;
@@ -62,13 +76,12 @@ fn read_once(
     r: &mut impl std::io::Read,
     cap: usize,
     exact: bool,
+    limit: usize,
 ) -> Result<(Zeroizing<Vec<u8>>, usize)> {
     let mut buf = Zeroizing::new(vec![0u8; cap]);
     let n = read_full(r, &mut buf[..])?;
-    if n > MAX_KEYRING_TEXT {
-        return Err(Error::TooLarge {
-            limit: MAX_KEYRING_TEXT,
-        });
+    if n > limit {
+        return Err(Error::TooLarge { limit });
     }
     if n == cap && exact {
         // The file grew after it was measured: refuse rather than grow the buffer.
@@ -180,25 +193,31 @@ mod tests {
     #[test]
     fn read_once_sizes_and_refusals() {
         // Exact: the whole input, then the end.
-        let (buf, n) = read_once(&mut &b"abc"[..], 3, true).unwrap();
+        let (buf, n) = read_once(&mut &b"abc"[..], 3, true, MAX_KEYRING_TEXT).unwrap();
         assert_eq!((&buf[..n], buf.capacity()), (&b"abc"[..], 3));
         // Exact, but the input grew past the measured length: refused.
         assert_eq!(
-            read_once(&mut &b"abcd"[..], 3, true).unwrap_err(),
+            read_once(&mut &b"abcd"[..], 3, true, MAX_KEYRING_TEXT).unwrap_err(),
             Error::InvalidArgument("key file grew while it was read")
         );
         // Exact, and the input shrank: what is there.
-        let (buf, n) = read_once(&mut &b"ab"[..], 3, true).unwrap();
+        let (buf, n) = read_once(&mut &b"ab"[..], 3, true, MAX_KEYRING_TEXT).unwrap();
         assert_eq!(&buf[..n], b"ab");
         // Unknown length (a pipe): up to the limit, one byte more is too large.
         let big = vec![b' '; MAX_KEYRING_TEXT + 1];
         assert_eq!(
-            read_once(&mut &big[..], MAX_KEYRING_TEXT + 1, false).unwrap_err(),
+            read_once(&mut &big[..], MAX_KEYRING_TEXT + 1, false, MAX_KEYRING_TEXT).unwrap_err(),
             Error::TooLarge {
                 limit: MAX_KEYRING_TEXT
             }
         );
-        let (_, n) = read_once(&mut &big[1..], MAX_KEYRING_TEXT + 1, false).unwrap();
+        let (_, n) = read_once(
+            &mut &big[1..],
+            MAX_KEYRING_TEXT + 1,
+            false,
+            MAX_KEYRING_TEXT,
+        )
+        .unwrap();
         assert_eq!(n, MAX_KEYRING_TEXT);
     }
 }

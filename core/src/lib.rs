@@ -16,6 +16,7 @@ mod aead;
 mod apikey;
 mod clock;
 mod ct;
+mod custody;
 mod delivery;
 mod derive;
 mod envelope;
@@ -36,6 +37,7 @@ mod secret;
 mod totp;
 mod validate;
 mod webhook;
+mod wrapped;
 
 /// Test and fuzz hooks: fixed nonces, backend choice, raw HPKE, the format parsers on their
 /// own. Not part of the API, not covered by semver, compiled only with the non-default
@@ -57,6 +59,22 @@ pub use keyring::{
     KeyInfo, KeyState, Keyring, DEFAULT_KID, MAX_KEYRING_TEXT, MAX_KEYS, MAX_ROOT_LEN, MIN_ROOT_LEN,
 };
 pub use secret::{SecretBytes, SecretString};
+
+// ---------------------------------------------------------------------------------------
+// Custody (DESIGN §7): tenant keyrings, wrapped keyrings, the tenant keyring cache
+// ---------------------------------------------------------------------------------------
+pub use custody::{
+    TenantKeyringCache, DEFAULT_TENANT_CACHE_CAPACITY, DEFAULT_TENANT_CACHE_TTL, KEYRING_CONTEXT,
+    MAX_TENANT_CACHE_CAPACITY,
+};
+pub use wrapped::{
+    is_wrapped_keyring, wrap_with_passphrase, Argon2Params, PendingWrap, WrappedKeyring,
+    ARGON2_MAX_M_KIB, ARGON2_MAX_P, ARGON2_MAX_T, ARGON2_SALT_LEN, AWS_KMS_CONTEXT_KEY,
+    AWS_KMS_CONTEXT_OWNER_KEY, AWS_KMS_CONTEXT_VALUE, DEK_LEN, KEK_AWS_KMS, KEK_PASSPHRASE,
+    KEK_PKCS11, MAX_KEK_KEY_LEN, MAX_KEK_TYPE_LEN, MAX_PASSPHRASE_LEN, MAX_WRAPPED_DEK_LEN,
+    MAX_WRAPPED_KEYRING_TEXT, PASSPHRASE_ENV_VAR, PASSPHRASE_FILE_ENV_VAR, WRAPPED_KEYRING_LABEL,
+    WRAPPED_KEYRING_VERSION,
+};
 
 // ---------------------------------------------------------------------------------------
 // Tokens, randomness and API keys

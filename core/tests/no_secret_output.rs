@@ -429,3 +429,137 @@ fn api_key_and_token_paths_never_print_a_secret() {
 
     o.check(60);
 }
+
+/// Issue 14 (DESIGN §7): passphrases, DEKs, tenant keyrings and KEK key references that carry
+/// the marker never reach an error, a `Debug` or a returned value's `Debug`.
+#[test]
+fn custody_paths_never_print_a_secret() {
+    use keycustody::internal::{dangerous_pending_wrap_with, dangerous_wrap_with_passphrase_fixed};
+    use keycustody::{Argon2Params, PendingWrap, TenantKeyringCache, WrappedKeyring};
+    let mut o = Outputs::new();
+    let fast = Argon2Params {
+        m_kib: 256,
+        t: 1,
+        p: 1,
+    };
+    let platform = Keyring::parse(&keyring_text(&root())).unwrap();
+    let tenant = Keyring::parse(&keyring_text(&plaintext())).unwrap();
+    let passphrase = format!("pass-{MARKER}-phrase").into_bytes();
+    // A DEK whose bytes are the marker's (the fixed-DEK hook), and a key reference with a PIN.
+    let mut dek = [0u8; 32];
+    dek[..MARKER.len()].copy_from_slice(MARKER.as_bytes());
+    let pin_uri = format!("pkcs11:token=t;object=o;pin-value={MARKER}");
+
+    // Tenant keyrings under the platform keyring.
+    let env = platform.seal_keyring("tenant-a", &tenant).unwrap();
+    let opened = platform.open_keyring("tenant-a", &env).unwrap();
+    o.dbg("open_keyring", &opened);
+    o.fail(
+        "open_keyring wrong tenant",
+        platform.open_keyring("tenant-b", &env),
+    );
+    let junk = platform
+        .seal(
+            "tenant-a",
+            &plaintext(),
+            keycustody::KEYRING_CONTEXT.as_bytes(),
+        )
+        .unwrap();
+    o.fail(
+        "open_keyring not a keyring",
+        platform.open_keyring("tenant-a", &junk),
+    );
+    o.fail("seal_keyring no tenant", platform.seal_keyring("", &tenant));
+
+    // The cache.
+    let cache = TenantKeyringCache::new(4, 60);
+    cache.insert("tenant-a", opened, 0);
+    o.dbg("cache", &cache);
+    o.dbg("cache get", &cache.get("tenant-a", 1));
+    o.fail(
+        "get_or_load failure",
+        cache.get_or_load("tenant-x", 1, || Err(Error::KekUnavailable("aws-kms"))),
+    );
+
+    // Two-step wrap.
+    let p = dangerous_pending_wrap_with(&tenant, "pkcs11", &pin_uri, "tenant-a", &dek, &[3; 12])
+        .unwrap();
+    o.dbg("PendingWrap", &p);
+    let w = p.finish(format!("wrapped-{MARKER}").as_bytes()).unwrap();
+    o.dbg("WrappedKeyring", &w);
+    o.fail("open_with_dek wrong", w.open_with_dek(&[9; 32]));
+    o.fail("open_with_dek short", w.open_with_dek(&dek[..31]));
+    o.fail(
+        "open_with_passphrase on pkcs11",
+        w.open_with_passphrase(&passphrase),
+    );
+    o.fail(
+        "PendingWrap bad type",
+        PendingWrap::new(&tenant, &format!("t-{MARKER}"), "k", ""),
+    );
+    o.fail(
+        "PendingWrap passphrase type",
+        PendingWrap::new(&tenant, "passphrase", &pin_uri, ""),
+    );
+    let text = w.to_text();
+    for (what, t) in [
+        (
+            "parse unknown field",
+            text.replacen("\"owner\"", &format!("\"{MARKER}\":1,\"owner\""), 1),
+        ),
+        (
+            "parse version",
+            text.replacen("\"version\":1", "\"version\":7", 1),
+        ),
+        ("parse truncated", text[..text.len() - 2].to_owned()),
+        (
+            "parse bad owner",
+            text.replacen(
+                "\"owner\":\"tenant-a\"",
+                &format!("\"owner\":\"{}\"", MARKER.repeat(100)),
+                1,
+            ),
+        ),
+    ] {
+        o.fail(what, WrappedKeyring::parse(&t));
+    }
+
+    // Passphrase wrap.
+    let pw = dangerous_wrap_with_passphrase_fixed(
+        &tenant,
+        &passphrase,
+        "tenant-a",
+        fast,
+        &[1; 16],
+        &dek,
+        &[4; 12],
+        &[5; 12],
+    )
+    .unwrap();
+    o.dbg("passphrase WrappedKeyring", &pw);
+    o.fail("wrong passphrase", pw.open_with_passphrase(b"nope"));
+    o.fail(
+        "passphrase too long",
+        pw.open_with_passphrase(&passphrase.repeat(6000)),
+    );
+    o.fail(
+        "wrap empty passphrase",
+        keycustody::wrap_with_passphrase(&tenant, b"", "", fast),
+    );
+    o.fail(
+        "wrap bad params",
+        keycustody::wrap_with_passphrase(
+            &tenant,
+            &passphrase,
+            "",
+            Argon2Params {
+                m_kib: 1,
+                t: 0,
+                p: 99,
+            },
+        ),
+    );
+    let bad_key = pw.to_text().replacen("m=256,", "m=4294967295,", 1);
+    o.fail("parse absurd argon2", WrappedKeyring::parse(&bad_key));
+    o.check(40);
+}

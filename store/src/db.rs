@@ -477,6 +477,68 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Every `(owner, value)` of a validated table, streamed to `f` (for the census);
+    /// with `only`, the rows whose owner is that tenant.
+    pub(crate) fn for_each_owner_value(
+        &mut self,
+        cols: &Columns,
+        only: Option<&str>,
+        f: &mut dyn FnMut(Option<String>, Cell),
+    ) -> Result<(), StoreError> {
+        let t = quote_ident(&cols.table);
+        let v = quote_ident(&cols.value);
+        let o = cols.owner.as_deref().map_or("NULL".into(), quote_ident);
+        match &mut self.conn {
+            Conn::Sqlite { conn, .. } => {
+                let base = format!("SELECT {o}, {v} FROM {t}");
+                let mut st;
+                let mut rows = match only {
+                    Some(tenant) => {
+                        st = conn.prepare(&format!("{base} WHERE CAST({o} AS TEXT) = ?1"))?;
+                        st.query([tenant])?
+                    }
+                    None => {
+                        st = conn.prepare(&base)?;
+                        st.query([])?
+                    }
+                };
+                while let Some(r) = rows.next()? {
+                    f(
+                        sqlite_value_to_string(r.get_ref(0)?),
+                        sqlite_cell(r.get_ref(1)?),
+                    );
+                }
+            }
+            Conn::Postgres(client) => {
+                let mut tx = client.transaction()?;
+                let base = format!("SELECT {o}::text, {v}::text FROM {t}");
+                let portal = match only {
+                    Some(tenant) => {
+                        tx.bind(format!("{base} WHERE {o}::text = $1").as_str(), &[&tenant])?
+                    }
+                    None => tx.bind(base.as_str(), &[])?,
+                };
+                loop {
+                    let rows = tx.query_portal(&portal, 10_000)?;
+                    if rows.is_empty() {
+                        break;
+                    }
+                    for r in rows {
+                        let cell = match r.get::<_, Option<String>>(1) {
+                            Some(s) => Cell::Text(s),
+                            None => Cell::Null,
+                        };
+                        f(r.get::<_, Option<String>>(0), cell);
+                    }
+                }
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn sqlite_cell(v: rusqlite::types::ValueRef<'_>) -> Cell {
     use rusqlite::types::ValueRef;
     match v {

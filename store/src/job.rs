@@ -4,7 +4,8 @@ use crate::db::{Cell, Columns, Database, Row};
 use crate::StoreError;
 use keycustody::{Error, Keyring, Pbkdf2GcmParams, SecretBytes};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Where the envelope context of each row comes from.
@@ -72,8 +73,14 @@ pub enum LegacyFormat {
 /// What the job does to each row.
 #[derive(Debug, Clone, Copy)]
 pub enum Transform<'a> {
-    /// Rewrap `kc1` envelopes that are not under the keyring's primary.
+    /// Rewrap `kc1` envelopes that are not under the keyring's primary. With the context
+    /// `keycustody/v1/keyring` (the platform-root rotation of the tenant key table), rows
+    /// holding a CMEK-wrapped keyring are counted apart in [`JobReport::wrapped`].
     Rewrap(&'a Keyring),
+    /// Rewrap each row under the keyring of its owner, resolved through the tenant key store
+    /// (same database): data of a rotated tenant move to its new kid. Rows of shredded
+    /// tenants are counted in [`JobReport::shredded`], never rewritten.
+    RewrapTenants(&'a crate::TenantKeys<'a>),
     /// Turn legacy values into `kc1` under the primary; values already `kc1.` are left alone.
     Migrate {
         /// The keyring whose primary seals.
@@ -143,6 +150,12 @@ pub struct JobReport {
     pub unsettled: Vec<i64>,
     /// Rows that would not open or convert, by id.
     pub failed: Vec<FailedRow>,
+    /// Tenant key table: rows holding a keyring wrapped under the tenant's own KEK (CMEK),
+    /// not under the platform keyring; left alone, not failures.
+    pub wrapped: u64,
+    /// `RewrapTenants`: rows of shredded tenants (unreadable by design), per tenant; left
+    /// alone, not failures.
+    pub shredded: BTreeMap<String, u64>,
     /// Whether this was a dry run.
     pub dry_run: bool,
     /// The column after the run (for a dry run: as it was).
@@ -165,7 +178,12 @@ enum Outcome {
     New { old_kid: Option<u32>, value: String },
     Failed(Error),
     NotText,
+    Wrapped,
+    Shredded,
 }
+
+/// Per-batch tenant keyrings, by owner.
+type Resolved = HashMap<String, Result<Arc<Keyring>, Error>>;
 
 /// A job bound to a database and a validated table.
 pub struct Job<'a> {
@@ -189,7 +207,7 @@ const REVISIT_ROUNDS: usize = 5;
 /// Retries an operation SQLite refused with BUSY (lock contention with another writer,
 /// including the deadlock case where SQLite refuses to wait). Safe: a failed batch rolled
 /// back entirely, and its writes are compare-and-swap. Gives up after about a minute.
-fn retry_busy<T>(mut f: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
+pub(crate) fn retry_busy<T>(mut f: impl FnMut() -> Result<T, StoreError>) -> Result<T, StoreError> {
     let mut waited = Duration::ZERO;
     let mut pause = Duration::from_millis(2);
     loop {
@@ -241,7 +259,12 @@ impl<'a> Job<'a> {
         })
     }
 
-    fn process(context: &ContextSource, transform: Transform<'_>, row: &Row) -> Outcome {
+    fn process(
+        context: &ContextSource,
+        transform: Transform<'_>,
+        resolved: &Resolved,
+        row: &Row,
+    ) -> Outcome {
         let value = match &row.value {
             Cell::Null => return Outcome::Null,
             Cell::NotText => return Outcome::NotText,
@@ -254,8 +277,29 @@ impl<'a> Job<'a> {
             ContextSource::Fixed(c) => c,
             ContextSource::Column(_) => row.context.as_deref().unwrap_or("").as_bytes(),
         };
-        match transform {
+        let tenant_kr;
+        let kr = match transform {
             Transform::Rewrap(kr) => {
+                if ctx == keycustody::KEYRING_CONTEXT.as_bytes()
+                    && keycustody::is_wrapped_keyring(value)
+                {
+                    return Outcome::Wrapped;
+                }
+                Some(kr)
+            }
+            Transform::RewrapTenants(_) => match resolved.get(owner) {
+                Some(Ok(k)) => {
+                    tenant_kr = Arc::clone(k);
+                    Some(&*tenant_kr)
+                }
+                Some(Err(Error::TenantShredded)) => return Outcome::Shredded,
+                Some(Err(e)) => return Outcome::Failed(*e),
+                None => return Outcome::Failed(Error::UnknownTenant),
+            },
+            Transform::Migrate { .. } => None,
+        };
+        match (transform, kr) {
+            (Transform::Rewrap(_) | Transform::RewrapTenants(_), Some(kr)) => {
                 let info = match keycustody::inspect(value) {
                     Ok(i) => i,
                     Err(e) => return Outcome::Failed(e),
@@ -271,11 +315,17 @@ impl<'a> Job<'a> {
                     Err(e) => Outcome::Failed(e),
                 }
             }
-            Transform::Migrate {
-                keyring,
-                format,
-                password,
-            } => {
+            (Transform::Rewrap(_) | Transform::RewrapTenants(_), None) => {
+                Outcome::Failed(Error::UnknownTenant)
+            }
+            (
+                Transform::Migrate {
+                    keyring,
+                    format,
+                    password,
+                },
+                _,
+            ) => {
                 if value.starts_with(keycustody::TEXT_PREFIX) {
                     return match keycustody::inspect(value) {
                         Ok(_) => Outcome::Current,
@@ -314,10 +364,28 @@ impl<'a> Job<'a> {
         report: &mut JobReport,
         first: bool,
     ) -> Result<Vec<i64>, StoreError> {
+        let mut resolved = Resolved::new();
+        if let Transform::RewrapTenants(tk) = self.transform {
+            for r in rows {
+                let (Some(owner), Cell::Text(_)) = (&r.owner, &r.value) else {
+                    continue;
+                };
+                if resolved.contains_key(owner) {
+                    continue;
+                }
+                let k = match tk.load(self.db, owner) {
+                    Ok(k) => Ok(k),
+                    Err(StoreError::Core(e)) => Err(e),
+                    Err(e) => return Err(e),
+                };
+                resolved.insert(owner.clone(), k);
+            }
+        }
         let outcomes: Vec<Outcome> = {
             let (context, transform) = (&self.spec.context, self.transform);
+            let resolved = &resolved;
             rows.par_iter()
-                .map(|r| Self::process(context, transform, r))
+                .map(|r| Self::process(context, transform, resolved, r))
                 .collect()
         };
         let mut updates = Vec::new();
@@ -329,6 +397,13 @@ impl<'a> Job<'a> {
             match out {
                 Outcome::Null => report.nulls += 1,
                 Outcome::Current => report.already_current += 1,
+                Outcome::Wrapped => report.wrapped += 1,
+                Outcome::Shredded => {
+                    *report
+                        .shredded
+                        .entry(row.owner.clone().unwrap_or_default())
+                        .or_default() += 1;
+                }
                 Outcome::NotText => {
                     tried += 1;
                     report.failed.push(FailedRow {

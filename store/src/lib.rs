@@ -9,6 +9,12 @@
 //! either its old or its new value, so the job can be killed at any point and rerun;
 //! rows already done are skipped by reading their header only. Nothing is deleted.
 //!
+//! [`TenantKeys`] is the tenant key store of DESIGN §7 (`keycustody_tenant_keys`): per-tenant
+//! keyrings sealed under the platform keyring (or CMEK-wrapped), create / load through
+//! core's cache / rotate with compare-and-swap / shred with a tombstone / list, the
+//! [`census`] of a tenant's rows per kid, [`Transform::RewrapTenants`] (`rewrap --tenant-keys`)
+//! and [`tenant_table_spec`] (the platform-root rotation: the rewrap job over that table).
+//!
 //! ```no_run
 //! use keycustody::Keyring;
 //! use keycustody_store::{Database, Job, JobSpec, ContextSource, Transform};
@@ -33,6 +39,7 @@ mod error;
 mod ident;
 mod job;
 pub mod replay;
+mod tenants;
 
 pub use db::{Database, DbKind};
 pub use error::StoreError;
@@ -45,3 +52,7 @@ pub use job::{
 pub use postgres;
 /// The SQLite driver, re-exported for setup code (the demo, tests).
 pub use rusqlite;
+pub use tenants::{
+    census, tenant_table_spec, CensusTable, TableCensus, TenantCount, TenantEntry, TenantForm,
+    TenantKeys, Unwrapper, TENANT_TABLE,
+};

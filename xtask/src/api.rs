@@ -93,6 +93,8 @@ pub fn core_constant(name: &str) -> Option<Value> {
         "DEFAULT_DERIVED_KEY_LEN" => json!(keycustody::DEFAULT_DERIVED_KEY_LEN),
         "DEFAULT_REPLAY_CAPACITY" => json!(keycustody::DEFAULT_REPLAY_CAPACITY),
         "DEFAULT_REPLAY_TTL" => json!(keycustody::DEFAULT_REPLAY_TTL),
+        "DEFAULT_TENANT_CACHE_CAPACITY" => json!(keycustody::DEFAULT_TENANT_CACHE_CAPACITY),
+        "DEFAULT_TENANT_CACHE_TTL" => json!(keycustody::DEFAULT_TENANT_CACHE_TTL),
         "DEFAULT_ITERATIONS" => json!(keycustody::DEFAULT_ITERATIONS),
         "KEYRING_ENV_VAR" => json!(keycustody::KEYRING_ENV_VAR),
         "TOTP_PERIOD" => json!(keycustody::TOTP_PERIOD),

@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 mod strings;
+mod wrapped;
 
 /// The three vector files, as `(path relative to the repo root, content)`.
 #[must_use]
@@ -29,6 +30,10 @@ pub fn vector_files() -> Vec<(&'static str, String)> {
         ("tests/vectors/keyring_v1.json", to_text(&keyring_file())),
         ("tests/vectors/api_keys_v1.json", to_text(&api_keys_file())),
         ("tests/vectors/strings_v1.json", strings::strings_text()),
+        (
+            "tests/vectors/wrapped_keyring_v1.json",
+            to_text(&wrapped::wrapped_file()),
+        ),
     ]
 }
 

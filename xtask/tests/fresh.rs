@@ -121,4 +121,32 @@ fn required_cases_are_present() {
             ("verify_hash_uppercase", "verify", "Malformed"),
         ],
     );
+    // Issue 14 (DESIGN §7): the cases the issue's evidence list names.
+    want(
+        "wrapped_keyring_v1.json",
+        &[
+            ("passphrase_platform", "open_passphrase", "ok"),
+            ("passphrase_default_params", "open_passphrase", "ok"),
+            ("passphrase_wrong", "open_passphrase", "DecryptFailed"),
+            ("passphrase_wrong_owner", "open_passphrase", "DecryptFailed"),
+            ("passphrase_m_too_large", "parse", "InvalidArgument"),
+            ("app_gcp_kms_platform", "open_dek", "ok"),
+            ("app_wrong_owner", "open_dek", "DecryptFailed"),
+            ("app_tampered_kek_key", "open_dek", "DecryptFailed"),
+            ("app_tampered_kek_type", "open_dek", "DecryptFailed"),
+            ("app_truncated_ciphertext", "open_dek", "DecryptFailed"),
+            ("unknown_field", "parse", "Malformed"),
+            ("unknown_kek_field", "parse", "Malformed"),
+            ("unknown_version", "parse", "Malformed"),
+            ("bad_base64_padding", "parse", "Malformed"),
+            ("truncated_text", "parse", "Malformed"),
+            ("tenant_keyring", "open_keyring", "ok"),
+            (
+                "tenant_keyring_wrong_tenant",
+                "open_keyring",
+                "DecryptFailed",
+            ),
+            ("tenant_keyring_truncated", "open_keyring", "DecryptFailed"),
+        ],
+    );
 }

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from ._errors import (
     ClaimMismatchError,
+    ConflictError,
+    KekUnavailableError,
+    TenantExistsError,
+    TenantShreddedError,
+    UnknownTenantError,
     DecryptError,
     Error,
     ExpiredError,
@@ -40,7 +45,10 @@ from ._native import (
     IssuedCode,
     KeyInfo,
     Keyring,
+    PendingWrap,
     ReplayGuard,
+    TenantKeyringCache,
+    WrappedKeyring,
     __version__,
     constant_time_equal,
     decrypt_legacy_pbkdf2_gcm,
@@ -56,6 +64,7 @@ from ._native import (
     inspect,
     inspect_binary,
     invite_code,
+    is_wrapped_keyring,
     open_delivery,
     parse_api_key,
     random_base62,
@@ -76,6 +85,7 @@ from ._native import (
     verify_stripe_signature,
     verify_telegram_secret,
     verify_totp_at,
+    wrap_with_passphrase,
 )
 
 __all__ = [
@@ -124,6 +134,12 @@ __all__ = [
     "delivery_key_fingerprint",
     "seal_for_delivery",
     "open_delivery",
+    # custody
+    "WrappedKeyring",
+    "PendingWrap",
+    "TenantKeyringCache",
+    "wrap_with_passphrase",
+    "is_wrapped_keyring",
     # text
     "scrub",
     "validate_slug",
@@ -153,4 +169,9 @@ __all__ = [
     "ReplayError",
     "LockedError",
     "ClaimMismatchError",
+    "KekUnavailableError",
+    "TenantShreddedError",
+    "UnknownTenantError",
+    "ConflictError",
+    "TenantExistsError",
 ]

@@ -5,6 +5,11 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union, final
 
 from ._errors import (
     ClaimMismatchError as ClaimMismatchError,
+    ConflictError as ConflictError,
+    KekUnavailableError as KekUnavailableError,
+    TenantExistsError as TenantExistsError,
+    TenantShreddedError as TenantShreddedError,
+    UnknownTenantError as UnknownTenantError,
     DecryptError as DecryptError,
     Error as Error,
     ExpiredError as ExpiredError,
@@ -76,6 +81,12 @@ __all__ = [
     "delivery_key_fingerprint",
     "seal_for_delivery",
     "open_delivery",
+    # custody
+    "WrappedKeyring",
+    "PendingWrap",
+    "TenantKeyringCache",
+    "wrap_with_passphrase",
+    "is_wrapped_keyring",
     # text
     "scrub",
     "validate_slug",
@@ -105,6 +116,11 @@ __all__ = [
     "ReplayError",
     "LockedError",
     "ClaimMismatchError",
+    "KekUnavailableError",
+    "TenantShreddedError",
+    "UnknownTenantError",
+    "ConflictError",
+    "TenantExistsError",
 ]
 
 __version__: str
@@ -223,6 +239,12 @@ class Keyring:
         """A 6-digit one-time code for subject: valid 15 minutes, single use, at most 5 attempts."""
     def verify_code(self, subject: str, code: str, record: str, now: Optional[int] = None) -> CodeCheck:
         """Checks code against the stored record; write ``check.record`` back when ``check.changed``."""
+    def seal_keyring(self, tenant: str, keyring: Keyring) -> str:
+        """Seals a tenant keyring under this (platform) keyring: a kc1 envelope with the fixed
+        context ``keycustody/v1/keyring``. Raises InvalidOwnerError."""
+    def open_keyring(self, tenant: str, envelope: str) -> Keyring:
+        """Opens a tenant keyring sealed by seal_keyring. Raises DecryptError (wrong tenant,
+        wrong platform key, tampering), MalformedError, UnknownKeyError, KeyRetiredError."""
 
 @final
 class GeneratedApiKey:
@@ -366,6 +388,86 @@ class ReplayGuard:
         """Records event_id, or raises ReplayError if it was seen and has not expired."""
     @property
     def capacity(self) -> int: ...
+    def __len__(self) -> int: ...
+
+# ---- custody: wrapped keyrings, tenant keyring cache (DESIGN §7) ----------------------
+
+@final
+class WrappedKeyring:
+    """A keyring wrapped under a key-encryption key (AWS KMS, PKCS#11, a passphrase or your own
+    KEK). Unwrap ``wrapped_dek`` with your KMS SDK (``encryption_context`` for AWS KMS,
+    ``header`` as AAD elsewhere), then open_with_dek."""
+
+    @staticmethod
+    def parse(text: str) -> WrappedKeyring:
+        """Parses the text form. Raises MalformedError (``malformed_kind`` WrappedKeyring,
+        WrappedKeyringVersion, KekType), TooLargeError, InvalidOwnerError, InvalidArgumentError."""
+    def to_text(self) -> str:
+        """The text form (field order as in the specification)."""
+    @property
+    def kek_type(self) -> str: ...
+    @property
+    def kek_key(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def wrapped_dek(self) -> bytes: ...
+    @property
+    def header(self) -> bytes: ...
+    @property
+    def encryption_context(self) -> Dict[str, str]: ...
+    def expect_owner(self, expected: str) -> None:
+        """Raises DecryptError unless the owner is expected (check the row's tenant before the KEK)."""
+    def open_with_dek(self, dek: Union[bytes, bytearray]) -> Keyring:
+        """Opens the keyring with the DEK your KEK unwrapped. Raises DecryptError."""
+    def open_with_passphrase(self, passphrase: _Data) -> Keyring:
+        """Opens a passphrase-wrapped keyring (Argon2id; releases the GIL). Raises DecryptError,
+        MalformedError (KekType) for another KEK type, TooLargeError."""
+
+@final
+class PendingWrap:
+    """The first step of wrapping a keyring under any KEK: encrypt ``dek`` with your KEK, then
+    finish(wrapped_dek). Every member raises InvalidArgumentError after finish."""
+
+    def __new__(cls, keyring: Keyring, kek_type: str, kek_key: str, owner: str) -> PendingWrap: ...
+    @property
+    def dek(self) -> bytes: ...
+    @property
+    def header(self) -> bytes: ...
+    @property
+    def encryption_context(self) -> Dict[str, str]: ...
+    @property
+    def kek_type(self) -> str: ...
+    @property
+    def kek_key(self) -> str: ...
+    @property
+    def owner(self) -> str: ...
+    def finish(self, wrapped_dek: Union[bytes, bytearray]) -> WrappedKeyring:
+        """The wrapped keyring, given your KEK's encryption of dek (1 to 4096 bytes)."""
+
+def wrap_with_passphrase(
+    keyring: Keyring, passphrase: _Data, owner: str, m_kib: int = 65536, t: int = 3, p: int = 1
+) -> WrappedKeyring:
+    """Wraps keyring under a passphrase (Argon2id, random salt; releases the GIL). Raises
+    InvalidArgumentError (empty passphrase, parameters out of bounds), TooLargeError, InvalidOwnerError."""
+
+def is_wrapped_keyring(text: str) -> bool:
+    """Whether text looks like a wrapped keyring rather than a plain keyring (a sniff, not a parse)."""
+
+@final
+class TenantKeyringCache:
+    """A bounded cache of unwrapped tenant keyrings (LRU + TTL, wiped on eviction); ``now`` in
+    seconds, default the Unix time. Thread-safe."""
+
+    def __new__(cls, capacity: int = 10000, ttl_secs: int = 300) -> TenantKeyringCache: ...
+    def get(self, tenant: str, now: Optional[int] = None) -> Optional[Keyring]: ...
+    def insert(self, tenant: str, keyring: Keyring, now: Optional[int] = None) -> Keyring: ...
+    def invalidate(self, tenant: str) -> None: ...
+    def clear(self) -> None: ...
+    @property
+    def capacity(self) -> int: ...
+    @property
+    def ttl(self) -> int: ...
     def __len__(self) -> int: ...
 
 # ---- text -------------------------------------------------------------------------------

@@ -39,6 +39,11 @@ __all__ = [
     "ReplayError",
     "LockedError",
     "ClaimMismatchError",
+    "KekUnavailableError",
+    "TenantShreddedError",
+    "UnknownTenantError",
+    "ConflictError",
+    "TenantExistsError",
 ]
 
 
@@ -161,6 +166,31 @@ class LockedError(VerificationError):
 
 class ClaimMismatchError(VerificationError):
     """A claim (audience, issuer, ...) did not match; ``claim`` names it."""
+
+
+
+class KekUnavailableError(Error):
+    """The key-encryption key of a wrapped keyring is unreachable, refusing or not configured (the message names its type)."""
+
+
+
+class TenantShreddedError(Error):
+    """The tenant's keyring was shredded: its data can no longer be opened."""
+
+
+
+class UnknownTenantError(Error, LookupError):
+    """The tenant key store holds no keyring for this tenant."""
+
+
+
+class ConflictError(Error):
+    """A compare-and-swap lost (e.g. two concurrent rotations): nothing was written; reload and retry."""
+
+
+
+class TenantExistsError(Error):
+    """The tenant already has a keyring."""
 
 
 

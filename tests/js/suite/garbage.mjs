@@ -53,6 +53,8 @@ const WRONG = {
     ['entries() of non-pairs', { entries: () => ['webhook-id'].values() }, 'type'],
     ['ArrayBuffer', new ArrayBuffer(2), 'type'], ['DataView', new DataView(new ArrayBuffer(2)), 'type'], ['String object', Object('abc'), 'type'],
   ],
+  // A Keyring argument (napi: TypeError; wasm: keyring.js checks it, KC_INVALID_ARGUMENT).
+  keyring: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type'], ['a keyring-like object', { __wbg_ptr: 1 }, 'type']],
   params: [
     ['number', 42, 'type'], ['string', MARKER, 'type'], ['boolean', true, 'type'], ['symbol', Symbol('o'), 'type'], ['bigint', 10n, 'type'],
     ['function', () => MARKER, 'type'], ['array', [MARKER], 'type'],
@@ -189,6 +191,17 @@ async function makeSpecs(kc, ctx) {
   const openssl = { args: [sslFile, LEGACY_PASSWORD, 1000], types: ['u8', 'bytes', 'u32?'], bad: sslBad }
   const API_KEY = 'obee_Ab12Cd34Ef56Gh78Ij90KlMnOpQrSt3XntTV'
 
+  // Custody fixtures: a tenant keyring sealed under K, wrapped keyrings (application KEK: a
+  // fresh PendingWrap finished with a fake wrapped DEK; passphrase: cheap Argon2id parameters).
+  const tenantKr = Keyring.generate()
+  const sealedTenant = K.sealKeyring('acme', tenantKr)
+  const appWrapped = () => new kc.PendingWrap(tenantKr, 'aws-kms', 'k', 'acme').finish(new Uint8Array([1]))
+  const dekWrapped = (() => {
+    const p = new kc.PendingWrap(tenantKr, 'aws-kms', 'k', 'acme')
+    const dek = p.dek
+    return { dek, w: p.finish(new Uint8Array([1])) }
+  })()
+  const pwWrapped = await kc.wrapWithPassphrase(tenantKr, `pass-${MARKER}`, 'acme', 8, 1, 1)
   const specs = {
     'Keyring.generate': { call: () => Keyring.generate(), args: [], types: [] },
     'Keyring.parse': {
@@ -547,6 +560,87 @@ async function makeSpecs(kc, ctx) {
       types: ['str'],
       bad: [['no domain', ['a@b'], 'InvalidArgument'], ['newline', ['a@example.com\n'], 'InvalidArgument'], ['marker', [MARKER], 'InvalidArgument']],
     },
+    // custody (issue 14 item 6): tenant keyrings, wrapped keyrings, the tenant keyring cache.
+    'Keyring#sealKeyring': {
+      call: m('sealKeyring'),
+      args: ['acme', tenantKr],
+      types: ['str', 'keyring'],
+      bad: [['empty tenant', ['', tenantKr], 'InvalidOwner'], ['1025-byte tenant', [longOwner, tenantKr], 'InvalidOwner']],
+    },
+    'Keyring#openKeyring': {
+      call: m('openKeyring'),
+      args: ['acme', sealedTenant],
+      types: ['str', 'str'],
+      bad: [
+        ['wrong tenant', ['evil', sealedTenant], 'DecryptFailed'],
+        ['data envelope', ['acme', K.seal('acme', 'x')], 'DecryptFailed'],
+        ['not a keyring', ['acme', K.seal('acme', 'not a keyring', 'keycustody/v1/keyring')], 'Malformed'],
+        ['garbage', ['acme', MARKER], 'Malformed'],
+        ['empty tenant', ['', sealedTenant], 'InvalidOwner'],
+      ],
+    },
+    'WrappedKeyring.parse': {
+      call: (t) => kc.WrappedKeyring.parse(t),
+      args: [appWrapped().toText()],
+      types: ['str'],
+      bad: [['not JSON', [MARKER], 'Malformed'], ['empty', [''], 'Malformed'], ['a keyring', [K.export()], 'Malformed']],
+    },
+    'WrappedKeyring#toText': { call: () => appWrapped().toText(), args: [], types: [] },
+    'WrappedKeyring#expectOwner': {
+      call: (o) => appWrapped().expectOwner(o),
+      args: ['acme'],
+      types: ['str'],
+      bad: [['other owner', ['evil'], 'DecryptFailed']],
+    },
+    'WrappedKeyring#openWithDek': {
+      call: (d) => dekWrapped.w.openWithDek(d),
+      args: [dekWrapped.dek],
+      types: ['u8'],
+      bad: [['wrong DEK', [filled(32, 9)], 'DecryptFailed'], ['short DEK', [filled(16, 9)], 'DecryptFailed']],
+    },
+    'WrappedKeyring#openWithPassphrase': {
+      call: (pw) => pwWrapped.openWithPassphrase(pw),
+      args: [`pass-${MARKER}`],
+      types: ['bytes'],
+      bad: [['wrong passphrase', ['wrong'], 'DecryptFailed']],
+    },
+    'new PendingWrap': {
+      call: (...a) => new kc.PendingWrap(...a),
+      args: [tenantKr, 'aws-kms', 'k', 'acme'],
+      types: ['keyring', 'str', 'str', 'str'],
+      // (the empty owner is the platform keyring's)
+      bad: [['1025-byte owner', [tenantKr, 'aws-kms', 'k', longOwner], 'InvalidOwner'], ['empty KEK type', [tenantKr, '', 'k', 'acme'], 'Malformed']],
+    },
+    'PendingWrap#finish': {
+      call: (w) => new kc.PendingWrap(tenantKr, 'aws-kms', 'k', 'acme').finish(w),
+      args: [new Uint8Array([1])],
+      types: ['u8'],
+    },
+    wrapWithPassphrase: {
+      call: f('wrapWithPassphrase'),
+      args: [tenantKr, `pass-${MARKER}`, 'acme', 8, 1, 1],
+      types: ['keyring', 'bytes', 'str', 'u32?', 'u32?', 'u32?'],
+      bad: [
+        ['empty passphrase', [tenantKr, '', 'acme', 8, 1, 1], 'InvalidArgument'],
+        ['m below 8p', [tenantKr, 'p', 'acme', 7, 1, 1], 'InvalidArgument'],
+        ['t 0', [tenantKr, 'p', 'acme', 8, 0, 1], 'InvalidArgument'],
+        ['p 0', [tenantKr, 'p', 'acme', 8, 1, 0], 'InvalidArgument'],
+        ['t 17', [tenantKr, 'p', 'acme', 8, 17, 1], 'InvalidArgument'],
+        ['m over 1 GiB', [tenantKr, 'p', 'acme', 1024 * 1024 + 1, 1, 1], 'InvalidArgument'],
+        ['1025-byte owner', [tenantKr, 'p', longOwner, 8, 1, 1], 'InvalidOwner'],
+        ['passphrase over 64 KiB', [tenantKr, filled(64 * 1024 + 1, 1), 'acme', 8, 1, 1], 'TooLarge'],
+      ],
+    },
+    isWrappedKeyring: { call: f('isWrappedKeyring'), args: ['{"kek":1}'], types: ['str'] },
+    'new TenantKeyringCache': { call: (...a) => new kc.TenantKeyringCache(...a), args: [4, 60], types: ['uint?', 'uint?'] },
+    'TenantKeyringCache#get': { call: (t, now) => new kc.TenantKeyringCache(4, 60).get(t, now), args: ['acme', NOW], types: ['str', 'uint?'] },
+    'TenantKeyringCache#insert': {
+      call: (t, k, now) => new kc.TenantKeyringCache(4, 60).insert(t, k, now),
+      args: ['acme', tenantKr, NOW],
+      types: ['str', 'keyring', 'uint?'],
+    },
+    'TenantKeyringCache#invalidate': { call: (t) => new kc.TenantKeyringCache(4, 60).invalidate(t), args: ['acme'], types: ['str'] },
+    'TenantKeyringCache#clear': { call: () => new kc.TenantKeyringCache(4, 60).clear(), args: [], types: [] },
     decryptLegacyPbkdf2Gcm: { call: f('decryptLegacyPbkdf2Gcm'), ...pbkdf2Gcm },
     decryptLegacyPbkdf2GcmAsync: { call: f('decryptLegacyPbkdf2GcmAsync'), ...pbkdf2Gcm },
     decryptOpensslEnc: { call: f('decryptOpensslEnc'), ...openssl },
@@ -567,8 +661,8 @@ export function exportedNames(kc, glue) {
       if (typeof v === 'function') names.push(name)
       continue
     }
-    // Keyring has no usable constructor (it throws); other classes are made with `new`.
-    if (name !== 'Keyring') names.push(`new ${name}`)
+    // Keyring and WrappedKeyring have no usable constructor (it throws); other classes are made with `new`.
+    if (name !== 'Keyring' && name !== 'WrappedKeyring') names.push(`new ${name}`)
     const seen = new Set()
     for (let c = v; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
       for (const n of Object.getOwnPropertyNames(c)) {
@@ -732,6 +826,7 @@ export default async function register(test, ctx) {
       kr.signJwt('t', { sub: 'x' }, 60, NOW),
       kr.issueCode('s', NOW).record,
       't=1700000000,v1=' + 'a'.repeat(64),
+      new kc.PendingWrap(kr, 'aws-kms', 'k', 't').finish(new Uint8Array([1, 2, 3])).toText(),
     ]
     const alphabet = 'kc1.AQAB_-=+/{}[]":,0123456789abcdefxyzé\u0000\ud83d\ude00'
     const mutate = (text) => {
@@ -759,6 +854,8 @@ export default async function register(test, ctx) {
       (x) => kc.decryptLegacyPbkdf2Gcm(x, 'pw', { iterations: 1 }),
       (x) => kc.totpAt(x, 0),
       (x) => kc.scrub(x),
+      (x) => kc.WrappedKeyring.parse(x),
+      (x) => kr.openKeyring('t', x),
     ]
     let refused = 0
     for (let i = 0; i < 4000; i++) {

@@ -6,6 +6,27 @@ import { assert, fromHex, toHex } from '../harness.mjs'
 
 const eq = (what, got, want) => assert.equal(got, want, what)
 
+/** Runs `f` (sync or async); a keycustody refusal's malformedKind must be the case's `detail`. */
+async function detailed(c, f) {
+  try {
+    return await f()
+  } catch (e) {
+    if (c.detail !== undefined && e?.code !== undefined) eq(`malformedKind (${e.code})`, e.malformedKind, c.detail)
+    throw e
+  }
+}
+
+/** An opened wrapped keyring: the keyring, the text rewritten byte for byte, the parsed inputs. */
+function checkWrapped(c, w, k) {
+  eq('keyring', k.export(), c.keyring)
+  eq('text', w.toText(), c.text)
+  if (c.inputs) {
+    eq('header', toHex(w.header), c.inputs.header)
+    eq('owner', w.owner, c.inputs.owner)
+    if (c.inputs.wrapped_dek) eq('wrapped_dek', toHex(w.wrappedDek), c.inputs.wrapped_dek)
+  }
+}
+
 /** The handlers of each (file, op): run(c) returns the result an "ok" case is checked on. */
 export function handlers(kc, ctx) {
   const { Keyring } = kc
@@ -229,6 +250,30 @@ export function handlers(kc, ctx) {
           }
           eq(`step ${i} (${s.id} at ${s.now})`, got, s.expect)
         })
+      },
+    },
+    // Tenant keyrings under the platform keyring (Keyring#openKeyring) and wrapped keyrings
+    // (WrappedKeyring: parse, openWithDek, openWithPassphrase: a Promise in napi, synchronous in
+    // wasm, so awaited); a `detail` is the refusal's malformedKind; `inputs` (hex) are checked
+    // against the parsed text.
+    'wrapped_keyring_v1.json': {
+      async open_keyring(c) {
+        const k = await detailed(c, () => Keyring.parse(c.platform).openKeyring(c.tenant, c.envelope))
+        if (c.expect === 'ok') eq('keyring', k.export(), c.keyring)
+      },
+      async parse(c) {
+        const w = await detailed(c, () => kc.WrappedKeyring.parse(c.text))
+        if (c.expect === 'ok') eq('text', w.toText(), c.text)
+      },
+      async open_dek(c) {
+        const w = await detailed(c, () => kc.WrappedKeyring.parse(c.text))
+        const k = await detailed(c, () => w.openWithDek(fromHex(c.dek)))
+        if (c.expect === 'ok') checkWrapped(c, w, k)
+      },
+      async open_passphrase(c) {
+        const w = await detailed(c, () => kc.WrappedKeyring.parse(c.text))
+        const k = await detailed(c, () => w.openWithPassphrase(c.passphrase))
+        if (c.expect === 'ok') checkWrapped(c, w, k)
       },
     },
     'legacy_v1.json': {

@@ -1,0 +1,241 @@
+//! Real components for the KEK tests: a moto KMS server and a SoftHSM2 token, started and
+//! stopped by the tests. `make test-kms` installs both and sets KEYCUSTODY_REQUIRE_KMS=1,
+//! which turns a missing component into a failure; a plain `cargo test` skips instead.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn required() -> bool {
+    std::env::var("KEYCUSTODY_REQUIRE_KMS").as_deref() == Ok("1")
+}
+
+/// `None` (skip) when a component is missing and the run does not require it.
+pub fn missing<T>(what: &str) -> Option<T> {
+    assert!(
+        !required(),
+        "KEYCUSTODY_REQUIRE_KMS=1 but {what} is not available"
+    );
+    eprintln!("SKIP: {what} is not available (make test-kms installs it)");
+    None
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// moto's server binary: $KEYCUSTODY_MOTO_SERVER, else the project venv's.
+pub fn moto_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("KEYCUSTODY_MOTO_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let p = repo_root().join(".venv/bin/moto_server");
+    p.exists().then_some(p)
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts moto with its request recorder enabled (see [`Moto::count`]).
+    pub fn start() -> Option<Moto> {
+        let Some(bin) = moto_bin() else {
+            return missing("moto_server (PyPI moto[server])");
+        };
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("kc-moto-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", dir.join("recording.jsonl"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let m = Moto { child, port };
+        let t0 = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "moto_server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(m)
+    }
+
+    fn http(&self, method: &str, path: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+        out
+    }
+
+    /// Clears moto's request recording and starts a new one.
+    pub fn start_recording(&self) {
+        self.http("POST", "/moto-api/recorder/reset-recording");
+        self.http("POST", "/moto-api/recorder/start-recording");
+    }
+
+    /// How many KMS requests of `op` (e.g. "Decrypt") moto received since
+    /// [`Moto::start_recording`]: one recorded JSON line per request, with its
+    /// `X-Amz-Target: TrentService.<op>` header.
+    pub fn count(&self, op: &str) -> usize {
+        let body = self.http("GET", "/moto-api/recorder/download-recording");
+        let want = format!("TrentService.{op}");
+        body.lines()
+            .filter(|l| l.starts_with('{'))
+            .filter(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["headers"]["X-Amz-Target"].as_str() == Some(want.as_str())
+            })
+            .count()
+    }
+
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sets the AWS environment every moto test uses (call once, first, in a one-test binary).
+pub fn aws_test_env() {
+    std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+    std::env::set_var("AWS_REGION", "us-east-1");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    std::env::remove_var("AWS_PROFILE");
+    std::env::remove_var("AWS_SESSION_TOKEN");
+}
+
+pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token in a temp dir, with one AES-256 key `label` (generated by OpenSC's
+/// pkcs11-tool, an implementation independent of ours).
+pub struct SoftHsm {
+    pub dir: tempfile::TempDir,
+    pub module: PathBuf,
+    /// The SOFTHSM2_CONF for this token (set it in the environment of whatever uses it).
+    pub conf: PathBuf,
+}
+
+impl SoftHsm {
+    /// A fresh token; its SOFTHSM2_CONF is `conf` (passed to the tools run here).
+    pub fn start(token: &str, pin: &str) -> Option<SoftHsm> {
+        let module = std::env::var("KEYCUSTODY_TEST_PKCS11_MODULE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(SOFTHSM_MODULE));
+        if !module.exists() || which("softhsm2-util").is_none() {
+            return missing("SoftHSM2 (Debian softhsm2)");
+        }
+        if which("pkcs11-tool").is_none() {
+            return missing("pkcs11-tool (Debian opensc)");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = dir.path().join("tokens");
+        std::fs::create_dir(&tokens).unwrap();
+        let conf = dir.path().join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .unwrap();
+        let o = Command::new("softhsm2-util")
+            .env("SOFTHSM2_CONF", &conf)
+            .args([
+                "--init-token",
+                "--free",
+                "--label",
+                token,
+                "--pin",
+                pin,
+                "--so-pin",
+                "so-0000",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "init-token: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        Some(SoftHsm { dir, module, conf })
+    }
+
+    pub fn keygen(&self, token: &str, pin: &str, label: &str, id_hex: &str, key_type: &str) {
+        let o = Command::new("pkcs11-tool")
+            .env("SOFTHSM2_CONF", &self.conf)
+            .arg("--module")
+            .arg(&self.module)
+            .args([
+                "--login",
+                "--pin",
+                pin,
+                "--token-label",
+                token,
+                "--keygen",
+                "--key-type",
+                key_type,
+                "--label",
+                label,
+                "--id",
+                id_hex,
+                "--sensitive",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "keygen: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+pub fn which(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(bin))
+            .find(|f| f.is_file())
+    })
+}
