@@ -2,7 +2,7 @@
 //! KMS server (its request recorder), against a per-operation envelope design measured in the
 //! same run. Writes Markdown.
 //!
-//! Ours: 100 tenant keyrings, each wrapped under a KMS key (the CMEK form, owner = the
+//! Ours: 100 tenant keyrings, each wrapped under one KMS key (the CMEK form, owner = the
 //! tenant); 10,000 opens of 64-byte kc1 envelopes, round-robin over the tenants, each through
 //! `open_cmek_keyring` and one `TenantKeyringCache` at a fixed `now` (one TTL).
 //! Baseline: the design that wraps every value's data key under KMS (the AWS Encryption SDK
@@ -68,7 +68,7 @@ fn thousands(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -104,9 +104,7 @@ fn main() {
         wrapped.push(wrap_keyring(&kr, &kek, &tenant(t), &cfg).unwrap().to_text());
         sealed.push(Vec::new());
         for j in 0..OPENS / TENANTS {
-            let v = kr
-                .seal(&tenant(t), &value(j * TENANTS + t), b"")
-                .unwrap();
+            let v = kr.seal(&tenant(t), &value(j * TENANTS + t), b"").unwrap();
             sealed[t].push(v);
         }
     }
@@ -140,8 +138,8 @@ fn main() {
             dek[..8].copy_from_slice(&(i as u64).to_le_bytes());
             dek[8..16].copy_from_slice(&0x6b63_6265_6e63_6821u64.to_le_bytes());
             nonce[..8].copy_from_slice(&(i as u64).to_le_bytes());
-            let ct = aes256gcm_seal(Backend::Ring, &dek, &nonce, owner.as_bytes(), &value(i))
-                .unwrap();
+            let ct =
+                aes256gcm_seal(Backend::Ring, &dek, &nonce, owner.as_bytes(), &value(i)).unwrap();
             let wrapped_dek = rt
                 .block_on(
                     c.encrypt()
@@ -191,7 +189,7 @@ fn main() {
     let _ = writeln!(
         md,
         "{} opens of 64-byte kc1 envelopes (all distinct), round-robin over {TENANTS} CMEK tenants \
-         (each tenant keyring wrapped under a KMS key, owner = the tenant), through \
+         (each tenant keyring wrapped under KMS with owner = the tenant in the encryption context; one KMS key serves all 100 here, a real CMEK tenant has its own), through \
          `open_cmek_keyring` and one `TenantKeyringCache` (TTL {TTL} s, all opens at one `now`). \
          KMS is a local moto server; its `Decrypt` requests are counted at the server (moto's request \
          recorder, `X-Amz-Target: TrentService.Decrypt`). Baseline, measured in the same run: the \
@@ -206,7 +204,11 @@ fn main() {
         "| figure | KMS Decrypt calls | time | baseline calls | baseline time | goal | met |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---|:-:|");
-    let met = if ours_calls == TENANTS { "yes" } else { "**no**" };
+    let met = if ours_calls == TENANTS {
+        "yes"
+    } else {
+        "**no**"
+    };
     let _ = writeln!(
         md,
         "| {} opens over {TENANTS} CMEK tenants within one TTL | {} | {} | {} | {} | exactly {TENANTS} calls | {met} |",
