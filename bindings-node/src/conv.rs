@@ -8,7 +8,8 @@
 //! arguments and converts them here instead. This module is also the only
 //! place with `unsafe`: the string reader (see [`read_string`] for why napi-rs's
 //! safe string conversions are not used), [`new_buffer`] (`napi_create_buffer`, which
-//! napi-rs 3 offers only in compat mode) and two `ToNapiValue` impls.
+//! napi-rs 3 offers only in compat mode), [`latin1_js_string`] (external strings for large
+//! envelope text) and two `ToNapiValue` impls.
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{
@@ -354,10 +355,101 @@ pub(crate) fn envelope_text_bytes(bin: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A binary envelope's text form as a JavaScript string: base64 is ASCII, so V8 copies
-/// the bytes as Latin-1, with no UTF-8 validation or transcoding.
+/// A binary envelope's text form as a JavaScript string (see [`latin1_js_string`]).
 pub(crate) fn envelope_js_string<'e>(env: &'e Env, bin: &[u8]) -> Res<JsString<'e>> {
-    Ok(env.create_string_latin1(envelope_text_bytes(bin))?)
+    let raw = latin1_js_string(env, envelope_text_bytes(bin))?;
+    // SAFETY: `raw` is a string napi just created in `env`.
+    #[allow(unsafe_code)]
+    Ok(unsafe { JsString::from_napi_value(env.raw(), raw)? })
+}
+
+/// From this length on, ASCII text goes to V8 as an external string (as Node's own
+/// `buf.toString()` does from about 1 MB): copying a large string into V8's heap costs a
+/// fresh large-object mapping per string, its page faults and its unmapping at the next GC,
+/// which at 1 MiB took several times what the base64 encoding itself takes.
+const EXTERNAL_TEXT_MIN: usize = 64 * 1024;
+
+/// Whether this Node has `node_api_create_external_string_latin1` (v18.18, v20.4, v21+):
+/// the binding is linked without lazy symbol loading, so calling it on an older Node
+/// would abort the process.
+fn has_external_strings(env: &Env) -> bool {
+    env.get_node_version().is_ok_and(|v| match v.major {
+        18 => v.minor >= 18,
+        20 => v.minor >= 4,
+        m => m >= 21,
+    })
+}
+
+/// Frees the bytes of an external string: V8 calls this when the string is collected (or
+/// at once, when it chose to copy the bytes instead).
+#[allow(unsafe_code)]
+unsafe extern "C" fn drop_external_text(
+    _env: sys::node_api_basic_env,
+    data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: `hint` is the `Box<(len, cap)>` and `data` the pointer of the `Vec<u8>` that
+    // `latin1_js_string` gave away to this one finalizer call, so both are rebuilt once.
+    unsafe {
+        let (len, cap) = *Box::from_raw(hint.cast::<(usize, usize)>());
+        drop(Vec::from_raw_parts(data.cast::<u8>(), len, cap));
+    }
+}
+
+/// ASCII (non-secret) text as a JavaScript string: below [`EXTERNAL_TEXT_MIN`] V8 copies
+/// the bytes as Latin-1 (no UTF-8 validation or transcoding); from there on the bytes move
+/// into an external string (no copy). Only for non-secret text: V8 never wipes either.
+#[allow(unsafe_code)]
+pub(crate) fn latin1_js_string(env: &Env, text: Vec<u8>) -> Res<sys::napi_value> {
+    let mut value: sys::napi_value = std::ptr::null_mut();
+    let text = if text.len() >= EXTERNAL_TEXT_MIN && has_external_strings(env) {
+        let mut text = std::mem::ManuallyDrop::new(text);
+        let (ptr, len, cap) = (text.as_mut_ptr(), text.len(), text.capacity());
+        let hint = Box::into_raw(Box::new((len, cap)));
+        let mut copied = false;
+        // SAFETY: `env` is this call's live environment; `ptr` points to `len` initialised
+        // bytes that nothing else owns or changes from here on (the finalizer frees them,
+        // at once if V8 copies them); `len` is at most the text of a 64 MiB envelope.
+        let st = unsafe {
+            sys::node_api_create_external_string_latin1(
+                env.raw(),
+                ptr.cast(),
+                len as isize,
+                Some(drop_external_text),
+                hint.cast(),
+                &mut value,
+                &mut copied,
+            )
+        };
+        if st == sys::Status::napi_ok && !value.is_null() {
+            return Ok(value);
+        }
+        // SAFETY: on failure V8 keeps no reference and never calls the finalizer, so the
+        // bytes and the hint are ours again; the text is then copied below.
+        unsafe {
+            drop(Box::from_raw(hint));
+            Vec::from_raw_parts(ptr, len, cap)
+        }
+    } else {
+        text
+    };
+    // SAFETY: `env` is this call's live environment; `text` outlives the call, which
+    // copies it.
+    let st = unsafe {
+        sys::napi_create_string_latin1(
+            env.raw(),
+            text.as_ptr().cast(),
+            text.len() as isize,
+            &mut value,
+        )
+    };
+    if st != sys::Status::napi_ok || value.is_null() {
+        return Err(Fail::Napi(napi::Error::new(
+            napi::Status::from(st),
+            "could not create a string",
+        )));
+    }
+    Ok(value)
 }
 
 /// The binary form of a text envelope, decoded by SIMD base64; `None` unless it is
@@ -496,7 +588,14 @@ impl ToNapiValue for AsciiText {
     unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let env = Env::from_raw(raw_env);
         let s = match std::str::from_utf8(&val.0) {
-            Ok(s) if s.is_ascii() => env.create_string_latin1(s.as_bytes())?,
+            Ok(s) if s.is_ascii() => {
+                return latin1_js_string(&env, val.0).map_err(|f| match f {
+                    Fail::Napi(e) => e,
+                    _ => {
+                        napi::Error::new(napi::Status::GenericFailure, "could not create a string")
+                    }
+                })
+            }
             Ok(s) => env.create_string(s)?,
             Err(_) => {
                 return Err(napi::Error::new(
