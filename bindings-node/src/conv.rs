@@ -341,23 +341,10 @@ pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     Ok(n as i64)
 }
 
-/// The text prefix of a kc1 envelope.
-const KC1_PREFIX: &[u8] = b"kc1.";
-
-/// The text form of a binary envelope (`kc1.` + base64url without padding), as ASCII
-/// bytes: encoded by SIMD base64 straight into one buffer (the core's `encode_text`
-/// builds the same text, byte for byte, several times slower at 1 MiB).
-pub(crate) fn envelope_text_bytes(bin: &[u8]) -> Vec<u8> {
-    let b64 = base64_simd::URL_SAFE_NO_PAD;
-    let mut out = Vec::with_capacity(KC1_PREFIX.len() + b64.encoded_length(bin.len()));
-    out.extend_from_slice(KC1_PREFIX);
-    b64.encode_append(bin, &mut out);
-    out
-}
-
-/// A binary envelope's text form as a JavaScript string (see [`latin1_js_string`]).
-pub(crate) fn envelope_js_string<'e>(env: &'e Env, bin: &[u8]) -> Res<JsString<'e>> {
-    let raw = latin1_js_string(env, envelope_text_bytes(bin))?;
+/// A text envelope (core's `seal`, whose text form every binding shares) as a JavaScript
+/// string (see [`latin1_js_string`]).
+pub(crate) fn envelope_js_string(env: &Env, text: String) -> Res<JsString<'_>> {
+    let raw = latin1_js_string(env, text.into_bytes())?;
     // SAFETY: `raw` is a string napi just created in `env`.
     #[allow(unsafe_code)]
     Ok(unsafe { JsString::from_napi_value(env.raw(), raw)? })
@@ -452,29 +439,6 @@ pub(crate) fn latin1_js_string(env: &Env, text: Vec<u8>) -> Res<sys::napi_value>
     Ok(value)
 }
 
-/// The binary form of a text envelope, decoded by SIMD base64; `None` unless it is
-/// exactly `kc1.` + canonical base64url without padding (the decoder is strict: no
-/// padding, no other characters, no non-zero trailing bits), so that every refusal
-/// comes from the core's own `open` with its exact error.
-pub(crate) fn fast_envelope_binary(text: &str) -> Option<Vec<u8>> {
-    let body = text.as_bytes().strip_prefix(KC1_PREFIX)?;
-    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(body).ok()
-}
-
-/// `Keyring::open`, decoding the text with [`fast_envelope_binary`] (the core's decoder
-/// for anything that is not a well-formed envelope, so errors are the core's).
-pub(crate) fn open_envelope(
-    k: &keycustody::Keyring,
-    owner: &str,
-    envelope: &str,
-    context: &[u8],
-) -> keycustody::Result<keycustody::SecretBytes> {
-    match fast_envelope_binary(envelope) {
-        Some(bin) => k.open_binary(owner, &bin, context),
-        None => k.open(owner, envelope, context),
-    }
-}
-
 /// A new `Buffer` of `len` bytes in V8's own memory (`napi_create_buffer`), writable from
 /// Rust through the slice. napi-rs 3 offers this call only in its compat mode.
 #[allow(unsafe_code)]
@@ -492,9 +456,10 @@ fn new_buffer(env: &Env, len: usize) -> Res<BufferSlice<'_>> {
     Ok(BufferSlice::from_unknown(u)?)
 }
 
-/// `open` for the sync `Keyring.open`: the text is decoded as in [`open_envelope`] and the
-/// plaintext decrypted straight into a new `Buffer` in V8's memory (`open_binary_into`), so
-/// no Rust copy of it exists at all (none to wipe, no external buffer).
+/// `open` for the sync `Keyring.open`: the text is decoded by core (`envelope_binary`,
+/// whose errors for a malformed text are `open`'s) and the plaintext decrypted straight
+/// into a new `Buffer` in V8's memory (`open_binary_into`), so no Rust copy of it exists
+/// at all (none to wipe, no external buffer).
 pub(crate) fn open_to_buffer<'e>(
     env: &'e Env,
     k: &keycustody::Keyring,
@@ -502,10 +467,7 @@ pub(crate) fn open_to_buffer<'e>(
     envelope: &str,
     context: &[u8],
 ) -> Res<BufferSlice<'e>> {
-    let Some(bin) = fast_envelope_binary(envelope) else {
-        // Not a well-formed text envelope: the core's `open` gives the exact error.
-        return plaintext_buffer(env, k.open(owner, envelope, context)?);
-    };
+    let bin = keycustody::envelope_binary(envelope)?;
     open_binary_to_buffer(env, k, owner, &bin, context)
 }
 
@@ -542,25 +504,14 @@ pub(crate) fn seal_binary_to_buffer<'e>(
     Ok(out)
 }
 
-/// `Keyring::open_text` with the decoding of [`open_envelope`].
-pub(crate) fn open_envelope_text(
-    k: &keycustody::Keyring,
-    owner: &str,
-    envelope: &str,
-    context: &[u8],
-) -> keycustody::Result<keycustody::SecretString> {
-    open_envelope(k, owner, envelope, context)?.into_string()
-}
-
-/// `Keyring::seal` with the encoding of [`envelope_text_bytes`].
+/// `Keyring::seal` for the thread pool: the text as an [`AsciiText`].
 pub(crate) fn seal_envelope_text(
     k: &keycustody::Keyring,
     owner: &str,
     plaintext: &[u8],
     context: &[u8],
 ) -> keycustody::Result<AsciiText> {
-    let bin = k.seal_binary(owner, plaintext, context)?;
-    Ok(AsciiText(envelope_text_bytes(&bin)))
+    Ok(AsciiText(k.seal(owner, plaintext, context)?.into_bytes()))
 }
 
 /// Non-secret text on its way to JavaScript without an `Env` at hand (async results):
@@ -666,20 +617,8 @@ pub(crate) fn secret_buffer_copy<'e>(
     Ok(BufferSlice::copy_from(env, s.expose_secret())?)
 }
 
-/// From this size on, a plaintext moves into its `Buffer` instead of being copied.
+/// From this size on, a binary envelope moves into its `Buffer` instead of being copied.
 const MOVE_AT: usize = 64 * 1024;
-
-/// A plaintext as a `Buffer`. Below 64 KiB it is copied and the Rust bytes wiped (a copy
-/// is cheaper than an external buffer's finalizer and GC bookkeeping). From 64 KiB on the
-/// bytes move into the `Buffer`: no copy and no wipe to pay, and no more exposure than a
-/// copy (JavaScript owns the one copy either way, and V8 never wipes a `Buffer`'s memory).
-pub(crate) fn plaintext_buffer(env: &Env, s: keycustody::SecretBytes) -> Res<BufferSlice<'_>> {
-    if s.len() < MOVE_AT {
-        return secret_buffer_copy(env, &s);
-    }
-    let mut z = s.into_zeroizing();
-    Ok(BufferSlice::from_data(env, std::mem::take(&mut *z))?)
-}
 
 /// Non-secret bytes (a binary envelope) as a `Buffer`: copied below 64 KiB (cheaper than
 /// an external buffer), moved into it from 64 KiB on.
