@@ -504,14 +504,18 @@ pub(crate) fn seal_binary_to_buffer<'e>(
     Ok(out)
 }
 
-/// `Keyring::seal` for the thread pool: the text as an [`AsciiText`].
+/// `sealAsync`'s work on the thread pool: seals the plaintext in `buf` (made by
+/// `Keyring::sealed_buffer`) where it lies, and returns the envelope's text as an
+/// [`AsciiText`]. The sealed buffer then holds no secret: it is freed without a wipe.
 pub(crate) fn seal_envelope_text(
     k: &keycustody::Keyring,
     owner: &str,
-    plaintext: &[u8],
+    mut buf: Zeroizing<Vec<u8>>,
     context: &[u8],
 ) -> keycustody::Result<AsciiText> {
-    Ok(AsciiText(k.seal(owner, plaintext, context)?.into_bytes()))
+    k.seal_binary_in_place(owner, context, &mut buf)?;
+    let bin = std::mem::take(&mut *buf);
+    Ok(AsciiText(keycustody::envelope_text(&bin)?.into_bytes()))
 }
 
 /// Non-secret text on its way to JavaScript without an `Env` at hand (async results):

@@ -368,10 +368,24 @@ impl Keyring {
         let work = (|| -> Res<Work<AsciiText>> {
             let keyring = Arc::clone(&self.inner);
             let owner = conv::string(owner, "owner")?;
-            let plaintext = conv::bytes(plaintext, "plaintext")?.to_owned_bytes();
+            let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+            // The one copy of the plaintext is the envelope's own buffer, sealed in place on
+            // the pool: no second copy to wipe (wiping 1 MiB took longer than sealing it).
+            if plaintext.as_slice().len() > keycustody::MAX_PLAINTEXT {
+                // Core's own refusal (owner, then size; checked before `out` is looked at),
+                // without copying the oversized plaintext first.
+                let refused = keyring
+                    .seal_binary_into(&owner, plaintext.as_slice(), &context, &mut [])
+                    .err()
+                    .unwrap_or(keycustody::Error::TooLarge {
+                        limit: keycustody::MAX_PLAINTEXT,
+                    });
+                return Ok(Box::new(move || Err(refused)));
+            }
+            let buf = keycustody::Keyring::sealed_buffer(plaintext.as_slice());
             Ok(Box::new(move || {
-                seal_envelope_text(&keyring, &owner, &plaintext, &context)
+                seal_envelope_text(&keyring, &owner, buf, &context)
             }))
         })();
         AsyncTask::new(StringTask(Deferred::new(work)))

@@ -237,6 +237,49 @@ impl Keyring {
         self.seal_into(kid, owner, plaintext, context, &nonce, out)
     }
 
+    /// A copy of `plaintext` laid out as [`Keyring::seal_binary_in_place`] takes it: a
+    /// buffer of [`Keyring::sealed_len`]`(plaintext.len())` bytes with the plaintext where
+    /// the envelope's ciphertext goes (wiped on drop, since until it is sealed it holds the
+    /// plaintext). For bindings whose async seal must copy the caller's plaintext: the
+    /// one copy is then the envelope's own buffer.
+    #[must_use]
+    pub fn sealed_buffer(plaintext: &[u8]) -> Zeroizing<Vec<u8>> {
+        let mut buf = Zeroizing::new(vec![0u8; Self::sealed_len(plaintext.len())]);
+        buf[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
+        buf
+    }
+
+    /// [`Keyring::seal_binary_into`] for a plaintext already in place: `buf` is what
+    /// [`Keyring::sealed_buffer`] made (`sealed_len(n)` bytes, the `n`-byte plaintext where
+    /// the ciphertext goes), and becomes the binary envelope, the plaintext encrypted where
+    /// it lies: no second copy exists to wipe, and the sealed buffer needs no wipe. If
+    /// sealing fails, `buf` is wiped.
+    ///
+    /// # Errors
+    /// As [`Keyring::seal`]; [`Error::InvalidArgument`] when `buf` is shorter than an empty
+    /// plaintext's envelope (nothing is written).
+    pub fn seal_binary_in_place(&self, owner: &str, context: &[u8], buf: &mut [u8]) -> Result<()> {
+        let Some(n) = buf.len().checked_sub(HEADER_LEN + TAG_LEN) else {
+            return Err(Error::InvalidArgument(
+                "buffer is shorter than sealed_len(0)",
+            ));
+        };
+        let mut nonce = [0u8; NONCE_LEN];
+        let checked = kdf::check_owner(owner).and_then(|()| {
+            if n > MAX_PLAINTEXT {
+                return Err(Error::TooLarge {
+                    limit: MAX_PLAINTEXT,
+                });
+            }
+            fill_random(&mut nonce)
+        });
+        if let Err(e) = checked {
+            buf.zeroize();
+            return Err(e);
+        }
+        self.seal_placed(self.primary_kid(), owner, n, context, &nonce, buf)
+    }
+
     fn primary_kid_checked(&self, owner: &str, plaintext: &[u8]) -> Result<u32> {
         kdf::check_owner(owner)?;
         if plaintext.len() > MAX_PLAINTEXT {
@@ -355,14 +398,34 @@ impl Keyring {
         nonce: &[u8; NONCE_LEN],
         out: &mut [u8],
     ) -> Result<()> {
+        out[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
+        self.seal_placed(kid, owner, plaintext.len(), context, nonce, out)
+    }
+
+    /// [`Keyring::seal_into`] with the `n`-byte plaintext already at `HEADER_LEN..` of `out`
+    /// (`sealed_len(n)` bytes, checked by the callers). On failure `out` is wiped.
+    fn seal_placed(
+        &self,
+        kid: u32,
+        owner: &str,
+        n: usize,
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        out: &mut [u8],
+    ) -> Result<()> {
         let snap = self.snapshot();
-        let m = snap.material(kid)?;
+        let m = match snap.material(kid) {
+            Ok(m) => m,
+            Err(e) => {
+                out.zeroize();
+                return Err(e);
+            }
+        };
         let (header, rest) = out.split_at_mut(HEADER_LEN);
         header[0] = VERSION;
         header[1..5].copy_from_slice(&kid.to_be_bytes());
         header[5..].copy_from_slice(nonce);
-        let (in_out, tag_out) = rest.split_at_mut(plaintext.len());
-        in_out.copy_from_slice(plaintext);
+        let (in_out, tag_out) = rest.split_at_mut(n);
         let sealed = with_aad(kid, owner, context, |aad| {
             self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
         });
