@@ -168,3 +168,20 @@ fn in_place_seal_refusals_wipe_or_leave_the_buffer() {
         })
     );
 }
+
+/// `open` decrypts in the decoded buffer and moves the plaintext to its start: exact
+/// plaintexts at sizes on both sides of the header and tag lengths (overlapping moves
+/// included), and the same refusals as `open_binary`.
+#[test]
+fn text_open_in_place_gives_exact_plaintexts() {
+    let kr = Keyring::generate().unwrap();
+    for n in [0usize, 1, 15, 16, 17, 18, 33, 34, 100, 4096, 65_537] {
+        let pt: Vec<u8> = (0..n).map(|i| (i * 11 + 7) as u8).collect();
+        let env = kr.seal("tenant-1", &pt, b"f").unwrap();
+        let opened = kr.open("tenant-1", &env, b"f").unwrap();
+        assert_eq!(opened.expose_secret(), &pt[..], "n = {n}");
+        assert_eq!(kr.open("tenant-2", &env, b"f"), Err(Error::DecryptFailed));
+        assert_eq!(kr.open("tenant-1", &env, b"g"), Err(Error::DecryptFailed));
+        assert_eq!(kr.open("", &env, b"f"), Err(Error::InvalidOwner));
+    }
+}
