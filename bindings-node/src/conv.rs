@@ -8,7 +8,8 @@
 //! arguments and converts them here instead. This module is also the only
 //! place with `unsafe`: the string reader (see [`read_string`] for why napi-rs's
 //! safe string conversions are not used), [`new_buffer`] (`napi_create_buffer`, which
-//! napi-rs 3 offers only in compat mode) and two `ToNapiValue` impls.
+//! napi-rs 3 offers only in compat mode), [`latin1_js_string`] (external strings for large
+//! envelope text) and two `ToNapiValue` impls.
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{
@@ -340,47 +341,102 @@ pub(crate) fn i64_int(v: Unknown<'_>, arg: &'static str) -> Res<i64> {
     Ok(n as i64)
 }
 
-/// The text prefix of a kc1 envelope.
-const KC1_PREFIX: &[u8] = b"kc1.";
-
-/// The text form of a binary envelope (`kc1.` + base64url without padding), as ASCII
-/// bytes: encoded by SIMD base64 straight into one buffer (the core's `encode_text`
-/// builds the same text, byte for byte, several times slower at 1 MiB).
-pub(crate) fn envelope_text_bytes(bin: &[u8]) -> Vec<u8> {
-    let b64 = base64_simd::URL_SAFE_NO_PAD;
-    let mut out = Vec::with_capacity(KC1_PREFIX.len() + b64.encoded_length(bin.len()));
-    out.extend_from_slice(KC1_PREFIX);
-    b64.encode_append(bin, &mut out);
-    out
+/// A text envelope (core's `seal`, whose text form every binding shares) as a JavaScript
+/// string (see [`latin1_js_string`]).
+pub(crate) fn envelope_js_string(env: &Env, text: String) -> Res<JsString<'_>> {
+    let raw = latin1_js_string(env, text.into_bytes())?;
+    // SAFETY: `raw` is a string napi just created in `env`.
+    #[allow(unsafe_code)]
+    Ok(unsafe { JsString::from_napi_value(env.raw(), raw)? })
 }
 
-/// A binary envelope's text form as a JavaScript string: base64 is ASCII, so V8 copies
-/// the bytes as Latin-1, with no UTF-8 validation or transcoding.
-pub(crate) fn envelope_js_string<'e>(env: &'e Env, bin: &[u8]) -> Res<JsString<'e>> {
-    Ok(env.create_string_latin1(envelope_text_bytes(bin))?)
+/// From this length on, ASCII text goes to V8 as an external string (as Node's own
+/// `buf.toString()` does from about 1 MB): copying a large string into V8's heap costs a
+/// fresh large-object mapping per string, its page faults and its unmapping at the next GC,
+/// which at 1 MiB took several times what the base64 encoding itself takes.
+const EXTERNAL_TEXT_MIN: usize = 64 * 1024;
+
+/// Whether this Node has `node_api_create_external_string_latin1` (v18.18, v20.4, v21+):
+/// the binding is linked without lazy symbol loading, so calling it on an older Node
+/// would abort the process.
+fn has_external_strings(env: &Env) -> bool {
+    env.get_node_version().is_ok_and(|v| match v.major {
+        18 => v.minor >= 18,
+        20 => v.minor >= 4,
+        m => m >= 21,
+    })
 }
 
-/// The binary form of a text envelope, decoded by SIMD base64; `None` unless it is
-/// exactly `kc1.` + canonical base64url without padding (the decoder is strict: no
-/// padding, no other characters, no non-zero trailing bits), so that every refusal
-/// comes from the core's own `open` with its exact error.
-pub(crate) fn fast_envelope_binary(text: &str) -> Option<Vec<u8>> {
-    let body = text.as_bytes().strip_prefix(KC1_PREFIX)?;
-    base64_simd::URL_SAFE_NO_PAD.decode_to_vec(body).ok()
-}
-
-/// `Keyring::open`, decoding the text with [`fast_envelope_binary`] (the core's decoder
-/// for anything that is not a well-formed envelope, so errors are the core's).
-pub(crate) fn open_envelope(
-    k: &keycustody::Keyring,
-    owner: &str,
-    envelope: &str,
-    context: &[u8],
-) -> keycustody::Result<keycustody::SecretBytes> {
-    match fast_envelope_binary(envelope) {
-        Some(bin) => k.open_binary(owner, &bin, context),
-        None => k.open(owner, envelope, context),
+/// Frees the bytes of an external string: V8 calls this when the string is collected (or
+/// at once, when it chose to copy the bytes instead).
+#[allow(unsafe_code)]
+unsafe extern "C" fn drop_external_text(
+    _env: sys::node_api_basic_env,
+    data: *mut std::ffi::c_void,
+    hint: *mut std::ffi::c_void,
+) {
+    // SAFETY: `hint` is the `Box<(len, cap)>` and `data` the pointer of the `Vec<u8>` that
+    // `latin1_js_string` gave away to this one finalizer call, so both are rebuilt once.
+    unsafe {
+        let (len, cap) = *Box::from_raw(hint.cast::<(usize, usize)>());
+        drop(Vec::from_raw_parts(data.cast::<u8>(), len, cap));
     }
+}
+
+/// ASCII (non-secret) text as a JavaScript string: below [`EXTERNAL_TEXT_MIN`] V8 copies
+/// the bytes as Latin-1 (no UTF-8 validation or transcoding); from there on the bytes move
+/// into an external string (no copy). Only for non-secret text: V8 never wipes either.
+#[allow(unsafe_code)]
+pub(crate) fn latin1_js_string(env: &Env, text: Vec<u8>) -> Res<sys::napi_value> {
+    let mut value: sys::napi_value = std::ptr::null_mut();
+    let text = if text.len() >= EXTERNAL_TEXT_MIN && has_external_strings(env) {
+        let mut text = std::mem::ManuallyDrop::new(text);
+        let (ptr, len, cap) = (text.as_mut_ptr(), text.len(), text.capacity());
+        let hint = Box::into_raw(Box::new((len, cap)));
+        let mut copied = false;
+        // SAFETY: `env` is this call's live environment; `ptr` points to `len` initialised
+        // bytes that nothing else owns or changes from here on (the finalizer frees them,
+        // at once if V8 copies them); `len` is at most the text of a 64 MiB envelope.
+        let st = unsafe {
+            sys::node_api_create_external_string_latin1(
+                env.raw(),
+                ptr.cast(),
+                len as isize,
+                Some(drop_external_text),
+                hint.cast(),
+                &mut value,
+                &mut copied,
+            )
+        };
+        if st == sys::Status::napi_ok && !value.is_null() {
+            return Ok(value);
+        }
+        // SAFETY: on failure V8 keeps no reference and never calls the finalizer, so the
+        // bytes and the hint are ours again; the text is then copied below.
+        unsafe {
+            drop(Box::from_raw(hint));
+            Vec::from_raw_parts(ptr, len, cap)
+        }
+    } else {
+        text
+    };
+    // SAFETY: `env` is this call's live environment; `text` outlives the call, which
+    // copies it.
+    let st = unsafe {
+        sys::napi_create_string_latin1(
+            env.raw(),
+            text.as_ptr().cast(),
+            text.len() as isize,
+            &mut value,
+        )
+    };
+    if st != sys::Status::napi_ok || value.is_null() {
+        return Err(Fail::Napi(napi::Error::new(
+            napi::Status::from(st),
+            "could not create a string",
+        )));
+    }
+    Ok(value)
 }
 
 /// A new `Buffer` of `len` bytes in V8's own memory (`napi_create_buffer`), writable from
@@ -400,9 +456,10 @@ fn new_buffer(env: &Env, len: usize) -> Res<BufferSlice<'_>> {
     Ok(BufferSlice::from_unknown(u)?)
 }
 
-/// `open` for the sync `Keyring.open`: the text is decoded as in [`open_envelope`] and the
-/// plaintext decrypted straight into a new `Buffer` in V8's memory (`open_binary_into`), so
-/// no Rust copy of it exists at all (none to wipe, no external buffer).
+/// `open` for the sync `Keyring.open`: the text is decoded by core (`envelope_binary`,
+/// whose errors for a malformed text are `open`'s) and the plaintext decrypted straight
+/// into a new `Buffer` in V8's memory (`open_binary_into`), so no Rust copy of it exists
+/// at all (none to wipe, no external buffer).
 pub(crate) fn open_to_buffer<'e>(
     env: &'e Env,
     k: &keycustody::Keyring,
@@ -410,10 +467,7 @@ pub(crate) fn open_to_buffer<'e>(
     envelope: &str,
     context: &[u8],
 ) -> Res<BufferSlice<'e>> {
-    let Some(bin) = fast_envelope_binary(envelope) else {
-        // Not a well-formed text envelope: the core's `open` gives the exact error.
-        return plaintext_buffer(env, k.open(owner, envelope, context)?);
-    };
+    let bin = keycustody::envelope_binary(envelope)?;
     open_binary_to_buffer(env, k, owner, &bin, context)
 }
 
@@ -450,25 +504,18 @@ pub(crate) fn seal_binary_to_buffer<'e>(
     Ok(out)
 }
 
-/// `Keyring::open_text` with the decoding of [`open_envelope`].
-pub(crate) fn open_envelope_text(
-    k: &keycustody::Keyring,
-    owner: &str,
-    envelope: &str,
-    context: &[u8],
-) -> keycustody::Result<keycustody::SecretString> {
-    open_envelope(k, owner, envelope, context)?.into_string()
-}
-
-/// `Keyring::seal` with the encoding of [`envelope_text_bytes`].
+/// `sealAsync`'s work on the thread pool: seals the plaintext in `buf` (made by
+/// `Keyring::sealed_buffer`) where it lies, and returns the envelope's text as an
+/// [`AsciiText`]. The sealed buffer then holds no secret: it is freed without a wipe.
 pub(crate) fn seal_envelope_text(
     k: &keycustody::Keyring,
     owner: &str,
-    plaintext: &[u8],
+    mut buf: Zeroizing<Vec<u8>>,
     context: &[u8],
 ) -> keycustody::Result<AsciiText> {
-    let bin = k.seal_binary(owner, plaintext, context)?;
-    Ok(AsciiText(envelope_text_bytes(&bin)))
+    k.seal_binary_in_place(owner, context, &mut buf)?;
+    let bin = std::mem::take(&mut *buf);
+    Ok(AsciiText(keycustody::envelope_text(&bin)?.into_bytes()))
 }
 
 /// Non-secret text on its way to JavaScript without an `Env` at hand (async results):
@@ -496,7 +543,14 @@ impl ToNapiValue for AsciiText {
     unsafe fn to_napi_value(raw_env: sys::napi_env, val: Self) -> napi::Result<sys::napi_value> {
         let env = Env::from_raw(raw_env);
         let s = match std::str::from_utf8(&val.0) {
-            Ok(s) if s.is_ascii() => env.create_string_latin1(s.as_bytes())?,
+            Ok(s) if s.is_ascii() => {
+                return latin1_js_string(&env, val.0).map_err(|f| match f {
+                    Fail::Napi(e) => e,
+                    _ => {
+                        napi::Error::new(napi::Status::GenericFailure, "could not create a string")
+                    }
+                })
+            }
             Ok(s) => env.create_string(s)?,
             Err(_) => {
                 return Err(napi::Error::new(
@@ -567,20 +621,8 @@ pub(crate) fn secret_buffer_copy<'e>(
     Ok(BufferSlice::copy_from(env, s.expose_secret())?)
 }
 
-/// From this size on, a plaintext moves into its `Buffer` instead of being copied.
+/// From this size on, a binary envelope moves into its `Buffer` instead of being copied.
 const MOVE_AT: usize = 64 * 1024;
-
-/// A plaintext as a `Buffer`. Below 64 KiB it is copied and the Rust bytes wiped (a copy
-/// is cheaper than an external buffer's finalizer and GC bookkeeping). From 64 KiB on the
-/// bytes move into the `Buffer`: no copy and no wipe to pay, and no more exposure than a
-/// copy (JavaScript owns the one copy either way, and V8 never wipes a `Buffer`'s memory).
-pub(crate) fn plaintext_buffer(env: &Env, s: keycustody::SecretBytes) -> Res<BufferSlice<'_>> {
-    if s.len() < MOVE_AT {
-        return secret_buffer_copy(env, &s);
-    }
-    let mut z = s.into_zeroizing();
-    Ok(BufferSlice::from_data(env, std::mem::take(&mut *z))?)
-}
 
 /// Non-secret bytes (a binary envelope) as a `Buffer`: copied below 64 KiB (cheaper than
 /// an external buffer), moved into it from 64 KiB on.

@@ -1,8 +1,8 @@
 //! The `Keyring` class: root keys, rotation, and the kc1 envelope operations.
 
 use crate::conv::{
-    self, ascii_js_string, envelope_js_string, open_envelope, open_envelope_text,
-    seal_envelope_text, secret_buffer_copy, secret_js_string, AsciiText,
+    self, ascii_js_string, envelope_js_string, seal_envelope_text, secret_buffer_copy,
+    secret_js_string, AsciiText,
 };
 use crate::error::{run, Fail, Res};
 use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
@@ -244,10 +244,10 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?;
-            let bin = self
+            let text = self
                 .inner
-                .seal_binary(&owner, plaintext.as_slice(), context.as_slice())?;
-            envelope_js_string(env, &bin)
+                .seal(&owner, plaintext.as_slice(), context.as_slice())?;
+            envelope_js_string(env, text)
         })
     }
 
@@ -288,7 +288,9 @@ impl Keyring {
             let owner = conv::string(owner, "owner")?;
             let envelope = conv::string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
-            let text = open_envelope_text(&self.inner, &owner, &envelope, context.as_slice())?;
+            let text = self
+                .inner
+                .open_text(&owner, &envelope, context.as_slice())?;
             secret_js_string(env, &text)
         })
     }
@@ -366,10 +368,24 @@ impl Keyring {
         let work = (|| -> Res<Work<AsciiText>> {
             let keyring = Arc::clone(&self.inner);
             let owner = conv::string(owner, "owner")?;
-            let plaintext = conv::bytes(plaintext, "plaintext")?.to_owned_bytes();
+            let plaintext = conv::bytes(plaintext, "plaintext")?;
             let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+            // The one copy of the plaintext is the envelope's own buffer, sealed in place on
+            // the pool: no second copy to wipe (wiping 1 MiB took longer than sealing it).
+            if plaintext.as_slice().len() > keycustody::MAX_PLAINTEXT {
+                // Core's own refusal (owner, then size; checked before `out` is looked at),
+                // without copying the oversized plaintext first.
+                let refused = keyring
+                    .seal_binary_into(&owner, plaintext.as_slice(), &context, &mut [])
+                    .err()
+                    .unwrap_or(keycustody::Error::TooLarge {
+                        limit: keycustody::MAX_PLAINTEXT,
+                    });
+                return Ok(Box::new(move || Err(refused)));
+            }
+            let buf = keycustody::Keyring::sealed_buffer(plaintext.as_slice());
             Ok(Box::new(move || {
-                seal_envelope_text(&keyring, &owner, &plaintext, &context)
+                seal_envelope_text(&keyring, &owner, buf, &context)
             }))
         })();
         AsyncTask::new(StringTask(Deferred::new(work)))
@@ -385,7 +401,7 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<BytesTask> {
-        let work = self.envelope_work(owner, envelope, context, open_envelope);
+        let work = self.envelope_work(owner, envelope, context, keycustody::Keyring::open);
         AsyncTask::new(BytesTask(Deferred::new(work)))
     }
 
@@ -399,7 +415,7 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<SecretStringTask> {
-        let work = self.envelope_work(owner, envelope, context, open_envelope_text);
+        let work = self.envelope_work(owner, envelope, context, keycustody::Keyring::open_text);
         AsyncTask::new(SecretStringTask(Deferred::new(work)))
     }
 

@@ -110,3 +110,34 @@ test('legacy import, async: blobs and files decrypt, errors reject', async () =>
   const file = await opensslFile(3000)
   assert.equal((await kc.decryptOpensslEncAsync(file, LEGACY_PASSWORD, 3000)).toString(), 'legacy file')
 })
+
+test('large envelope text (an external string from 64 KiB of text on) is intact after GC', async () => {
+  const v8 = await import('node:v8')
+  const vm = await import('node:vm')
+  v8.setFlagsFromString('--expose-gc')
+  const gc = vm.runInNewContext('gc')
+  const k = Keyring.generate()
+  // Plaintext sizes whose text falls below, at and above the 64 KiB threshold.
+  const sizes = [48 * 1024, 49137, 49138, 1 << 20]
+  const made = []
+  for (const n of sizes) {
+    const p = Buffer.alloc(n, n & 0xff)
+    made.push([p, k.seal('t', p, 'c'), await k.sealAsync('t', p, 'c')])
+  }
+  k.rotate()
+  made.push([made[3][0], k.rewrap('t', made[3][1], 'c'), await k.rewrapAsync('t', made[3][2], 'c')])
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 20; j++) k.seal('t', made[3][0], 'c')
+    gc()
+    await new Promise((r) => setImmediate(r))
+  }
+  for (const [p, a, b] of made) {
+    for (const env of [a, b]) {
+      assert.ok(env.startsWith('kc1.'))
+      const bin = Buffer.from(env.slice(4), 'base64url')
+      assert.equal('kc1.' + bin.toString('base64url'), env)
+      assert.deepEqual(k.openBinary('t', bin, 'c'), p)
+      assert.deepEqual(k.open('t', env, 'c'), p)
+    }
+  }
+})
