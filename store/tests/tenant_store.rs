@@ -136,6 +136,25 @@ impl Db {
     }
 }
 
+/// The SQLite test `$sqlite` and the PostgreSQL test `$postgres` (own schema `$schema`;
+/// passes without running when DATABASE_URL is unset) of `$body(&Db)`.
+macro_rules! both_backends {
+    ($body:ident, $sqlite:ident, $postgres:ident, $schema:literal) => {
+        #[test]
+        fn $sqlite() {
+            $body(&sqlite_db());
+        }
+
+        #[test]
+        fn $postgres() {
+            let Some(d) = pg_db($schema) else {
+                return;
+            };
+            $body(&d);
+        }
+    };
+}
+
 fn plain(id: i64) -> String {
     format!("tenant-secret-{id}")
 }
@@ -322,18 +341,12 @@ fn operations(d: &Db) {
     );
 }
 
-#[test]
-fn operations_sqlite() {
-    operations(&sqlite_db());
-}
-
-#[test]
-fn operations_postgres() {
-    let Some(d) = pg_db("kc_tenant_ops") else {
-        return;
-    };
-    operations(&d);
-}
+both_backends!(
+    operations,
+    operations_sqlite,
+    operations_postgres,
+    "kc_tenant_ops"
+);
 
 fn jobs_and_shredding(d: &Db) {
     let platform = Keyring::generate().unwrap();
@@ -498,18 +511,12 @@ fn jobs_and_shredding(d: &Db) {
     assert_eq!(r.after.by_kid, BTreeMap::from([(pk3, 3)]));
 }
 
-#[test]
-fn jobs_and_shredding_sqlite() {
-    jobs_and_shredding(&sqlite_db());
-}
-
-#[test]
-fn jobs_and_shredding_postgres() {
-    let Some(d) = pg_db("kc_tenant_jobs") else {
-        return;
-    };
-    jobs_and_shredding(&d);
-}
+both_backends!(
+    jobs_and_shredding,
+    jobs_and_shredding_sqlite,
+    jobs_and_shredding_postgres,
+    "kc_tenant_jobs"
+);
 
 /// A stand-in for an application's KMS: `wrapped_dek` is a handle, the DEK stays "in the
 /// KMS"; `up = false` makes it unreachable.
@@ -631,15 +638,4 @@ fn cmek(d: &Db) {
     );
 }
 
-#[test]
-fn cmek_rows_sqlite() {
-    cmek(&sqlite_db());
-}
-
-#[test]
-fn cmek_rows_postgres() {
-    let Some(d) = pg_db("kc_tenant_cmek") else {
-        return;
-    };
-    cmek(&d);
-}
+both_backends!(cmek, cmek_rows_sqlite, cmek_rows_postgres, "kc_tenant_cmek");
