@@ -534,6 +534,20 @@ fn rotate_args<'a>(url: &'a str, k: &'a str, pause: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// Two `tenants rotate` processes of tenant t00000 started at once (output piped).
+fn two_rotations(d: &Db, k: &str, pause: &str) -> Vec<std::process::Child> {
+    (0..2)
+        .map(|_| {
+            bin()
+                .args(rotate_args(&d.url, k, pause))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect()
+}
+
 fn tenant_kid(d: &Db, platform: &Keyring) -> u32 {
     TenantKeys::new(platform)
         .load(&mut d.connect(), "t00000")
@@ -546,16 +560,7 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
     d.populate(&platform, 3, 5);
     let k = kp_str(kp);
     // Both processes read the row, then pause, then write: exactly one wins.
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            bin()
-                .args(rotate_args(&d.url, k, "1500"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = two_rotations(d, k, "1500");
     let outs: Vec<_> = children
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
@@ -586,16 +591,7 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
     // and every loser is a Conflict.
     let mut successes = 0;
     for _ in 0..6 {
-        let children: Vec<_> = (0..2)
-            .map(|_| {
-                bin()
-                    .args(rotate_args(&d.url, k, "0"))
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
+        let children = two_rotations(d, k, "0");
         for o in children.into_iter().map(|c| c.wait_with_output().unwrap()) {
             if o.status.success() {
                 successes += 1;

@@ -6,7 +6,7 @@
 use keycustody::{Error, Keyring, KEYRING_CONTEXT};
 use keycustody_store::{
     census, postgres, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job,
-    JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
+    JobReport, JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
 };
 use std::collections::BTreeMap;
 
@@ -177,6 +177,14 @@ fn data_spec(table: &str) -> JobSpec {
 }
 
 /// Opens every row of a table through a fresh store; returns per tenant (ok, errors).
+/// `rewrap --tenant-keys` over the data table `secrets`, run to the end.
+fn rewrap_tenants(db: &mut Database, tk: &TenantKeys<'_>) -> JobReport {
+    Job::new(db, data_spec("secrets"), Transform::RewrapTenants(tk))
+        .unwrap()
+        .run(&mut |_| {})
+        .unwrap()
+}
+
 fn open_all(
     d: &Db,
     platform: &Keyring,
@@ -378,14 +386,7 @@ fn jobs_and_shredding(d: &Db) {
     // Rotate t2, then rewrap --tenant-keys: only t2's rows are rewritten, to its kid 2.
     assert_eq!(tk.rotate(&mut db, "t2").unwrap(), 2);
     let tk_job = TenantKeys::new(&platform);
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!((r.rewritten, r.already_current), (25, 75));
     assert_eq!(r.rewritten_from, BTreeMap::from([(1, 25)]));
@@ -470,14 +471,7 @@ fn jobs_and_shredding(d: &Db) {
     tk.rotate(&mut db, "t1").unwrap();
     let tk_job = TenantKeys::new(&platform);
     let before_copy = d.rows("secrets");
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!(r.rewritten, 25);
     assert_eq!(r.shredded, BTreeMap::from([("t3".to_string(), 25)]));
@@ -489,14 +483,7 @@ fn jobs_and_shredding(d: &Db) {
     }
     // An owner with no tenant keyring is a failure (by id), nothing written.
     d.exec("INSERT INTO secrets (id, tenant, value) VALUES (1000, 'nobody', 'kc1.x')");
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert_eq!(r.failed.len(), 1);
     assert_eq!((r.failed[0].id, r.failed[0].kind), (1000, "UnknownTenant"));
 
