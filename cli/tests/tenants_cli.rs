@@ -5,9 +5,11 @@
 //! platform-root rewrap of the tenant key table, then rerun: every tenant's data opens.
 
 mod cli_common;
+#[path = "../../store/tests/support/mod.rs"]
+mod support;
 use cli_common::*;
 use keycustody::Keyring;
-use keycustody_store::{postgres, rusqlite, Database, StoreError, TenantKeys};
+use keycustody_store::{rusqlite, Database, StoreError, TenantKeys};
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -39,14 +41,8 @@ fn sqlite(dir: tempfile::TempDir) -> Db {
 
 fn pg(dir: tempfile::TempDir, schema: &str) -> Option<Db> {
     let url = pg_url()?;
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-    ))
-    .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
     Some(Db {
-        url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        url: support::fresh_schema(&url, schema),
         _dir: dir,
     })
 }

@@ -3,10 +3,12 @@
 //! operation and its failures, the census, `rewrap --tenant-keys`, the platform-root
 //! rotation of the tenant key table, and crypto-shredding across tables and copies.
 
+mod support;
+
 use keycustody::{Error, Keyring, KEYRING_CONTEXT};
 use keycustody_store::{
-    census, postgres, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job,
-    JobReport, JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
+    census, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job, JobReport,
+    JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
 };
 use std::collections::BTreeMap;
 
@@ -41,14 +43,8 @@ fn pg_db(schema: &str) -> Option<Db> {
             return None;
         }
     };
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-    ))
-    .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
     Some(Db {
-        url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        url: support::fresh_schema(&url, schema),
         _dir: None,
     })
 }
