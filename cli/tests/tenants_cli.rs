@@ -52,29 +52,10 @@ impl Db {
         Database::connect(&self.url).unwrap()
     }
     fn exec(&self, sql: &str) {
-        let mut db = self.connect();
-        match db.sqlite() {
-            Some(c) => c.execute_batch(sql).unwrap(),
-            None => db.postgres().unwrap().batch_execute(sql).unwrap(),
-        }
+        support::exec(&mut self.connect(), sql);
     }
     fn rows(&self, sql: &str) -> Vec<(i64, String, Option<String>)> {
-        let mut db = self.connect();
-        if let Some(c) = db.sqlite() {
-            let mut st = c.prepare(sql).unwrap();
-            let it = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap();
-            it.collect::<Result<_, _>>().unwrap()
-        } else {
-            db.postgres()
-                .unwrap()
-                .query(sql, &[])
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
-        }
+        support::rows(&mut self.connect(), sql)
     }
     /// Creates `n` tenants `t00000..` through the store (one transaction on SQLite) and a
     /// table `secrets(id, tenant, value)` with `per` rows each, sealed under their keyrings.

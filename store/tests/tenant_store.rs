@@ -54,31 +54,12 @@ impl Db {
         Database::connect(&self.url).unwrap()
     }
     fn exec(&self, sql: &str) {
-        let mut db = self.connect();
-        match db.sqlite() {
-            Some(c) => c.execute_batch(sql).unwrap(),
-            None => db.postgres().unwrap().batch_execute(sql).unwrap(),
-        }
+        support::exec(&mut self.connect(), sql);
     }
     /// `(id, owner, value)` of a data table.
     fn rows(&self, table: &str) -> Vec<(i64, String, String)> {
         let sql = format!("SELECT id, tenant, value FROM {table} ORDER BY id");
-        let mut db = self.connect();
-        if let Some(c) = db.sqlite() {
-            let mut st = c.prepare(&sql).unwrap();
-            let it = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap();
-            it.collect::<Result<_, _>>().unwrap()
-        } else {
-            db.postgres()
-                .unwrap()
-                .query(sql.as_str(), &[])
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
-        }
+        support::rows(&mut self.connect(), &sql)
     }
     /// The raw `(keyring, shredded_at)` of a tenant's row.
     fn key_row(&self, tenant: &str) -> Option<(Option<String>, Option<i64>)> {
