@@ -7,7 +7,6 @@ import json
 import os
 import re
 import struct
-import sys
 import threading
 import time
 import traceback
@@ -17,6 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 import keycustody as kc
 from conftest import assert_kc_error
+from gil_probe import ran_during
 
 FAST = {"m_kib": 8, "t": 1, "p": 1}
 
@@ -170,31 +170,6 @@ def test_parse_refuses_unknown_fields_versions_types_and_truncation():
         assert ei.value.malformed_kind == kind, v
     with pytest.raises(kc.TooLargeError):
         kc.WrappedKeyring.parse(" " * (2 * 1024 * 1024 + 1))
-
-
-def ran_during(call):
-    """Whether another Python thread ran while `call` was inside native code (as test_threads)."""
-    ready, go = threading.Event(), threading.Event()
-    ran = []
-
-    def helper():
-        ready.set()
-        go.wait()
-        ran.append(1)
-
-    t = threading.Thread(target=helper)
-    old = sys.getswitchinterval()
-    t.start()
-    ready.wait()
-    sys.setswitchinterval(100.0)
-    try:
-        go.set()
-        call()
-        seen = len(ran)
-    finally:
-        sys.setswitchinterval(old)
-        t.join()
-    return seen > 0
 
 
 def test_passphrase_wrap_and_unwrap_release_the_gil():

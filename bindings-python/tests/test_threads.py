@@ -3,13 +3,13 @@ while another thread rotates it. Large payloads run with the GIL released."""
 
 import base64
 import os
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 import keycustody as kc
+from gil_probe import ran_during
 
 
 def test_shared_keyring_across_threads_with_rotation():
@@ -57,36 +57,6 @@ def test_large_seal_open_in_parallel_threads():
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert all(pool.map(job, range(4)))
-
-
-def ran_during(call):
-    """Whether another Python thread ran while `call` was inside native code.
-
-    With a huge switch interval the interpreter never takes the GIL from this thread by
-    itself, so the helper thread can only run if the native call releases the GIL.
-    Deterministic: no clock, no sleep.
-    """
-    ready, go = threading.Event(), threading.Event()
-    ran = []
-
-    def helper():
-        ready.set()
-        go.wait()
-        ran.append(1)
-
-    t = threading.Thread(target=helper)
-    old = sys.getswitchinterval()
-    t.start()
-    ready.wait()
-    sys.setswitchinterval(100.0)
-    try:
-        go.set()
-        call()
-        seen = len(ran)
-    finally:
-        sys.setswitchinterval(old)
-        t.join()
-    return seen > 0
 
 
 KR = kc.Keyring.generate()

@@ -88,19 +88,23 @@ fn passphrase_wrap_load_unwrap() {
     let w = wp.to_str().unwrap();
 
     // Wrap with the passphrase from the environment, into a new 0600 file.
-    let mut c = cmd(&[
-        "keys",
-        "wrap",
-        "--kek",
-        "passphrase",
-        "--keyring",
-        k,
-        "--argon2",
-        FAST,
-        "--out",
-        w,
-    ]);
-    c.env("KEYCUSTODY_PASSPHRASE", PASS);
+    let wrap = || {
+        let mut c = cmd(&[
+            "keys",
+            "wrap",
+            "--kek",
+            "passphrase",
+            "--keyring",
+            k,
+            "--argon2",
+            FAST,
+            "--out",
+            w,
+        ]);
+        c.env("KEYCUSTODY_PASSPHRASE", PASS);
+        c
+    };
+    let c = wrap();
     let o = out(c);
     assert!(o.status.success(), "{}", stderr(&o));
     no_secret(&o, &[PASS]);
@@ -123,19 +127,7 @@ fn passphrase_wrap_load_unwrap() {
         "the wrapped text holds no root secret"
     );
     // --out never overwrites.
-    let mut c = cmd(&[
-        "keys",
-        "wrap",
-        "--kek",
-        "passphrase",
-        "--keyring",
-        k,
-        "--argon2",
-        FAST,
-        "--out",
-        w,
-    ]);
-    c.env("KEYCUSTODY_PASSPHRASE", PASS);
+    let c = wrap();
     assert_eq!(out(c).status.code(), Some(3));
 
     // Loading is transparent: --keyring FILE and KEYCUSTODY_KEYRING, passphrase from env.
@@ -347,14 +339,7 @@ fn aws_kms_wrap_and_load_one_decrypt() {
         return;
     };
     let url = moto.url();
-    let aws = |c: &mut Command| {
-        c.env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL_KMS", &url)
-            .env_remove("AWS_PROFILE");
-    };
+    let aws = aws_env(&url);
     let key = create_key_with_boto3(&moto);
     let dir = tempfile::tempdir().unwrap();
     let kp = new_keyring(dir.path());
@@ -428,6 +413,18 @@ fn aws_kms_wrap_and_load_one_decrypt() {
 }
 
 /// A KMS key id, created with boto3 from moto's venv (no process-wide AWS env here).
+/// Points a command at the moto KMS at `url` with test credentials (no profile, no IMDS).
+fn aws_env(url: &str) -> impl Fn(&mut Command) + '_ {
+    move |c: &mut Command| {
+        c.env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL_KMS", url)
+            .env_remove("AWS_PROFILE");
+    }
+}
+
 fn create_key_with_boto3(moto: &kms_support::Moto) -> String {
     let o = Command::new(kms_support::moto_bin().unwrap().parent().unwrap().join("python"))
         .args([
@@ -522,14 +519,7 @@ fn cmek_tenant_rows_open_and_rewrap_through_kms() {
         return;
     };
     let url = moto.url();
-    let aws = |c: &mut Command| {
-        c.env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_ENDPOINT_URL_KMS", &url)
-            .env_remove("AWS_PROFILE");
-    };
+    let aws = aws_env(&url);
     let key = create_key_with_boto3(&moto);
     let dir = tempfile::tempdir().unwrap();
     let kp = new_keyring(dir.path());

@@ -5,9 +5,11 @@
 //! platform-root rewrap of the tenant key table, then rerun: every tenant's data opens.
 
 mod cli_common;
+#[path = "../../store/tests/support/mod.rs"]
+mod support;
 use cli_common::*;
 use keycustody::Keyring;
-use keycustody_store::{postgres, rusqlite, Database, StoreError, TenantKeys};
+use keycustody_store::{rusqlite, Database, StoreError, TenantKeys};
 use std::collections::hash_map::RandomState;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -39,14 +41,8 @@ fn sqlite(dir: tempfile::TempDir) -> Db {
 
 fn pg(dir: tempfile::TempDir, schema: &str) -> Option<Db> {
     let url = pg_url()?;
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-    ))
-    .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
     Some(Db {
-        url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        url: support::fresh_schema(&url, schema),
         _dir: dir,
     })
 }
@@ -56,29 +52,10 @@ impl Db {
         Database::connect(&self.url).unwrap()
     }
     fn exec(&self, sql: &str) {
-        let mut db = self.connect();
-        match db.sqlite() {
-            Some(c) => c.execute_batch(sql).unwrap(),
-            None => db.postgres().unwrap().batch_execute(sql).unwrap(),
-        }
+        support::exec(&mut self.connect(), sql);
     }
     fn rows(&self, sql: &str) -> Vec<(i64, String, Option<String>)> {
-        let mut db = self.connect();
-        if let Some(c) = db.sqlite() {
-            let mut st = c.prepare(sql).unwrap();
-            let it = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap();
-            it.collect::<Result<_, _>>().unwrap()
-        } else {
-            db.postgres()
-                .unwrap()
-                .query(sql, &[])
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
-        }
+        support::rows(&mut self.connect(), sql)
     }
     /// Creates `n` tenants `t00000..` through the store (one transaction on SQLite) and a
     /// table `secrets(id, tenant, value)` with `per` rows each, sealed under their keyrings.
@@ -178,6 +155,29 @@ impl Db {
     }
 }
 
+/// The SQLite test `$sqlite` and the PostgreSQL test `$postgres` (own schema `$schema`;
+/// passes without running when DATABASE_URL is unset) of `$body(&Db, keyring path)`.
+macro_rules! both_backends {
+    ($body:ident, $sqlite:ident, $postgres:ident, $schema:literal) => {
+        #[test]
+        fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            let kp = new_keyring(dir.path());
+            $body(&sqlite(dir), &kp);
+        }
+
+        #[test]
+        fn $postgres() {
+            let dir = tempfile::tempdir().unwrap();
+            let kp = new_keyring(dir.path());
+            let Some(d) = pg(dir, $schema) else {
+                return;
+            };
+            $body(&d, &kp);
+        }
+    };
+}
+
 fn kp_str(kp: &Path) -> &str {
     kp.to_str().unwrap()
 }
@@ -209,41 +209,34 @@ fn commands(d: &Db, kp: &Path) {
         s.push_str(&stderr(&o));
         o
     };
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "acme",
-        "--keyring",
-        k,
-    ]);
+    // `tenants OP --db URL --tenant TENANT --keyring KEYRING EXTRA..`, through `run`.
+    let tenant_cmd = |op: &str, tenant: &str, keyring: &str, extra: &[&str]| {
+        let mut args = vec![
+            "tenants",
+            op,
+            "--db",
+            url,
+            "--tenant",
+            tenant,
+            "--keyring",
+            keyring,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // `tenants census --db URL --census SPEC EXTRA..`, through `run`.
+    let census_cmd = |spec: &str, extra: &[&str]| {
+        let mut args = vec!["tenants", "census", "--db", url, "--census", spec];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = tenant_cmd("create", "acme", k, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("created tenant \"acme\": keyring kid 1"));
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "acme",
-        "--keyring",
-        k,
-    ]);
+    let o = tenant_cmd("create", "acme", k, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("[TenantExists]"), "{}", stderr(&o));
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "bob",
-        "--keyring",
-        k,
-        "--json",
-    ]);
+    let o = tenant_cmd("create", "bob", k, &["--json"]);
     assert_eq!(json_of(&o)["created"], true);
 
     // Data of both tenants, under their own keyrings.
@@ -278,48 +271,16 @@ fn commands(d: &Db, kp: &Path) {
     assert_eq!(v[0]["tenant"], "acme");
     assert_eq!(v[0]["form"], "platform");
     assert_eq!(v[1]["tenant"], "bob");
-    let v = json_of(&run(&[
-        "tenants",
-        "census",
-        "--db",
-        url,
-        "--census",
-        census_spec,
-        "--json",
-    ]));
+    let v = json_of(&census_cmd(census_spec, &["--json"]));
     assert_eq!(v[0]["tenants"]["acme"]["by_kid"]["1"], 20);
     assert_eq!(v[0]["tenants"]["bob"]["rows"], 10);
-    let o = run(&[
-        "tenants",
-        "census",
-        "--db",
-        url,
-        "--census",
-        "secrets:id:tenant",
-    ]);
+    let o = census_cmd("secrets:id:tenant", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let o = run(&[
-        "tenants",
-        "census",
-        "--db",
-        url,
-        "--census",
-        "nosuch:id:tenant:value",
-    ]);
+    let o = census_cmd("nosuch:id:tenant:value", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     // rotate + rewrap --tenant-keys: acme's 20 rows move to its kid 2, bob's stay.
-    let v = json_of(&run(&[
-        "tenants",
-        "rotate",
-        "--db",
-        url,
-        "--tenant",
-        "acme",
-        "--keyring",
-        k,
-        "--json",
-    ]));
+    let v = json_of(&tenant_cmd("rotate", "acme", k, &["--json"]));
     assert_eq!(v["kid"], 2);
     let rewrap = [
         "rewrap",
@@ -343,15 +304,7 @@ fn commands(d: &Db, kp: &Path) {
         (v["rewritten"].as_u64(), v["already_current"].as_u64()),
         (Some(20), Some(10))
     );
-    let v = json_of(&run(&[
-        "tenants",
-        "census",
-        "--db",
-        url,
-        "--census",
-        census_spec,
-        "--json",
-    ]));
+    let v = json_of(&census_cmd(census_spec, &["--json"]));
     assert_eq!(
         v[0]["tenants"]["acme"]["by_kid"],
         serde_json::json!({"2": 20})
@@ -422,32 +375,14 @@ fn commands(d: &Db, kp: &Path) {
         ("bob", "[TenantShredded]", 2),
         ("nobody", "[UnknownTenant]", 2),
     ] {
-        let o = run(&[
-            "tenants",
-            "rotate",
-            "--db",
-            url,
-            "--tenant",
-            tenant,
-            "--keyring",
-            k,
-        ]);
+        let o = tenant_cmd("rotate", tenant, k, &[]);
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(stderr(&o).contains(kind), "{}", stderr(&o));
         let o = run(&["tenants", "shred", "--db", url, "--tenant", tenant, "--yes"]);
         assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
         assert!(stderr(&o).contains(kind), "{}", stderr(&o));
     }
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "bob",
-        "--keyring",
-        k,
-    ]);
+    let o = tenant_cmd("create", "bob", k, &[]);
     assert_eq!(o.status.code(), Some(3));
     // A second platform keyring opens no tenant: DecryptFailed, exit 2.
     let other = d._dir.path().join("other.json");
@@ -456,16 +391,7 @@ fn commands(d: &Db, kp: &Path) {
             .status
             .success()
     );
-    let o = run(&[
-        "tenants",
-        "rotate",
-        "--db",
-        url,
-        "--tenant",
-        "acme",
-        "--keyring",
-        other.to_str().unwrap(),
-    ]);
+    let o = tenant_cmd("rotate", "acme", other.to_str().unwrap(), &[]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("[DecryptFailed]"), "{}", stderr(&o));
     // rewrap --tenant-keys with that keyring: no tenant opens, nothing written, exit 2.
@@ -496,18 +422,7 @@ fn commands(d: &Db, kp: &Path) {
     let cmek_file = d._dir.path().join("enterprise.wrapped.json");
     std::fs::write(&cmek_file, &wrapped).unwrap();
     let cf = cmek_file.to_str().unwrap();
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "other",
-        "--keyring",
-        k,
-        "--cmek-file",
-        cf,
-    ]);
+    let o = tenant_cmd("create", "other", k, &["--cmek-file", cf]);
     assert_eq!(
         o.status.code(),
         Some(2),
@@ -515,31 +430,9 @@ fn commands(d: &Db, kp: &Path) {
         stderr(&o)
     );
     assert!(stderr(&o).contains("[InvalidArgument]"), "{}", stderr(&o));
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "enterprise",
-        "--keyring",
-        k,
-        "--cmek-file",
-        cf,
-    ]);
+    let o = tenant_cmd("create", "enterprise", k, &["--cmek-file", cf]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&[
-        "tenants",
-        "create",
-        "--db",
-        url,
-        "--tenant",
-        "enterprise",
-        "--keyring",
-        k,
-        "--cmek-file",
-        cf,
-    ]);
+    let o = tenant_cmd("create", "enterprise", k, &["--cmek-file", cf]);
     assert_eq!(o.status.code(), Some(3));
     let v = json_of(&run(&["tenants", "list", "--db", url, "--json"]));
     assert_eq!(v.as_array().unwrap().len(), 3, "{v}");
@@ -548,16 +441,7 @@ fn commands(d: &Db, kp: &Path) {
         (v[2]["form"].as_str(), v[2]["kek_type"].as_str()),
         (Some("cmek"), Some("test-kms"))
     );
-    let o = run(&[
-        "tenants",
-        "rotate",
-        "--db",
-        url,
-        "--tenant",
-        "enterprise",
-        "--keyring",
-        k,
-    ]);
+    let o = tenant_cmd("rotate", "enterprise", k, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 
     // Platform-root rotation: one row rewritten (acme), bob's tombstone skipped, the CMEK
@@ -604,22 +488,12 @@ fn commands(d: &Db, kp: &Path) {
     }
 }
 
-#[test]
-fn tenants_commands_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    commands(&sqlite(dir), &kp);
-}
-
-#[test]
-fn tenants_commands_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_tenants") else {
-        return;
-    };
-    commands(&d, &kp);
-}
+both_backends!(
+    commands,
+    tenants_commands_sqlite,
+    tenants_commands_postgres,
+    "kc_cli_tenants"
+);
 
 fn rotate_args<'a>(url: &'a str, k: &'a str, pause: &'a str) -> Vec<&'a str> {
     vec![
@@ -637,6 +511,20 @@ fn rotate_args<'a>(url: &'a str, k: &'a str, pause: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// Two `tenants rotate` processes of tenant t00000 started at once (output piped).
+fn two_rotations(d: &Db, k: &str, pause: &str) -> Vec<std::process::Child> {
+    (0..2)
+        .map(|_| {
+            bin()
+                .args(rotate_args(&d.url, k, pause))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect()
+}
+
 fn tenant_kid(d: &Db, platform: &Keyring) -> u32 {
     TenantKeys::new(platform)
         .load(&mut d.connect(), "t00000")
@@ -649,16 +537,7 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
     d.populate(&platform, 3, 5);
     let k = kp_str(kp);
     // Both processes read the row, then pause, then write: exactly one wins.
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            bin()
-                .args(rotate_args(&d.url, k, "1500"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let children = two_rotations(d, k, "1500");
     let outs: Vec<_> = children
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
@@ -689,16 +568,7 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
     // and every loser is a Conflict.
     let mut successes = 0;
     for _ in 0..6 {
-        let children: Vec<_> = (0..2)
-            .map(|_| {
-                bin()
-                    .args(rotate_args(&d.url, k, "0"))
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
+        let children = two_rotations(d, k, "0");
         for o in children.into_iter().map(|c| c.wait_with_output().unwrap()) {
             if o.status.success() {
                 successes += 1;
@@ -711,22 +581,12 @@ fn concurrent_rotations(d: &Db, kp: &Path) {
     d.assert_all_open(&platform, 3, 5);
 }
 
-#[test]
-fn two_processes_rotate_one_tenant_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    concurrent_rotations(&sqlite(dir), &kp);
-}
-
-#[test]
-fn two_processes_rotate_one_tenant_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_rotate_race") else {
-        return;
-    };
-    concurrent_rotations(&d, &kp);
-}
+both_backends!(
+    concurrent_rotations,
+    two_processes_rotate_one_tenant_sqlite,
+    two_processes_rotate_one_tenant_postgres,
+    "kc_cli_rotate_race"
+);
 
 const TENANTS: usize = 10_000;
 const PER: usize = 2;
@@ -826,19 +686,9 @@ fn kills(d: &Db, kp: &Path) {
     d.assert_all_open(&load(kp), TENANTS, PER as u64);
 }
 
-#[test]
-fn sigkill_during_tenant_rotation_and_platform_rewrap_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    kills(&sqlite(dir), &kp);
-}
-
-#[test]
-fn sigkill_during_tenant_rotation_and_platform_rewrap_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
-    let Some(d) = pg(dir, "kc_cli_tenant_kill") else {
-        return;
-    };
-    kills(&d, &kp);
-}
+both_backends!(
+    kills,
+    sigkill_during_tenant_rotation_and_platform_rewrap_sqlite,
+    sigkill_during_tenant_rotation_and_platform_rewrap_postgres,
+    "kc_cli_tenant_kill"
+);

@@ -42,32 +42,38 @@ fn populate(db: &mut Database, platform: &Keyring) -> Vec<String> {
             (i as i64 + 1, names[t].clone(), v)
         })
         .collect();
-    let ddl = "CREATE TABLE data (id BIGINT PRIMARY KEY, tenant TEXT NOT NULL, value TEXT)";
+    create_table(db, "data", &rows);
+    rows.into_iter().map(|r| r.2).collect()
+}
+
+/// Creates `table (id, tenant, value)` and inserts `rows` into it.
+fn create_table(db: &mut Database, table: &str, rows: &[(i64, String, String)]) {
+    let ddl =
+        format!("CREATE TABLE {table} (id BIGINT PRIMARY KEY, tenant TEXT NOT NULL, value TEXT)");
     if let Some(c) = db.sqlite() {
-        c.execute_batch(ddl).unwrap();
+        c.execute_batch(&ddl).unwrap();
         let tx = c.transaction().unwrap();
         {
-            let mut st = tx.prepare("INSERT INTO data VALUES (?1, ?2, ?3)").unwrap();
-            for (id, t, v) in &rows {
+            let mut st = tx
+                .prepare(&format!("INSERT INTO {table} VALUES (?1, ?2, ?3)"))
+                .unwrap();
+            for (id, t, v) in rows {
                 st.execute(rusqlite::params![id, t, v]).unwrap();
             }
         }
         tx.commit().unwrap();
     } else {
         let c = db.postgres().unwrap();
-        c.batch_execute(ddl).unwrap();
+        c.batch_execute(&ddl).unwrap();
+        let sql =
+            format!("INSERT INTO {table} SELECT * FROM unnest($1::int8[], $2::text[], $3::text[])");
         for chunk in rows.chunks(10_000) {
             let ids: Vec<i64> = chunk.iter().map(|r| r.0).collect();
             let ts: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
             let vs: Vec<&str> = chunk.iter().map(|r| r.2.as_str()).collect();
-            c.execute(
-                "INSERT INTO data SELECT * FROM unnest($1::int8[], $2::text[], $3::text[])",
-                &[&ids, &ts, &vs],
-            )
-            .unwrap();
+            c.execute(sql.as_str(), &[&ids, &ts, &vs]).unwrap();
         }
     }
-    rows.into_iter().map(|r| r.2).collect()
 }
 
 fn values(db: &mut Database) -> Vec<String> {
@@ -107,7 +113,6 @@ fn run(mut db: Database, mut flat_db: Database) -> ((u64, u64, f64), (u64, f64))
     assert_eq!(changed, 0);
     // Baseline: the same 100,000 rows sealed under the platform keyring itself, rewrapped.
     let flat = Keyring::generate().unwrap();
-    let ddl = "CREATE TABLE flat (id BIGINT PRIMARY KEY, tenant TEXT NOT NULL, value TEXT)";
     let rows: Vec<(i64, String, String)> = (0..ROWS)
         .into_par_iter()
         .map(|i| {
@@ -116,30 +121,7 @@ fn run(mut db: Database, mut flat_db: Database) -> ((u64, u64, f64), (u64, f64))
             (i as i64 + 1, t, v)
         })
         .collect();
-    if let Some(c) = flat_db.sqlite() {
-        c.execute_batch(ddl).unwrap();
-        let tx = c.transaction().unwrap();
-        {
-            let mut st = tx.prepare("INSERT INTO flat VALUES (?1, ?2, ?3)").unwrap();
-            for (id, t, v) in &rows {
-                st.execute(rusqlite::params![id, t, v]).unwrap();
-            }
-        }
-        tx.commit().unwrap();
-    } else {
-        let c = flat_db.postgres().unwrap();
-        c.batch_execute(ddl).unwrap();
-        for chunk in rows.chunks(10_000) {
-            let ids: Vec<i64> = chunk.iter().map(|r| r.0).collect();
-            let ts: Vec<&str> = chunk.iter().map(|r| r.1.as_str()).collect();
-            let vs: Vec<&str> = chunk.iter().map(|r| r.2.as_str()).collect();
-            c.execute(
-                "INSERT INTO flat SELECT * FROM unnest($1::int8[], $2::text[], $3::text[])",
-                &[&ids, &ts, &vs],
-            )
-            .unwrap();
-        }
-    }
+    create_table(&mut flat_db, "flat", &rows);
     flat.rotate().unwrap();
     let spec = JobSpec::new(
         "flat",

@@ -406,32 +406,17 @@ impl<'k> TenantKeys<'k> {
     /// `Core(UnknownTenant)`, `Core(TenantShredded)` (already shredded), [`StoreError::Database`].
     pub fn shred(&self, db: &mut Database, tenant: &str, now: i64) -> Result<(), StoreError> {
         let t = quote_ident(TENANT_TABLE);
-        let n = retry_busy(|| match db.kind() {
-            DbKind::Sqlite => {
+        if db.kind() == DbKind::Sqlite {
+            retry_busy(|| {
                 let c = db.sqlite().ok_or(StoreError::InvalidUrl("not SQLite"))?;
-                c.pragma_update(None, "secure_delete", "ON")?;
-                Ok(c.execute(
-                    &format!(
-                        "UPDATE {t} SET keyring = NULL, shredded_at = ?1 \
-                         WHERE tenant = ?2 AND shredded_at IS NULL"
-                    ),
-                    rusqlite::params![now, tenant],
-                )? as u64)
-            }
-            DbKind::Postgres => {
-                let c = db
-                    .postgres()
-                    .ok_or(StoreError::InvalidUrl("not PostgreSQL"))?;
-                Ok(c.execute(
-                    format!(
-                        "UPDATE {t} SET keyring = NULL, shredded_at = $1 \
-                         WHERE tenant = $2 AND shredded_at IS NULL"
-                    )
-                    .as_str(),
-                    &[&now, &tenant],
-                )?)
-            }
-        })?;
+                Ok(c.pragma_update(None, "secure_delete", "ON")?)
+            })?;
+        }
+        let sql = format!(
+            "UPDATE {t} SET keyring = NULL, shredded_at = ?1 \
+             WHERE tenant = ?2 AND shredded_at IS NULL"
+        );
+        let n = execute(db, &sql, &pg_placeholders(&sql), &[&now, &tenant])?;
         self.cache.invalidate(tenant);
         if n == 0 {
             return Err(match fetch_row(db, tenant)? {
@@ -528,31 +513,18 @@ fn fetch_row(db: &mut Database, tenant: &str) -> Result<RawRow, StoreError> {
 
 fn insert_row(db: &mut Database, tenant: &str, text: &str) -> Result<(), StoreError> {
     let t = quote_ident(TENANT_TABLE);
-    let n = retry_busy(|| match db.kind() {
-        DbKind::Sqlite => {
-            let c = db.sqlite().ok_or(StoreError::InvalidUrl("not SQLite"))?;
-            Ok(c.execute(
-                &format!(
-                    "INSERT INTO {t} (tenant, keyring, shredded_at, id) \
-                     VALUES (?1, ?2, NULL, (SELECT coalesce(max(id), 0) + 1 FROM {t})) \
-                     ON CONFLICT (tenant) DO NOTHING"
-                ),
-                rusqlite::params![tenant, text],
-            )? as u64)
-        }
-        DbKind::Postgres => {
-            let c = db
-                .postgres()
-                .ok_or(StoreError::InvalidUrl("not PostgreSQL"))?;
-            Ok(c.execute(
-                format!(
-                    "INSERT INTO {t} (tenant, keyring) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING"
-                )
-                .as_str(),
-                &[&tenant, &text],
-            )?)
-        }
-    })?;
+    let n = execute(
+        db,
+        &format!(
+            "INSERT INTO {t} (tenant, keyring, shredded_at, id) \
+             VALUES (?1, ?2, NULL, (SELECT coalesce(max(id), 0) + 1 FROM {t})) \
+             ON CONFLICT (tenant) DO NOTHING"
+        ),
+        &format!(
+            "INSERT INTO {t} (tenant, keyring) VALUES ($1, $2) ON CONFLICT (tenant) DO NOTHING"
+        ),
+        &[&tenant, &text],
+    )?;
     if n == 0 {
         return Err(Error::TenantExists.into());
     }
@@ -562,32 +534,57 @@ fn insert_row(db: &mut Database, tenant: &str, text: &str) -> Result<(), StoreEr
 /// `UPDATE .. SET keyring = new WHERE tenant = ? AND keyring = old AND shredded_at IS NULL`.
 fn cas_row(db: &mut Database, tenant: &str, old: &str, new: &str) -> Result<bool, StoreError> {
     let t = quote_ident(TENANT_TABLE);
-    let n = retry_busy(|| match db.kind() {
+    let sql = format!(
+        "UPDATE {t} SET keyring = ?1 WHERE tenant = ?2 AND keyring = ?3 AND shredded_at IS NULL"
+    );
+    let n = execute(db, &sql, &pg_placeholders(&sql), &[&new, &tenant, &old])?;
+    Ok(n == 1)
+}
+
+/// A value both drivers bind (`i64`, `&str`).
+trait Param: rusqlite::ToSql + postgres::types::ToSql + Sync {
+    fn sqlite(&self) -> &dyn rusqlite::ToSql;
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync);
+}
+
+impl<T: rusqlite::ToSql + postgres::types::ToSql + Sync> Param for T {
+    fn sqlite(&self) -> &dyn rusqlite::ToSql {
+        self
+    }
+    fn pg(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        self
+    }
+}
+
+/// The PostgreSQL form (`$N`) of a statement written with SQLite's `?N` placeholders
+/// (the statements of this module hold no other `?`).
+fn pg_placeholders(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+/// Runs one row-changing statement (`sqlite_sql` on SQLite, `pg_sql` on PostgreSQL) with
+/// `SQLITE_BUSY` retried; returns the number of rows changed.
+fn execute(
+    db: &mut Database,
+    sqlite_sql: &str,
+    pg_sql: &str,
+    params: &[&dyn Param],
+) -> Result<u64, StoreError> {
+    retry_busy(|| match db.kind() {
         DbKind::Sqlite => {
             let c = db.sqlite().ok_or(StoreError::InvalidUrl("not SQLite"))?;
-            Ok(c.execute(
-                &format!(
-                    "UPDATE {t} SET keyring = ?1 \
-                     WHERE tenant = ?2 AND keyring = ?3 AND shredded_at IS NULL"
-                ),
-                rusqlite::params![new, tenant, old],
-            )? as u64)
+            let p: Vec<&dyn rusqlite::ToSql> = params.iter().map(|v| v.sqlite()).collect();
+            Ok(c.execute(sqlite_sql, p.as_slice())? as u64)
         }
         DbKind::Postgres => {
             let c = db
                 .postgres()
                 .ok_or(StoreError::InvalidUrl("not PostgreSQL"))?;
-            Ok(c.execute(
-                format!(
-                    "UPDATE {t} SET keyring = $1 \
-                     WHERE tenant = $2 AND keyring = $3 AND shredded_at IS NULL"
-                )
-                .as_str(),
-                &[&new, &tenant, &old],
-            )?)
+            let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                params.iter().map(|v| v.pg()).collect();
+            Ok(c.execute(pg_sql, &p)?)
         }
-    })?;
-    Ok(n == 1)
+    })
 }
 
 /// The job spec of the platform-root rotation: the rewrap job over the tenant key table's

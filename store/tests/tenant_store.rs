@@ -3,9 +3,11 @@
 //! operation and its failures, the census, `rewrap --tenant-keys`, the platform-root
 //! rotation of the tenant key table, and crypto-shredding across tables and copies.
 
+mod support;
+
 use keycustody::{Error, Keyring, KEYRING_CONTEXT};
 use keycustody_store::{
-    census, postgres, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job,
+    census, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job, JobReport,
     JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
 };
 use std::collections::BTreeMap;
@@ -41,14 +43,8 @@ fn pg_db(schema: &str) -> Option<Db> {
             return None;
         }
     };
-    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute(&format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-    ))
-    .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
     Some(Db {
-        url: format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        url: support::fresh_schema(&url, schema),
         _dir: None,
     })
 }
@@ -58,31 +54,12 @@ impl Db {
         Database::connect(&self.url).unwrap()
     }
     fn exec(&self, sql: &str) {
-        let mut db = self.connect();
-        match db.sqlite() {
-            Some(c) => c.execute_batch(sql).unwrap(),
-            None => db.postgres().unwrap().batch_execute(sql).unwrap(),
-        }
+        support::exec(&mut self.connect(), sql);
     }
     /// `(id, owner, value)` of a data table.
     fn rows(&self, table: &str) -> Vec<(i64, String, String)> {
         let sql = format!("SELECT id, tenant, value FROM {table} ORDER BY id");
-        let mut db = self.connect();
-        if let Some(c) = db.sqlite() {
-            let mut st = c.prepare(&sql).unwrap();
-            let it = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .unwrap();
-            it.collect::<Result<_, _>>().unwrap()
-        } else {
-            db.postgres()
-                .unwrap()
-                .query(sql.as_str(), &[])
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
-        }
+        support::rows(&mut self.connect(), &sql)
     }
     /// The raw `(keyring, shredded_at)` of a tenant's row.
     fn key_row(&self, tenant: &str) -> Option<(Option<String>, Option<i64>)> {
@@ -136,6 +113,25 @@ impl Db {
     }
 }
 
+/// The SQLite test `$sqlite` and the PostgreSQL test `$postgres` (own schema `$schema`;
+/// passes without running when DATABASE_URL is unset) of `$body(&Db)`.
+macro_rules! both_backends {
+    ($body:ident, $sqlite:ident, $postgres:ident, $schema:literal) => {
+        #[test]
+        fn $sqlite() {
+            $body(&sqlite_db());
+        }
+
+        #[test]
+        fn $postgres() {
+            let Some(d) = pg_db($schema) else {
+                return;
+            };
+            $body(&d);
+        }
+    };
+}
+
 fn plain(id: i64) -> String {
     format!("tenant-secret-{id}")
 }
@@ -158,6 +154,14 @@ fn data_spec(table: &str) -> JobSpec {
 }
 
 /// Opens every row of a table through a fresh store; returns per tenant (ok, errors).
+/// `rewrap --tenant-keys` over the data table `secrets`, run to the end.
+fn rewrap_tenants(db: &mut Database, tk: &TenantKeys<'_>) -> JobReport {
+    Job::new(db, data_spec("secrets"), Transform::RewrapTenants(tk))
+        .unwrap()
+        .run(&mut |_| {})
+        .unwrap()
+}
+
 fn open_all(
     d: &Db,
     platform: &Keyring,
@@ -322,18 +326,12 @@ fn operations(d: &Db) {
     );
 }
 
-#[test]
-fn operations_sqlite() {
-    operations(&sqlite_db());
-}
-
-#[test]
-fn operations_postgres() {
-    let Some(d) = pg_db("kc_tenant_ops") else {
-        return;
-    };
-    operations(&d);
-}
+both_backends!(
+    operations,
+    operations_sqlite,
+    operations_postgres,
+    "kc_tenant_ops"
+);
 
 fn jobs_and_shredding(d: &Db) {
     let platform = Keyring::generate().unwrap();
@@ -365,14 +363,7 @@ fn jobs_and_shredding(d: &Db) {
     // Rotate t2, then rewrap --tenant-keys: only t2's rows are rewritten, to its kid 2.
     assert_eq!(tk.rotate(&mut db, "t2").unwrap(), 2);
     let tk_job = TenantKeys::new(&platform);
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!((r.rewritten, r.already_current), (25, 75));
     assert_eq!(r.rewritten_from, BTreeMap::from([(1, 25)]));
@@ -457,14 +448,7 @@ fn jobs_and_shredding(d: &Db) {
     tk.rotate(&mut db, "t1").unwrap();
     let tk_job = TenantKeys::new(&platform);
     let before_copy = d.rows("secrets");
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert!(r.is_complete(), "{:?}", r.failed);
     assert_eq!(r.rewritten, 25);
     assert_eq!(r.shredded, BTreeMap::from([("t3".to_string(), 25)]));
@@ -476,14 +460,7 @@ fn jobs_and_shredding(d: &Db) {
     }
     // An owner with no tenant keyring is a failure (by id), nothing written.
     d.exec("INSERT INTO secrets (id, tenant, value) VALUES (1000, 'nobody', 'kc1.x')");
-    let r = Job::new(
-        &mut db,
-        data_spec("secrets"),
-        Transform::RewrapTenants(&tk_job),
-    )
-    .unwrap()
-    .run(&mut |_| {})
-    .unwrap();
+    let r = rewrap_tenants(&mut db, &tk_job);
     assert_eq!(r.failed.len(), 1);
     assert_eq!((r.failed[0].id, r.failed[0].kind), (1000, "UnknownTenant"));
 
@@ -498,18 +475,12 @@ fn jobs_and_shredding(d: &Db) {
     assert_eq!(r.after.by_kid, BTreeMap::from([(pk3, 3)]));
 }
 
-#[test]
-fn jobs_and_shredding_sqlite() {
-    jobs_and_shredding(&sqlite_db());
-}
-
-#[test]
-fn jobs_and_shredding_postgres() {
-    let Some(d) = pg_db("kc_tenant_jobs") else {
-        return;
-    };
-    jobs_and_shredding(&d);
-}
+both_backends!(
+    jobs_and_shredding,
+    jobs_and_shredding_sqlite,
+    jobs_and_shredding_postgres,
+    "kc_tenant_jobs"
+);
 
 /// A stand-in for an application's KMS: `wrapped_dek` is a handle, the DEK stays "in the
 /// KMS"; `up = false` makes it unreachable.
@@ -631,15 +602,4 @@ fn cmek(d: &Db) {
     );
 }
 
-#[test]
-fn cmek_rows_sqlite() {
-    cmek(&sqlite_db());
-}
-
-#[test]
-fn cmek_rows_postgres() {
-    let Some(d) = pg_db("kc_tenant_cmek") else {
-        return;
-    };
-    cmek(&d);
-}
+both_backends!(cmek, cmek_rows_sqlite, cmek_rows_postgres, "kc_tenant_cmek");
