@@ -66,6 +66,7 @@ impl VmError {
         match self {
             VmError::Core(Error::InsecurePermissions)
             | VmError::Core(Error::DecryptFailed)
+            | VmError::Core(Error::KekUnavailable(_))
             | VmError::Refused(_)
             | VmError::VaultTampered
             | VmError::AuditBroken { .. } => 3,
@@ -319,7 +320,7 @@ impl Vault {
     /// # Errors
     /// [`VmError::NoVault`], [`VmError::VaultTampered`], key-file errors.
     pub fn open(loc: &Location) -> Result<Vault, VmError> {
-        let keyring = Keyring::from_file(loc.key_path())?;
+        let keyring = load_key_file(&loc.key_path())?;
         Vault::open_with(&loc.vault, keyring)
     }
 
@@ -491,22 +492,28 @@ fn read_value(from_file: Option<&Path>, keep_newline: bool) -> Result<Zeroizing<
     Ok(buf)
 }
 
+/// Loads the vault's key file: a keyring, or a wrapped keyring (passphrase, `aws-kms`,
+/// `pkcs11`) unwrapped through keycustody-kms with the KEK configured in the environment,
+/// like every keyring the CLI loads. Core's permission and I/O checks come first.
+fn load_key_file(path: &Path) -> Result<Keyring, VmError> {
+    keycustody_kms::keyring_from_file(path, &keycustody_kms::KekConfig::from_env())
+        .map_err(|e| VmError::Core(e.core()))
+}
+
 fn ensure_key_file(path: &Path) -> Result<Keyring, VmError> {
-    match Keyring::from_file(path) {
+    match load_key_file(path) {
         Ok(k) => Ok(k),
-        Err(Error::Io(std::io::ErrorKind::NotFound)) => {
+        Err(VmError::Core(Error::Io(std::io::ErrorKind::NotFound))) => {
             let k = Keyring::generate()?;
             let text = k.export()?;
             match fsutil::create_atomic(path, text.expose_secret().as_bytes(), 0o400) {
                 Ok(()) => Ok(k),
                 // Lost a race with another init: use the winner's key.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    Ok(Keyring::from_file(path)?)
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => load_key_file(path),
                 Err(e) => Err(e.into()),
             }
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 

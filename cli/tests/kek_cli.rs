@@ -690,3 +690,63 @@ fn cmek_tenant_rows_open_and_rewrap_through_kms() {
     no_secret(&o, &[&key]);
     assert_eq!(rows(), before, "nothing written");
 }
+
+/// The tenant VM's vault key file may be a wrapped keyring too: `vault set/get` unwrap it
+/// through keycustody-kms (one KMS Decrypt per command); with KMS unreachable the vault
+/// refuses (KekUnavailable, exit 3) and prints nothing. Fails on a vault that loads its key
+/// file with core alone (KekUnavailable("aws-kms") while KMS answers).
+#[test]
+fn vault_key_file_wrapped_under_aws_kms() {
+    let Some(moto) = kms_support::Moto::start() else {
+        return;
+    };
+    let url = moto.url();
+    let aws = aws_env(&url);
+    let key = create_key_with_boto3(&moto);
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("vault.json");
+    let vault_cmd = |args: &[&str]| {
+        let mut c = cmd(args);
+        c.env("KEYCUSTODY_VAULT", &vault)
+            .env_remove("KEYCUSTODY_VAULT_KEY")
+            .env_remove("KEYCUSTODY_AUDIT_LOG");
+        aws(&mut c);
+        c
+    };
+    let o = out(vault_cmd(&["vault", "init", "--id", "vm-kms"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let kp = dir.path().join("vault.json.key");
+    assert!(kp.exists());
+    let wp = dir.path().join("vault.wrapped");
+    let mut c = cmd(&[
+        "keys",
+        "wrap",
+        "--kek",
+        &format!("aws-kms:{key}"),
+        "--keyring",
+        kp.to_str().unwrap(),
+        "--out",
+        wp.to_str().unwrap(),
+    ]);
+    aws(&mut c);
+    let o = out(c);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::rename(&wp, &kp).unwrap();
+
+    let o = go(
+        vault_cmd(&["vault", "set", "OPENROUTER_API_KEY"]),
+        b"sk-or-v1-vault-value",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    moto.start_recording();
+    let o = out(vault_cmd(&["vault", "get", "OPENROUTER_API_KEY"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(o.stdout, b"sk-or-v1-vault-value");
+    assert_eq!(moto.count("Decrypt"), 1, "one KMS Decrypt per command");
+
+    moto.stop();
+    let o = out(vault_cmd(&["vault", "get", "OPENROUTER_API_KEY"]));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    no_secret(&o, &[&key, "sk-or-v1-vault-value"]);
+}
