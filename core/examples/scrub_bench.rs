@@ -62,7 +62,7 @@ fn main() {
         ));
         for (name, unit) in [
             ("crafted 1 (x-api-key/authorization)", crafted_1),
-            ("crafted 2 (authorization/BEGIN PRIVATE KEY)", crafted_2),
+            ("crafted 2 (authorization/PEM private-key line)", crafted_2),
         ] {
             let t = repeated(unit, len);
             let s = best_of(runs, &t);
