@@ -48,19 +48,12 @@ fn cache_now(v: Option<Unknown<'_>>) -> Res<u64> {
     }
 }
 
-/// The AWS KMS encryption context of a wrapped keyring owned by `owner` (DESIGN §7):
-/// `{"keycustody": "wrapped-keyring/v1", "owner": owner}`.
-fn encryption_context(owner: &str) -> HashMap<String, String> {
-    HashMap::from([
-        (
-            keycustody::AWS_KMS_CONTEXT_KEY.to_owned(),
-            keycustody::AWS_KMS_CONTEXT_VALUE.to_owned(),
-        ),
-        (
-            keycustody::AWS_KMS_CONTEXT_OWNER_KEY.to_owned(),
-            owner.to_owned(),
-        ),
-    ])
+/// Core's AWS KMS encryption context (DESIGN §7) as a JS object.
+fn encryption_context(pairs: [(&'static str, &str); 2]) -> HashMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn refused_finished() -> Fail {
@@ -192,7 +185,7 @@ impl WrappedKeyring {
     /// The AWS KMS `EncryptionContext` to pass to `Decrypt`: `{keycustody: "wrapped-keyring/v1", owner}`.
     #[napi(getter, ts_return_type = "Record<string, string>")]
     pub fn encryption_context(&self) -> HashMap<String, String> {
-        encryption_context(self.inner.owner())
+        encryption_context(self.inner.aws_kms_encryption_context())
     }
 
     /// Refuses a wrapped keyring of another owner than `expected` (a tenant's row holding
@@ -316,7 +309,9 @@ impl PendingWrap {
     /// @throws {Error} `KC_INVALID_ARGUMENT` after `finish`.
     #[napi(getter, ts_return_type = "Record<string, string>")]
     pub fn encryption_context(&self, env: &Env) -> napi::Result<HashMap<String, String>> {
-        run(env, || Ok(encryption_context(self.get()?.owner())))
+        run(env, || {
+            Ok(encryption_context(self.get()?.aws_kms_encryption_context()))
+        })
     }
 
     /// The KEK type.

@@ -14,15 +14,9 @@ use crate::args::{Binary, Data, Len, Seconds, Text};
 use crate::errors::{to_py, ToPyResult};
 use crate::keyring::PyKeyring;
 
-/// The AWS KMS encryption context of a wrapped keyring owned by `owner`.
-fn encryption_context(owner: &str) -> HashMap<&'static str, String> {
-    HashMap::from([
-        (
-            keycustody::AWS_KMS_CONTEXT_KEY,
-            keycustody::AWS_KMS_CONTEXT_VALUE.to_owned(),
-        ),
-        (keycustody::AWS_KMS_CONTEXT_OWNER_KEY, owner.to_owned()),
-    ])
+/// Core's AWS KMS encryption context (DESIGN §7) as a dict.
+fn encryption_context(pairs: [(&'static str, &str); 2]) -> HashMap<&'static str, String> {
+    pairs.into_iter().map(|(k, v)| (k, v.to_owned())).collect()
 }
 
 /// An Argon2id parameter: an `int`; one over 2**32-1 is out of core's bounds too.
@@ -98,7 +92,7 @@ impl PyWrappedKeyring {
     /// The AWS KMS EncryptionContext for Decrypt.
     #[getter]
     fn encryption_context(&self) -> HashMap<&'static str, String> {
-        encryption_context(self.inner.owner())
+        encryption_context(self.inner.aws_kms_encryption_context())
     }
 
     /// Raises DecryptError unless the owner is `expected` (call it before the KEK).
@@ -191,7 +185,7 @@ impl PyPendingWrap {
     /// The AWS KMS EncryptionContext for Encrypt.
     #[getter]
     fn encryption_context(&self) -> PyResult<HashMap<&'static str, String>> {
-        self.with(|p| encryption_context(p.owner()))
+        self.with(|p| encryption_context(p.aws_kms_encryption_context()))
     }
 
     /// The KEK type.

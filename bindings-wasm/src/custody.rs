@@ -29,18 +29,10 @@ extern "C" {
     pub type EncryptionContextJs;
 }
 
-fn encryption_context(owner: &str) -> EncryptionContextJs {
+/// Core's AWS KMS encryption context (DESIGN §7) as a JS object.
+fn encryption_context(pairs: [(&'static str, &str); 2]) -> EncryptionContextJs {
     use wasm_bindgen::JsCast;
-    let o: Object = object(&[
-        (
-            keycustody::AWS_KMS_CONTEXT_KEY,
-            JsValue::from_str(keycustody::AWS_KMS_CONTEXT_VALUE),
-        ),
-        (
-            keycustody::AWS_KMS_CONTEXT_OWNER_KEY,
-            JsValue::from_str(owner),
-        ),
-    ]);
+    let o: Object = object(&pairs.map(|(k, v)| (k, JsValue::from_str(v))));
     o.unchecked_into()
 }
 
@@ -131,7 +123,7 @@ impl WrappedKeyring {
     /// The AWS KMS `EncryptionContext` for `Decrypt`.
     #[wasm_bindgen(getter, js_name = encryptionContext)]
     pub fn encryption_context(&self) -> EncryptionContextJs {
-        encryption_context(self.inner.owner())
+        encryption_context(self.inner.aws_kms_encryption_context())
     }
 
     /// Throws `KC_DECRYPT_FAILED` unless the owner is `expected` (check the row's tenant
@@ -212,7 +204,7 @@ impl PendingWrap {
     /// The AWS KMS `EncryptionContext` for `Encrypt`.
     #[wasm_bindgen(getter, js_name = encryptionContext)]
     pub fn encryption_context(&self) -> JsResult<EncryptionContextJs> {
-        Ok(encryption_context(self.get()?.owner()))
+        Ok(encryption_context(self.get()?.aws_kms_encryption_context()))
     }
 
     /// The KEK type.

@@ -51,6 +51,17 @@ pub const AWS_KMS_CONTEXT_VALUE: &str = "wrapped-keyring/v1";
 /// The key of the owner entry in the AWS KMS encryption context.
 pub const AWS_KMS_CONTEXT_OWNER_KEY: &str = "owner";
 
+/// The AWS KMS `EncryptionContext` of the wrapped DEK of a keyring owned by `owner`, as
+/// (key, value) pairs: `[("keycustody", "wrapped-keyring/v1"), ("owner", owner)]`. KMS binds the
+/// wrapped DEK to it, so a DEK unwrapped for another owner is refused by KMS itself.
+#[must_use]
+pub fn aws_kms_encryption_context(owner: &str) -> [(&'static str, &str); 2] {
+    [
+        (AWS_KMS_CONTEXT_KEY, AWS_KMS_CONTEXT_VALUE),
+        (AWS_KMS_CONTEXT_OWNER_KEY, owner),
+    ]
+}
+
 /// The file a passphrase for a `passphrase`-wrapped keyring is read from by
 /// [`Keyring::from_env`] / [`Keyring::from_file`] (one trailing newline is dropped).
 pub const PASSPHRASE_FILE_ENV_VAR: &str = "KEYCUSTODY_PASSPHRASE_FILE";
@@ -364,8 +375,9 @@ impl WrappedKeyring {
             nonce: URL_SAFE_NO_PAD.encode(self.nonce),
             ciphertext: URL_SAFE_NO_PAD.encode(&self.ciphertext),
         };
-        // Serializing strings and integers to a String cannot fail.
-        serde_json::to_string(&out).unwrap_or_default()
+        #[allow(clippy::expect_used)]
+        // serde_json writes strings and integers to a String infallibly
+        serde_json::to_string(&out).expect("serializing strings and an integer cannot fail")
     }
 
     /// The KEK type (`aws-kms`, `pkcs11`, `passphrase`, or an application's, e.g. `gcp-kms`).
@@ -384,6 +396,13 @@ impl WrappedKeyring {
     #[must_use]
     pub fn owner(&self) -> &str {
         &self.owner
+    }
+
+    /// The AWS KMS `EncryptionContext` to pass with this keyring's DEK
+    /// (see [`aws_kms_encryption_context`]).
+    #[must_use]
+    pub fn aws_kms_encryption_context(&self) -> [(&'static str, &str); 2] {
+        aws_kms_encryption_context(&self.owner)
     }
 
     /// Refuses a wrapped keyring that belongs to another owner than `expected` (a tenant's
@@ -593,6 +612,13 @@ impl PendingWrap {
         &self.owner
     }
 
+    /// The AWS KMS `EncryptionContext` to pass with this keyring's DEK
+    /// (see [`aws_kms_encryption_context`]).
+    #[must_use]
+    pub fn aws_kms_encryption_context(&self) -> [(&'static str, &str); 2] {
+        aws_kms_encryption_context(&self.owner)
+    }
+
     /// The second step: the wrapped keyring, given the KEK's encryption of the DEK.
     ///
     /// # Errors
@@ -759,6 +785,17 @@ mod tests {
 
     fn same(a: &Keyring, b: &Keyring) -> bool {
         a.export().unwrap() == b.export().unwrap()
+    }
+
+    #[test]
+    fn aws_kms_encryption_context_is_the_design_pairs_for_the_owner() {
+        let want = [("keycustody", "wrapped-keyring/v1"), ("owner", "acme")];
+        let p = PendingWrap::new(&keyring(), KEK_AWS_KMS, "alias/k", "acme").unwrap();
+        assert_eq!(p.aws_kms_encryption_context(), want);
+        let w = p.finish(b"blob").unwrap();
+        assert_eq!(w.aws_kms_encryption_context(), want);
+        assert_eq!(aws_kms_encryption_context("acme"), want);
+        assert_eq!(aws_kms_encryption_context("")[1], ("owner", ""));
     }
 
     #[test]

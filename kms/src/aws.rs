@@ -13,11 +13,15 @@ use std::time::Duration;
 use zeroize::Zeroizing;
 
 /// The KEK type name.
-pub const KEK_TYPE: &str = "aws-kms";
-/// Key of the fixed encryption-context entry (§7).
-pub const CONTEXT_KEY: &str = "keycustody";
-/// Value of the fixed encryption-context entry (§7).
-pub const CONTEXT_VALUE: &str = "wrapped-keyring/v1";
+pub const KEK_TYPE: &str = keycustody::KEK_AWS_KMS;
+
+/// Core's encryption context (DESIGN §7) of the wrapped DEK of `owner`'s keyring.
+fn encryption_context(owner: &str) -> std::collections::HashMap<String, String> {
+    keycustody::aws_kms_encryption_context(owner)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
 
 fn unavailable(reason: &'static str) -> KmsError {
     KmsError::KekUnavailable {
@@ -106,8 +110,7 @@ pub fn encrypt_dek(
             .encrypt()
             .key_id(key)
             .plaintext(Blob::new(dek.to_vec()))
-            .encryption_context(CONTEXT_KEY, CONTEXT_VALUE)
-            .encryption_context("owner", owner)
+            .set_encryption_context(Some(encryption_context(owner)))
             .send()
             .await;
         match r {
@@ -138,8 +141,7 @@ pub fn decrypt_dek(
             .decrypt()
             .key_id(key)
             .ciphertext_blob(Blob::new(wrapped.to_vec()))
-            .encryption_context(CONTEXT_KEY, CONTEXT_VALUE)
-            .encryption_context("owner", owner)
+            .set_encryption_context(Some(encryption_context(owner)))
             .send()
             .await;
         match r {

@@ -16,7 +16,7 @@ use std::sync::{Mutex, PoisonError};
 use zeroize::Zeroizing;
 
 /// The KEK type name.
-pub const KEK_TYPE: &str = "pkcs11";
+pub const KEK_TYPE: &str = keycustody::KEK_PKCS11;
 /// Environment variable naming the PKCS#11 module (shared library) to load.
 pub const MODULE_ENV: &str = "KEYCUSTODY_PKCS11_MODULE";
 /// Environment variable holding the token's user PIN (when the URI has no `pin-source`).
