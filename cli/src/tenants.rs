@@ -2,7 +2,7 @@
 //! store (DESIGN §7) from the command line. `--keyring` is the platform keyring.
 
 use crate::common::{print_json, thousands, CliError, KeyringArg, EXIT_REFUSED, EXIT_USAGE};
-use crate::jobs::{report, run_job};
+use crate::jobs::{report, run_job, scan_json, scan_line};
 use keycustody::Error;
 use keycustody_store::{
     census, tenant_table_spec, CensusTable, Database, StoreError, TableCensus, TenantForm,
@@ -224,10 +224,7 @@ fn census_json(cs: &[TableCensus]) -> serde_json::Value {
         .iter()
         .map(|c| json!({
             "table": c.table, "column": c.column,
-            "tenants": c.by_tenant.iter().map(|(t, n)| (t.clone(), json!({
-                "by_kid": n.by_kid.iter().map(|(k, v)| (k.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
-                "nulls": n.nulls, "not_kc1": n.not_kc1, "rows": n.rows(),
-            }))).collect::<serde_json::Map<_, _>>(),
+            "tenants": c.by_tenant.iter().map(|(t, n)| (t.clone(), scan_json(n))).collect::<serde_json::Map<_, _>>(),
         }))
         .collect::<Vec<_>>())
 }
@@ -240,23 +237,12 @@ pub fn census_lines(cs: &[TableCensus]) -> Vec<String> {
             out.push(format!("{}.{}: no rows", c.table, c.column));
         }
         for (t, n) in &c.by_tenant {
-            let mut parts: Vec<String> = n
-                .by_kid
-                .iter()
-                .map(|(k, v)| format!("kid {k}: {}", thousands(*v)))
-                .collect();
-            if n.nulls > 0 {
-                parts.push(format!("null: {}", thousands(n.nulls)));
-            }
-            if n.not_kc1 > 0 {
-                parts.push(format!("not kc1: {}", thousands(n.not_kc1)));
-            }
             out.push(format!(
                 "{}.{} tenant {t:?}: {} rows ({})",
                 c.table,
                 c.column,
                 thousands(n.rows()),
-                parts.join(", ")
+                scan_line(n)
             ));
         }
     }

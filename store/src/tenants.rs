@@ -99,24 +99,9 @@ impl CensusTable {
     }
 }
 
-/// Rows of one tenant in one table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TenantCount {
-    /// kc1 envelopes per (tenant) key id, read from the header only.
-    pub by_kid: BTreeMap<u32, u64>,
-    /// NULL values.
-    pub nulls: u64,
-    /// Values that are not kc1 envelopes.
-    pub not_kc1: u64,
-}
-
-impl TenantCount {
-    /// All rows counted.
-    #[must_use]
-    pub fn rows(&self) -> u64 {
-        self.by_kid.values().sum::<u64>() + self.nulls + self.not_kc1
-    }
-}
+/// Rows of one tenant in one table: the same counts as a column scan (kc1 envelopes per
+/// tenant key id, read from the header only; NULLs; values that are not kc1).
+pub type TenantCount = crate::job::ScanReport;
 
 /// The census of one table: rows per tenant per kid.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
