@@ -27,7 +27,7 @@ test-vectors-fresh: toolchain
 # (pyca/cryptography, argon2-cffi), both directions, and every wrapped_keyring_v1.json case.
 test-core-interop: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-core.txt
-	cargo build --locked -q -p keycustody --example interop --example wrapped_interop
+	cargo build --locked -q -p keycustody --example interop
 	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py tests/interop/test_wrapped_interop.py
 
 # Tenant keyrings (DESIGN §7): cached tenant open vs platform open, first open of a tenant;

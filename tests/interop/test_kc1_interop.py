@@ -1,10 +1,9 @@
 """kc1 interop: the independent Python reference (kc1_ref.py) against the Rust core.
 
-Rust side: the `interop` example of the keycustody crate (core/examples/interop.rs),
-built once per session. Run: make test-core-interop
+Rust side: the `interop` example of the keycustody crate (core/examples/interop.rs; the
+`interop_bin` fixture is in conftest.py). Run: make test-core-interop
 """
 import json
-import os
 import pathlib
 import subprocess
 
@@ -34,19 +33,6 @@ ROTATED = json.dumps(
         ],
     }
 )
-
-
-@pytest.fixture(scope="session")
-def interop_bin():
-    subprocess.run(
-        ["cargo", "build", "-q", "--locked", "-p", "keycustody", "--example", "interop"],
-        cwd=ROOT,
-        check=True,
-    )
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    exe = target / "debug" / "examples" / "interop"
-    assert exe.exists(), exe
-    return exe
 
 
 @pytest.fixture()

@@ -2,8 +2,8 @@
 DESIGN §7 / docs/kc1.md) against the Rust core, both ways, and every case of
 tests/vectors/wrapped_keyring_v1.json through the reference.
 
-Rust side: the `wrapped_interop` example of the keycustody crate (core/examples/
-wrapped_interop.rs), built once per session. Run: make test-core-interop
+Rust side: the `interop` example of the keycustody crate (core/examples/interop.rs; the
+`interop_bin` fixture is in conftest.py). Run: make test-core-interop
 """
 import json
 import os
@@ -36,16 +36,8 @@ TENANT = keyring_text(bytes(range(0x10, 0x30)))
 
 
 @pytest.fixture(scope="session")
-def tool():
-    subprocess.run(
-        ["cargo", "build", "-q", "--locked", "-p", "keycustody", "--example", "wrapped_interop"],
-        cwd=ROOT,
-        check=True,
-    )
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    exe = target / "debug" / "examples" / "wrapped_interop"
-    assert exe.exists(), exe
-    return exe
+def tool(interop_bin):
+    return interop_bin
 
 
 @pytest.fixture()
@@ -70,7 +62,7 @@ def rust_ok(exe, *args, stdin=b""):
 
 
 def rust_open(exe, text, **secret):
-    return rust(exe, "open", stdin=json.dumps({"text": text, **secret}).encode())
+    return rust(exe, "open-wrapped", stdin=json.dumps({"text": text, **secret}).encode())
 
 
 # ---- every vector case through the reference -----------------------------------------------
