@@ -3,22 +3,11 @@
 Usage: python3 core/benches/custody_report.py TARGET_DIR/criterion > bench-out/custody.md
 Medians; the ratio compares figures from the same run.
 """
-import json
-import pathlib
 import sys
 
-root = pathlib.Path(sys.argv[1])
+from criterion_md import Estimates, print_table, us
 
-
-def ns(bench_id):
-    f = root / bench_id / "new" / "estimates.json"
-    if not f.exists():
-        sys.exit(f"custody_report.py: missing {f}: did the bench run?")
-    return json.loads(f.read_text())["median"]["point_estimate"]
-
-
-def us(t):
-    return f"{t / 1000:.2f} µs"
+ns = Estimates(sys.argv[1], "custody_report.py")
 
 
 plat = ns("custody_open/platform_64B")
@@ -36,8 +25,4 @@ rows = [
 print("## core: tenant keyrings (custody, DESIGN §7)\n")
 print("`cargo bench -p keycustody --bench custody` (criterion, medians, short run). The cache holds 1,001 tenants;")
 print("a cached open is `TenantKeyringCache::get` (mutex, LRU touch, TTL check, Arc clone) then `Keyring::open`.\n")
-print("| figure | ours | baseline (same run) | ratio | goal | |")
-print("|---|---|---|---|---|---|")
-for r in rows:
-    print("| " + " | ".join(r) + " |")
-print()
+print_table(rows)

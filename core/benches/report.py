@@ -3,18 +3,11 @@
 Usage: python3 core/benches/report.py TARGET_DIR/criterion > bench-out/core.md
 Uses the median of each benchmark; every ratio compares figures from the same run.
 """
-import json
-import pathlib
 import sys
 
-root = pathlib.Path(sys.argv[1])
+from criterion_md import Estimates, print_table
 
-
-def ns(bench_id):
-    f = root / bench_id / "new" / "estimates.json"
-    if not f.exists():
-        sys.exit(f"report.py: missing {f}: did the bench run?")
-    return json.loads(f.read_text())["median"]["point_estimate"]
+ns = Estimates(sys.argv[1], "report.py")
 
 
 def fmt_time(t):
@@ -53,9 +46,5 @@ print("`cargo bench -p keycustody --bench envelope` (criterion, medians, short r
 print("Ours: `Keyring::seal_binary` / `open_binary` — HKDF-Expand from the cached PRK per call, random nonce, AAD with owner")
 print("and context, a copy of the input, and (open) a plaintext buffer wiped on drop. Baselines copy their input too.\n")
 print("Short runs: on a loaded machine ratios within ~10% of 1.0 are noise; the goals leave room for it.\n")
-print("| figure | ours | baseline (same run) | ratio | goal | |")
-print("|---|---|---|---|---|---|")
-for r in rows:
-    print("| " + " | ".join(r) + " |")
-print()
+print_table(rows)
 print("All goals met." if not misses else "Missed: " + ", ".join(misses) + " (see docs/kc1.md and the notes in core/benches/envelope.rs).")
