@@ -12,6 +12,10 @@ export CARGO_NET_RETRY ?= 5
 TEST_TARGETS :=
 BENCH_TARGETS :=
 RUST_TEST_EXCLUDE :=
+# The selection every later cargo test/build in `make test` uses: the whole workspace, with test
+# targets picked by --test/--example. `-p <crate>` alone resolves other features (resolver 2) and
+# rebuilt tokio, serde and the AWS SDK a second and third time (~3 minutes of a run).
+CARGO_WS = --workspace $(RUST_TEST_EXCLUDE)
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help test demo bench fmt-check clippy test-rust toolchain

@@ -18,7 +18,9 @@ test-public-api: ensure-nightly
 vectors: toolchain
 	cargo run --locked -q -p xtask -- vectors
 
-TEST_TARGETS += test-vectors-fresh test-core-interop
+# test-vectors-fresh is not in `make test`: test-rust runs the same tests (xtask's fresh checks,
+# core's vector tests) over the whole workspace.
+TEST_TARGETS += test-core-interop
 test-vectors-fresh: toolchain
 	cargo test --locked -q -p xtask
 	cargo test --locked -q -p keycustody --test vectors --test wrapped_vectors
@@ -27,7 +29,7 @@ test-vectors-fresh: toolchain
 # (pyca/cryptography, argon2-cffi), both directions, and every wrapped_keyring_v1.json case.
 test-core-interop: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-core.txt
-	cargo build --locked -q -p keycustody --example interop
+	cargo build --locked -q $(CARGO_WS) --example interop
 	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py tests/interop/test_wrapped_interop.py
 
 # Tenant keyrings (DESIGN §7): cached tenant open vs platform open, first open of a tenant;

@@ -14,9 +14,9 @@ test-store: toolchain
 	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir" fast); \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked -p keycustody-cli --test rewrap_kill --test rewrap_concurrent --test tenants_cli -- postgres; \
+	  cargo test --locked $(CARGO_WS) --test rewrap_kill --test rewrap_concurrent --test tenants_cli -- postgres; \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked -p keycustody-store --test platform_replay --test tenant_store -- postgres
+	  cargo test --locked $(CARGO_WS) --test platform_replay --test tenant_store -- postgres
 
 bench-store: toolchain
 	bash scripts/ensure-apt.sh postgresql

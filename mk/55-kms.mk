@@ -19,9 +19,7 @@ test-kms: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-kms.txt
 	test -x .venv/bin/moto_server || { echo "FATAL: moto_server missing from .venv" >&2; exit 1; }
 	test -f /usr/lib/softhsm/libsofthsm2.so || { echo "FATAL: libsofthsm2.so missing" >&2; exit 1; }
-	$(KMS_ENV) cargo test --locked -p keycustody-kms
-	$(KMS_ENV) cargo test --locked -p keycustody-cli --test kek_cli
-	cargo build --locked -p keycustody-cli
+	$(KMS_ENV) cargo test --locked $(CARGO_WS) --test aws_kms --test cmek_calls --test pkcs11 --test kek_cli
 	rc=0; KEYCUSTODY_BIN=$(KMS_CARGO_TARGET)/debug/keycustody \
 	  .venv/bin/python -m pytest -q -p no:cacheprovider tests/interop/test_kms_boto3.py || rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "FATAL: pytest collected no kms interop tests" >&2; fi; exit $$rc

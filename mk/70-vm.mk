@@ -9,7 +9,7 @@ BENCH_TARGETS += bench-vm
 test-vm: toolchain
 	bash scripts/ensure-apt.sh openssl bsdutils
 	bash scripts/venv.sh -r tests/interop/requirements-vm.txt
-	cargo build --locked -q -p keycustody-cli --bin keycustody
+	cargo test --locked -q $(CARGO_WS) --no-run --test vm_proxy
 	KEYCUSTODY_BIN=$(CURDIR)/target/debug/keycustody .venv/bin/python -m pytest -q tests/interop/test_proxy_sdk.py
 
 bench-vm: toolchain

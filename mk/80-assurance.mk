@@ -29,9 +29,9 @@ fuzz: ensure-nightly
 	@echo "fuzz: report in fuzz/target/fuzz-report.md (copy the figures to ASSURANCE.md)"
 
 test-assurance: deny fuzz-brief
-	cargo test --locked -p keycustody --test no_secret_output --test miri_pure
+	cargo test --locked $(CARGO_WS) --test no_secret_output --test miri_pure
 	@if ls cli/tests/no_secret_*.rs >/dev/null 2>&1; then \
-	  cargo test --locked -p keycustody-cli $(patsubst cli/tests/%.rs,--test %,$(wildcard cli/tests/no_secret_*.rs)); fi
+	  cargo test --locked $(CARGO_WS) $(patsubst cli/tests/%.rs,--test %,$(wildcard cli/tests/no_secret_*.rs)); fi
 
 # ct/ and fuzz/ sit outside the workspace with their own Cargo.lock, which follows core's
 # dependencies: they build without --locked so a core dependency change cannot rot them.

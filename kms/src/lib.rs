@@ -17,6 +17,10 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "aws-kms")]
+pub mod aws;
+#[cfg(not(feature = "aws-kms"))]
+#[path = "aws_off.rs"]
 pub mod aws;
 mod error;
 pub mod hsm;
