@@ -11,13 +11,25 @@ NEXTJS_DIR := examples/nextjs
 
 .PHONY: nextjs-deps test-nextjs bench-nextjs
 
-# Next.js 16 needs Node >= 20.9. One `npm ci` per run: it also copies the freshly built packages.
-nextjs-deps: node-build wasm-build
+# Next.js 16 needs Node >= 20.9. `npm ci` only when node_modules is missing or older than the lock
+# (it takes a minute here); then the two repo packages are refreshed from this build as `npm ci`
+# installs them (install-links): `npm pack` of each, unpacked over node_modules/<name>.
+$(NEXTJS_DIR)/node_modules/.package-lock.json: $(NEXTJS_DIR)/package-lock.json $(NEXTJS_DIR)/package.json | node-deps
+	cd $(NEXTJS_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
+nextjs-deps: node-build wasm-build $(NEXTJS_DIR)/node_modules/.package-lock.json
 	@node -e 'const [M,m]=process.versions.node.split(".").map(Number); if (M < 20 || (M === 20 && m < 9)) { console.error("FATAL: Next.js 16 needs Node >= 20.9, found " + process.version); process.exit(1) }'
 	bash scripts/ensure-apt.sh chromium
-	cd $(NEXTJS_DIR) && npm ci --no-audit --no-fund
+	@set -e; tmp=$$(mktemp -d); for p in keycustody:bindings-node keycustody-wasm:bindings-wasm; do \
+	  name=$${p%%:*}; dir=$${p#*:}; \
+	  tgz=$$(cd $$dir && npm pack --silent --pack-destination $$tmp | tail -1); \
+	  rm -rf $(NEXTJS_DIR)/node_modules/$$name && mkdir -p $(NEXTJS_DIR)/node_modules/$$name; \
+	  tar -xzf $$tmp/$$tgz --strip-components=1 -C $(NEXTJS_DIR)/node_modules/$$name; \
+	  echo "examples/nextjs: node_modules/$$name from $$dir ($$tgz)"; \
+	done; rm -rf $$tmp
 	@test -f $(NEXTJS_DIR)/node_modules/keycustody/index.js && test -f $(NEXTJS_DIR)/node_modules/keycustody-wasm/pkg/keycustody_wasm_bg.wasm \
-	  || { echo "FATAL: npm ci did not install the built keycustody packages" >&2; exit 1; }
+	  || { echo "FATAL: the built keycustody packages are not in examples/nextjs/node_modules" >&2; exit 1; }
 
 test-nextjs: nextjs-deps
 	@echo "== examples/nextjs: next build (Turbopack, webpack) + next start, driven in Chromium =="

@@ -56,7 +56,7 @@ for (const bundler of BUNDLERS) {
       await page.goto(`${app.origin}/`)
       await page.fill('input[name=key]', LLM_KEY)
       await page.fill('input[name=fingerprint]', fingerprint)
-      await page.click('button[type=submit]')
+      await page.click('button[name=deliver]')
       await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent !== 'idle', null, { timeout: 30_000 })
       assert.equal(await page.textContent('[data-testid=status]'), 'delivered')
       const got = await json(await fetch(`${app.origin}/api/tenants/acme/openrouter-key`))
@@ -70,9 +70,23 @@ for (const bundler of BUNDLERS) {
       await page.goto(`${app.origin}/`)
       await page.fill('input[name=key]', LLM_KEY)
       await page.fill('input[name=fingerprint]', other)
-      await page.click('button[type=submit]')
+      await page.click('button[name=deliver]')
       await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent !== 'idle', null, { timeout: 30_000 })
       assert.equal(await page.textContent('[data-testid=status]'), 'error: KC_CLAIM_MISMATCH')
+    })
+
+    test('the full keycustody-wasm package loads in the page (init() fetches its .wasm) and reads an envelope header', async () => {
+      const { page, errors } = browser
+      await page.goto(`${app.origin}/`)
+      await page.fill('input[name=envelope]', keyring.seal('acme', 'x', 'openrouter_key'))
+      await page.click('button[name=inspect]')
+      await page.waitForFunction(() => document.querySelector('[data-testid=inspect-status]')?.textContent !== 'idle', null, { timeout: 30_000 })
+      assert.equal(await page.textContent('[data-testid=inspect-status]'), `kc1, kid ${keyring.primaryKid}`)
+      await page.fill('input[name=envelope]', 'kc1.not-an-envelope')
+      await page.click('button[name=inspect]')
+      await page.waitForFunction(() => document.querySelector('[data-testid=inspect-status]')?.textContent?.startsWith('error'), null, { timeout: 30_000 })
+      assert.equal(await page.textContent('[data-testid=inspect-status]'), 'error: KC_MALFORMED')
+      assert.deepEqual(errors, [])
     })
 
     test('a blob sealed for one tenant does not open on another tenant\'s route', async () => {

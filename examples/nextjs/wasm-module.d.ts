@@ -1,4 +1,0 @@
-declare module '*.wasm?module' {
-  const module: WebAssembly.Module
-  export default module
-}
