@@ -33,7 +33,7 @@ nextjs-deps: node-build wasm-build $(NEXTJS_DIR)/node_modules/.package-lock.json
 
 test-nextjs: nextjs-deps
 	@echo "== examples/nextjs: next build (Turbopack, webpack) + next start, driven in Chromium =="
-	cd $(NEXTJS_DIR) && node --test --test-concurrency=1 test/app.test.mjs
+	cd $(NEXTJS_DIR) && node --test --test-concurrency=1 test/readme.test.mjs test/app.test.mjs
 
 bench-nextjs: nextjs-deps
 	mkdir -p bench-out

@@ -1,3 +1,4 @@
+// app/deliver-key.tsx
 'use client'
 // Seals the key in the browser to the VM's delivery public key (HPKE); the Next.js server, which
 // relays it, cannot read it. The fingerprint the VM shows is pinned: a substituted public key is

@@ -1,3 +1,4 @@
+// app/inspect-envelope.tsx
 'use client'
 // The full keycustody-wasm package in the browser: `await init()` fetches its .wasm, which the
 // bundler (Turbopack or webpack) emits beside the page's chunks. Here it reads a kc1 envelope's

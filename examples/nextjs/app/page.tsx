@@ -1,3 +1,4 @@
+// app/page.tsx
 // A static page (prerendered by `next build`, no keyring needed) with two client components:
 // one seals a tenant's LLM key in the browser for delivery to the tenant's VM, the other reads
 // an envelope's header with the full keycustody-wasm package.

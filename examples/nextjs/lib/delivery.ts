@@ -1,3 +1,4 @@
+// lib/delivery.ts
 // The tenant VM's delivery key pair, derived from the keyring (a per-tenant subkey), so the
 // example stores none. A real VM generates its own (generateDeliveryKeypair) and keeps it.
 import { deriveDeliveryKeypair } from 'keycustody'

@@ -1,3 +1,4 @@
+// lib/errors.ts
 // keycustody's errors carry a stable `code` (KC_*) and non-secret details; their messages are
 // fixed texts with no secret, owner or other input in them. Routes answer them as JSON and log
 // the code only, never the request body or the keyring.

@@ -1,3 +1,4 @@
+// lib/keyring-wasm.ts
 // The Edge runtime's keyring (keycustody-wasm), loaded on first use like lib/keyring.ts. The
 // wasm package reads no environment itself: a missing variable gets the same typed error.
 import init, { Keyring } from 'keycustody-wasm'

@@ -1,3 +1,4 @@
+// lib/keyring.ts
 // The platform keyring, loaded on first use, never at module top: `next build` imports route
 // modules to collect their configuration, and KEYCUSTODY_KEYRING is a run-time secret that the
 // build machine should not have. A missing or wrong keyring fails here, at the first request,

@@ -1,3 +1,4 @@
+// app/api/tenants/[tenant]/delivery-key/route.ts
 // The public half of the tenant VM's delivery key (HPKE, X25519), and its fingerprint, which
 // the VM shows to the user so that the page can pin it. In this example the "VM" is the route
 // below: its private key is derived from the keyring per tenant, so nothing is stored.

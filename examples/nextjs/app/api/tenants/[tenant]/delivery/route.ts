@@ -1,3 +1,4 @@
+// app/api/tenants/[tenant]/delivery/route.ts
 // The receiving side of a browser delivery: the page sealed the key with sealForDelivery
 // (keycustody-wasm) to the VM's public key; only the holder of the private key opens it. Here it
 // is then sealed for storage as kc1 (as the VM would keep it).

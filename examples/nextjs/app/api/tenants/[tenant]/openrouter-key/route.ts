@@ -1,3 +1,4 @@
+// app/api/tenants/[tenant]/openrouter-key/route.ts
 // A tenant's OpenRouter key: sealed with the tenant's own derived key and bound to this field,
 // so the database holds only kc1 text and a value copied to another tenant's row (or another
 // column) does not open.

@@ -1,3 +1,4 @@
+// app/api/edge/tenants/[tenant]/openrouter-key/route.ts
 // The same kc1 envelopes on the Edge runtime, with keycustody-wasm: PUT seals (for a KV store,
 // say), POST opens an envelope sealed anywhere (Node, Python, Rust) and answers a hint only.
 import { getKeyring } from '@/lib/keyring-wasm'
