@@ -7,9 +7,9 @@
 # builds the delivery module (bindings-wasm/delivery) and runs wasm-opt (npm binaryen) on both.
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' bindings-wasm/Cargo.toml)
 TEST_TARGETS += test-wasm test-js-wasm-node test-js-chromium test-wasm-matrix
-BENCH_TARGETS += bench-wasm
+BENCH_TARGETS += bench-wasm bench-wasm-size
 
-.PHONY: test-wasm test-js-wasm-node test-js-chromium test-wasm-matrix test-js bench-wasm wasm-build wasm-bindgen-cli wasm-deps wasm-matrix-deps
+.PHONY: test-wasm test-js-wasm-node test-js-chromium test-wasm-matrix test-js bench-wasm bench-wasm-size wasm-build wasm-bindgen-cli wasm-deps wasm-matrix-deps
 
 # The CLI must match the crate's pinned wasm-bindgen exactly. No --locked: one of the CLI's
 # locked dependencies is not on the registry mirror (see TOOLCHAIN.md).
@@ -60,3 +60,10 @@ test-js: test-js-napi test-js-wasm-node test-js-chromium
 bench-wasm: wasm-build wasm-deps
 	mkdir -p bench-out
 	cd bindings-wasm && node bench/run.mjs ../bench-out/wasm.md
+
+# The shipped sizes (raw, gzip, brotli) of the full module and of keycustody-wasm/delivery,
+# beside the same build without wasm-opt and with its name section (what shipped before), and
+# the full module's code by crate: bench-out/wasm-size.md.
+bench-wasm-size: wasm-build
+	mkdir -p bench-out
+	cd bindings-wasm && node bench/size.mjs ../bench-out/wasm-size.md

@@ -11,7 +11,7 @@
 // The tools are pinned in this directory's package.json (make test-wasm-matrix installs them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -42,6 +42,15 @@ try {
   await init();
   ${CHECK}
   globalThis.__kc = ok ? 'sealed and opened' : 'wrong result';
+} catch (e) {
+  globalThis.__kc = 'error: ' + (e && e.stack || e);
+}
+`;
+// The delivery module in a page: seal for a VM's key, pinned to its fingerprint.
+const deliveryMain = (publicKey) => `import { sealForDelivery, deliveryKeyFingerprint } from 'keycustody-wasm/delivery';
+try {
+  const pk = ${JSON.stringify(publicKey)};
+  globalThis.__kc = sealForDelivery(pk, 'acme', 'sk-delivery', deliveryKeyFingerprint(pk));
 } catch (e) {
   globalThis.__kc = 'error: ' + (e && e.stack || e);
 }
@@ -121,6 +130,26 @@ test('Vite: import init from "keycustody-wasm"; await init() (no config)', async
   assert.equal(await inChromium('vite'), 'sealed and opened');
 });
 
+test('Vite dev server: the same page, served by vite (no config)', async () => {
+  const { createServer } = await tool('vite');
+  writeFileSync(path.join(app, 'index.html'), page('src/main.js'));
+  const dev = await createServer({
+    root: app,
+    configFile: false,
+    logLevel: 'silent',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+  });
+  await dev.listen();
+  try {
+    const { port } = dev.httpServer.address();
+    await browser.page.goto(`http://127.0.0.1:${port}/index.html`);
+    await browser.page.waitForFunction(() => globalThis.__kc !== undefined, null, { timeout: 60_000 });
+    assert.equal(await browser.page.evaluate(() => globalThis.__kc), 'sealed and opened', browser.errors.join('; '));
+  } finally {
+    await dev.close();
+  }
+});
+
 test('webpack 5: import init from "keycustody-wasm"; await init() (no config)', async () => {
   const { default: webpack } = await tool('webpack');
   const out = path.join(work, 'dist', 'webpack');
@@ -164,6 +193,31 @@ test('bun build --target=browser: import init from "keycustody-wasm/inline"; awa
   const [js] = readdirSync(out).filter((f) => f.endsWith('.js'));
   writeFileSync(path.join(out, 'index.html'), page(js));
   assert.equal(await inChromium('bun'), 'sealed and opened');
+});
+
+test('keycustody-wasm/delivery in a browser bundle (esbuild, no config): the VM opens what the page sealed', async () => {
+  const esbuild = await tool('esbuild');
+  const { generateDeliveryKeypair, openDelivery } = await import(pathToFileURL(path.join(PKG, 'node.js')).href);
+  const vm = generateDeliveryKeypair();
+  writeFileSync(path.join(app, 'src', 'main-delivery.js'), deliveryMain(vm.publicKey));
+  const out = path.join(work, 'dist', 'delivery');
+  await esbuild.build({
+    absWorkingDir: app,
+    entryPoints: ['src/main-delivery.js'],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    outfile: path.join(out, 'main.js'),
+    logLevel: 'silent',
+  });
+  writeFileSync(path.join(out, 'index.html'), page('main.js'));
+  const blob = await inChromium('delivery');
+  assert.match(blob, /^kcd1\./, blob);
+  assert.equal(new TextDecoder().decode(openDelivery(vm.privateKey, 'acme', blob)), 'sk-delivery');
+  // The whole page's script: the delivery module, nothing of the full package.
+  const bundle = readFileSync(path.join(out, 'main.js'));
+  const full = readFileSync(path.join(PKG, 'pkg', 'keycustody_wasm_inline.js'));
+  assert.ok(bundle.length * 4 < full.length, `${bundle.length} bytes bundled`);
 });
 
 test('Node: import init from "keycustody-wasm"; await init()', () => {
