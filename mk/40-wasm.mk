@@ -1,12 +1,15 @@
 # wasm binding (bindings-wasm/): the npm package keycustody-wasm, tested in Node and in a
 # real headless Chromium; bench-wasm compares it with WebCrypto in both. The shared JS suite
 # (tests/js) runs against it in Node (test-js-wasm-node) and in Chromium (test-js-chromium,
-# which fails when Chromium cannot start); test-wasm runs the package's own tests.
+# which fails when Chromium cannot start); test-wasm runs the package's own tests;
+# test-wasm-matrix loads the packed package in each bundler and runtime (Vite, webpack, esbuild,
+# bun build, Node, Bun, Deno, workerd via miniflare; bindings-wasm/test/matrix). wasm-build also
+# builds the delivery module (bindings-wasm/delivery) and runs wasm-opt (npm binaryen) on both.
 WASM_BINDGEN_VERSION := $(shell sed -n 's/^wasm-bindgen = "=\(.*\)"$$/\1/p' bindings-wasm/Cargo.toml)
-TEST_TARGETS += test-wasm test-js-wasm-node test-js-chromium
-BENCH_TARGETS += bench-wasm
+TEST_TARGETS += test-wasm test-js-wasm-node test-js-chromium test-wasm-matrix
+BENCH_TARGETS += bench-wasm bench-wasm-size
 
-.PHONY: test-wasm test-js-wasm-node test-js-chromium test-js bench-wasm wasm-build wasm-bindgen-cli wasm-deps
+.PHONY: test-wasm test-js-wasm-node test-js-chromium test-wasm-matrix test-js bench-wasm bench-wasm-size wasm-build wasm-bindgen-cli wasm-deps wasm-matrix-deps
 
 # The CLI must match the crate's pinned wasm-bindgen exactly. No --locked: one of the CLI's
 # locked dependencies is not on the registry mirror (see TOOLCHAIN.md).
@@ -18,7 +21,8 @@ wasm-bindgen-cli: toolchain
 	@test "$$(wasm-bindgen --version | awk '{print $$2}')" = "$(WASM_BINDGEN_VERSION)" \
 	  || { echo "FATAL: wasm-bindgen $(WASM_BINDGEN_VERSION) not on PATH" >&2; exit 1; }
 
-# Node (>= 20), npm, Chromium, and the package's devDependencies (playwright-core).
+# Node (>= 20), npm, Chromium, and the package's devDependencies (playwright-core, typescript,
+# binaryen's wasm-opt for the build).
 wasm-deps:
 	@command -v node >/dev/null && command -v npm >/dev/null || bash scripts/ensure-apt.sh nodejs npm
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
@@ -26,7 +30,7 @@ wasm-deps:
 	bash scripts/ensure-apt.sh chromium
 	cd bindings-wasm && npm ci --no-audit --no-fund
 
-wasm-build: toolchain wasm-bindgen-cli
+wasm-build: toolchain wasm-bindgen-cli wasm-deps
 	bash bindings-wasm/build.sh
 
 test-wasm: wasm-build wasm-deps
@@ -41,9 +45,25 @@ test-js-chromium: wasm-build wasm-deps
 	@echo "== shared JS suite (tests/js), target wasm-chromium: keycustody-wasm in headless Chromium =="
 	node --test tests/js/chromium.test.mjs
 
+# The bundlers and runtimes of the matrix, pinned in bindings-wasm/test/matrix/package.json (npm
+# packages that ship their binaries: esbuild, vite, webpack, bun, deno, miniflare/workerd).
+wasm-matrix-deps: wasm-deps
+	cd bindings-wasm/test/matrix && npm ci --no-audit --no-fund
+
+test-wasm-matrix: wasm-build wasm-matrix-deps
+	@echo "== keycustody-wasm: loaded in Vite, webpack, esbuild, bun build (Chromium), Node, Bun, Deno, workerd =="
+	cd bindings-wasm && node --test test/matrix/*.test.mjs
+
 # The shared suite on all three targets (make test runs each as its own part).
 test-js: test-js-napi test-js-wasm-node test-js-chromium
 
 bench-wasm: wasm-build wasm-deps
 	mkdir -p bench-out
 	cd bindings-wasm && node bench/run.mjs ../bench-out/wasm.md
+
+# The shipped sizes (raw, gzip, brotli) of the full module and of keycustody-wasm/delivery,
+# beside the same build without wasm-opt and with its name section (what shipped before), and
+# the full module's code by crate: bench-out/wasm-size.md.
+bench-wasm-size: wasm-build
+	mkdir -p bench-out
+	cd bindings-wasm && node bench/size.mjs ../bench-out/wasm-size.md

@@ -23,9 +23,13 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
     // The inline JS of src/lib.rs (kc_envelope_text) is a snippet file under a hashed name.
     const files = info.files.map((f) => f.path.replace(/^pkg\/snippets\/keycustody-wasm-[0-9a-f]+\//, 'pkg/snippets/*/')).sort();
     assert.deepEqual(files, [
-      'README.md', 'index.d.ts', 'index.js', 'keyring.js', 'node.js', 'package.json',
+      'README.md', 'base64.js', 'delivery.d.ts', 'delivery.js', 'index.d.ts', 'index.js', 'init.js',
+      'inline.js', 'keyring.js', 'node.js', 'package.json',
+      'pkg/delivery/keycustody_wasm_delivery.d.ts', 'pkg/delivery/keycustody_wasm_delivery.js',
+      'pkg/delivery/keycustody_wasm_delivery_bg.wasm', 'pkg/delivery/keycustody_wasm_delivery_inline.js',
       'pkg/keycustody_wasm.d.ts', 'pkg/keycustody_wasm.js', 'pkg/keycustody_wasm_bg.wasm',
-      'pkg/keycustody_wasm_bg.wasm.d.ts', 'pkg/snippets/*/inline0.js',
+      'pkg/keycustody_wasm_bg.wasm.d.ts', 'pkg/keycustody_wasm_inline.js', 'pkg/snippets/*/inline0.js',
+      'wasm.d.ts',
     ]);
     const app = path.join(dir, 'app');
     run('mkdir', ['-p', app], dir);
