@@ -1,7 +1,8 @@
 //! The proxy's view of the vault: keys re-read when the vault or key file changes.
 
 use super::headers::Injected;
-use crate::vault::{Location, Vault, VmError};
+use crate::vault::Vault;
+use crate::vm::{Location, VmError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
