@@ -5,9 +5,9 @@
 //! its record of the last change's seq; the vault does not import this module.
 
 use crate::vault::Vault;
-use crate::vm::log::{Checkpoint, Entry, Log, Report, MAX_CHECKPOINT};
+use crate::vm::log::{parse_checkpoint, Log, Report, MAX_CHECKPOINT};
 use crate::vm::{fsutil, Location, VmError};
-use keycustody::Error;
+use keycustody::{AuditCheckpoint, AuditEntry, Error};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -53,7 +53,7 @@ fn open_log(loc: &Location) -> Result<Log, VmError> {
     Ok(Vault::open(loc)?.audit_log(loc))
 }
 
-fn read_checkpoint(p: &Path) -> Result<Checkpoint, VmError> {
+fn read_checkpoint(p: &Path) -> Result<AuditCheckpoint, VmError> {
     let data = if p == Path::new("-") {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -64,13 +64,13 @@ fn read_checkpoint(p: &Path) -> Result<Checkpoint, VmError> {
     } else {
         match fsutil::read_limited(p, MAX_CHECKPOINT as u64 + 2) {
             Err(VmError::Core(Error::TooLarge { .. })) => {
-                return Err(VmError::BadCheckpoint("longer than 4096 bytes"))
+                return Err(VmError::BadCheckpoint("longer than 8192 bytes"))
             }
             r => r?,
         }
     };
     let text = std::str::from_utf8(&data).map_err(|_| VmError::BadCheckpoint("not UTF-8"))?;
-    Checkpoint::parse(text)
+    parse_checkpoint(text)
 }
 
 /// An RFC 3339 UTC time of Unix seconds `ts` (the number itself if out of range).
@@ -85,21 +85,24 @@ pub fn rfc3339(ts: u64) -> String {
         .unwrap_or_else(|| ts.to_string())
 }
 
-fn show_line(e: &Entry) -> String {
+fn show_line(e: &AuditEntry) -> String {
     let mut s = format!(
         "{}\t{}\t{}\t{}",
-        e.seq,
-        rfc3339(e.ts),
-        e.op,
-        e.names.join(",")
+        e.seq(),
+        rfc3339(e.ts()),
+        e.op(),
+        e.names().join(",")
     );
-    if let Some(r) = &e.route {
+    if let Some(r) = e.route() {
         s.push_str(&format!("\troute={r}"));
     }
-    if let Some(a) = &e.actor {
+    if let Some(a) = e.actor() {
         s.push_str(&format!("\tactor={a}"));
     }
-    if let Some(o) = e.outcome {
+    if let Some(t) = e.tenant() {
+        s.push_str(&format!("\ttenant={t}"));
+    }
+    if let Some(o) = e.outcome() {
         s.push_str(&format!("\toutcome={}", o.as_str()));
     }
     s
@@ -119,8 +122,8 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
             if let Some(cp) = cp {
                 eprintln!(
                     "keycustody: the log extends the checkpoint of seq {} ({})",
-                    cp.seq,
-                    rfc3339(cp.ts)
+                    cp.seq(),
+                    rfc3339(cp.ts())
                 );
             }
             Ok(ExitCode::SUCCESS)

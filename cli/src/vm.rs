@@ -46,9 +46,10 @@ Exit codes (every command):
 /// The exit code of a core error, the same for every command family.
 pub fn core_exit_code(e: &Error) -> u8 {
     match e {
-        Error::InsecurePermissions | Error::PrimaryKey(_) | Error::KekUnavailable(_) => {
-            EXIT_REFUSED
-        }
+        Error::InsecurePermissions
+        | Error::PrimaryKey(_)
+        | Error::KekUnavailable(_)
+        | Error::AuditBroken { .. } => EXIT_REFUSED,
         Error::Io(_) => EXIT_IO,
         _ => EXIT_USAGE,
     }

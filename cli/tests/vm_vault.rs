@@ -526,7 +526,10 @@ fn checkpoints_detect_erasure_truncation_and_rollback() {
     // Erase: log and head deleted.
     std::fs::remove_file(audit_path(&vm)).unwrap();
     std::fs::remove_file(head_path(&vm)).unwrap();
-    expect_refused(&verify_cp(&vm, &cp), "shorter than the checkpoint");
+    expect_refused(
+        &verify_cp(&vm, &cp),
+        "log is empty but the checkpoint is not (erased)",
+    );
     // Even without a checkpoint, the vault file records that entries existed.
     expect_refused(
         &vm.run(&["audit", "verify"], None),
@@ -536,19 +539,25 @@ fn checkpoints_detect_erasure_truncation_and_rollback() {
     // Truncate: empty log, head deleted.
     std::fs::write(audit_path(&vm), b"").unwrap();
     std::fs::remove_file(head_path(&vm)).unwrap();
-    expect_refused(&verify_cp(&vm, &cp), "shorter than the checkpoint");
+    expect_refused(
+        &verify_cp(&vm, &cp),
+        "log is empty but the checkpoint is not (erased)",
+    );
     restore(&vm, &now);
     // Roll back: the old log, its old head and the old vault file restored together
     // verify on their own; only the checkpoint taken later tells.
     restore(&vm, &old);
     let o = vm.run(&["audit", "verify"], None);
     assert!(o.status.success(), "{}", stderr(&o));
-    expect_refused(&verify_cp(&vm, &cp), "shorter than the checkpoint");
+    expect_refused(
+        &verify_cp(&vm, &cp),
+        "log is shorter than the checkpoint (truncated or rolled back)",
+    );
     // ... and once that rolled-back log grows past the checkpoint's seq, it diverges.
     for i in 0..4 {
         vm.set("C", format!("c{i}").as_bytes());
     }
-    expect_refused(&verify_cp(&vm, &cp), "diverges from the checkpoint");
+    expect_refused(&verify_cp(&vm, &cp), "diverges from checkpoint");
     restore(&vm, &now);
     let o = verify_cp(&vm, &cp);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -721,7 +730,8 @@ fn malformed_checkpoints_are_bad_input_naming_what() {
     let vm = Vm::new();
     vm.set("A", b"a");
     let cp = checkpoint(&vm);
-    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(&cp).unwrap()).unwrap();
+    let orig = std::fs::read_to_string(&cp).unwrap();
+    let good: serde_json::Value = serde_json::from_str(&orig).unwrap();
     let with = |k: &str, v: serde_json::Value| {
         let mut j = good.clone();
         j[k] = v;
@@ -729,18 +739,23 @@ fn malformed_checkpoints_are_bad_input_naming_what() {
     };
     let log_before = std::fs::read(audit_path(&vm)).unwrap();
     for (text, needle) in [
-        (
-            "garbage".to_string(),
-            "malformed checkpoint: not a checkpoint object",
-        ),
+        ("garbage".to_string(), "malformed checkpoint: not JSON"),
         (with("v", 7.into()), "malformed checkpoint: unknown version"),
         (
             with("head", "xyz".into()),
-            "malformed checkpoint: head is not 64 hex digits",
+            "malformed checkpoint: head is not 64 lowercase hex",
         ),
         (
             with("mac", 1.into()),
-            "malformed checkpoint: not a checkpoint object",
+            "malformed checkpoint: mac is not 64 lowercase hex",
+        ),
+        (
+            "{}".into(),
+            "malformed checkpoint: its fields must be exactly v, scope, seq",
+        ),
+        (
+            orig.replace(",", ", "),
+            "malformed checkpoint: not in the canonical form",
         ),
         ("\u{0}\u{ff}".into(), "malformed checkpoint"),
     ] {
@@ -760,10 +775,15 @@ fn malformed_checkpoints_are_bad_input_naming_what() {
         stderr(&o)
     );
     // A well-formed checkpoint that is edited or another vault's: refused (3).
-    std::fs::write(&cp, with("seq", 1.into())).unwrap();
-    expect_refused(&verify_cp(&vm, &cp), "checkpoint's MAC does not verify");
-    std::fs::write(&cp, with("scope", "vm-other".into())).unwrap();
-    expect_refused(&verify_cp(&vm, &cp), "checkpoint's MAC does not verify");
+    let seq = good["seq"].as_u64().unwrap();
+    std::fs::write(&cp, orig.replace(&format!("\"seq\":{seq},"), "\"seq\":1,")).unwrap();
+    expect_refused(&verify_cp(&vm, &cp), "checkpoint MAC mismatch");
+    std::fs::write(
+        &cp,
+        orig.replace("\"scope\":\"vm-test\"", "\"scope\":\"vm-other\""),
+    )
+    .unwrap();
+    expect_refused(&verify_cp(&vm, &cp), "checkpoint is for another scope");
     assert_eq!(
         std::fs::read(audit_path(&vm)).unwrap(),
         log_before,

@@ -1,15 +1,17 @@
-//! The VM's audit log: a tamper-evident, append-only JSON-lines file.
+//! The VM's audit log: a tamper-evident, append-only JSON-lines file of core's audit
+//! chain ([`keycustody::AuditChain`], format v1, docs/audit.md).
 //!
 //! Each line is one entry `{"seq","ts","kid","op","names",["route"],["actor"],["tenant"],
-//! ["outcome"],"prev","mac"}` where `mac = HMAC-SHA256(K_kid, JSON of every other field)`
-//! and `prev` is the previous entry's `mac` (64 zeros for the first), with
-//! `K_kid = HKDF(root_kid, "keycustody/v1/audit" || 0x00 || vault id)`. The kid is
-//! recorded in each entry, so the audit key rotates with the keyring.
+//! ["outcome"],"prev","mac"}`, MACed by core under the audit key of the vault id (the
+//! chain's scope), so it rotates with the keyring. Logs written by earlier versions (no
+//! optional fields but `route`) verify unchanged: the format is the same.
 //!
-//! Beside the log, `<log>.head` is a MACed record of the last entry's seq and mac:
-//! truncating the tail of the log then no longer verifies. Against erasure of both (and
-//! rollback), the vault file records the seq of its last change's `intent` entry (the
-//! [`Binding`]), and off-host checkpoints ([`Log::checkpoint`]) record seq and head MAC.
+//! Beside the log, `<log>.head` is a checkpoint of the last entry (core's
+//! [`AuditCheckpoint`] text; a head file in the earlier `{"seq","mac","kid","head_mac"}`
+//! form is still read and verified): truncating the tail of the log then no longer
+//! verifies. Against erasure of both (and rollback), the vault file records the seq of its
+//! last change's `intent` entry (the [`Binding`]), and off-host checkpoints
+//! ([`Log::checkpoint`]) record seq and head MAC.
 //!
 //! A vault change is written as an `intent` entry (fsync), then the vault file (rename),
 //! then an `ok` entry, all under the log's lock. A process killed in between leaves the
@@ -20,19 +22,16 @@
 //! Entries carry secret names and operations, never values.
 
 use super::{fsutil, VmError};
-use hmac::{Hmac, KeyInit, Mac};
-use keycustody::{Error, Keyring};
-use sha2::Sha256;
+use keycustody::{AuditChain, AuditCheckpoint, AuditEntry, AuditEvent, Error, Keyring};
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+pub use keycustody::AuditOutcome as Outcome;
+
 /// The longest audit line accepted.
-pub const MAX_LINE: usize = 64 * 1024;
+pub const MAX_LINE: usize = keycustody::MAX_AUDIT_ENTRY;
 /// The longest checkpoint text accepted.
-pub const MAX_CHECKPOINT: usize = 4096;
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const HEAD_DOMAIN: &[u8] = b"keycustody-audit-head/v1\0";
-const CHECKPOINT_DOMAIN: &[u8] = b"keycustody-audit-checkpoint/v1\0";
+pub const MAX_CHECKPOINT: usize = keycustody::MAX_AUDIT_CHECKPOINT;
 
 /// One event to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,165 +53,16 @@ impl Event {
             route: None,
         }
     }
-}
 
-/// The outcome of a recorded change (absent for reads and proxy events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Written before the change is made.
-    Intent,
-    /// The change committed.
-    Ok,
-    /// The writer died and the change is not in the vault file.
-    Unconfirmed,
-    /// Refused.
-    Refused,
-}
-
-impl Outcome {
-    /// The outcome's name as written in the log.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Intent => "intent",
-            Outcome::Ok => "ok",
-            Outcome::Unconfirmed => "unconfirmed",
-            Outcome::Refused => "refused",
+    fn to_core(&self, outcome: Option<Outcome>) -> AuditEvent {
+        let mut e = AuditEvent::new(&self.op).names(&self.names);
+        if let Some(r) = &self.route {
+            e = e.route(r);
         }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct Body<'a> {
-    seq: u64,
-    ts: u64,
-    kid: u32,
-    op: &'a str,
-    names: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    actor: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    outcome: Option<Outcome>,
-    prev: &'a str,
-}
-
-/// One verified entry of the log.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct Entry {
-    /// 1, 2, 3, ...
-    pub seq: u64,
-    /// Unix seconds.
-    pub ts: u64,
-    /// The key id of the audit key.
-    pub kid: u32,
-    /// The operation.
-    pub op: String,
-    /// Secret names.
-    pub names: Vec<String>,
-    /// The proxy route.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub route: Option<String>,
-    /// Who (e.g. the proxy agent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
-    /// Whose.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant: Option<String>,
-    /// The outcome of a change.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
-    /// The previous entry's MAC.
-    pub prev: String,
-    /// This entry's MAC.
-    pub mac: String,
-}
-
-#[derive(serde::Serialize, serde::Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-struct Head {
-    seq: u64,
-    mac: String,
-    kid: u32,
-    head_mac: String,
-}
-
-#[derive(serde::Serialize)]
-struct CheckpointBody<'a> {
-    v: u32,
-    scope: &'a str,
-    seq: u64,
-    head: &'a str,
-    ts: u64,
-    kid: u32,
-}
-
-/// An off-host checkpoint: the log's seq and head MAC at a time, MACed under the audit key.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct Checkpoint {
-    v: u32,
-    scope: String,
-    /// The seq of the last entry (0 for an empty log).
-    pub seq: u64,
-    head: String,
-    /// Unix seconds.
-    pub ts: u64,
-    kid: u32,
-    mac: String,
-}
-
-impl Checkpoint {
-    /// Parses a checkpoint's text (one JSON line).
-    ///
-    /// # Errors
-    /// [`VmError::BadCheckpoint`] naming what is wrong.
-    pub fn parse(text: &str) -> Result<Checkpoint, VmError> {
-        let text = text.trim_end_matches(['\n', '\r']);
-        if text.len() > MAX_CHECKPOINT {
-            return Err(VmError::BadCheckpoint("longer than 4096 bytes"));
+        if let Some(o) = outcome {
+            e = e.outcome(o);
         }
-        if text.contains('\n') {
-            return Err(VmError::BadCheckpoint("more than one line"));
-        }
-        let cp: Checkpoint = serde_json::from_str(text).map_err(|_| {
-            VmError::BadCheckpoint(
-                "not a checkpoint object {\"v\",\"scope\",\"seq\",\"head\",\"ts\",\"kid\",\"mac\"}",
-            )
-        })?;
-        if cp.v != 1 {
-            return Err(VmError::BadCheckpoint("unknown version (v must be 1)"));
-        }
-        if cp.head.len() != 64 || fsutil::unhex(&cp.head).is_none() {
-            return Err(VmError::BadCheckpoint("head is not 64 hex digits"));
-        }
-        if cp.mac.len() != 64 || fsutil::unhex(&cp.mac).is_none() {
-            return Err(VmError::BadCheckpoint("mac is not 64 hex digits"));
-        }
-        if cp.seq == 0 && cp.head != GENESIS {
-            return Err(VmError::BadCheckpoint("seq 0 with a head other than zeros"));
-        }
-        Ok(cp)
-    }
-
-    /// The checkpoint's text (one JSON line, no newline).
-    pub fn to_text(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    fn body(&self) -> CheckpointBody<'_> {
-        CheckpointBody {
-            v: self.v,
-            scope: &self.scope,
-            seq: self.seq,
-            head: &self.head,
-            ts: self.ts,
-            kid: self.kid,
-        }
+        e
     }
 }
 
@@ -257,6 +107,14 @@ fn line_no(seq: u64) -> usize {
     usize::try_from(seq).unwrap_or(usize::MAX)
 }
 
+/// Core's chain errors name a seq, which is the line number in a file that starts at seq 1.
+fn from_core(e: Error) -> VmError {
+    match e {
+        Error::AuditBroken { seq, reason } => broken(line_no(seq), reason),
+        e => VmError::Core(e),
+    }
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -264,42 +122,92 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-impl Entry {
-    fn body(&self) -> Body<'_> {
-        Body {
-            seq: self.seq,
-            ts: self.ts,
-            kid: self.kid,
-            op: &self.op,
-            names: &self.names,
-            route: self.route.as_deref(),
-            actor: self.actor.as_deref(),
-            tenant: self.tenant.as_deref(),
-            outcome: self.outcome,
-            prev: &self.prev,
-        }
+/// The head file's record: the seq and MAC of the last entry.
+struct HeadRec {
+    seq: u64,
+    mac: String,
+}
+
+/// The head file as earlier versions wrote it (read only).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LegacyHead {
+    seq: u64,
+    mac: String,
+    kid: u32,
+    head_mac: String,
+}
+
+/// A checkpoint's text, diagnosed: what is wrong with it, for the error message (core's
+/// parser is the authority; this only names the problem).
+fn diagnose_checkpoint(text: &str) -> &'static str {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text.trim()) else {
+        return "not JSON";
+    };
+    let Some(o) = v.as_object() else {
+        return "not a JSON object";
+    };
+    let fields = ["v", "scope", "seq", "head", "ts", "kid", "mac"];
+    if o.len() != fields.len() || fields.iter().any(|f| !o.contains_key(*f)) {
+        return "its fields must be exactly v, scope, seq, head, ts, kid, mac";
     }
+    let hex64 = |k: &str| {
+        o[k].as_str().is_some_and(|s| {
+            s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+    };
+    if o["v"] != 1 {
+        return "unknown version (v must be 1)";
+    }
+    if !hex64("head") {
+        return "head is not 64 lowercase hex digits";
+    }
+    if !hex64("mac") {
+        return "mac is not 64 lowercase hex digits";
+    }
+    if !o["seq"].is_u64() || !o["ts"].is_u64() || !o["kid"].is_u64() {
+        return "seq, ts and kid must be non-negative integers";
+    }
+    if !o["scope"].is_string() {
+        return "scope must be a string";
+    }
+    "not in the canonical form `audit checkpoint` prints"
+}
+
+/// Parses a checkpoint's text (one JSON line, as `audit checkpoint` prints it).
+///
+/// # Errors
+/// [`VmError::BadCheckpoint`] naming what is wrong.
+pub fn parse_checkpoint(text: &str) -> Result<AuditCheckpoint, VmError> {
+    if text.len() > MAX_CHECKPOINT {
+        return Err(VmError::BadCheckpoint("longer than 8192 bytes"));
+    }
+    if text.trim().contains('\n') {
+        return Err(VmError::BadCheckpoint("more than one line"));
+    }
+    AuditCheckpoint::parse(text).map_err(|_| VmError::BadCheckpoint(diagnose_checkpoint(text)))
 }
 
 /// An open append: the log's lock is held and its tail verified.
 #[derive(Debug)]
 pub struct Txn<'a> {
     log: &'a Log,
+    chain: AuditChain,
     _lock: fsutil::Lock,
-    last: Option<Entry>,
+    last: Option<AuditEntry>,
 }
 
 impl Txn<'_> {
     /// The seq of the last entry (0 for an empty log).
     pub fn last_seq(&self) -> u64 {
-        self.last.as_ref().map_or(0, |e| e.seq)
+        self.last.as_ref().map_or(0, AuditEntry::seq)
     }
 
     /// Appends events with `outcome` stamped `now`: one `write` and one `fsync`, then
     /// the head file. Returns the seq of the last entry written.
     ///
     /// # Errors
-    /// I/O errors.
+    /// Core's field limits (`InvalidArgument`); I/O errors.
     pub fn append(
         &mut self,
         events: &[Event],
@@ -309,44 +217,15 @@ impl Txn<'_> {
         if events.is_empty() {
             return Ok(self.last_seq());
         }
-        let (mut seq, mut prev) = match &self.last {
-            Some(e) => (e.seq, e.mac.clone()),
-            None => (0, GENESIS.to_string()),
-        };
         let mut out = Vec::new();
-        let mut last = None;
+        let mut last = self.last.clone();
         for ev in events {
-            seq += 1;
-            let kid = self.log.keyring.primary_kid();
-            let body = Body {
-                seq,
-                ts: now,
-                kid,
-                op: &ev.op,
-                names: &ev.names,
-                route: ev.route.as_deref(),
-                actor: None,
-                tenant: None,
-                outcome,
-                prev: &prev,
-            };
-            let (_, m) = self.log.entry_mac(Some(kid), &body)?;
-            let e = Entry {
-                seq,
-                ts: now,
-                kid,
-                op: ev.op.clone(),
-                names: ev.names.clone(),
-                route: ev.route.clone(),
-                actor: None,
-                tenant: None,
-                outcome,
-                prev: prev.clone(),
-                mac: fsutil::hex(&m.finalize().into_bytes()),
-            };
-            serde_json::to_writer(&mut out, &e).map_err(|_| Error::InvalidArgument("serialize"))?;
+            let e = self
+                .chain
+                .next(last.as_ref(), &ev.to_core(outcome), now)
+                .map_err(from_core)?;
+            out.extend_from_slice(e.to_json().as_bytes());
             out.push(b'\n');
-            prev = e.mac.clone();
             last = Some(e);
         }
         let mut f = {
@@ -359,9 +238,9 @@ impl Txn<'_> {
         };
         f.write_all(&out)?;
         f.sync_data()?;
-        self.log.write_head(seq, &prev)?;
+        self.log.write_head(&self.chain, last.as_ref(), now)?;
         self.last = last;
-        Ok(seq)
+        Ok(self.last_seq())
     }
 }
 
@@ -391,89 +270,76 @@ impl Log {
         super::with_suffix(&self.path, ".head")
     }
 
-    fn mac(&self, kid: Option<u32>) -> Result<(u32, Hmac<Sha256>), VmError> {
-        let (kid, key) = self.keyring.audit_key(kid, &self.id)?;
-        let m = Hmac::<Sha256>::new_from_slice(key.expose_secret())
-            .map_err(|_| Error::InvalidArgument("mac key"))?;
-        Ok((kid, m))
+    /// Core's chain for this vault (a snapshot of the keyring: made per use, so a rotated
+    /// keyring's new primary key is used).
+    fn chain(&self) -> Result<AuditChain, VmError> {
+        Ok(AuditChain::new(&self.keyring, &self.id)?)
     }
 
-    fn entry_mac(&self, kid: Option<u32>, body: &Body<'_>) -> Result<(u32, Hmac<Sha256>), VmError> {
-        let (kid, mut m) = self.mac(kid)?;
-        let bytes = serde_json::to_vec(body).map_err(|_| Error::InvalidArgument("serialize"))?;
-        m.update(&bytes);
-        Ok((kid, m))
-    }
-
-    fn head_mac(
-        &self,
-        kid: Option<u32>,
-        seq: u64,
-        mac: &str,
-    ) -> Result<(u32, Hmac<Sha256>), VmError> {
-        let (kid, mut m) = self.mac(kid)?;
-        m.update(HEAD_DOMAIN);
-        m.update(self.id.as_bytes());
-        m.update(b"\0");
-        m.update(seq.to_string().as_bytes());
-        m.update(b"\0");
-        m.update(mac.as_bytes());
-        Ok((kid, m))
-    }
-
-    fn checkpoint_mac(
-        &self,
-        kid: Option<u32>,
-        body: &CheckpointBody<'_>,
-    ) -> Result<(u32, Hmac<Sha256>), VmError> {
-        let (kid, mut m) = self.mac(kid)?;
-        m.update(CHECKPOINT_DOMAIN);
-        let bytes = serde_json::to_vec(body).map_err(|_| Error::InvalidArgument("serialize"))?;
-        m.update(&bytes);
-        Ok((kid, m))
-    }
-
-    fn check_entry(&self, e: &Entry, line: usize) -> Result<(), VmError> {
-        let want = fsutil::unhex(&e.mac).ok_or(broken(line, "malformed MAC"))?;
-        let (_, m) = self
-            .entry_mac(Some(e.kid), &e.body())
-            .map_err(|_| broken(line, "entry names a key id the keyring cannot use"))?;
-        m.verify_slice(&want)
-            .map_err(|_| broken(line, "MAC mismatch: the entry was edited or forged"))
-    }
-
-    fn read_head(&self) -> Result<Option<Head>, VmError> {
+    fn read_head(&self, chain: &AuditChain) -> Result<Option<HeadRec>, VmError> {
         let data = match fsutil::read_limited(&self.head_path(), MAX_LINE as u64) {
             Err(VmError::Core(Error::Io(std::io::ErrorKind::NotFound))) => return Ok(None),
+            Err(VmError::Core(Error::TooLarge { .. })) => {
+                return Err(broken(0, "the head file is malformed"))
+            }
             r => r?,
         };
-        let h: Head =
-            serde_json::from_slice(&data).map_err(|_| broken(0, "the head file is malformed"))?;
-        let want = fsutil::unhex(&h.head_mac).ok_or(broken(0, "the head file is malformed"))?;
-        let (_, m) = self
-            .head_mac(Some(h.kid), h.seq, &h.mac)
-            .map_err(|_| broken(0, "the head file names a key id the keyring cannot use"))?;
-        m.verify_slice(&want)
-            .map_err(|_| broken(0, "head file MAC mismatch: the head file was edited"))?;
-        Ok(Some(h))
+        let text =
+            std::str::from_utf8(&data).map_err(|_| broken(0, "the head file is malformed"))?;
+        if let Ok(cp) = AuditCheckpoint::parse(text) {
+            chain
+                .verify_checkpoint(&cp)
+                .map_err(|_| broken(0, "head file MAC mismatch: the head file was edited"))?;
+            return Ok(Some(HeadRec {
+                seq: cp.seq(),
+                mac: cp.head().to_string(),
+            }));
+        }
+        let h: LegacyHead =
+            serde_json::from_str(text).map_err(|_| broken(0, "the head file is malformed"))?;
+        self.verify_legacy_head(&h)?;
+        Ok(Some(HeadRec {
+            seq: h.seq,
+            mac: h.mac,
+        }))
     }
 
-    fn write_head(&self, seq: u64, mac: &str) -> Result<(), VmError> {
-        let (kid, m) = self.head_mac(None, seq, mac)?;
-        let h = Head {
-            seq,
-            mac: mac.to_string(),
-            kid,
-            head_mac: fsutil::hex(&m.finalize().into_bytes()),
-        };
-        let mut bytes = serde_json::to_vec(&h).map_err(|_| Error::InvalidArgument("serialize"))?;
+    /// The head file of earlier versions: `HMAC(K, "keycustody-audit-head/v1\0" || id ||
+    /// "\0" || seq || "\0" || mac)`. Read only; the next append writes a checkpoint.
+    fn verify_legacy_head(&self, h: &LegacyHead) -> Result<(), VmError> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let bad = || broken(0, "head file MAC mismatch: the head file was edited");
+        let want = fsutil::unhex(&h.head_mac).ok_or_else(bad)?;
+        let (_, key) = self
+            .keyring
+            .audit_key(Some(h.kid), &self.id)
+            .map_err(|_| broken(0, "the head file names a key id the keyring cannot use"))?;
+        let mut m = Hmac::<sha2::Sha256>::new_from_slice(key.expose_secret())
+            .map_err(|_| Error::InvalidArgument("mac key"))?;
+        m.update(b"keycustody-audit-head/v1\0");
+        m.update(self.id.as_bytes());
+        m.update(b"\0");
+        m.update(h.seq.to_string().as_bytes());
+        m.update(b"\0");
+        m.update(h.mac.as_bytes());
+        m.verify_slice(&want).map_err(|_| bad())
+    }
+
+    fn write_head(
+        &self,
+        chain: &AuditChain,
+        last: Option<&AuditEntry>,
+        now: u64,
+    ) -> Result<(), VmError> {
+        let cp = chain.checkpoint(last, now).map_err(from_core)?;
+        let mut bytes = cp.to_text().into_bytes();
         bytes.push(b'\n');
         fsutil::write_atomic(&self.head_path(), &bytes, 0o600)?;
         Ok(())
     }
 
     /// The last entry of the log (verified), reading only the tail of the file.
-    fn last_entry(&self) -> Result<Option<Entry>, VmError> {
+    fn last_entry(&self, chain: &AuditChain) -> Result<Option<AuditEntry>, VmError> {
         let mut f = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -496,9 +362,9 @@ impl Log {
             None if start == 0 => &buf[..],
             None => return Err(broken(0, "the last line is too long")),
         };
-        let e: Entry = serde_json::from_slice(line)
+        let e = AuditEntry::parse(line)
             .map_err(|_| broken(0, "the last line is not a valid entry (not JSON)"))?;
-        self.check_entry(&e, line_no(e.seq))?;
+        chain.verify_entry(&e).map_err(from_core)?;
         Ok(Some(e))
     }
 
@@ -517,12 +383,13 @@ impl Log {
     /// [`VmError::AuditBroken`] when the tail, the head file or the vault's record do
     /// not match (the log refuses to grow on top of a tampered tail); I/O errors.
     pub fn begin(&self) -> Result<Txn<'_>, VmError> {
+        let chain = self.chain()?;
         let lock = fsutil::lock(&self.path)?;
         fsutil::remove_stale_temps(&self.head_path());
         self.tighten_mode();
-        let last = self.last_entry()?;
-        let head = self.read_head()?;
-        let seq = last.as_ref().map_or(0, |e| e.seq);
+        let last = self.last_entry(&chain)?;
+        let head = self.read_head(&chain)?;
+        let seq = last.as_ref().map_or(0, AuditEntry::seq);
         match (&head, &last) {
             (None, Some(_)) => return Err(broken(0, "the head file is missing")),
             (Some(h), _) if h.seq > seq => {
@@ -531,7 +398,7 @@ impl Log {
                     "the log is shorter than its head file (truncated)",
                 ))
             }
-            (Some(h), Some(e)) if h.seq == e.seq && h.mac != e.mac => {
+            (Some(h), Some(e)) if h.seq == e.seq() && h.mac != e.mac() => {
                 return Err(broken(0, "the last entry does not match the head file"))
             }
             _ => {}
@@ -545,22 +412,23 @@ impl Log {
         }
         let mut txn = Txn {
             log: self,
+            chain,
             _lock: lock,
             last,
         };
         if let Some(e) = txn.last.clone() {
-            if e.outcome == Some(Outcome::Intent) {
+            if e.outcome() == Some(Outcome::Intent) {
                 // We hold the lock, so the intent's writer is dead: the vault file says
                 // whether its change committed.
-                let outcome = if bound == Some(e.seq) {
+                let outcome = if bound == Some(e.seq()) {
                     Outcome::Ok
                 } else {
                     Outcome::Unconfirmed
                 };
                 let ev = Event {
-                    op: e.op,
-                    names: e.names,
-                    route: e.route,
+                    op: e.op().to_string(),
+                    names: e.names().to_vec(),
+                    route: e.route().map(str::to_string),
                 };
                 txn.append(&[ev], Some(outcome), now_secs())?;
             }
@@ -621,88 +489,50 @@ impl Log {
     ///
     /// # Errors
     /// As [`Log::verify`].
-    pub fn verify_with(&self, each: impl FnMut(&Entry, &[u8])) -> Result<Report, VmError> {
-        self.verify_full(None, each)
+    pub fn verify_with(&self, each: impl FnMut(&AuditEntry, &[u8])) -> Result<Report, VmError> {
+        self.verify_full(None, each).map(|(r, _)| r)
     }
 
-    /// Verifies the log (as [`Log::verify`]) and that it extends `cp`: it fails on a log
-    /// shorter than the checkpoint (erased, truncated or rolled back) or one whose entry
-    /// at the checkpoint's seq is not the checkpoint's head (diverged).
-    ///
-    /// # Errors
-    /// [`VmError::AuditBroken`]; a checkpoint whose MAC does not verify under this
-    /// vault's audit key is `AuditBroken` too.
-    pub fn verify_against(&self, cp: &Checkpoint) -> Result<Report, VmError> {
-        self.verify_checkpoint(cp)?;
-        self.verify_full(Some(cp), |_, _| {})
-    }
-
-    /// Checks a checkpoint's MAC (and that it is this vault's).
+    /// Verifies the log (as [`Log::verify`]) and that it extends `cp` (core's
+    /// [`AuditChain::check_against`]): it fails on a log shorter than the checkpoint
+    /// (erased, truncated or rolled back) or one whose entry at the checkpoint's seq is not
+    /// the checkpoint's head (diverged). The checkpoint's MAC is checked first.
     ///
     /// # Errors
     /// [`VmError::AuditBroken`].
-    pub fn verify_checkpoint(&self, cp: &Checkpoint) -> Result<(), VmError> {
-        let bad = || {
-            broken(
-                0,
-                "the checkpoint's MAC does not verify under this vault's audit key (edited, or another vault's)",
-            )
-        };
-        if cp.scope != self.id {
-            return Err(bad());
-        }
-        let want = fsutil::unhex(&cp.mac).ok_or_else(bad)?;
-        let (_, m) = self
-            .checkpoint_mac(Some(cp.kid), &cp.body())
-            .map_err(|_| bad())?;
-        m.verify_slice(&want).map_err(|_| bad())
+    pub fn verify_against(&self, cp: &AuditCheckpoint) -> Result<Report, VmError> {
+        self.chain()?.verify_checkpoint(cp).map_err(from_core)?;
+        self.verify_full(Some(cp), |_, _| {}).map(|(r, _)| r)
     }
 
     /// Verifies the whole log, then returns a checkpoint of its last entry at `now`.
     ///
     /// # Errors
     /// As [`Log::verify`].
-    pub fn checkpoint(&self, now: u64) -> Result<Checkpoint, VmError> {
-        let mut last: Option<(u64, String)> = None;
-        self.verify_with(|e, _| last = Some((e.seq, e.mac.clone())))?;
-        let (seq, head) = last.unwrap_or((0, GENESIS.to_string()));
-        let kid = self.keyring.primary_kid();
-        let body = CheckpointBody {
-            v: 1,
-            scope: &self.id,
-            seq,
-            head: &head,
-            ts: now,
-            kid,
-        };
-        let (_, m) = self.checkpoint_mac(Some(kid), &body)?;
-        Ok(Checkpoint {
-            v: 1,
-            scope: self.id.clone(),
-            seq,
-            head,
-            ts: now,
-            kid,
-            mac: fsutil::hex(&m.finalize().into_bytes()),
-        })
+    pub fn checkpoint(&self, now: u64) -> Result<AuditCheckpoint, VmError> {
+        let (_, last) = self.verify_full(None, |_, _| {})?;
+        self.chain()?
+            .checkpoint(last.as_ref(), now)
+            .map_err(from_core)
     }
 
     fn verify_full(
         &self,
-        cp: Option<&Checkpoint>,
-        mut each: impl FnMut(&Entry, &[u8]),
-    ) -> Result<Report, VmError> {
-        let head = self.read_head()?;
+        cp: Option<&AuditCheckpoint>,
+        mut each: impl FnMut(&AuditEntry, &[u8]),
+    ) -> Result<(Report, Option<AuditEntry>), VmError> {
+        let chain = self.chain()?;
+        let head = self.read_head(&chain)?;
         let f = match std::fs::File::open(&self.path) {
             Ok(f) => Some(f),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
         };
+        let mut v = chain.verifier(None).map_err(from_core)?;
         let mut count = 0u64;
-        let mut prev = GENESIS.to_string();
         let mut head_seen = false;
-        let mut last_outcome = None;
-        let mut at_cp: Option<String> = None;
+        let mut last: Option<AuditEntry> = None;
+        let mut at_cp: Option<AuditEntry> = None;
         if let Some(f) = f {
             let mut r = std::io::BufReader::new(f);
             let mut buf = Vec::new();
@@ -720,48 +550,33 @@ impl Log {
                     return Err(broken(line, "incomplete or over-long line"));
                 }
                 let text = &buf[..buf.len() - 1];
-                let e: Entry = serde_json::from_slice(text)
-                    .map_err(|_| broken(line, "not a valid entry (not JSON, or fields missing)"))?;
-                self.check_entry(&e, line)?;
-                if e.seq != count + 1 {
-                    return Err(broken(
+                let e = AuditEntry::parse(text).map_err(|_| {
+                    broken(
                         line,
-                        "sequence gap: an entry was deleted, inserted or reordered",
-                    ));
-                }
-                if e.prev != prev {
-                    return Err(broken(line, "chain broken: previous MAC does not match"));
-                }
+                        "not a valid entry (not JSON, fields missing or not canonical)",
+                    )
+                })?;
+                v.push(&e).map_err(from_core)?;
                 if let Some(h) = &head {
-                    if h.seq == e.seq {
-                        if h.mac != e.mac {
+                    if h.seq == e.seq() {
+                        if h.mac != e.mac() {
                             return Err(broken(line, "entry does not match the head file"));
                         }
                         head_seen = true;
                     }
                 }
-                if cp.is_some_and(|c| c.seq == e.seq) {
-                    at_cp = Some(e.mac.clone());
+                if cp.is_some_and(|c| c.seq() == e.seq()) {
+                    at_cp = Some(e.clone());
                 }
                 each(&e, text);
                 count += 1;
-                last_outcome = e.outcome;
-                prev = e.mac;
+                last = Some(e);
             }
         }
         if let Some(c) = cp {
-            if c.seq > count {
-                return Err(broken(
-                    0,
-                    "the log is shorter than the checkpoint: entries were erased, truncated or rolled back",
-                ));
-            }
-            if c.seq > 0 && at_cp.as_deref() != Some(c.head.as_str()) {
-                return Err(broken(
-                    line_no(c.seq),
-                    "the log diverges from the checkpoint: this entry is not the one checkpointed",
-                ));
-            }
+            chain
+                .check_against(c, &v.report(), at_cp.as_ref())
+                .map_err(from_core)?;
         }
         if self.bound_seq()?.is_some_and(|b| b > count) {
             return Err(broken(
@@ -769,24 +584,29 @@ impl Log {
                 "the log has fewer entries than the vault file records: entries were erased or truncated",
             ));
         }
-        let pending_intent = last_outcome == Some(Outcome::Intent);
-        match head {
-            None if count > 0 => Err(broken(0, "the head file is missing")),
-            None => Ok(Report {
+        let pending_intent = last
+            .as_ref()
+            .is_some_and(|e| e.outcome() == Some(Outcome::Intent));
+        let report = match head {
+            None if count > 0 => return Err(broken(0, "the head file is missing")),
+            None => Report {
                 entries: 0,
                 after_checkpoint: 0,
                 pending_intent,
-            }),
-            Some(h) if !head_seen || h.seq > count => Err(broken(
-                0,
-                "the log ends before its head file: entries were truncated",
-            )),
-            Some(h) => Ok(Report {
+            },
+            Some(h) if !head_seen || h.seq > count => {
+                return Err(broken(
+                    0,
+                    "the log ends before its head file: entries were truncated",
+                ))
+            }
+            Some(h) => Report {
                 entries: count,
                 after_checkpoint: count - h.seq,
                 pending_intent,
-            }),
-        }
+            },
+        };
+        Ok((report, last))
     }
 }
 
@@ -938,11 +758,12 @@ mod tests {
     #[test]
     fn deleted_or_edited_checkpoint_is_detected() {
         let l = filled();
-        let mut h: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(l.head_path()).unwrap()).unwrap();
-        h["seq"] = 3.into();
-        std::fs::write(l.head_path(), serde_json::to_vec(&h).unwrap()).unwrap();
+        let h = std::fs::read_to_string(l.head_path()).unwrap();
+        assert!(h.contains("\"seq\":5,"), "{h}");
+        std::fs::write(l.head_path(), h.replace("\"seq\":5,", "\"seq\":3,")).unwrap();
         expect_broken(&l, 0, "head file MAC mismatch");
+        std::fs::write(l.head_path(), "{not a head").unwrap();
+        expect_broken(&l, 0, "the head file is malformed");
         std::fs::remove_file(l.head_path()).unwrap();
         expect_broken(&l, 0, "the head file is missing");
     }
@@ -962,7 +783,7 @@ mod tests {
         let mut v = lines(&a);
         v[2] = lines(&b)[2].clone();
         write_lines(&a, &v);
-        expect_broken(&a, 3, "chain broken");
+        expect_broken(&a, 3, "prev does not link");
     }
 
     #[test]
@@ -1087,8 +908,8 @@ mod tests {
         let old_head = std::fs::read(l.head_path()).unwrap();
         l.append_events_at(&[ev("later")], 7).unwrap();
         let cp = l.checkpoint(8).unwrap();
-        let cp = Checkpoint::parse(&cp.to_text()).unwrap();
-        assert_eq!(cp.seq, 6);
+        let cp = parse_checkpoint(&cp.to_text()).unwrap();
+        assert_eq!(cp.seq(), 6);
         l.verify_against(&cp).unwrap();
         // A genuine later log passes.
         l.append_events_at(&[ev("later2")], 9).unwrap();
@@ -1108,7 +929,10 @@ mod tests {
         };
         let shorter = |l: &Log| match l.verify_against(&cp) {
             Err(VmError::AuditBroken { what, .. }) => {
-                assert!(what.contains("shorter than the checkpoint"), "{what}")
+                assert!(
+                    what.contains("shorter than the checkpoint") || what.contains("(erased)"),
+                    "{what}"
+                )
             }
             o => panic!("{o:?}"),
         };
@@ -1131,16 +955,15 @@ mod tests {
         match l.verify_against(&cp) {
             Err(VmError::AuditBroken { line, what }) => {
                 assert_eq!(line, 6);
-                assert!(what.contains("diverges"), "{what}");
+                assert!(what.contains("diverges from checkpoint"), "{what}");
             }
             o => panic!("{o:?}"),
         }
         restore(&keep.0, Some(&keep.1));
         l.verify_against(&cp).unwrap();
         // An edited checkpoint, or another vault's, does not verify.
-        let mut j: serde_json::Value = serde_json::from_str(&cp.to_text()).unwrap();
-        j["seq"] = 2.into();
-        let edited = Checkpoint::parse(&j.to_string()).unwrap();
+        let edited = cp.to_text().replace("\"seq\":6,", "\"seq\":2,");
+        let edited = parse_checkpoint(&edited).unwrap();
         assert!(matches!(
             l.verify_against(&edited),
             Err(VmError::AuditBroken { .. })
@@ -1163,23 +986,26 @@ mod tests {
             j.to_string()
         };
         for (text, what) in [
-            ("".to_string(), "not a checkpoint object"),
-            ("not json".into(), "not a checkpoint object"),
-            ("{\"v\":1}".into(), "not a checkpoint object"),
-            (with("extra", 1.into()), "not a checkpoint object"),
+            ("".to_string(), "not JSON"),
+            ("not json".into(), "not JSON"),
+            ("[1]".into(), "not a JSON object"),
+            ("{\"v\":1}".into(), "fields must be exactly"),
+            (with("extra", 1.into()), "fields must be exactly"),
             (with("v", 2.into()), "unknown version"),
-            (with("head", "zz".into()), "head is not 64 hex"),
-            (with("mac", "00".into()), "mac is not 64 hex"),
-            (with("seq", (-1).into()), "not a checkpoint object"),
+            (with("head", "zz".into()), "head is not 64 lowercase hex"),
+            (with("mac", "00".into()), "mac is not 64 lowercase hex"),
+            (with("seq", (-1).into()), "non-negative integers"),
+            (with("scope", 1.into()), "scope must be a string"),
+            (good.replace(",", ", "), "canonical form"),
             (format!("{good}\n{good}"), "more than one line"),
-            ("x".repeat(5000), "longer than 4096"),
+            ("x".repeat(9000), "longer than 8192"),
         ] {
-            match Checkpoint::parse(&text) {
+            match parse_checkpoint(&text) {
                 Err(VmError::BadCheckpoint(w)) => assert!(w.contains(what), "{w} vs {what}"),
                 o => panic!("{text:?}: {o:?}"),
             }
         }
-        Checkpoint::parse(&format!("{good}\n")).unwrap();
+        parse_checkpoint(&format!("{good}\n")).unwrap();
     }
 
     #[test]
@@ -1192,5 +1018,54 @@ mod tests {
                 0o600
             );
         }
+    }
+
+    #[test]
+    fn logs_and_head_files_of_earlier_versions_still_verify() {
+        // Written by the CLI before core's chain (route and no outcome; the head file in
+        // its earlier form), under a fixed keyring.
+        let kr = Keyring::from_secret(&[7u8; 32], 1).unwrap();
+        let l = Log::new(
+            fsutil::tests::tempdir().join("old.audit"),
+            kr.clone(),
+            "vm-old".into(),
+        );
+        // Build the old lines with the old MAC input (serde_json of the fields in order).
+        use hmac::{Hmac, KeyInit, Mac};
+        let (kid, key) = kr.audit_key(None, "vm-old").unwrap();
+        let mac = |bytes: &[u8]| {
+            let mut m = Hmac::<sha2::Sha256>::new_from_slice(key.expose_secret()).unwrap();
+            m.update(bytes);
+            fsutil::hex(&m.finalize().into_bytes())
+        };
+        let genesis = "0".repeat(64);
+        let b1 = format!(
+            r#"{{"seq":1,"ts":1700000000,"kid":{kid},"op":"vault.init","names":[],"prev":"{genesis}"}}"#
+        );
+        let m1 = mac(b1.as_bytes());
+        let b2 = format!(
+            r#"{{"seq":2,"ts":1700000001,"kid":{kid},"op":"proxy.key_use","names":["OPENAI_API_KEY"],"route":"openai","prev":"{m1}"}}"#
+        );
+        let m2 = mac(b2.as_bytes());
+        let line = |b: &str, m: &str| format!("{},\"mac\":\"{m}\"}}\n", &b[..b.len() - 1]);
+        std::fs::write(&l.path, line(&b1, &m1) + &line(&b2, &m2)).unwrap();
+        let mut hm = Hmac::<sha2::Sha256>::new_from_slice(key.expose_secret()).unwrap();
+        hm.update(b"keycustody-audit-head/v1\x00vm-old\x002\x00");
+        hm.update(m2.as_bytes());
+        let head = format!(
+            r#"{{"seq":2,"mac":"{m2}","kid":{kid},"head_mac":"{}"}}"#,
+            fsutil::hex(&hm.finalize().into_bytes())
+        );
+        std::fs::write(l.head_path(), &head).unwrap();
+        assert_eq!(l.verify().unwrap().entries, 2);
+        // An edited legacy head is refused; the next append writes a checkpoint head.
+        std::fs::write(l.head_path(), head.replace("\"seq\":2", "\"seq\":1")).unwrap();
+        expect_broken(&l, 0, "head file MAC mismatch");
+        std::fs::write(l.head_path(), &head).unwrap();
+        l.append_events_at(&[ev("vault.get")], 1700000002).unwrap();
+        assert_eq!(l.verify().unwrap().entries, 3);
+        let h = std::fs::read_to_string(l.head_path()).unwrap();
+        assert_eq!(parse_checkpoint(&h).unwrap().seq(), 3);
+        assert!(lines(&l)[1].ends_with(&format!("\"mac\":\"{m2}\"}}")));
     }
 }
