@@ -5,7 +5,9 @@
 //! its record of the last change's seq; the vault does not import this module.
 
 use crate::vault::Vault;
-use crate::vm::log::{parse_checkpoint, Log, Report, MAX_CHECKPOINT};
+// The proxy's import path (crate::audit::{Event, Log}) is kept; the log lives in crate::vm::log.
+use crate::vm::log::{parse_checkpoint, Report, MAX_CHECKPOINT};
+pub use crate::vm::log::{Event, Log};
 use crate::vm::{fsutil, Location, VmError};
 use keycustody::{AuditCheckpoint, AuditEntry, Error};
 use std::io::{Read, Write};

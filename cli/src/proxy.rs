@@ -8,8 +8,8 @@
 //! and an idle timeout. Only allow-listed source networks are served. Each key
 //! use is recorded in the vault's audit log (names only).
 
-use crate::vm::log::Event;
-use crate::vm::{Location, VmError};
+use crate::audit::Event;
+use crate::vault::{Location, VmError};
 use bytes::Bytes;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::body::Incoming;
@@ -241,6 +241,7 @@ impl State {
             op: "proxy.key_use".into(),
             names: vec![rs.route.secret.clone()],
             route: Some(name.to_string()),
+            actor: None,
         });
         let res = tokio::time::timeout(self.upstream_timeout, self.client.request(up_req)).await;
         match res {
@@ -277,7 +278,7 @@ impl State {
 }
 
 fn audit_thread(
-    log: crate::vm::log::Log,
+    log: crate::audit::Log,
     rx: std::sync::mpsc::Receiver<Event>,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -301,7 +302,7 @@ fn audit_thread(
 
 fn build(args: &Args) -> Result<(State, std::thread::JoinHandle<()>), VmError> {
     let text =
-        crate::vm::fsutil::read_limited(&args.routes, routes::MAX_ROUTES_FILE).map_err(|e| {
+        crate::vault::fsutil::read_limited(&args.routes, routes::MAX_ROUTES_FILE).map_err(|e| {
             VmError::Usage(format!(
                 "cannot read routes file {}: {e}",
                 args.routes.display()
@@ -409,7 +410,7 @@ async fn serve(state: Arc<State>, listener: tokio::net::TcpListener) {
 /// # Errors
 /// Never in practice: errors are reported and turned into an exit code.
 pub fn run(a: Args) -> Result<ExitCode, keycustody::Error> {
-    crate::vm::finish(run_inner(a))
+    crate::vault::finish(run_inner(a))
 }
 
 fn run_inner(a: Args) -> Result<ExitCode, VmError> {

@@ -16,7 +16,9 @@
 
 use crate::vm::log::{Event, Log, Outcome};
 pub use crate::vm::MAX_NAME;
-use crate::vm::{fsutil, Location, VmError};
+// The proxy's import paths (crate::vault::{Location, VmError, fsutil, finish}) are kept;
+// these items live in crate::vm.
+pub use crate::vm::{finish, fsutil, Location, VmError};
 use hmac::{Hmac, KeyInit, Mac};
 use keycustody::{Error, Keyring, SecretBytes};
 use sha2::Sha256;

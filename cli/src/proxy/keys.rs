@@ -1,8 +1,7 @@
 //! The proxy's view of the vault: keys re-read when the vault or key file changes.
 
 use super::headers::Injected;
-use crate::vault::Vault;
-use crate::vm::{Location, VmError};
+use crate::vault::{Location, Vault, VmError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 

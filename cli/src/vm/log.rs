@@ -42,6 +42,8 @@ pub struct Event {
     pub names: Vec<String>,
     /// The proxy route, if any.
     pub route: Option<String>,
+    /// Who acted (e.g. the proxy agent), if known.
+    pub actor: Option<String>,
 }
 
 impl Event {
@@ -51,6 +53,7 @@ impl Event {
             op: op.to_string(),
             names: names.iter().map(|s| s.to_string()).collect(),
             route: None,
+            actor: None,
         }
     }
 
@@ -58,6 +61,9 @@ impl Event {
         let mut e = AuditEvent::new(&self.op).names(&self.names);
         if let Some(r) = &self.route {
             e = e.route(r);
+        }
+        if let Some(a) = &self.actor {
+            e = e.actor(a);
         }
         if let Some(o) = outcome {
             e = e.outcome(o);
@@ -429,6 +435,7 @@ impl Log {
                     op: e.op().to_string(),
                     names: e.names().to_vec(),
                     route: e.route().map(str::to_string),
+                    actor: e.actor().map(str::to_string),
                 };
                 txn.append(&[ev], Some(outcome), now_secs())?;
             }
@@ -1067,5 +1074,24 @@ mod tests {
         let h = std::fs::read_to_string(l.head_path()).unwrap();
         assert_eq!(parse_checkpoint(&h).unwrap().seq(), 3);
         assert!(lines(&l)[1].ends_with(&format!("\"mac\":\"{m2}\"}}")));
+    }
+
+    #[test]
+    fn the_actor_is_recorded_and_verified() {
+        let l = filled();
+        let mut e = ev("proxy.key_use");
+        e.route = Some("openai".into());
+        e.actor = Some("agent-7".into());
+        l.append_events_at(&[e], 9).unwrap();
+        let last = lines(&l).pop().unwrap();
+        assert!(
+            last.contains("\"route\":\"openai\",\"actor\":\"agent-7\",\"prev\""),
+            "{last}"
+        );
+        assert_eq!(l.verify().unwrap().entries, 6);
+        let mut v = lines(&l);
+        v[5] = v[5].replace("agent-7", "agent-8");
+        write_lines(&l, &v);
+        expect_broken(&l, 6, "MAC mismatch");
     }
 }
