@@ -27,10 +27,11 @@ test-vectors-fresh: toolchain
 
 # kc1 and wrapped keyrings (DESIGN §7) against independent Python implementations
 # (pyca/cryptography, argon2-cffi), both directions, and every wrapped_keyring_v1.json case.
+# The audit chain (docs/audit.md): every audit_v1.json case recomputed by audit_ref.py.
 test-core-interop: toolchain
 	bash scripts/venv.sh -r tests/interop/requirements-core.txt
 	cargo build --locked -q $(CARGO_WS) --example interop
-	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py tests/interop/test_wrapped_interop.py
+	.venv/bin/python -m pytest -q tests/interop/test_kc1_interop.py tests/interop/test_wrapped_interop.py tests/interop/test_audit_interop.py
 
 # Tenant keyrings (DESIGN §7): cached tenant open vs platform open, first open of a tenant;
 # writes bench-out/custody.md.

@@ -6,12 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
-/// Exit code: a job finished with failures (rows that would not open, rows left unsettled).
-pub const EXIT_FAILURES: u8 = 1;
-/// Exit code: usage or input error (bad URL, missing table, malformed input, wrong keyring, ...).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code: refused (retire while envelopes remain, insecure key file, a job already running).
-pub const EXIT_REFUSED: u8 = 3;
+// The exit codes: one policy for every command family (keycustody_cli::vm).
+pub use keycustody_cli::vm::{core_exit_code, EXIT_FAILURES, EXIT_REFUSED, EXIT_USAGE};
 
 /// An error the CLI reports: a message (no secret in it) and an exit code.
 #[derive(Debug)]
@@ -38,12 +34,8 @@ impl CliError {
 
 impl From<Error> for CliError {
     fn from(e: Error) -> Self {
-        let code = match e {
-            Error::InsecurePermissions | Error::PrimaryKey(_) => EXIT_REFUSED,
-            _ => EXIT_USAGE,
-        };
         CliError {
-            code,
+            code: core_exit_code(&e),
             msg: e.to_string(),
         }
     }

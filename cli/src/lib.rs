@@ -6,3 +6,4 @@
 pub mod audit;
 pub mod proxy;
 pub mod vault;
+pub mod vm;

@@ -1,9 +1,9 @@
 //! `keycustody`: the command-line tool.
 //!
 //! Each subcommand family lives in its own module with its own `Args`; this file
-//! only dispatches. Exit codes: 0 ok, 1 a job finished with failures (e.g. rows
-//! that would not open), 2 usage or input error, 3 refused (e.g. retire while
-//! envelopes remain, insecure key file).
+//! only dispatches. Exit codes: one policy for every command family, in
+//! `keycustody_cli::vm` (`EXIT_*`, printed by `--help`): 0 ok, 1 a job finished with
+//! failures, 2 usage or bad input, 3 refused (integrity or safety), 4 not found, 5 I/O.
 #![forbid(unsafe_code)]
 
 use clap::{Parser, Subcommand};
@@ -20,7 +20,7 @@ mod tenants;
 
 /// Secrets and key custody for multi-tenant platforms.
 #[derive(Parser, Debug)]
-#[command(name = "keycustody", version, about, long_about = None)]
+#[command(name = "keycustody", version, about, long_about = None, after_help = keycustody_cli::vm::EXIT_CODES_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

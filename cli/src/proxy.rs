@@ -241,6 +241,7 @@ impl State {
             op: "proxy.key_use".into(),
             names: vec![rs.route.secret.clone()],
             route: Some(name.to_string()),
+            actor: None,
         });
         let res = tokio::time::timeout(self.upstream_timeout, self.client.request(up_req)).await;
         match res {

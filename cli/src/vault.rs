@@ -5,9 +5,20 @@
 //! that a removed, swapped or renamed entry is detected. The key file beside it
 //! holds a keyring (0400, refused if group/other-readable or owned by another
 //! user), so the vault key rotates like any other keyring. Writes are atomic and
-//! serialised by a lock; every read and write appends an audit entry.
+//! serialised by a lock; every read and write appends an audit entry (through
+//! [`crate::vm::log`]; this module does not import the `audit` commands).
+//!
+//! A change is recorded as an `intent` entry before the vault file is replaced and an
+//! `ok` entry after; the vault file records the intent's seq (`audit_seq`, under the
+//! index MAC), so a writer killed in between is resolved exactly on the next open, and a
+//! log erased or truncated below that seq is refused instead of restarting at seq 1. The
+//! log is verified before anything is written: on refusal the vault file is unchanged.
 
-use crate::audit;
+use crate::vm::log::{Event, Log, Outcome};
+pub use crate::vm::MAX_NAME;
+// The proxy's import paths (crate::vault::{Location, VmError, fsutil, finish}) are kept;
+// these items live in crate::vm.
+pub use crate::vm::{finish, fsutil, Location, VmError};
 use hmac::{Hmac, KeyInit, Mac};
 use keycustody::{Error, Keyring, SecretBytes};
 use sha2::Sha256;
@@ -18,154 +29,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use zeroize::Zeroizing;
 
-pub mod fsutil;
-
 /// The largest vault file.
 pub const MAX_VAULT_FILE: u64 = 64 * 1024 * 1024;
 /// The largest secret value.
 pub const MAX_VALUE: usize = 1024 * 1024;
-/// The longest secret name.
-pub const MAX_NAME: usize = 128;
 const FORMAT: &str = "keycustody-vault";
 /// The custom purpose of the index MAC key (`keycustody/v1/custom/vault-index`).
 // Label `keycustody/v1/custom/vault-index`: a custom purpose of the keyring.
 const INDEX_PURPOSE: &str = "vault-index";
-
-/// Errors of the vault, audit and proxy commands. No variant holds a secret value;
-/// secret names and file paths are not secret and may be shown.
-#[derive(Debug)]
-pub enum VmError {
-    /// A core error (crypto, key file, I/O kind).
-    Core(Error),
-    /// No secret of that name.
-    NoSuchSecret(String),
-    /// A secret name that is not `[A-Za-z_][A-Za-z0-9_]{0,127}`.
-    InvalidName,
-    /// The vault or key file already exists.
-    Exists(PathBuf),
-    /// The vault file does not exist.
-    NoVault(PathBuf),
-    /// The vault file was modified outside keycustody (index MAC or structure).
-    VaultTampered,
-    /// Refused for safety; the text says why.
-    Refused(&'static str),
-    /// The audit log failed verification at a 1-based line.
-    AuditBroken {
-        /// The line number (1-based; 0 for the head file).
-        line: usize,
-        /// What is wrong.
-        what: &'static str,
-    },
-    /// A usage or configuration error; the text is fixed or names a file/route.
-    Usage(String),
-}
-
-impl VmError {
-    /// The process exit code: 3 for refusals and integrity failures, 2 otherwise.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            VmError::Core(Error::InsecurePermissions)
-            | VmError::Core(Error::DecryptFailed)
-            | VmError::Core(Error::KekUnavailable(_))
-            | VmError::Refused(_)
-            | VmError::VaultTampered
-            | VmError::AuditBroken { .. } => 3,
-            VmError::NoSuchSecret(_) => 1,
-            _ => 2,
-        }
-    }
-}
-
-impl fmt::Display for VmError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            VmError::Core(e) => write!(f, "{e} [{}]", e.code()),
-            VmError::NoSuchSecret(n) => write!(f, "no secret named {n:?} in the vault"),
-            VmError::InvalidName => write!(
-                f,
-                "secret names must match [A-Za-z_][A-Za-z0-9_]* and be at most {MAX_NAME} bytes"
-            ),
-            VmError::Exists(p) => write!(f, "{} already exists", p.display()),
-            VmError::NoVault(p) => write!(
-                f,
-                "no vault at {} (create one with `keycustody vault init`)",
-                p.display()
-            ),
-            VmError::VaultTampered => f.write_str(
-                "the vault file was modified outside keycustody (index MAC mismatch or bad structure)",
-            ),
-            VmError::Refused(why) => write!(f, "refused: {why}"),
-            VmError::AuditBroken { line, what } => {
-                if *line == 0 {
-                    write!(f, "audit log verification failed: {what}")
-                } else {
-                    write!(f, "audit log verification failed at line {line}: {what}")
-                }
-            }
-            VmError::Usage(s) => f.write_str(s),
-        }
-    }
-}
-
-impl std::error::Error for VmError {}
-
-impl From<Error> for VmError {
-    fn from(e: Error) -> Self {
-        VmError::Core(e)
-    }
-}
-
-impl From<std::io::Error> for VmError {
-    fn from(e: std::io::Error) -> Self {
-        VmError::Core(Error::Io(e.kind()))
-    }
-}
-
-/// Runs a command body and turns its error into a message and exit code.
-pub fn finish(r: Result<ExitCode, VmError>) -> Result<ExitCode, Error> {
-    match r {
-        Ok(c) => Ok(c),
-        Err(e) => {
-            eprintln!("keycustody: {e}");
-            Ok(ExitCode::from(e.exit_code()))
-        }
-    }
-}
-
-/// Where the vault, its key file and its audit log live.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Location {
-    /// The vault file.
-    #[arg(long, env = "KEYCUSTODY_VAULT")]
-    pub vault: PathBuf,
-    /// The key file (a keyring, mode 0400/0600) [default: <vault>.key].
-    #[arg(long, env = "KEYCUSTODY_VAULT_KEY")]
-    pub key: Option<PathBuf>,
-    /// The audit log [default: <vault>.audit].
-    #[arg(long, env = "KEYCUSTODY_AUDIT_LOG")]
-    pub audit: Option<PathBuf>,
-}
-
-fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
-    let mut s = p.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-impl Location {
-    /// The key file path.
-    pub fn key_path(&self) -> PathBuf {
-        self.key
-            .clone()
-            .unwrap_or_else(|| with_suffix(&self.vault, ".key"))
-    }
-    /// The audit log path.
-    pub fn audit_path(&self) -> PathBuf {
-        self.audit
-            .clone()
-            .unwrap_or_else(|| with_suffix(&self.vault, ".audit"))
-    }
-}
 
 /// Subcommands.
 #[derive(clap::Subcommand, Debug)]
@@ -273,6 +144,10 @@ struct VaultJson {
     version: u32,
     id: String,
     secrets: BTreeMap<String, String>,
+    /// The seq of the audit log's `intent` entry of the change that wrote this file
+    /// (absent in files written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audit_seq: Option<u64>,
     mac_kid: u32,
     mac: String,
 }
@@ -282,6 +157,7 @@ pub struct Vault {
     keyring: Keyring,
     id: String,
     secrets: BTreeMap<String, String>,
+    audit_seq: Option<u64>,
 }
 
 impl fmt::Debug for Vault {
@@ -298,11 +174,20 @@ fn index_mac(
     kid: Option<u32>,
     id: &str,
     secrets: &BTreeMap<String, String>,
+    audit_seq: Option<u64>,
 ) -> Result<(u32, Hmac<Sha256>), VmError> {
     let (kid, key) = keyring.derive_key_with_kid(kid, INDEX_PURPOSE, id, 32)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret())
         .map_err(|_| Error::InvalidArgument("mac key"))?;
-    mac.update(b"keycustody-vault/v1\0");
+    match audit_seq {
+        // Files written before the audit record existed keep their MAC input.
+        None => mac.update(b"keycustody-vault/v1\0"),
+        Some(seq) => {
+            mac.update(b"keycustody-vault/v1+audit_seq\0");
+            mac.update(seq.to_string().as_bytes());
+            mac.update(b"\0");
+        }
+    }
     mac.update(id.as_bytes());
     mac.update(b"\0");
     for (name, env) in secrets {
@@ -320,6 +205,12 @@ impl Vault {
     /// # Errors
     /// [`VmError::NoVault`], [`VmError::VaultTampered`], key-file errors.
     pub fn open(loc: &Location) -> Result<Vault, VmError> {
+        // No vault is "not found", whatever the key file's state.
+        if std::fs::symlink_metadata(&loc.vault)
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Err(VmError::NoVault(loc.vault.clone()));
+        }
         let keyring = load_key_file(&loc.key_path())?;
         Vault::open_with(&loc.vault, keyring)
     }
@@ -344,7 +235,7 @@ impl Vault {
             return Err(VmError::VaultTampered);
         }
         let want = fsutil::unhex(&j.mac).ok_or(VmError::VaultTampered)?;
-        let (_, mac) = match index_mac(&keyring, Some(j.mac_kid), &j.id, &j.secrets) {
+        let (_, mac) = match index_mac(&keyring, Some(j.mac_kid), &j.id, &j.secrets, j.audit_seq) {
             Ok(m) => m,
             Err(VmError::Core(Error::UnknownKey(k))) => return Err(Error::UnknownKey(k).into()),
             Err(VmError::Core(Error::KeyRetired(k))) => return Err(Error::KeyRetired(k).into()),
@@ -356,16 +247,21 @@ impl Vault {
             keyring,
             id: j.id,
             secrets: j.secrets,
+            audit_seq: j.audit_seq,
         })
     }
 
-    fn create(path: &Path, keyring: Keyring, id: String) -> Result<Vault, VmError> {
-        keycustody::validate_owner(&id)
-            .map_err(|_| VmError::Usage("the vault id must be 1 to 1024 bytes".into()))?;
+    fn create(
+        path: &Path,
+        keyring: Keyring,
+        id: String,
+        audit_seq: Option<u64>,
+    ) -> Result<Vault, VmError> {
         let v = Vault {
             keyring,
             id,
             secrets: BTreeMap::new(),
+            audit_seq,
         };
         let bytes = v.serialize()?;
         match fsutil::create_atomic(path, &bytes, 0o600) {
@@ -377,12 +273,13 @@ impl Vault {
     }
 
     fn serialize(&self) -> Result<Vec<u8>, VmError> {
-        let (kid, mac) = index_mac(&self.keyring, None, &self.id, &self.secrets)?;
+        let (kid, mac) = index_mac(&self.keyring, None, &self.id, &self.secrets, self.audit_seq)?;
         let j = VaultJson {
             format: FORMAT.into(),
             version: 1,
             id: self.id.clone(),
             secrets: self.secrets.clone(),
+            audit_seq: self.audit_seq,
             mac_kid: kid,
             mac: fsutil::hex(&mac.finalize().into_bytes()),
         };
@@ -449,13 +346,55 @@ impl Vault {
             .ok_or_else(|| VmError::NoSuchSecret(name.to_string()))
     }
 
-    /// The audit log of this vault.
+    /// The seq of the audit log's intent entry of the change that wrote the file.
+    pub fn audit_seq(&self) -> Option<u64> {
+        self.audit_seq
+    }
+
+    /// The audit log of this vault, bound to the vault file's record of its last change
+    /// (re-read from `loc.vault` each time the log is opened for appending or verified).
+    pub fn audit_log(&self, loc: &Location) -> Log {
+        let keyring = self.keyring.clone();
+        let path = loc.vault.clone();
+        Log::new(loc.audit_path(), self.keyring.clone(), self.id.clone()).with_binding(Box::new(
+            move || match Vault::open_with(&path, keyring.clone()) {
+                Ok(v) => Ok(v.audit_seq),
+                Err(VmError::NoVault(_)) => Ok(None),
+                Err(e) => Err(e),
+            },
+        ))
+    }
+
+    /// Records and commits a change made in memory: verifies the log first (nothing is
+    /// written when it does not verify), appends an `intent` entry, replaces the vault
+    /// file (which records the intent's seq), then appends an `ok` entry, all under the
+    /// log's lock. The caller holds the vault's lock.
     ///
     /// # Errors
-    /// As [`audit::Log::new`].
-    pub fn audit_log(&self, loc: &Location) -> audit::Log {
-        audit::Log::new(loc.audit_path(), self.keyring.clone(), self.id.clone())
+    /// [`VmError::AuditBroken`] before anything is written; I/O errors (a failure after
+    /// the intent leaves it for the next open to resolve from the vault file).
+    fn commit(&mut self, loc: &Location, op: &str, names: &[&str]) -> Result<(), VmError> {
+        let log = self.audit_log(loc);
+        let mut txn = log.begin()?;
+        fsutil::remove_stale_temps(&loc.vault);
+        let ev = Event::new(op, names);
+        let now = now_secs();
+        let seq = txn.append(std::slice::from_ref(&ev), Some(Outcome::Intent), now)?;
+        let before = self.audit_seq.replace(seq);
+        if let Err(e) = self.save(&loc.vault) {
+            self.audit_seq = before;
+            return Err(e);
+        }
+        txn.append(&[ev], Some(Outcome::Ok), now)?;
+        Ok(())
     }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn strip_newline(v: &mut Zeroizing<Vec<u8>>) {
@@ -565,7 +504,7 @@ fn read_password(env: Option<&str>, file: Option<&Path>) -> Result<Zeroizing<Vec
 /// # Errors
 /// Never in practice: errors are reported and turned into an exit code.
 pub fn run(c: Command) -> Result<ExitCode, Error> {
-    finish(run_inner(c))
+    crate::vm::finish(run_inner(c))
 }
 
 fn run_inner(c: Command) -> Result<ExitCode, VmError> {
@@ -576,9 +515,27 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
                 Some(i) => i,
                 None => format!("vault-{}", keycustody::random_token(8)?.expose_secret()),
             };
+            keycustody::validate_owner(&id)
+                .map_err(|_| VmError::Usage("the vault id must be 1 to 1024 bytes".into()))?;
             let _lock = fsutil::lock(&loc.vault)?;
-            let v = Vault::create(&loc.vault, keyring, id)?;
-            v.audit_log(&loc).append("vault.init", &[], None)?;
+            if loc.vault.exists() {
+                return Err(VmError::Exists(loc.vault.clone()));
+            }
+            fsutil::remove_stale_temps(&loc.vault);
+            // Intent first, then the file (recording the intent's seq), then ok.
+            let probe = Vault {
+                keyring: keyring.clone(),
+                id: id.clone(),
+                secrets: BTreeMap::new(),
+                audit_seq: None,
+            };
+            let log = probe.audit_log(&loc);
+            let mut txn = log.begin()?;
+            let ev = Event::new("vault.init", &[]);
+            let now = now_secs();
+            let seq = txn.append(std::slice::from_ref(&ev), Some(Outcome::Intent), now)?;
+            let v = Vault::create(&loc.vault, keyring, id, Some(seq))?;
+            txn.append(&[ev], Some(Outcome::Ok), now)?;
             eprintln!(
                 "keycustody: created vault {} (id {})",
                 loc.vault.display(),
@@ -597,8 +554,7 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
             let _lock = fsutil::lock(&loc.vault)?;
             let mut v = Vault::open(&loc)?;
             v.set(&name, &value)?;
-            v.save(&loc.vault)?;
-            v.audit_log(&loc).append("vault.set", &[&name], None)?;
+            v.commit(&loc, "vault.set", &[&name])?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Get { loc, name, reveal } => {
@@ -628,8 +584,7 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
             let _lock = fsutil::lock(&loc.vault)?;
             let mut v = Vault::open(&loc)?;
             v.remove(&name)?;
-            v.save(&loc.vault)?;
-            v.audit_log(&loc).append("vault.rm", &[&name], None)?;
+            v.commit(&loc, "vault.rm", &[&name])?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { loc, only, command } => run_command(&loc, &only, &command),
@@ -658,8 +613,7 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
                 )));
             }
             v.set(&name, value.expose_secret())?;
-            v.save(&loc.vault)?;
-            v.audit_log(&loc).append("vault.import", &[&name], None)?;
+            v.commit(&loc, "vault.import", &[&name])?;
             eprintln!("keycustody: imported {name}");
             Ok(ExitCode::SUCCESS)
         }
@@ -717,7 +671,7 @@ mod tests {
     use super::*;
 
     fn loc() -> Location {
-        let d = fsutil::tests::tempdir();
+        let d = crate::vm::fsutil::tests::tempdir();
         Location {
             vault: d.join("v.json"),
             key: None,
@@ -727,7 +681,7 @@ mod tests {
 
     fn new_vault(l: &Location) -> Vault {
         let k = ensure_key_file(&l.key_path()).unwrap();
-        Vault::create(&l.vault, k, "vm-1".into()).unwrap()
+        Vault::create(&l.vault, k, "vm-1".into(), None).unwrap()
     }
 
     #[test]
@@ -789,7 +743,7 @@ mod tests {
         new_vault(&l);
         let k = Keyring::from_file(l.key_path()).unwrap();
         assert!(matches!(
-            Vault::create(&l.vault, k, "vm-1".into()),
+            Vault::create(&l.vault, k, "vm-1".into(), None),
             Err(VmError::Exists(_))
         ));
     }

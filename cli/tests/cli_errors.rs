@@ -234,3 +234,162 @@ fn help_on_every_command() {
     let o = run(&["rewrap", "--db", "sqlite:x"]);
     assert_eq!(o.status.code(), Some(2), "clap usage errors exit 2");
 }
+
+/// One exit-code policy for every command family (keycustody_cli::vm::EXIT_*):
+/// 0 ok, 1 job failures, 2 usage/bad input (DecryptFailed included), 3 refused
+/// (integrity or safety), 4 not found, 5 I/O.
+#[test]
+fn exit_codes_follow_one_policy_in_every_family() {
+    use std::io::Write;
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v.json");
+    let vm = |args: &[&str], input: &[u8]| {
+        let mut c = bin();
+        c.args(args)
+            .env("KEYCUSTODY_VAULT", &vault)
+            .env_remove("KEYCUSTODY_VAULT_KEY")
+            .env_remove("KEYCUSTODY_AUDIT_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut ch = c.spawn().unwrap();
+        let _ = ch.stdin.take().unwrap().write_all(input);
+        ch.wait_with_output().unwrap()
+    };
+    let expect = |o: &std::process::Output, code: i32, needle: &str| {
+        assert_eq!(o.status.code(), Some(code), "{needle}: {}", stderr(o));
+        assert!(stderr(o).contains(needle), "{needle:?} in {}", stderr(o));
+    };
+    // Not found: 4 (vault, audit, proxy startup).
+    expect(&vm(&["vault", "list"], b""), 4, "no vault at");
+    expect(&vm(&["audit", "verify"], b""), 4, "no vault at");
+    let routes = dir.path().join("routes.json");
+    std::fs::write(
+        &routes,
+        r#"{"routes": {"openai": {"upstream": "http://127.0.0.1:9", "kind": "openai", "secret": "OPENAI_API_KEY"}}}"#,
+    )
+    .unwrap();
+    let proxy = |extra: &[&str]| {
+        let mut a = vec![
+            "proxy",
+            "--routes",
+            routes.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--allow",
+            "127.0.0.1/32",
+        ];
+        a.extend(extra);
+        vm(&a, b"")
+    };
+    expect(&proxy(&[]), 4, "no vault at");
+    assert!(vm(&["vault", "init", "--id", "vm-codes"], b"")
+        .status
+        .success());
+    assert!(vm(&["vault", "set", "A"], b"a").status.success());
+    expect(
+        &vm(&["vault", "get", "NOPE"], b""),
+        4,
+        "no secret named \"NOPE\"",
+    );
+    expect(&vm(&["vault", "rm", "NOPE"], b""), 4, "no secret named");
+    // Usage / bad input: 2.
+    expect(
+        &vm(&["vault", "set", "BAD-NAME"], b"x"),
+        2,
+        "secret names must match",
+    );
+    expect(&vm(&["vault", "init"], b""), 2, "already exists");
+    let bad_cp = dir.path().join("cp.json");
+    std::fs::write(&bad_cp, "{}").unwrap();
+    expect(
+        &vm(
+            &["audit", "verify", "--checkpoint", bad_cp.to_str().unwrap()],
+            b"",
+        ),
+        2,
+        "malformed checkpoint",
+    );
+    std::fs::write(&routes, "not json").unwrap();
+    expect(&proxy(&[]), 2, "routes");
+    // DecryptFailed is 2 from seal/open and from the vault alike.
+    let kp = new_keyring(dir.path());
+    let k = kp.to_str().unwrap();
+    let mut c = bin();
+    c.args(["seal", "--keyring", k, "--owner", "t1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut ch = c.spawn().unwrap();
+    ch.stdin.take().unwrap().write_all(b"payload").unwrap();
+    let sealed = ch.wait_with_output().unwrap().stdout;
+    let mut c = bin();
+    c.args(["open", "--keyring", k, "--owner", "t2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut ch = c.spawn().unwrap();
+    ch.stdin.take().unwrap().write_all(&sealed).unwrap();
+    expect(&ch.wait_with_output().unwrap(), 2, "decryption failed");
+    // (an openssl enc file under the wrong password: DecryptFailed inside `vault import`)
+    let enc = dir.path().join("x.enc");
+    let mut blob = b"Salted__12345678".to_vec();
+    blob.extend_from_slice(&[7u8; 32]);
+    std::fs::write(&enc, blob).unwrap();
+    let mut c = bin();
+    c.args([
+        "vault",
+        "import",
+        "--openssl-enc",
+        enc.to_str().unwrap(),
+        "--password-env",
+        "PW",
+    ])
+    .env("KEYCUSTODY_VAULT", &vault)
+    .env("PW", "wrong");
+    let o = c.output().unwrap();
+    expect(&o, 2, "decryption failed");
+    // I/O: 5.
+    expect(
+        &vm(
+            &["vault", "set", "A", "--from-file", "/nonexistent/value"],
+            b"",
+        ),
+        5,
+        "I/O error",
+    );
+    // Refused, integrity: 3 (vault tampered, audit log broken) and safety (insecure key).
+    let log = dir.path().join("v.json.audit");
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replace("vault.set", "vault.rm")).unwrap();
+    expect(
+        &vm(&["audit", "verify"], b""),
+        3,
+        "audit log verification failed",
+    );
+    expect(
+        &vm(&["vault", "get", "A"], b""),
+        3,
+        "audit log verification failed",
+    );
+    std::fs::write(&log, &text).unwrap();
+    let vtext = std::fs::read_to_string(&vault).unwrap();
+    std::fs::write(&vault, vtext.replace("vm-codes", "vm-other")).unwrap();
+    expect(
+        &vm(&["vault", "list"], b""),
+        3,
+        "modified outside keycustody",
+    );
+    std::fs::write(&vault, &vtext).unwrap();
+    let key = dir.path().join("v.json.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    expect(&vm(&["vault", "list"], b""), 3, "KC_INSECURE_PERMISSIONS");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o400)).unwrap();
+    assert!(vm(&["vault", "list"], b"").status.success());
+    // The policy is in --help.
+    let h = stdout(&run(&["--help"]));
+    for line in ["Exit codes", "4  not found", "5  I/O error", "3  refused"] {
+        assert!(h.contains(line), "{line:?} in --help: {h}");
+    }
+}

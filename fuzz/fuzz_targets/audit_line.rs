@@ -2,8 +2,8 @@
 //! log that was not MACed under the audit key never verifies.
 #![no_main]
 use keycustody::Keyring;
-use keycustody_cli::audit::Log;
-use keycustody_cli::vault::VmError;
+use keycustody_cli::vm::log::Log;
+use keycustody_cli::vm::VmError;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,8 @@
 //! that was not MACed under the vault key opens (no key material is in the corpus).
 #![no_main]
 use keycustody::Keyring;
-use keycustody_cli::vault::{Vault, VmError};
+use keycustody_cli::vault::Vault;
+use keycustody_cli::vm::VmError;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

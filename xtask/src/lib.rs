@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod api;
+mod audit;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -34,6 +35,7 @@ pub fn vector_files() -> Vec<(&'static str, String)> {
             "tests/vectors/wrapped_keyring_v1.json",
             to_text(&wrapped::wrapped_file()),
         ),
+        ("tests/vectors/audit_v1.json", to_text(&audit::audit_file())),
     ]
 }
 

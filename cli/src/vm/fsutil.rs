@@ -28,6 +28,50 @@ fn temp_path(path: &Path) -> io::Result<PathBuf> {
     Ok(parent_dir(path).join(tmp))
 }
 
+/// Whether `name` is one of our temp names for the file `target`:
+/// `.<target>.tmp-<pid>-<16 hex>` (see `temp_path`).
+fn is_our_temp(name: &str, target: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix('.')
+        .and_then(|r| r.strip_prefix(target))
+        .and_then(|r| r.strip_prefix(".tmp-"))
+    else {
+        return false;
+    };
+    let Some((pid, rnd)) = rest.split_once('-') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && rnd.len() == 16
+        && rnd.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Removes the temp files a killed [`write_atomic`] of `path` left beside it (only our own
+/// name pattern, only in `path`'s directory). Call it while holding the lock that
+/// serialises writers of `path`, so no live writer's temp file is removed. Returns how
+/// many were removed; errors are ignored (the next open tries again).
+pub fn remove_stale_temps(path: &Path) -> usize {
+    let Some(target) = path.file_name().and_then(|n| n.to_str()) else {
+        return 0;
+    };
+    let Ok(dir) = std::fs::read_dir(parent_dir(path)) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in dir.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if is_our_temp(name, target)
+            && e.file_type().is_ok_and(|t| t.is_file())
+            && std::fs::remove_file(e.path()).is_ok()
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
 /// Lowercase hex (constant-time `base16ct`: the MACs it encodes are compared as secrets).
 pub fn hex(bytes: &[u8]) -> String {
     base16ct::lower::encode_string(bytes)
@@ -114,7 +158,7 @@ pub fn lock(path: &Path) -> io::Result<Lock> {
 ///
 /// # Errors
 /// I/O errors; `keycustody::Error::TooLarge` as `InvalidData`.
-pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, crate::vault::VmError> {
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, crate::vm::VmError> {
     use std::io::Read;
     let f = File::open(path)?;
     let mut buf = Vec::new();
@@ -170,6 +214,42 @@ pub(crate) mod tests {
         write_atomic(&p, b"two", 0o600).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_and_nothing_else() {
+        let d = tempdir();
+        let p = d.join("v.json");
+        write_atomic(&p, b"one", 0o600).unwrap();
+        let ours = [
+            ".v.json.tmp-123-0123456789abcdef",
+            ".v.json.tmp-9-ffffffffffffffff",
+        ];
+        let others = [
+            ".v.json.tmp-123-0123456789abcde",  // 15 hex
+            ".v.json.tmp-12x-0123456789abcdef", // not a pid
+            ".w.json.tmp-123-0123456789abcdef", // another file's
+            "v.json.tmp-123-0123456789abcdef",  // no leading dot
+            ".v.json.tmp-123-0123456789ABCDEF", // not our hex
+            "unrelated",
+        ];
+        for n in ours.iter().chain(others.iter()) {
+            std::fs::write(d.join(n), b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(&p), 2);
+        for n in ours {
+            assert!(!d.join(n).exists(), "{n}");
+        }
+        for n in others {
+            assert!(d.join(n).exists(), "{n}");
+        }
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        // A real temp name of ours matches the pattern.
+        let t = temp_path(&p).unwrap();
+        assert!(is_our_temp(
+            t.file_name().unwrap().to_str().unwrap(),
+            "v.json"
+        ));
     }
 
     pub(crate) fn tempdir() -> PathBuf {
