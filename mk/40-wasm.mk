@@ -47,8 +47,12 @@ test-js-chromium: wasm-build wasm-deps
 
 # The bundlers and runtimes of the matrix, pinned in bindings-wasm/test/matrix/package.json (npm
 # packages that ship their binaries: esbuild, vite, webpack, bun, deno, miniflare/workerd).
+# npm ci runs again only when the lock file changed since the last install (a stamp beside it).
 wasm-matrix-deps: wasm-deps
-	cd bindings-wasm/test/matrix && npm ci --no-audit --no-fund
+	@cd bindings-wasm/test/matrix && if ! cmp -s package-lock.json node_modules/.kc-installed-lock; then \
+	  npm ci --no-audit --no-fund && cp package-lock.json node_modules/.kc-installed-lock; fi
+	@cd bindings-wasm/test/matrix && for t in esbuild vite webpack bun deno miniflare workerd; do \
+	  test -e node_modules/.bin/$$t || { echo "FATAL: $$t is missing from bindings-wasm/test/matrix/node_modules" >&2; exit 1; }; done
 
 test-wasm-matrix: wasm-build wasm-matrix-deps
 	@echo "== keycustody-wasm: loaded in Vite, webpack, esbuild, bun build (Chromium), Node, Bun, Deno, workerd =="

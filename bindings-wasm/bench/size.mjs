@@ -2,10 +2,10 @@
 // module (keycustody-wasm/delivery), each beside its baseline measured in the same run: the same
 // cargo build through wasm-bindgen only, with no wasm-opt and with the name section, which is what
 // the package shipped before (1.79 MB, 631 kB gzipped). Then what the full module is made of:
-// its code by crate, from the cargo build's name section, so that a missed goal says why.
+// its code by crate, from the baseline's name section, so that a missed goal says why.
 // Usage: node bench/size.mjs [OUT.md]   (after build.sh; needs the wasm-bindgen CLI)
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { brotliCompressSync, constants } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,8 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
 const out = process.argv[2] ?? path.join(ROOT, 'bench-out', 'wasm-size.md');
 const GOALS = { keycustody_wasm: 300_000, keycustody_wasm_delivery: 80_000 };
 
-const gz = (b) => gzipSync(b, { level: 9 }).length;
+// gzip(1) -9, as the issue's figures were taken (node:zlib's level 9 comes out ~2 % larger).
+const gz = (b) => execFileSync('gzip', ['-9', '-c'], { input: b, maxBuffer: 1 << 26 }).length;
 const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 const kB = (n) => `${(n / 1000).toFixed(1)} kB`;
 
@@ -117,6 +118,9 @@ function crateOf(name) {
     const at = v0.index + v0[0].length;
     return name.slice(at, at + Number(v0[1]));
   }
+  // Demangled (wasm-bindgen's output): `krate::path::f`, `<T as krate::Trait>::f`.
+  const demangled = name.match(/([a-z_][a-z0-9_]*)::/);
+  if (demangled) return demangled[1];
   // wasm-bindgen's export shims (`keyring_seal_<hash>`): this binding's.
   if (/_[0-9a-f]{16}$/.test(name)) return 'keycustody_wasm';
   return '(other)';
@@ -163,7 +167,7 @@ try {
       `| ${label} | ${kB(ours.length)} | ${kB(gz(ours))} | ${kB(br(ours))} | ${kB(base.length)} | ${kB(gz(base))} | ≤ ${kB(GOALS[name])} ${met ? '(met)' : '(NOT met)'} |`,
     );
     lines.push(`| ${label}, inline JS (base64) | ${kB(inline.length)} | ${kB(gz(inline))} | ${kB(br(inline))} | | | |`);
-    if (name === 'keycustody_wasm') fullRaw = readFileSync(raw);
+    if (name === 'keycustody_wasm') fullRaw = base;
   }
   const shippedFull = sections(readFileSync(path.join(PKG, 'pkg', 'keycustody_wasm_bg.wasm'))).list;
   lines.push('', 'Sections of the shipped full module:', '', '| section | bytes |', '|---|---|');
@@ -171,7 +175,7 @@ try {
   const { total, rows } = byCrate(fullRaw);
   lines.push(
     '',
-    `Code of the full module by crate (cargo's output before wasm-bindgen and wasm-opt, ${kB(total)} of code; from its name section):`,
+    `Code of the full module by crate (the baseline, i.e. before wasm-opt, ${kB(total)} of code; from its name section; \`keycustody_wasm\` includes wasm-bindgen's export shims):`,
     '',
     '| crate | code bytes | share |',
     '|---|---|---|',

@@ -9,6 +9,10 @@
 //     module);
 //   tsc --strict on the `keycustody-wasm/wasm` imports, with no declaration of the user's own.
 // The tools are pinned in this directory's package.json (make test-wasm-matrix installs them).
+// On the package before these entries (the JS files of commit 258bf5a with a fresh pkg/, run as
+// KC_MATRIX_PKG=<that directory>), 7 of the 13 fail: esbuild, bun build and delivery (no
+// /inline or /delivery entry), Deno (NotCapable: requires --allow-read), the esbuild Node bundle
+// (ENOENT on the .wasm path computed from import.meta.url), workerd (no /wasm entry), tsc.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync, readdirSync, readFileSync } from 'node:fs';
