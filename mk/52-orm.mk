@@ -1,0 +1,29 @@
+# ORM fields that keep the owner from the row (issue 16 item 4): keycustody.sqlalchemy and
+# keycustody.django (bindings-python/tests_orm, against a SQLite file and PostgreSQL) and the
+# companion package keycustody-drizzle (bindings-node/drizzle, Drizzle + node-postgres), each
+# with the CLI's `keycustody rewrap` job over the ORM's table after a rotation. The PostgreSQL
+# cluster is a throwaway one started and stopped here (required: the suites FAIL without it).
+TEST_TARGETS += test-orm
+
+ORM_DRIZZLE := bindings-node/drizzle
+ORM_CLI := $(NODE_CARGO_TARGET)/debug/keycustody
+
+.PHONY: test-orm
+$(ORM_DRIZZLE)/node_modules/.package-lock.json: $(ORM_DRIZZLE)/package-lock.json $(ORM_DRIZZLE)/package.json | node-deps
+	cd $(ORM_DRIZZLE) && npm ci --no-audit --no-fund
+	touch $@
+
+test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.json
+	bash scripts/ensure-apt.sh postgresql
+	bash scripts/venv.sh -r bindings-python/requirements-orm.txt
+	cargo build --locked -q -p keycustody-cli
+	test -x $(ORM_CLI) || { echo "FATAL: $(ORM_CLI) was not built" >&2; exit 1; }
+	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
+	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash store/scripts/pg-cluster.sh start "$$dir" fast); \
+	echo "== ORM fields: SQLAlchemy 2 and Django (bindings-python/tests_orm), SQLite + PostgreSQL =="; \
+	( cd bindings-python && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) $(PY_ENV) \
+	    python -m pytest -q -p no:cacheprovider tests_orm ) || { rc=$$?; \
+	  [ $$rc -eq 5 ] && echo "FATAL: pytest collected no ORM tests" >&2; exit $$rc; }; \
+	echo "== ORM fields: keycustody-drizzle (bindings-node/drizzle), node-postgres =="; \
+	cd $(ORM_DRIZZLE) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/
