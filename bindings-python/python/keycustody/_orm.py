@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Union
 
 from ._errors import DecryptError, InvalidArgumentError, InvalidOwnerError, MalformedError
-from ._native import Keyring, inspect
+from . import Keyring, inspect
 
 __all__ = [
     "OwnerMissingError",

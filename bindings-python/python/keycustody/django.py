@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from django.db import models
-from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init
+from django.db import models  # type: ignore[import-not-found, import-untyped, unused-ignore]
+from django.db.models.query_utils import DeferredAttribute  # type: ignore[import-not-found, import-untyped, unused-ignore]
+from django.db.models.signals import post_init  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
-from ._native import Keyring
+from . import Keyring
 from ._orm import (
     KeyringSource,
     OwnerMissingError,

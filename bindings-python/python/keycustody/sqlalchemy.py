@@ -23,11 +23,14 @@ from __future__ import annotations
 import weakref
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import event
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapper, Session
-from sqlalchemy.orm.attributes import flag_modified, set_committed_value
-from sqlalchemy.types import Text, TypeDecorator
+from sqlalchemy import event  # type: ignore[import-not-found, unused-ignore]
+from sqlalchemy import inspect as sa_inspect  # type: ignore[import-not-found, unused-ignore]
+from sqlalchemy.orm import Mapper, Session  # type: ignore[import-not-found, unused-ignore]
+from sqlalchemy.orm.attributes import (  # type: ignore[import-not-found, unused-ignore]
+    flag_modified,
+    set_committed_value,
+)
+from sqlalchemy.types import Text, TypeDecorator  # type: ignore[import-not-found, unused-ignore]
 
 from ._orm import (
     KeyringSource,
@@ -198,7 +201,7 @@ def _fields_of(mapper: Mapper) -> List[_Field]:  # type: ignore[type-arg]
                 raise ValueError(
                     f"{mapper.class_.__name__}.{prop.key}: owner={typ.owner!r} is not a mapped attribute"
                 )
-            table = getattr(col.table, "name", None) or mapper.local_table.name
+            table = getattr(col.table, "name", None) or getattr(mapper.local_table, "name", "")
             name = typ.context or f"{table}.{col.name}"
             typ._field = name
             out.append(_Field(prop.key, typ.owner, typ, name))
