@@ -38,6 +38,7 @@ export const CODES = {
   UnknownTenant: 'KC_UNKNOWN_TENANT',
   Conflict: 'KC_CONFLICT',
   TenantExists: 'KC_TENANT_EXISTS',
+  AuditBroken: 'KC_AUDIT_BROKEN',
 }
 
 /** Asserts `e` is a keycustody error of `kind` (and of class `cls`). */

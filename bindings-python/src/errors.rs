@@ -43,6 +43,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("UnknownTenant", "UnknownTenantError"),
     ("Conflict", "ConflictError"),
     ("TenantExists", "TenantExistsError"),
+    ("AuditBroken", "AuditBrokenError"),
 ];
 
 const fn same_str(a: &str, b: &str) -> bool {

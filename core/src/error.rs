@@ -67,6 +67,16 @@ pub enum Error {
     Conflict,
     /// The tenant already has a keyring (a second create).
     TenantExists,
+    /// An audit chain or checkpoint does not verify: an entry was edited, removed, reordered
+    /// or inserted, or the log is shorter than, diverges from or is older than a checkpoint.
+    /// `seq` is where the chain breaks (the seq the first bad entry should have; a
+    /// checkpoint's seq for a checkpoint that does not verify), `reason` a fixed text.
+    AuditBroken {
+        /// The seq of the first bad entry (see above).
+        seq: u64,
+        /// What is wrong (`"MAC mismatch"`, `"sequence gap"`, `"prev does not link"`, ...).
+        reason: &'static str,
+    },
 }
 
 /// Which part of an input was malformed.
@@ -135,6 +145,10 @@ pub enum MalformedKind {
     /// A wrapped keyring's KEK type is not a valid name, or not the one an operation needs
     /// (e.g. opening a non-`passphrase` keyring with a passphrase).
     KekType,
+    /// An audit entry is not one canonical JSON object of the entry schema.
+    AuditEntry,
+    /// An audit checkpoint is not one canonical JSON object of the v1 checkpoint schema.
+    AuditCheckpoint,
 }
 
 impl Error {
@@ -165,6 +179,7 @@ impl Error {
         "UnknownTenant",
         "Conflict",
         "TenantExists",
+        "AuditBroken",
     ];
 
     /// Every value [`Error::code`] can return, in the order of [`Error::KINDS`]
@@ -194,6 +209,7 @@ impl Error {
         "KC_UNKNOWN_TENANT",
         "KC_CONFLICT",
         "KC_TENANT_EXISTS",
+        "KC_AUDIT_BROKEN",
     ];
 
     /// The key id of [`Error::UnknownKey`], [`Error::KeyRetired`] and [`Error::PrimaryKey`].
@@ -201,6 +217,24 @@ impl Error {
     pub fn kid(&self) -> Option<u32> {
         match self {
             Error::UnknownKey(kid) | Error::KeyRetired(kid) | Error::PrimaryKey(kid) => Some(*kid),
+            _ => None,
+        }
+    }
+
+    /// The seq where the chain breaks, of [`Error::AuditBroken`].
+    #[must_use]
+    pub fn audit_position(&self) -> Option<u64> {
+        match self {
+            Error::AuditBroken { seq, .. } => Some(*seq),
+            _ => None,
+        }
+    }
+
+    /// The fixed reason of [`Error::AuditBroken`] (`"MAC mismatch"`, `"sequence gap"`, ...).
+    #[must_use]
+    pub fn audit_reason(&self) -> Option<&'static str> {
+        match self {
+            Error::AuditBroken { reason, .. } => Some(reason),
             _ => None,
         }
     }
@@ -305,6 +339,7 @@ impl Error {
             Error::UnknownTenant => "UnknownTenant",
             Error::Conflict => "Conflict",
             Error::TenantExists => "TenantExists",
+            Error::AuditBroken { .. } => "AuditBroken",
         }
     }
 
@@ -336,6 +371,7 @@ impl Error {
             Error::UnknownTenant => "KC_UNKNOWN_TENANT",
             Error::Conflict => "KC_CONFLICT",
             Error::TenantExists => "KC_TENANT_EXISTS",
+            Error::AuditBroken { .. } => "KC_AUDIT_BROKEN",
         }
     }
 }
@@ -372,6 +408,8 @@ impl MalformedKind {
         MalformedKind::WrappedKeyring,
         MalformedKind::WrappedKeyringVersion,
         MalformedKind::KekType,
+        MalformedKind::AuditEntry,
+        MalformedKind::AuditCheckpoint,
     ];
 
     /// A stable, language-neutral name of the kind: the variant's name (`"Base64"`,
@@ -408,6 +446,8 @@ impl MalformedKind {
             MalformedKind::WrappedKeyring => "WrappedKeyring",
             MalformedKind::WrappedKeyringVersion => "WrappedKeyringVersion",
             MalformedKind::KekType => "KekType",
+            MalformedKind::AuditEntry => "AuditEntry",
+            MalformedKind::AuditCheckpoint => "AuditCheckpoint",
         }
     }
 
@@ -449,6 +489,10 @@ impl MalformedKind {
             MalformedKind::WrappedKeyringVersion => "unsupported wrapped keyring version",
             MalformedKind::KekType => {
                 "wrapped keyring KEK type is invalid or not the one this operation needs"
+            }
+            MalformedKind::AuditEntry => "audit entry is not a canonical entry JSON object",
+            MalformedKind::AuditCheckpoint => {
+                "audit checkpoint is not a canonical v1 checkpoint JSON object"
             }
         }
     }
@@ -494,6 +538,9 @@ impl fmt::Display for Error {
                 "concurrent update (compare-and-swap lost): nothing was written; reload and retry",
             ),
             Error::TenantExists => f.write_str("the tenant already has a keyring"),
+            Error::AuditBroken { seq, reason } => {
+                write!(f, "audit chain broken at seq {seq}: {reason}")
+            }
         }
     }
 }
@@ -677,6 +724,10 @@ mod tests {
             Error::UnknownTenant,
             Error::Conflict,
             Error::TenantExists,
+            Error::AuditBroken {
+                seq: 3,
+                reason: "MAC mismatch",
+            },
         ];
         for e in &all {
             match e {
@@ -703,7 +754,8 @@ mod tests {
                 | Error::TenantShredded
                 | Error::UnknownTenant
                 | Error::Conflict
-                | Error::TenantExists => {}
+                | Error::TenantExists
+                | Error::AuditBroken { .. } => {}
             }
         }
         all
@@ -732,8 +784,17 @@ mod tests {
             assert_eq!(e.env_var().is_some(), e.kind() == "MissingEnvVar");
             assert_eq!(e.io_kind().is_some(), e.kind() == "Io");
             assert_eq!(e.kek_type().is_some(), e.kind() == "KekUnavailable");
+            assert_eq!(e.audit_position().is_some(), e.kind() == "AuditBroken");
+            assert_eq!(e.audit_reason().is_some(), e.kind() == "AuditBroken");
         }
         assert_eq!(Error::KekUnavailable("pkcs11").kek_type(), Some("pkcs11"));
+        let ab = Error::AuditBroken {
+            seq: 42,
+            reason: "sequence gap",
+        };
+        assert_eq!(ab.audit_position(), Some(42));
+        assert_eq!(ab.audit_reason(), Some("sequence gap"));
+        assert_eq!(ab.to_string(), "audit chain broken at seq 42: sequence gap");
         assert_eq!(Error::UnknownKey(7).kid(), Some(7));
         assert_eq!(Error::KeyRetired(8).kid(), Some(8));
         assert_eq!(Error::PrimaryKey(9).kid(), Some(9));
@@ -793,10 +854,12 @@ mod tests {
                 | MalformedKind::WebhookHeaderRepeated
                 | MalformedKind::WrappedKeyring
                 | MalformedKind::WrappedKeyringVersion
-                | MalformedKind::KekType => {}
+                | MalformedKind::KekType
+                | MalformedKind::AuditEntry
+                | MalformedKind::AuditCheckpoint => {}
             }
         }
-        assert_eq!(MalformedKind::ALL.len(), 29);
+        assert_eq!(MalformedKind::ALL.len(), 31);
     }
 
     #[test]

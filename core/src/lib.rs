@@ -14,6 +14,7 @@
 // the committed snapshot of the whole surface, checked by `make test`.
 mod aead;
 mod apikey;
+mod audit;
 mod clock;
 mod ct;
 mod custody;
@@ -86,6 +87,14 @@ pub use ct::constant_time_equal;
 pub use random::{
     fill_random, invite_code, random_base62, random_string, random_token, BASE62, INVITE_ALPHABET,
     MAX_TOKEN_LEN,
+};
+
+// ---------------------------------------------------------------------------------------
+// Audit chain (DESIGN §5, docs/audit.md): entries, run verification, checkpoints
+// ---------------------------------------------------------------------------------------
+pub use audit::{
+    AuditChain, AuditCheckpoint, AuditEntry, AuditEvent, AuditOutcome, AuditReport, AuditVerifier,
+    AUDIT_GENESIS, MAX_AUDIT_CHECKPOINT, MAX_AUDIT_ENTRY, MAX_AUDIT_FIELD, MAX_AUDIT_NAMES,
 };
 
 // ---------------------------------------------------------------------------------------

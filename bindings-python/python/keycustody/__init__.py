@@ -12,6 +12,7 @@ from ._errors import (
     ConflictError,
     KekUnavailableError,
     TenantExistsError,
+    AuditBrokenError,
     TenantShreddedError,
     UnknownTenantError,
     DecryptError,
@@ -174,4 +175,5 @@ __all__ = [
     "UnknownTenantError",
     "ConflictError",
     "TenantExistsError",
+    "AuditBrokenError",
 ]

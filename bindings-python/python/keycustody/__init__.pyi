@@ -8,6 +8,7 @@ from ._errors import (
     ConflictError as ConflictError,
     KekUnavailableError as KekUnavailableError,
     TenantExistsError as TenantExistsError,
+    AuditBrokenError as AuditBrokenError,
     TenantShreddedError as TenantShreddedError,
     UnknownTenantError as UnknownTenantError,
     DecryptError as DecryptError,
@@ -121,6 +122,7 @@ __all__ = [
     "UnknownTenantError",
     "ConflictError",
     "TenantExistsError",
+    "AuditBrokenError",
 ]
 
 __version__: str

@@ -44,6 +44,7 @@ __all__ = [
     "UnknownTenantError",
     "ConflictError",
     "TenantExistsError",
+    "AuditBrokenError",
 ]
 
 
@@ -191,6 +192,13 @@ class ConflictError(Error):
 
 class TenantExistsError(Error):
     """The tenant already has a keyring."""
+
+
+
+class AuditBrokenError(Error):
+    """An audit chain or checkpoint does not verify (edited, removed, reordered or inserted
+    entries, or a log shorter than, diverging from or older than a checkpoint); the message
+    names the seq where the chain breaks and why."""
 
 
 
