@@ -1,4 +1,7 @@
-# ORM fields that keep the owner from the row (issue 16 item 4): keycustody.sqlalchemy and
+# Suites against real databases, one throwaway PostgreSQL cluster for all:
+# - the audit chain's append pattern (issue 15 item 2): bindings-python/tests_orm/
+#   test_audit_append.py (psycopg) and bindings-node/test-pg (pg), 4 concurrent appenders;
+# - ORM fields that keep the owner from the row (issue 16 item 4): keycustody.sqlalchemy and
 # keycustody.django (bindings-python/tests_orm, against a SQLite file and PostgreSQL) and the
 # companion packages keycustody-drizzle (bindings-node/drizzle, Drizzle + node-postgres) and
 # keycustody-prisma (bindings-node/prisma, a Prisma Client 7 extension with the node-postgres
@@ -41,4 +44,6 @@ test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.js
 	echo "== ORM fields: keycustody-drizzle (bindings-node/drizzle), node-postgres =="; \
 	( cd $(ORM_DRIZZLE) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/ ); \
 	echo "== ORM fields: keycustody-prisma (bindings-node/prisma), Prisma Client 7 + adapter-pg =="; \
-	cd $(ORM_PRISMA) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/
+	( cd $(ORM_PRISMA) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/ ); \
+	echo "== audit chain append pattern in Node (bindings-node/test-pg), node-postgres =="; \
+	cd bindings-node && DATABASE_URL="$$url" node --test test-pg/
