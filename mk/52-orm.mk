@@ -35,7 +35,7 @@ test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.js
 	cargo build --locked -q -p keycustody-cli
 	test -x $(ORM_CLI) || { echo "FATAL: $(ORM_CLI) was not built" >&2; exit 1; }
 	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
-	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
+	trap 'bash $(CURDIR)/store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir" fast); \
 	echo "== ORM fields: SQLAlchemy 2 and Django (bindings-python/tests_orm), SQLite + PostgreSQL =="; \
 	( cd bindings-python && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) $(PY_ENV) \
@@ -46,4 +46,4 @@ test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.js
 	echo "== ORM fields: keycustody-prisma (bindings-node/prisma), Prisma Client 7 + adapter-pg =="; \
 	( cd $(ORM_PRISMA) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/ ); \
 	echo "== audit chain append pattern in Node (bindings-node/test-pg), node-postgres =="; \
-	cd bindings-node && DATABASE_URL="$$url" node --test test-pg/
+	( cd bindings-node && DATABASE_URL="$$url" node --test test-pg/ )
