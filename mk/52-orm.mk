@@ -3,7 +3,8 @@
 #   test_audit_append.py (psycopg) and bindings-node/test-pg (pg), 4 concurrent appenders;
 # - ORM fields that keep the owner from the row (issue 16 item 4): keycustody.sqlalchemy and
 # keycustody.django (bindings-python/tests_orm, against a SQLite file and PostgreSQL) and the
-# companion packages keycustody-drizzle (bindings-node/drizzle, Drizzle + node-postgres) and
+# companion packages keycustody-drizzle (bindings-node/drizzle: Drizzle + node-postgres, and
+# Drizzle + sql.js for SQLite) and
 # keycustody-prisma (bindings-node/prisma, a Prisma Client 7 extension with the node-postgres
 # driver adapter), each with the CLI's `keycustody rewrap` job over the ORM's table after a
 # rotation. The PostgreSQL cluster is a throwaway one started and stopped here (required: the
@@ -41,7 +42,7 @@ test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.js
 	( cd bindings-python && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) $(PY_ENV) \
 	    python -m pytest -q -p no:cacheprovider tests_orm ) || { rc=$$?; \
 	  [ $$rc -eq 5 ] && echo "FATAL: pytest collected no ORM tests" >&2; exit $$rc; }; \
-	echo "== ORM fields: keycustody-drizzle (bindings-node/drizzle), node-postgres =="; \
+	echo "== ORM fields: keycustody-drizzle (bindings-node/drizzle), node-postgres and SQLite (sql.js) =="; \
 	( cd $(ORM_DRIZZLE) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/ ); \
 	echo "== ORM fields: keycustody-prisma (bindings-node/prisma), Prisma Client 7 + adapter-pg =="; \
 	( cd $(ORM_PRISMA) && DATABASE_URL="$$url" KEYCUSTODY_CLI=$(ORM_CLI) node --test test/ ); \
