@@ -186,3 +186,23 @@ def test_rewrap_job_over_the_model_table_keeps_every_row_readable(keys, db):
         assert keycustody.inspect(env).kid == keys.kr.primary_kid
     got = {a.pk: a.api_key for a in Account.objects.using(alias).all()}
     assert got == {i: f"sk-{i}" for i in range(1, n + 1)}
+
+
+def test_default_keyring_is_read_at_first_use_with_a_typed_error(monkeypatch):
+    """A field without keyring= reads KEYCUSTODY_KEYRING at first use, not at import: a missing
+    one is MissingEnvVarError then (and is not cached), a present one is read once."""
+    from keycustody._orm import resolve
+    from keycustody.django import EncryptedTextField, _default_keyring
+
+    field = EncryptedTextField(owner_field="tenant_id")  # defining the field reads nothing
+    _default_keyring.cache_clear()
+    monkeypatch.delenv("KEYCUSTODY_KEYRING", raising=False)
+    with pytest.raises(keycustody.MissingEnvVarError):
+        resolve(field.keyring)
+    kr = keycustody.Keyring.generate()
+    monkeypatch.setenv("KEYCUSTODY_KEYRING", kr.export())
+    try:
+        got = resolve(field.keyring)
+        assert got.export() == kr.export() and resolve(field.keyring) is got
+    finally:
+        _default_keyring.cache_clear()

@@ -18,6 +18,7 @@ No cryptography here: the binding's ``Keyring.seal`` / ``open_text`` do it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Optional
 
 from django.db import models  # type: ignore[import-not-found, import-untyped, unused-ignore]
@@ -66,7 +67,9 @@ class _Sealed(str):
     __slots__ = ()
 
 
+@functools.lru_cache(maxsize=1)
 def _default_keyring() -> Keyring:
+    """KEYCUSTODY_KEYRING, read once at first use (a failure is not cached: it is raised again)."""
     return Keyring.from_env()
 
 
