@@ -12,7 +12,8 @@
 //! `PrimaryKey`), `limit` (`TooLarge`), `claim` (`ClaimMismatch`), `argument`
 //! (`InvalidArgument`: core's fixed text, or the argument's name for a
 //! `TypeError`/`RangeError`), `malformedKind` (`Malformed`, e.g. `"Base64"`),
-//! `envVar` (`MissingEnvVar`) and `ioKind` (`Io`, e.g. `"NotFound"`). Messages
+//! `envVar` (`MissingEnvVar`), `ioKind` (`Io`, e.g. `"NotFound"`) and `auditPosition`
+//! (`AuditBroken`: the seq where the chain breaks). Messages
 //! are core's `Display` texts or name the argument; they never contain an input value.
 
 use napi::bindgen_prelude::{JsObjectValue, JsRangeError, JsTypeError, JsValue};
@@ -87,6 +88,7 @@ struct Details {
     malformed_kind: Option<&'static str>,
     env_var: Option<String>,
     io_kind: Option<&'static str>,
+    audit_position: Option<u64>,
 }
 
 impl Details {
@@ -100,6 +102,7 @@ impl Details {
             malformed_kind: e.malformed_kind().map(|k| k.name()),
             env_var: e.env_var().map(str::to_owned),
             io_kind: e.io_kind_name(),
+            audit_position: e.audit_position(),
         }
     }
 }
@@ -164,6 +167,10 @@ fn build(env: &Env, fail: Fail) -> napi::Result<napi::Error> {
     }
     if let Some(io) = details.io_kind {
         obj.set_named_property("ioKind", io)?;
+    }
+    if let Some(seq) = details.audit_position {
+        // A seq is below 2^53 in any chain that can exist: exact as a JS number.
+        obj.set_named_property("auditPosition", seq as f64)?;
     }
     Ok(napi::Error::from(obj.to_unknown()))
 }

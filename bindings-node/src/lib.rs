@@ -14,6 +14,7 @@
 #![cfg_attr(test, allow(dead_code))]
 
 mod apikeys;
+mod audit;
 mod conv;
 mod custody;
 mod delivery;

@@ -4,7 +4,7 @@
 //! `PermissionError`, `OSError`, ...); this module picks the class and sets `kind`, `code` and
 //! the non-secret details from core's accessors, each `None` when the kind has none: `kid`,
 //! `limit`, `claim`, `argument`, `malformed_kind` (`MalformedKind::name()`), `env_var`,
-//! `io_kind` (the same details, under the same names in camelCase, as the Node and wasm
+//! `io_kind`, `audit_position` (AuditBroken: the seq where the chain breaks) (the same details, under the same names in camelCase, as the Node and wasm
 //! bindings). The message is core's `Display`, which never contains input bytes or key material.
 
 use keycustody::Error;
@@ -119,6 +119,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     value.setattr("malformed_kind", e.malformed_kind().map(|k| k.name()))?;
     value.setattr("env_var", e.env_var())?;
     value.setattr("io_kind", e.io_kind_name())?;
+    value.setattr("audit_position", e.audit_position())?;
     Ok(err)
 }
 

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 mod apikey;
 mod args;
+mod audit;
 mod bench;
 mod custody;
 mod delivery;
@@ -43,5 +44,6 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     delivery::register(m)?;
     bench::register(m)?;
     custody::register(m)?;
+    audit::register(m)?;
     Ok(())
 }

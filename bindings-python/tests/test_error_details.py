@@ -10,7 +10,7 @@ import pytest
 import keycustody as kc
 
 NOW = 1_700_000_000
-DETAILS = ("kid", "limit", "claim", "argument", "malformed_kind", "env_var", "io_kind")
+DETAILS = ("kid", "limit", "claim", "argument", "malformed_kind", "env_var", "io_kind", "audit_position")
 
 
 def details(e, **expected):
@@ -93,3 +93,12 @@ def test_no_detail_and_no_secret():
     details(ei.value)
     shown = f"{ei.value!s} {ei.value!r} {vars(ei.value)}"
     assert "MARKER" not in shown and env[4:20] not in shown
+
+
+def test_audit_broken_position():
+    chain = kc.AuditChain(kc.Keyring.generate(), "tenant:acme")
+    first = chain.next(None, {"op": "secret.read"}, NOW)
+    second = chain.next(first, {"op": "secret.read"}, NOW)
+    with pytest.raises(kc.AuditBrokenError) as ei:
+        chain.verify_run([second])  # entry 1 missing: the chain breaks at seq 1
+    details(ei.value, audit_position=1)

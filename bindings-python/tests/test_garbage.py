@@ -10,6 +10,7 @@ import inspect
 import pytest
 
 import keycustody as kc
+from audit_calls import AUDIT_CALLS, AUDIT_WRONG
 from custody_calls import CUSTODY_CALLS, CUSTODY_WRONG, NOT_OWNER
 
 ROOT = bytes(range(32))
@@ -186,6 +187,8 @@ WRONG = {
 }
 CALLS.update(CUSTODY_CALLS)
 WRONG.update(CUSTODY_WRONG)
+CALLS.update(AUDIT_CALLS)
+WRONG.update(AUDIT_WRONG)
 # Out-of-range integers must become InvalidArgumentError (a ValueError), not OverflowError.
 BAD_INTS = [-1, -(2**63) - 1, 2**64, 2**200]
 

@@ -39,6 +39,10 @@ from ._errors import (
 from ._native import (
     MAX_PLAINTEXT,
     ApiKey,
+    AuditChain,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditReport,
     CodeCheck,
     DeliveryKeypair,
     EnvelopeInfo,
@@ -118,6 +122,11 @@ __all__ = [
     "generate_standard_webhook_secret",
     "verify_telegram_secret",
     "ReplayGuard",
+    # the audit chain (pure: the application stores the entries)
+    "AuditChain",
+    "AuditEntry",
+    "AuditCheckpoint",
+    "AuditReport",
     # one-time codes and TOTP
     "IssuedCode",
     "CodeCheck",

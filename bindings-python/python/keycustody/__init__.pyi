@@ -65,6 +65,11 @@ __all__ = [
     "generate_standard_webhook_secret",
     "verify_telegram_secret",
     "ReplayGuard",
+    # the audit chain (pure: the application stores the entries)
+    "AuditChain",
+    "AuditEntry",
+    "AuditCheckpoint",
+    "AuditReport",
     # one-time codes and TOTP
     "IssuedCode",
     "CodeCheck",
@@ -541,3 +546,97 @@ def seal_for_delivery(
 
 def open_delivery(private_key: str, owner: str, blob: str) -> bytes:
     """Opens a ``kcd1.`` blob. Raises DecryptError (wrong key, owner or tampering), MalformedError."""
+
+# ---- the audit chain (pure; the application stores the entries) -------------------------
+
+@final
+class AuditEntry:
+    """One entry of an audit chain (well formed, not verified). Never holds a value: an
+    operation, names (secret names, record ids), route, actor, tenant, outcome and time."""
+
+    @staticmethod
+    def parse(text: _Data) -> AuditEntry:
+        """Parses the canonical JSON text of one entry. Raises MalformedError, TooLargeError."""
+    def to_json(self) -> str:
+        """The JSON text (one line, byte-identical to what was parsed)."""
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ts(self) -> int: ...
+    @property
+    def kid(self) -> int: ...
+    @property
+    def op(self) -> str: ...
+    @property
+    def names(self) -> List[str]: ...
+    @property
+    def route(self) -> Optional[str]: ...
+    @property
+    def actor(self) -> Optional[str]: ...
+    @property
+    def tenant(self) -> Optional[str]: ...
+    @property
+    def outcome(self) -> Optional[str]:
+        """``"intent"``, ``"ok"``, ``"unconfirmed"`` or ``"refused"``."""
+    @property
+    def prev(self) -> str: ...
+    @property
+    def mac(self) -> str: ...
+
+@final
+class AuditCheckpoint:
+    """Off-host evidence of a chain's head (seq, head MAC, time) under the scope's audit key."""
+
+    @staticmethod
+    def parse(text: str) -> AuditCheckpoint:
+        """Parses the one-line JSON text. Raises MalformedError, TooLargeError."""
+    def to_text(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def head(self) -> str: ...
+    @property
+    def ts(self) -> int: ...
+    @property
+    def kid(self) -> int: ...
+    @property
+    def mac(self) -> str: ...
+
+@final
+class AuditReport:
+    """What AuditChain.verify_run found in a run that verified."""
+
+    @property
+    def entries(self) -> int: ...
+    @property
+    def first_seq(self) -> int: ...
+    @property
+    def last_seq(self) -> int: ...
+    @property
+    def head_mac(self) -> str: ...
+
+@final
+class AuditChain:
+    """An audit chain of one scope, MACed under Keyring.audit_key(kid, scope). Holds a snapshot
+    of the keyring: after a rotation, make a new AuditChain."""
+
+    def __new__(cls, keyring: Keyring, scope: str) -> AuditChain: ...
+    @property
+    def scope(self) -> str: ...
+    def next(self, prev: Optional[AuditEntry], event: Mapping[str, Any], now: Optional[int] = None) -> AuditEntry:
+        """The entry after prev (None: the first) recording event (a dict: op, and optionally
+        names, route, actor, tenant, outcome) at now (default: the clock).
+        Raises InvalidArgumentError (limits, unknown event field), AuditBrokenError (prev)."""
+    def verify_entry(self, entry: AuditEntry) -> None:
+        """Raises AuditBrokenError."""
+    def verify_run(self, entries: List[AuditEntry], after: Optional[AuditEntry] = None) -> AuditReport:
+        """Each MAC, seq continuity, prev linkage. Raises AuditBrokenError (``audit_position``)."""
+    def checkpoint(self, head: Optional[AuditEntry], now: Optional[int] = None) -> AuditCheckpoint: ...
+    def verify_checkpoint(self, checkpoint: AuditCheckpoint) -> None:
+        """Raises AuditBrokenError."""
+    def check_against(
+        self, checkpoint: AuditCheckpoint, report: AuditReport, entry_at_checkpoint: Optional[AuditEntry] = None
+    ) -> None:
+        """Raises AuditBrokenError (erased, truncated, rolled back, diverging), InvalidArgumentError."""

@@ -69,6 +69,8 @@ class Error(Exception):
     env_var: Optional[str] = None
     #: The I/O error kind (Io, e.g. ``"NotFound"``), else None.
     io_kind: Optional[str] = None
+    #: The seq where an audit chain breaks (AuditBroken), else None.
+    audit_position: Optional[int] = None
 
 
 class DecryptError(Error):

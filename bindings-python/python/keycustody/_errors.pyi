@@ -51,6 +51,7 @@ class Error(Exception):
     env_var: Optional[str]
     #: The I/O error kind (Io, e.g. ``"NotFound"``), else None.
     io_kind: Optional[str]
+    audit_position: Optional[int]
 
 class DecryptError(Error): ...
 class MalformedError(Error, ValueError): ...

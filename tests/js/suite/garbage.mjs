@@ -55,6 +55,17 @@ const WRONG = {
   ],
   // A Keyring argument (napi: TypeError; wasm: keyring.js checks it, KC_INVALID_ARGUMENT).
   keyring: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type'], ['a keyring-like object', { __wbg_ptr: 1 }, 'type']],
+  // The audit chain's class arguments (napi: TypeError).
+  entry: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type']],
+  entries: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type']],
+  checkpoint: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type']],
+  report: [...common, ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type']],
+  event: [
+    ['number', 42, 'type'], ['boolean', true, 'type'], ['array', [MARKER], 'type'], ['symbol', Symbol('e'), 'type'], ['bigint', 10n, 'type'],
+    ['function', () => MARKER, 'type'], ['string', MARKER, 'type'], ['Uint8Array', utf8(MARKER), 'type'], ['no op', { names: [MARKER] }, 'type'],
+    ['op: number', { op: 1 }, 'type'], ['names: a string', { op: 'x', names: MARKER }, 'type'], ['names: [1]', { op: 'x', names: [1] }, 'type'],
+    ['actor: number', { op: 'x', actor: 7 }, 'type'],
+  ],
   params: [
     ['number', 42, 'type'], ['string', MARKER, 'type'], ['boolean', true, 'type'], ['symbol', Symbol('o'), 'type'], ['bigint', 10n, 'type'],
     ['function', () => MARKER, 'type'], ['array', [MARKER], 'type'],
@@ -74,6 +85,7 @@ const MALFORMED = {
   claims: [['lone surrogate', 'a\ud800b']],
   jwtopts: [['audience: lone surrogate', { audience: 'a\ud800' }]],
   headers: [['no webhook headers', {}], ['value: lone surrogate', { 'webhook-id': 'a\ud800b' }]],
+  event: [['op: lone surrogate', { op: 'a\ud800b' }], ['names: lone surrogate', { op: 'x', names: ['a\ud800b'] }]],
 }
 
 async function makeSpecs(kc, ctx) {
@@ -641,6 +653,8 @@ async function makeSpecs(kc, ctx) {
     },
     'TenantKeyringCache#invalidate': { call: (t) => new kc.TenantKeyringCache(4, 60).invalidate(t), args: ['acme'], types: ['str'] },
     'TenantKeyringCache#clear': { call: () => new kc.TenantKeyringCache(4, 60).clear(), args: [], types: [] },
+    // the audit chain (issue 15 item 2): pure; entries and checkpoints are class instances.
+    ...(kc.AuditChain ? auditSpecs(kc, tenantKr) : {}),
     decryptLegacyPbkdf2Gcm: { call: f('decryptLegacyPbkdf2Gcm'), ...pbkdf2Gcm },
     decryptLegacyPbkdf2GcmAsync: { call: f('decryptLegacyPbkdf2GcmAsync'), ...pbkdf2Gcm },
     decryptOpensslEnc: { call: f('decryptOpensslEnc'), ...openssl },
@@ -649,7 +663,76 @@ async function makeSpecs(kc, ctx) {
   return { specs, K }
 }
 
+/** The audit chain's specs (the runtimes that export it; see tests/api.json). */
+function auditSpecs(kc, kr) {
+  const chain = new kc.AuditChain(kr, 'tenant:acme')
+  const first = chain.next(null, { op: 'secret.read', names: ['OPENAI_KEY'], actor: 'user-7', tenant: 'acme' }, NOW)
+  const second = chain.next(first, { op: 'secret.read' }, NOW)
+  const report = chain.verifyRun([first, second])
+  const cp = chain.checkpoint(second, NOW)
+  const ev = { op: 'secret.read', names: ['OPENAI_KEY'] }
+  const forged = kc.AuditEntry.parse(second.toJson().replace('"ts":', '"ts":1'))
+  return {
+    'new AuditChain': {
+      call: (...a) => new kc.AuditChain(...a),
+      args: [kr, 'tenant:acme'],
+      types: ['keyring', 'str'],
+      bad: [['empty scope', [kr, ''], 'InvalidOwner']],
+    },
+    'AuditChain#next': {
+      call: (p, e, now) => chain.next(p, e, now),
+      args: [second, ev, NOW],
+      types: ['entry?', 'event', 'uint?'],
+      bad: [
+        ['a value field', [second, { op: 'x', value: MARKER }, NOW], 'InvalidArgument'],
+        ['a misspelt field', [second, { op: 'x', tennant: MARKER }, NOW], 'InvalidArgument'],
+        ['empty op', [second, { op: '' }, NOW], 'InvalidArgument'],
+        ['control char', [second, { op: `x\n${MARKER}` }, NOW], 'InvalidArgument'],
+        ['65 names', [second, { op: 'x', names: Array(65).fill('n') }, NOW], 'InvalidArgument'],
+        ['outcome', [second, { op: 'x', outcome: MARKER }, NOW], 'InvalidArgument'],
+        ['forged prev', [forged, ev, NOW], 'AuditBroken'],
+      ],
+    },
+    'AuditChain#verifyEntry': { call: (e) => chain.verifyEntry(e), args: [first], types: ['entry'], bad: [['forged', [forged], 'AuditBroken']] },
+    'AuditChain#verifyRun': {
+      call: (r, after) => chain.verifyRun(r, after),
+      args: [[first, second], null],
+      types: ['entries', 'entry?'],
+      bad: [['gap', [[second], null], 'AuditBroken'], ['forged', [[first, forged], null], 'AuditBroken']],
+    },
+    'AuditChain#checkpoint': { call: (h, now) => chain.checkpoint(h, now), args: [second, NOW], types: ['entry?', 'uint?'], bad: [['forged head', [forged, NOW], 'AuditBroken']] },
+    'AuditChain#verifyCheckpoint': {
+      call: (c) => chain.verifyCheckpoint(c),
+      args: [cp],
+      types: ['checkpoint'],
+      bad: [['another scope', [new kc.AuditChain(kr, 'tenant:other').checkpoint(null, NOW)], 'AuditBroken']],
+    },
+    'AuditChain#checkAgainst': {
+      call: (c, r, at) => chain.checkAgainst(c, r, at),
+      args: [cp, report, second],
+      types: ['checkpoint', 'report', 'entry?'],
+      bad: [['erased', [cp, chain.verifyRun([]), null], 'AuditBroken'], ['shorter', [cp, chain.verifyRun([first]), null], 'AuditBroken']],
+    },
+    'AuditEntry.parse': {
+      call: (t) => kc.AuditEntry.parse(t),
+      args: [first.toJson()],
+      types: ['bytes'],
+      bad: [['not JSON', [MARKER], 'Malformed'], ['empty', [''], 'Malformed'], ['not canonical', [first.toJson() + ' '], 'Malformed']],
+    },
+    'AuditEntry#toJson': { call: () => first.toJson(), args: [], types: [] },
+    'AuditCheckpoint.parse': {
+      call: (t) => kc.AuditCheckpoint.parse(t),
+      args: [cp.toText()],
+      types: ['str'],
+      bad: [['not JSON', [MARKER], 'Malformed'], ['empty', [''], 'Malformed']],
+    },
+    'AuditCheckpoint#toText': { call: () => cp.toText(), args: [], types: [] },
+  }
+}
+
 const isClass = (v) => typeof v === 'function' && /^class\b/.test(Function.prototype.toString.call(v))
+
+const NO_CONSTRUCTOR = new Set(['Keyring', 'WrappedKeyring', 'AuditEntry', 'AuditCheckpoint', 'AuditReport'])
 
 /** Every exported function, class constructor, static and method, as spec names. */
 export function exportedNames(kc, glue) {
@@ -661,8 +744,9 @@ export function exportedNames(kc, glue) {
       if (typeof v === 'function') names.push(name)
       continue
     }
-    // Keyring and WrappedKeyring have no usable constructor (it throws); other classes are made with `new`.
-    if (name !== 'Keyring' && name !== 'WrappedKeyring') names.push(`new ${name}`)
+    // Keyring, WrappedKeyring and the audit chain's value classes (AuditEntry, AuditCheckpoint,
+    // AuditReport: made by parse / AuditChain) have no usable constructor; other classes are made with `new`.
+    if (!NO_CONSTRUCTOR.has(name)) names.push(`new ${name}`)
     const seen = new Set()
     for (let c = v; c && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
       for (const n of Object.getOwnPropertyNames(c)) {

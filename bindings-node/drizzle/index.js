@@ -1,0 +1,189 @@
+'use strict'
+// keycustody-drizzle: Drizzle ORM columns sealed for the row's owner (no cryptography here:
+// every seal/open is the keycustody binding's Keyring.seal / Keyring.open with owner = the row's
+// owner column and context = "<table>.<column>", the context `keycustody rewrap --context` takes).
+//
+// Drizzle's custom types see one value, never the row, so the binding to the row's owner is done
+// by a helper over whole rows: fields.seal(row) before insert/update, fields.open(row) after select.
+// The column type itself refuses any value the helper did not seal (toDriver), and gives back a
+// StoredEnvelope (fromDriver), never a string that could pass for the plaintext.
+
+const { getTableColumns, getTableName } = require('drizzle-orm')
+
+/** The column's stored text before it is opened (not a string). */
+class StoredEnvelope {
+  constructor(envelope) {
+    this.envelope = envelope
+  }
+  toString() {
+    return '[StoredEnvelope (not opened)]'
+  }
+  toJSON() {
+    return '[StoredEnvelope (not opened)]'
+  }
+}
+
+/** An envelope sealed by fields.seal() for its row: the only value the column type writes. */
+class SealedValue {
+  constructor(envelope) {
+    this.envelope = envelope
+  }
+  toString() {
+    return this.envelope
+  }
+}
+
+function kcError(Base, kind, code, message, extra) {
+  const e = new Base(message)
+  e.kind = kind
+  e.code = code
+  Object.assign(e, extra)
+  return e
+}
+
+class OwnerMissingError extends Error {}
+OwnerMissingError.prototype.name = 'OwnerMissingError'
+class PlaintextValueError extends Error {}
+PlaintextValueError.prototype.name = 'PlaintextValueError'
+class RowDecryptError extends Error {}
+RowDecryptError.prototype.name = 'RowDecryptError'
+class UnsealedWriteError extends Error {}
+UnsealedWriteError.prototype.name = 'UnsealedWriteError'
+
+const ownerMissing = (field, ownerField, rowId) =>
+  kcError(OwnerMissingError, 'InvalidOwner', 'KC_INVALID_OWNER',
+    `${field}: the owner column ${JSON.stringify(ownerField)} is empty or NULL` +
+      (rowId === undefined ? '' : ` (row id ${JSON.stringify(rowId)})`) + '; refusing to seal',
+    { field, ownerField, rowId })
+const plaintextValue = (field, rowId) =>
+  kcError(PlaintextValueError, 'Malformed', 'KC_MALFORMED',
+    `${field}: row id ${JSON.stringify(rowId)} holds a value that is not a kc1 envelope (legacy plaintext?); ` +
+      'set migratePlaintext on the column to seal it on read, or run `keycustody migrate`',
+    { field, rowId, malformedKind: 'EnvelopePrefix' })
+const rowDecrypt = (field, rowId) =>
+  kcError(RowDecryptError, 'DecryptFailed', 'KC_DECRYPT_FAILED',
+    `${field}: row id ${JSON.stringify(rowId)} does not open for its owner and this column ` +
+      '(copied from another row or column, wrong keyring, or tampered)',
+    { field, rowId })
+const unsealedWrite = (field) =>
+  kcError(UnsealedWriteError, 'InvalidArgument', 'KC_INVALID_ARGUMENT',
+    `${field}: refusing to write a value that was not sealed for its row (pass the row through fields.seal())`,
+    { field })
+
+function makeEncryptedText(customType) {
+  return (name) =>
+    customType({
+      dataType() {
+        return 'text'
+      },
+      toDriver(value) {
+        if (value instanceof SealedValue) return value.envelope
+        throw unsealedWrite(name ?? 'encrypted column')
+      },
+      fromDriver(value) {
+        return new StoredEnvelope(value)
+      },
+    })(name)
+}
+
+/** A TEXT column holding a kc1 envelope (PostgreSQL, drizzle-orm/pg-core). */
+function encryptedText(name) {
+  return makeEncryptedText(require('drizzle-orm/pg-core').customType)(name)
+}
+
+/** The same for SQLite (drizzle-orm/sqlite-core). */
+function encryptedTextSqlite(name) {
+  return makeEncryptedText(require('drizzle-orm/sqlite-core').customType)(name)
+}
+
+// Whether the text parses as a kc1 envelope header (the keyring reads the header only).
+function isEnvelope(kr, text) {
+  try {
+    kr.needsRewrap(text)
+    return true
+  } catch (e) {
+    if (e && e.code === 'KC_MALFORMED') return false
+    throw e
+  }
+}
+
+/**
+ * The row helper of a table's encrypted columns.
+ * @param table a Drizzle table
+ * @param opts {keyring: Keyring | () => Keyring, columns: {key: {owner: ownerKey, migratePlaintext?}}, id?: key}
+ */
+function encryptedFields(table, opts) {
+  const cols = getTableColumns(table)
+  const tableName = getTableName(table)
+  const idKey = opts.id ?? 'id'
+  const fields = Object.entries(opts.columns).map(([key, c]) => {
+    if (!cols[key]) throw new TypeError(`encryptedFields: ${tableName} has no column ${key}`)
+    if (!c || !cols[c.owner]) throw new TypeError(`encryptedFields: ${tableName}.${key}: owner must name a column of the table`)
+    return { key, owner: c.owner, migrate: !!c.migratePlaintext, field: c.context ?? `${tableName}.${cols[key].name}` }
+  })
+  const keyring = () => {
+    const k = typeof opts.keyring === 'function' ? opts.keyring() : opts.keyring
+    if (!k || typeof k.seal !== 'function') throw new TypeError('encryptedFields: no keyring configured')
+    return k
+  }
+  const ownerOf = (f, row) => {
+    const o = row[f.owner]
+    if (o === null || o === undefined || o === '') throw ownerMissing(f.field, f.owner, row[idKey])
+    return String(o)
+  }
+  return {
+    /** A copy of row with each encrypted value (plaintext string) sealed for row[owner]. */
+    seal(row) {
+      const out = { ...row }
+      for (const f of fields) {
+        if (!(f.key in row)) continue
+        const v = row[f.key]
+        if (v === null || v === undefined) continue
+        if (v instanceof SealedValue) continue
+        if (typeof v !== 'string') throw new TypeError(`${f.field}: the value must be a string`)
+        out[f.key] = new SealedValue(keyring().seal(ownerOf(f, row), v, f.field))
+      }
+      return out
+    },
+    /**
+     * A copy of a selected row with each envelope opened for the row's owner (a value copied
+     * from another row or column: RowDecryptError; not kc1: PlaintextValueError, or with
+     * migratePlaintext the value itself and `needsSealing` listing the column).
+     */
+    open(row) {
+      const out = { ...row }
+      for (const f of fields) {
+        const v = row[f.key]
+        if (!(v instanceof StoredEnvelope)) continue
+        const kr = keyring()
+        if (!isEnvelope(kr, v.envelope)) {
+          if (!f.migrate) throw plaintextValue(f.field, row[idKey])
+          out[f.key] = v.envelope
+          Object.defineProperty(out, 'needsSealing', { value: [...(out.needsSealing ?? []), f.key], enumerable: false, configurable: true })
+          continue
+        }
+        try {
+          out[f.key] = kr.openText(ownerOf(f, row), v.envelope, f.field)
+        } catch (e) {
+          if (e && e.code === 'KC_DECRYPT_FAILED') throw rowDecrypt(f.field, row[idKey])
+          throw e
+        }
+      }
+      return out
+    },
+    /** The context each column is sealed with ("<table>.<column>"). */
+    contexts: Object.fromEntries(fields.map((f) => [f.key, f.field])),
+  }
+}
+
+module.exports = {
+  encryptedText,
+  encryptedTextSqlite,
+  encryptedFields,
+  StoredEnvelope,
+  SealedValue,
+  OwnerMissingError,
+  PlaintextValueError,
+  RowDecryptError,
+  UnsealedWriteError,
+}

@@ -1,0 +1,58 @@
+// keycustody-prisma: a Prisma Client extension sealing fields for the row's owner.
+
+/** The part of keycustody's `Keyring` the extension calls. */
+export interface KeyringLike {
+  seal(owner: string, plaintext: string, context?: string): string
+  openText(owner: string, envelope: string, context?: string): string
+  needsRewrap(envelope: string): boolean
+}
+
+export interface EncryptedFieldOptions {
+  /** The model field holding the row's owner (tenant id); writes must carry it in the same data. */
+  owner: string
+  /** The database column (for the default context "<table>.<column>"); default: the field name. */
+  column?: string
+  /** The envelope context; default "<table>.<column>". */
+  context?: string
+  /** Read legacy (non-kc1) values as they are instead of raising PlaintextValueError. */
+  migratePlaintext?: boolean
+}
+
+export interface KeycustodyFieldsOptions {
+  keyring: KeyringLike | (() => KeyringLike)
+  /** Keyed by the client's model property (e.g. `account`). */
+  models: Record<string, { table: string; id?: string; fields: Record<string, EncryptedFieldOptions> }>
+}
+
+/** The extension object for `prisma.$extends(...)`. */
+export declare function keycustodyFields(opts: KeycustodyFieldsOptions): {
+  name: 'keycustody'
+  query: Record<string, unknown>
+  result: Record<string, unknown>
+}
+
+export declare class OwnerMissingError extends Error {
+  kind: 'InvalidOwner'
+  code: 'KC_INVALID_OWNER'
+  field: string
+  ownerField: string
+}
+export declare class PlaintextValueError extends Error {
+  kind: 'Malformed'
+  code: 'KC_MALFORMED'
+  field: string
+  rowId: unknown
+  malformedKind: 'EnvelopePrefix'
+}
+export declare class RowDecryptError extends Error {
+  kind: 'DecryptFailed'
+  code: 'KC_DECRYPT_FAILED'
+  field: string
+  rowId: unknown
+}
+/** An encrypted field used in a `where` filter (`KC_INVALID_ARGUMENT`). */
+export declare class UnsealedWriteError extends Error {
+  kind: 'InvalidArgument'
+  code: 'KC_INVALID_ARGUMENT'
+  field: string
+}
