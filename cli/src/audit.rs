@@ -47,6 +47,8 @@ pub struct Event {
     pub names: Vec<String>,
     /// The proxy route, if any.
     pub route: Option<String>,
+    /// Who acted (the proxy agent), if known; absent in entries written before it existed.
+    pub actor: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -58,6 +60,8 @@ struct Body<'a> {
     names: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     route: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
     prev: &'a str,
 }
 
@@ -71,6 +75,8 @@ struct Entry {
     names: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     route: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actor: Option<String>,
     prev: String,
     mac: String,
 }
@@ -121,6 +127,7 @@ impl Entry {
             op: &self.op,
             names: &self.names,
             route: self.route.as_deref(),
+            actor: self.actor.as_deref(),
             prev: &self.prev,
         }
     }
@@ -246,6 +253,7 @@ impl Log {
             op: op.to_string(),
             names: names.iter().map(|s| s.to_string()).collect(),
             route: route.map(str::to_string),
+            actor: None,
         }])
     }
 
@@ -301,6 +309,7 @@ impl Log {
                 op: &ev.op,
                 names: &ev.names,
                 route: ev.route.as_deref(),
+                actor: ev.actor.as_deref(),
                 prev: &prev,
             };
             let kid = self.keyring.primary_kid();
@@ -313,6 +322,7 @@ impl Log {
                 op: ev.op.clone(),
                 names: ev.names.clone(),
                 route: ev.route.clone(),
+                actor: ev.actor.clone(),
                 prev: prev.clone(),
                 mac: fsutil::hex(&m.finalize().into_bytes()),
             };
@@ -430,7 +440,7 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
             let mut lines = Vec::new();
             let r = open_log(&loc)?.verify_with(|e| {
                 lines.push(format!(
-                    "{}\t{}\t{}\t{}{}",
+                    "{}\t{}\t{}\t{}{}{}",
                     e.seq,
                     e.ts,
                     e.op,
@@ -438,6 +448,10 @@ fn run_inner(c: Command) -> Result<ExitCode, VmError> {
                     e.route
                         .as_deref()
                         .map(|r| format!("\troute={r}"))
+                        .unwrap_or_default(),
+                    e.actor
+                        .as_deref()
+                        .map(|a| format!("\tactor={a}"))
                         .unwrap_or_default()
                 ))
             })?;
@@ -481,6 +495,7 @@ mod tests {
             op: op.into(),
             names: vec!["OPENAI_API_KEY".into()],
             route: None,
+            actor: None,
         }
     }
 
