@@ -222,7 +222,7 @@ def test_tokens_unknown_revoked_and_wrong_route_are_refused(env):
     a = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key=env["openai_only"], max_retries=0)
     with pytest.raises(anthropic.PermissionDeniedError) as e:
         a.messages.create(model="m", max_tokens=1, messages=[{"role": "user", "content": "x"}])
-    assert e.value.body["type"] == "permission_error"
+    assert e.value.body["type"] == "error" and e.value.body["error"]["type"] == "permission_error"
     # Unknown: the placeholder of old and a forged token.
     for key in ("proxy-managed", "kcp_" + "A" * 36):
         c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=key, max_retries=0)
