@@ -314,12 +314,20 @@ pub enum Presented<'a> {
     Malformed,
 }
 
+/// The tokens file cannot be used (loose permissions, malformed); the reason was
+/// printed when it was (re)loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokensUnusable;
+
+/// One load of the tokens file: its stamp and what it held.
+type Loaded = (Option<Stamp>, Result<Arc<Tokens>, TokensUnusable>);
+
 /// The tokens file as the running proxy sees it: re-read whenever the file's
 /// inode, size, mtime or ctime changes (checked on every request), so a revocation
 /// applies to the next request.
 pub struct TokenStore {
     path: PathBuf,
-    current: RwLock<Arc<(Option<Stamp>, Result<Arc<Tokens>, ()>)>>,
+    current: RwLock<Arc<Loaded>>,
     reload: Mutex<()>,
 }
 
@@ -351,7 +359,7 @@ impl TokenStore {
         &self.path
     }
 
-    fn snapshot(&self) -> Arc<(Option<Stamp>, Result<Arc<Tokens>, ()>)> {
+    fn snapshot(&self) -> Arc<Loaded> {
         match self.current.read() {
             Ok(g) => Arc::clone(&g),
             Err(p) => Arc::clone(&p.into_inner()),
@@ -361,7 +369,10 @@ impl TokenStore {
     /// The current tokens, re-read first if the file changed (or when `force`).
     /// `Err` when the file cannot be used (loose permissions, malformed): the
     /// proxy then refuses every request until it is fixed.
-    pub fn get(&self, force: bool) -> Result<Arc<Tokens>, ()> {
+    ///
+    /// # Errors
+    /// [`TokensUnusable`].
+    pub fn get(&self, force: bool) -> Result<Arc<Tokens>, TokensUnusable> {
         let now = stamp(&self.path);
         let snap = self.snapshot();
         if snap.0 == now && !force {
@@ -379,7 +390,7 @@ impl TokenStore {
             Ok(t) => Ok(Arc::new(t)),
             Err(e) => {
                 eprintln!("keycustody proxy: tokens file reload failed, refusing requests: {e}");
-                Err(())
+                Err(TokensUnusable)
             }
         };
         let out = next.clone();
