@@ -10,7 +10,11 @@ use hyper_util::rt::TokioIo;
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+/// `Bearer <the agent's proxy token>`.
+static AUTH: OnceLock<String> = OnceLock::new();
 
 async fn mock() -> SocketAddr {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -58,7 +62,7 @@ async fn one(sender: &mut Sender, path: &str) {
         .method("POST")
         .uri(path)
         .header("host", "bench")
-        .header("authorization", "Bearer proxy-managed")
+        .header("authorization", AUTH.get().map_or("", String::as_str))
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from_static(
             b"{\"model\":\"m\",\"messages\":[]}",
@@ -147,34 +151,59 @@ fn main() {
         format!(r#"{{"routes":{{"openai":{{"upstream":"http://{up}","kind":"openai","secret":"OPENAI_API_KEY","burst":4000000000,"per_second":1e9}}}}}}"#),
     )
     .unwrap();
-    let mut proxy = Command::new(bin)
+    let out_tok = Command::new(bin)
         .args([
-            "proxy",
-            "--listen",
-            "127.0.0.1:0",
-            "--allow",
-            "127.0.0.1/32",
-            "--threads",
-            "2",
-            "--vault",
+            "proxy", "token", "issue", "--agent", "bench", "--route", "openai", "--routes",
         ])
-        .arg(&vault)
-        .arg("--routes")
         .arg(&routes)
-        .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let mut r = BufReader::new(proxy.stderr.take().unwrap());
-    let mut line = String::new();
-    r.read_line(&mut line).unwrap();
-    let paddr: SocketAddr = line.trim().rsplit(' ').next().unwrap().parse().unwrap();
-    std::thread::spawn(move || {
-        let mut l = String::new();
-        while r.read_line(&mut l).unwrap_or(0) > 0 {
-            eprint!("{l}");
-            l.clear();
-        }
-    });
+    assert!(out_tok.status.success());
+    let token = String::from_utf8(out_tok.stdout).unwrap();
+    AUTH.set(format!("Bearer {}", token.trim())).unwrap();
+    let start = |extra: &[&str]| {
+        let mut proxy = Command::new(bin)
+            .args([
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--allow",
+                "127.0.0.1/32",
+                "--threads",
+                "2",
+                "--vault",
+            ])
+            .arg(&vault)
+            .arg("--routes")
+            .arg(&routes)
+            .args(extra)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut r = BufReader::new(proxy.stderr.take().unwrap());
+        let paddr: SocketAddr = loop {
+            let mut line = String::new();
+            assert!(r.read_line(&mut line).unwrap() > 0, "proxy exited");
+            if let Some(a) = line.trim().strip_prefix("keycustody proxy: listening on ") {
+                break a.parse().unwrap();
+            }
+        };
+        std::thread::spawn(move || {
+            let mut l = String::new();
+            while r.read_line(&mut l).unwrap_or(0) > 0 {
+                eprint!("{l}");
+                l.clear();
+            }
+        });
+        (proxy, paddr)
+    };
+    let stop = |proxy: &mut std::process::Child| {
+        let _ = Command::new("kill")
+            .args(["-TERM", &proxy.id().to_string()])
+            .status();
+        let _ = proxy.wait();
+    };
+    let (mut proxy, paddr) = start(&[]);
     let (d_lat, p_lat, d_rps, p_rps) = rt.block_on(async {
         let d_lat = latencies(up, "/v1/chat/completions", seq).await;
         let p_lat = latencies(paddr, "/proxy/openai/v1/chat/completions", seq).await;
@@ -182,10 +211,11 @@ fn main() {
         let p_rps = throughput(paddr, "/proxy/openai/v1/chat/completions", load, conns).await;
         (d_lat, p_lat, d_rps, p_rps)
     });
-    let _ = Command::new("kill")
-        .args(["-TERM", &proxy.id().to_string()])
-        .status();
-    let _ = proxy.wait();
+    stop(&mut proxy);
+    // The same proxy with --audit-fail-open: what waiting for the audit append costs.
+    let (mut proxy, paddr) = start(&["--audit-fail-open"]);
+    let o_lat = rt.block_on(latencies(paddr, "/proxy/openai/v1/chat/completions", seq));
+    stop(&mut proxy);
     rt.shutdown_timeout(Duration::from_secs(1));
     let (d50, d99, p50, p99) = (
         pct(&d_lat, 0.5),
@@ -193,6 +223,7 @@ fn main() {
         pct(&p_lat, 0.5),
         pct(&p_lat, 0.99),
     );
+    let (o50, o99) = (pct(&o_lat, 0.5), pct(&o_lat, 0.99));
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
@@ -201,15 +232,21 @@ fn main() {
 Loopback, HTTP/1.1 keep-alive, small JSON POST; mock upstream (hyper, 1 thread), load generator and proxy \
 (`--threads 2`) share {cores} cores. Latency: {seq} sequential requests on one connection (after 200 warm-up). \
 Throughput: {load} requests over {conns} connections; the generator and the mock share one thread, so the \
-direct figure is bounded by the generator as much as by the mock. Every proxied request also appends an audit \
-entry. Figures vary with the machine's other load.\n\n\
+direct figure is bounded by the generator as much as by the mock. Every proxied request presents a per-agent \
+proxy token (parsed, hashed, looked up; the tokens file is stat'ed for changes) and, by default, waits until its \
+audit entry is appended and fsynced before it goes upstream (fail closed); the last rows run the same proxy with \
+`--audit-fail-open`. Figures vary with the machine's other load.\n\n\
 | figure | direct to mock (baseline) | through proxy | added / ratio | goal |\n\
 |---|---|---|---|---|\n\
-| p50 latency | {d50:.0} µs | {p50:.0} µs | +{a50:.0} µs | < +300 µs |\n\
-| p99 latency | {d99:.0} µs | {p99:.0} µs | +{a99:.0} µs | — |\n\
-| requests/s | {d_rps:.0} | {p_rps:.0} | {ratio:.2}× | ≥ 10,000 |\n",
+| p50 latency (tokens, fail-closed audit) | {d50:.0} µs | {p50:.0} µs | +{a50:.0} µs | < +300 µs |\n\
+| p99 latency (tokens, fail-closed audit) | {d99:.0} µs | {p99:.0} µs | +{a99:.0} µs | — |\n\
+| p50 latency (tokens, `--audit-fail-open`) | {d50:.0} µs | {o50:.0} µs | +{b50:.0} µs | — |\n\
+| p99 latency (tokens, `--audit-fail-open`) | {d99:.0} µs | {o99:.0} µs | +{b99:.0} µs | — |\n\
+| requests/s (fail-closed) | {d_rps:.0} | {p_rps:.0} | {ratio:.2}× | ≥ 10,000 |\n",
         a50 = p50 - d50,
         a99 = p99 - d99,
+        b50 = o50 - d50,
+        b99 = o99 - d99,
         ratio = p_rps / d_rps,
     );
     std::fs::write(out, &md).unwrap();

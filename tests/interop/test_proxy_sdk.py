@@ -1,8 +1,9 @@
 """End-to-end: the official `anthropic` and `openai` Python SDKs through `keycustody proxy`.
 
 A mock upstream on loopback records what it receives. The SDKs are pointed at the
-proxy with the placeholder key "proxy-managed"; the upstream must see the real key
-from the vault, and the client must never see it.
+proxy with their agent's proxy token (from `keycustody proxy token issue`) as the API
+key; the upstream must see the real key from the vault (never the token), the client
+must never see it, and the audit log names the agent.
 
 Run: KEYCUSTODY_BIN=target/debug/keycustody pytest tests/interop/test_proxy_sdk.py
 """
@@ -114,6 +115,18 @@ def env():
         "openai": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "openai", "secret": "OPENAI_API_KEY"},
         "anthropic": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "anthropic", "secret": "ANTHROPIC_API_KEY"},
     }}))
+    # One agent granted both routes, one granted OpenAI only.
+    def issue(agent, *routes):
+        args = [BIN, "proxy", "token", "issue", "--agent", agent, "--routes", str(routes_file)]
+        for r in routes:
+            args += ["--route", r]
+        out = subprocess.run(args, capture_output=True, check=True, text=True)
+        token = out.stdout.strip()
+        assert token.startswith("kcp_") and token not in out.stderr
+        return token
+    routes_file = routes
+    token = issue("sdk-agent", "openai", "anthropic")
+    openai_only = issue("openai-only", "openai")
     p = subprocess.Popen([BIN, "proxy", "--listen", "127.0.0.1:0", "--allow", "127.0.0.1/32",
                           "--vault", str(vault), "--routes", str(routes)],
                          stderr=subprocess.PIPE, text=True)
@@ -122,17 +135,22 @@ def env():
     addr = line.strip().rsplit(" ", 1)[1]
     log = []
     threading.Thread(target=lambda: log.extend(p.stderr), daemon=True).start()
-    yield {"base": f"http://{addr}", "up": up, "vault": vault, "log": log}
+    yield {"base": f"http://{addr}", "up": up, "vault": vault, "log": log, "token": token,
+           "openai_only": openai_only, "routes": routes}
     p.terminate()
     p.wait(timeout=10)
-    for k in (REAL_OPENAI, REAL_ANTHROPIC, "sk-rotated"):
-        assert not any(k in l for l in log), "a key reached the proxy log"
+    for k in (REAL_OPENAI, REAL_ANTHROPIC, "sk-rotated", token, openai_only):
+        assert not any(k in l for l in log), "a key or token reached the proxy log"
+    audit = (Path(d.name) / "vault.json.audit").read_text()
+    assert token not in audit and openai_only not in audit
+    for seen in up.seen:
+        assert token not in json.dumps(seen) and openai_only not in json.dumps(seen), "a token went upstream"
     up.server.shutdown()
     d.cleanup()
 
 
 def test_anthropic_sdk_gets_through_with_the_real_key(env):
-    c = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key="proxy-managed", max_retries=0)
+    c = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key=env["token"], max_retries=0)
     raw = c.messages.with_raw_response.create(
         model="claude-test", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
     msg = raw.parse()
@@ -147,7 +165,7 @@ def test_anthropic_sdk_gets_through_with_the_real_key(env):
 
 
 def test_openai_sdk_gets_through_with_the_real_key(env):
-    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["token"], max_retries=0)
     raw = c.chat.completions.with_raw_response.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}])
     r = raw.parse()
     assert r.choices[0].message.content == "hi from mock"
@@ -159,7 +177,7 @@ def test_openai_sdk_gets_through_with_the_real_key(env):
 
 
 def test_openai_stream_arrives_chunk_by_chunk(env):
-    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["token"], max_retries=0)
     stream = c.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "hi"}], stream=True)
     texts = []
     for ev in stream:
@@ -172,7 +190,7 @@ def test_openai_stream_arrives_chunk_by_chunk(env):
 
 
 def test_rotated_key_is_used_on_the_next_call(env):
-    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0)
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["token"], max_retries=0)
     c.chat.completions.create(model="m", messages=[{"role": "user", "content": "1"}])
     assert env["up"].seen[-1]["headers"]["authorization"] == f"Bearer {REAL_OPENAI}"
     kc("vault", "set", "OPENAI_API_KEY", stdin=b"sk-rotated-999", vault=env["vault"])
@@ -182,7 +200,7 @@ def test_rotated_key_is_used_on_the_next_call(env):
 
 def test_source_outside_allowlist_is_refused(env):
     http = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
-    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key="proxy-managed", max_retries=0, http_client=http)
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["token"], max_retries=0, http_client=http)
     with pytest.raises(openai.PermissionDeniedError) as e:
         c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
     assert e.value.status_code == 403
@@ -192,14 +210,43 @@ def test_source_outside_allowlist_is_refused(env):
         import httpx2 as ahttpx
     except ImportError:  # pragma: no cover
         ahttpx = httpx
-    a = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key="proxy-managed", max_retries=0,
+    a = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key=env["token"], max_retries=0,
                             http_client=anthropic.DefaultHttpxClient(transport=ahttpx.HTTPTransport(local_address="127.0.0.2")))
     with pytest.raises(anthropic.PermissionDeniedError):
         a.messages.create(model="m", max_tokens=1, messages=[{"role": "user", "content": "x"}])
     assert env["up"].seen == []
 
 
+def test_tokens_unknown_revoked_and_wrong_route_are_refused(env):
+    # Wrong route: the OpenAI-only agent on the Anthropic route.
+    a = anthropic.Anthropic(base_url=env["base"] + "/proxy/anthropic", api_key=env["openai_only"], max_retries=0)
+    with pytest.raises(anthropic.PermissionDeniedError) as e:
+        a.messages.create(model="m", max_tokens=1, messages=[{"role": "user", "content": "x"}])
+    assert e.value.body["type"] == "error" and e.value.body["error"]["type"] == "permission_error"
+    # Unknown: the placeholder of old and a forged token.
+    for key in ("proxy-managed", "kcp_" + "A" * 36):
+        c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=key, max_retries=0)
+        with pytest.raises(openai.AuthenticationError) as e:
+            c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+        assert e.value.code == "invalid_api_key"
+    # Right route, then revoked: the next call is refused.
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["openai_only"], max_retries=0)
+    c.chat.completions.create(model="m", messages=[{"role": "user", "content": "1"}])
+    subprocess.run([BIN, "proxy", "token", "revoke", "--agent", "openai-only", "--routes", str(env["routes"])],
+                   check=True, capture_output=True)
+    with pytest.raises(openai.AuthenticationError):
+        c.chat.completions.create(model="m", messages=[{"role": "user", "content": "2"}])
+    assert len(env["up"].seen) == 1
+
+
 def test_unknown_route_and_audit_trail(env):
-    c = openai.OpenAI(base_url=env["base"] + "/proxy/nope/v1", api_key="proxy-managed", max_retries=0)
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/nope/v1", api_key=env["token"], max_retries=0)
     with pytest.raises(openai.NotFoundError):
         c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    # Each key use names the agent whose token the SDK sent (and never the token).
+    c = openai.OpenAI(base_url=env["base"] + "/proxy/openai/v1", api_key=env["token"], max_retries=0)
+    c.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+    out = subprocess.run([BIN, "audit", "show", "--vault", str(env["vault"])],
+                         capture_output=True, check=True, text=True)
+    assert "proxy.key_use\tOPENAI_API_KEY\troute=openai\tactor=sdk-agent" in out.stdout, out.stdout
+    assert env["token"] not in out.stdout

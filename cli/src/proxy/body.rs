@@ -19,6 +19,8 @@ pub enum GuardError {
     TooLarge,
     /// No frame within the idle timeout.
     Idle,
+    /// The wrapped body itself failed (e.g. a client's malformed chunked encoding).
+    Broken,
 }
 
 impl std::fmt::Display for GuardError {
@@ -26,6 +28,7 @@ impl std::fmt::Display for GuardError {
         f.write_str(match self {
             GuardError::TooLarge => "body exceeds the size limit",
             GuardError::Idle => "body idle timeout",
+            GuardError::Broken => "body malformed or cut off",
         })
     }
 }
@@ -52,6 +55,8 @@ pub struct Guarded<B> {
     idle: Duration,
     timer: Pin<Box<Sleep>>,
     done: bool,
+    ended: Option<tokio::sync::oneshot::Sender<()>>,
+    mark_broken: bool,
 }
 
 impl<B> Guarded<B> {
@@ -63,6 +68,36 @@ impl<B> Guarded<B> {
             idle,
             timer: Box::pin(tokio::time::sleep(idle)),
             done: false,
+            ended: None,
+            mark_broken: false,
+        }
+    }
+
+    /// Like [`Guarded::new`], for a request body: an error of the inner body is
+    /// reported as [`GuardError::Broken`], and the returned receiver resolves when
+    /// the body has been read to its end (or dropped, or failed).
+    pub fn request(
+        inner: B,
+        limit: u64,
+        idle: Duration,
+    ) -> (Guarded<B>, tokio::sync::oneshot::Receiver<()>)
+    where
+        B: Body,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut g = Guarded::new(inner, limit, idle);
+        g.mark_broken = true;
+        if g.inner.is_end_stream() {
+            let _ = tx.send(());
+        } else {
+            g.ended = Some(tx);
+        }
+        (g, rx)
+    }
+
+    fn end(&mut self) {
+        if let Some(t) = self.ended.take() {
+            let _ = t.send(());
         }
     }
 }
@@ -94,14 +129,22 @@ where
                     this.remaining -= n;
                 }
                 this.timer.as_mut().reset(Instant::now() + this.idle);
+                if this.inner.is_end_stream() {
+                    this.end();
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => {
                 this.done = true;
+                if this.mark_broken {
+                    drop(e.into());
+                    return Poll::Ready(Some(Err(Box::new(GuardError::Broken))));
+                }
                 Poll::Ready(Some(Err(e.into())))
             }
             Poll::Ready(None) => {
                 this.done = true;
+                this.end();
                 Poll::Ready(None)
             }
             Poll::Pending => {

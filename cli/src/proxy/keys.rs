@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
+pub(crate) struct Stamp {
     dev: u64,
     ino: u64,
     size: u64,
@@ -16,7 +16,7 @@ struct Stamp {
     ctime_nsec: i64,
 }
 
-fn stamp(p: &std::path::Path) -> Option<Stamp> {
+pub(crate) fn stamp(p: &std::path::Path) -> Option<Stamp> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(p).ok()?;
     Some(Stamp {

@@ -45,6 +45,11 @@ fn bits(ip: IpAddr) -> (u128, u8) {
 }
 
 impl Cidr {
+    /// The prefix length (0 admits every address of its family).
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
     /// Whether `ip` is inside the block (IPv4-mapped IPv6 counts as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let (net, nw) = bits(self.addr);

@@ -205,13 +205,8 @@ impl Route {
         if pq.is_empty() {
             pq.push('/');
         }
-        let q = query.map(|q| {
-            if self.kind == Kind::Google {
-                strip_key_param(q)
-            } else {
-                q.to_string()
-            }
-        });
+        // `key=` carries Google's key, or a proxy token on any route: never forwarded.
+        let q = query.map(strip_key_param);
         if let Some(q) = q.filter(|q| !q.is_empty()) {
             pq.push('?');
             pq.push_str(&q);
@@ -330,7 +325,7 @@ mod tests {
                 .upstream_uri("/v1/models", Some("a=1&key=2"))
                 .unwrap()
                 .to_string(),
-            "http://127.0.0.1:8080/v1/models?a=1&key=2"
+            "http://127.0.0.1:8080/v1/models?a=1"
         );
         assert_eq!(
             r["anthropic"].upstream_uri("", None).unwrap().to_string(),
