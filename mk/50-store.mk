@@ -16,7 +16,7 @@ test-store: toolchain
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
 	  cargo test --locked -p keycustody-cli --test rewrap_kill --test rewrap_concurrent --test tenants_cli -- postgres; \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked -p keycustody-store --test platform_replay --test tenant_store -- postgres
+	  cargo test --locked -p keycustody-store --test platform_replay --test tenant_store --test audit_store -- postgres
 
 bench-store: toolchain
 	bash scripts/ensure-apt.sh postgresql
