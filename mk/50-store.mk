@@ -2,9 +2,9 @@
 # commands and the legacy importers. Their SQLite tests run in `test-rust`; this target adds
 # the PostgreSQL runs (a throwaway cluster from Debian's postgresql, required: the tests FAIL
 # without it) and the legacy vectors regenerated with pyca/cryptography and the real openssl.
-.PHONY: test-store bench-store
+.PHONY: test-store bench-store bench-audit
 TEST_TARGETS += test-store
-BENCH_TARGETS += bench-store
+BENCH_TARGETS += bench-store bench-audit
 
 test-store: toolchain
 	bash scripts/ensure-apt.sh postgresql openssl python3-venv
@@ -16,7 +16,7 @@ test-store: toolchain
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
 	  cargo test --locked $(CARGO_WS) --test rewrap_kill --test rewrap_concurrent --test tenants_cli -- postgres; \
 	DATABASE_URL="$$url" KEYCUSTODY_REQUIRE_PG=1 \
-	  cargo test --locked $(CARGO_WS) --test platform_replay --test tenant_store -- postgres
+	  cargo test --locked $(CARGO_WS) --test platform_replay --test tenant_store --test audit_store -- postgres
 
 bench-store: toolchain
 	bash scripts/ensure-apt.sh postgresql
@@ -26,3 +26,13 @@ bench-store: toolchain
 	url=$$(bash store/scripts/pg-cluster.sh start "$$dir"); \
 	cargo run --release --locked -p keycustody-store --example store_bench -- "$$url" bench-out/store.md && \
 	cargo run --release --locked -p keycustody-store --example tenant_bench -- "$$url" bench-out/tenants.md
+
+# The audit chain (docs/audit.md): appends/s to SQLite and PostgreSQL (1 and 4 appenders) beside
+# a plain INSERT of the same row, core next/verify per entry beside one HMAC; bench-out/audit.md.
+bench-audit: toolchain
+	bash scripts/ensure-apt.sh postgresql
+	mkdir -p bench-out
+	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
+	trap 'bash store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash store/scripts/pg-cluster.sh start "$$dir"); \
+	cargo run --release --locked -p keycustody-store --example audit_bench -- "$$url" bench-out/audit.md

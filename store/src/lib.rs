@@ -9,6 +9,10 @@
 //! either its old or its new value, so the job can be killed at any point and rerun;
 //! rows already done are skipped by reading their header only. Nothing is deleted.
 //!
+//! [`AuditStore`] keeps core's audit chain (docs/audit.md) in a table, appended to by many
+//! app instances at once (each append serialized on the chain's head row) and verified by
+//! streaming.
+//!
 //! [`TenantKeys`] is the tenant key store of DESIGN §7 (`keycustody_tenant_keys`): per-tenant
 //! keyrings sealed under the platform keyring (or CMEK-wrapped), create / load through
 //! core's cache / rotate with compare-and-swap / shred with a tombstone / list, the
@@ -34,6 +38,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod audit;
 mod db;
 mod error;
 mod ident;
@@ -41,6 +46,7 @@ mod job;
 pub mod replay;
 mod tenants;
 
+pub use audit::{AuditStore, AUDIT_APPEND_RETRIES, AUDIT_HEAD_TABLE, AUDIT_TABLE};
 pub use db::{Database, DbKind};
 pub use error::StoreError;
 pub use ident::quote_ident;
