@@ -20,7 +20,7 @@ mkdir -p "$DIST"; DIST="$(cd "$DIST" && pwd)"
 export CARGO_TARGET_DIR="${DIST_CARGO_TARGET_DIR:-$ROOT/target/dist}"
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 export PATH="$ROOT/.venv/bin:$PATH"
-STAGE="$CARGO_TARGET_DIR/stage"
+STAGE="$CARGO_TARGET_DIR/stage-$MODE"  # per mode: a smoke run beside a full one
 
 VERSION="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["workspace"]["package"]["version"])')"
 GNU=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
@@ -80,7 +80,7 @@ for t in ${MUSL[@]+"${MUSL[@]}"}; do
 done
 if [ "$MODE" = full ]; then
   echo "-- sdist keycustody"
-  maturin sdist --quiet -m bindings-python/Cargo.toml --out "$DIST/python"
+  maturin sdist -m bindings-python/Cargo.toml --out "$DIST/python"
 fi
 
 # ---- Node: the .node per target (glibc 2.17 via zig), the loader, the npm packages ------------
@@ -100,16 +100,16 @@ for t in ${MUSL[@]+"${MUSL[@]}"}; do
 done
 test -s "$STAGE/napi/index.js" -a -s "$STAGE/napi/index.d.ts" || { echo "FATAL: napi build wrote no index.js / index.d.ts" >&2; exit 1; }
 # ---- the CLI: `bin` wheels, and the same binaries for the npm platform packages --------------
-# (its own target dir too: its dependencies are mostly its own, and `make dist` can then build
-# it beside the others.)
+# (its own target dir per target: its dependencies are mostly its own, and the targets can then
+# build side by side, e.g. in the release workflow.)
 if [ "$MODE" = full ]; then
   for t in "${GNU[@]}"; do
     echo "-- wheel keycustody-cli ($t, manylinux2014)"
-    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli" wheel "$t" manylinux2014 cli/Cargo.toml --bindings bin
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" wheel "$t" manylinux2014 cli/Cargo.toml --bindings bin
   done
   for t in ${MUSL[@]+"${MUSL[@]}"}; do
     echo "-- wheel keycustody-cli ($t, musllinux_1_2)"
-    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli" try_musl "wheel keycustody-cli $t" wheel "$t" musllinux_1_2 cli/Cargo.toml --bindings bin || true
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" try_musl "wheel keycustody-cli $t" wheel "$t" musllinux_1_2 cli/Cargo.toml --bindings bin || true
   done
 fi
 # The CLI binaries for npm are taken out of the CLI wheels (one build per target).

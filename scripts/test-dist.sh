@@ -68,6 +68,19 @@ for n in sorted((dist / "npm").glob("*.tgz")):
         assert (dist / "npm" / f"{dep}-{version}.tgz").exists(), (n.name, "lists", dep, "which is not built")
 PY
 ok "every wheel, sdist and npm tarball (and every optionalDependency) is version $VERSION"
+if [ "$MODE" = full ]; then
+  # The sdist builds from source: it holds the workspace pieces the extension needs, lock included
+  # (building it is a full Rust build; the release workflow's source check does that).
+  python3 - "$DIST/python/keycustody-$VERSION.tar.gz" <<'PY' || die "the sdist lacks what a source build needs"
+import sys, tarfile
+names = {n.split("/", 1)[1] for n in tarfile.open(sys.argv[1]).getnames() if "/" in n}
+need = {"pyproject.toml", "Cargo.toml", "Cargo.lock", "PKG-INFO"}
+assert need <= names, need - names
+for piece in ("core/src/lib.rs", "core/Cargo.toml", "bindings-python/Cargo.toml", "bindings-python/src/lib.rs", "python/keycustody/__init__.py"):
+    assert any(n.endswith(piece) for n in names), piece
+PY
+  ok "the sdist holds pyproject.toml, Cargo.lock, the core crate and the binding's sources"
+fi
 
 # ---- 2. tags and glibc symbol versions -------------------------------------------------------
 mkdir -p "$WORK/x"
@@ -216,12 +229,13 @@ if [ "$MODE" = full ]; then
   file -b "$cli" 2>/dev/null | grep -q aarch64 || [ "$(od -An -j18 -N2 -tu2 "$cli" | tr -d ' ')" = 183 ] || die "$cli is not an aarch64 ELF"
   cli_quickstart arm "$cli"
   ok "qemu aarch64: the CLI from the aarch64 wheel runs --version, keys generate, seal/open and the demo"
-  # Node: the arm64 platform package in its own project, on Debian's arm64 nodejs.
+  # Node: the arm64 platform package in its own project, on Debian's arm64 nodejs (the test file
+  # run directly: `node --test` would spawn process.execPath, which only qemu can run).
   PA="$WORK/app-arm64"
   npm_project "$PA" arm64
   [ ! -d "$PA/node_modules/keycustody-linux-x64-gnu" ] || die "npm --cpu=arm64 installed the x64 package"
   ( KC_DIST_PROJECT="$PA" KC_DIST_TARGET=napi KC_DIST_VERSION="$VERSION" KC_JS_ONLY='^vectors|quickstart|installed tarball' \
-      arm "$ARM_ROOT/usr/bin/node" --test tests/release/node-installed.test.mjs ) \
+      arm "$ARM_ROOT/usr/bin/node" tests/release/node-installed.test.mjs ) \
     || die "keycustody-linux-arm64-gnu fails the vectors / quickstart under qemu"
   ok "qemu aarch64: Debian arm64 node runs the vector suite and the README quickstart on keycustody-linux-arm64-gnu"
   cli_quickstart arm "$PA/node_modules/keycustody-linux-arm64-gnu/keycustody"
