@@ -71,7 +71,7 @@ def main() -> None:
     rows = []
     wasm = sorted((dist / "npm").glob("keycustody-wasm-*.tgz"))
     for arch, npm in (("x86_64", "x64"), ("aarch64", "arm64")):
-        wheels = sorted((dist / "python").glob(f"keycustody-*-abi3-manylinux_2_17_{arch}*.whl"))
+        wheels = sorted((dist / "python").glob(f"keycustody-*-abi3-*manylinux_2_17_{arch}*.whl"))
         if not wheels:
             continue
         w = wheels[0]
@@ -86,7 +86,10 @@ def main() -> None:
             p = plat[0]
             rows.append((f"npm `{p.name}` (download: .node + CLI)", p.stat().st_size, "the wheel (download)", w.stat().st_size))
             rows.append((f"`.node` installed ({arch})", tgz_member(p, ".node"), "the Python extension", so))
-            rows.append((f"CLI binary `keycustody` ({arch}, in npm)", tgz_member(p, "/keycustody"), "the Python extension", so))
+            with tarfile.open(p) as t:
+                has_cli = any(m.name.endswith("/keycustody") for m in t.getmembers())
+            if has_cli:
+                rows.append((f"CLI binary `keycustody` ({arch}, in npm)", tgz_member(p, "/keycustody"), "the Python extension", so))
         cli = sorted((dist / "python").glob(f"keycustody_cli-*manylinux_2_17_{arch}*.whl"))
         if cli:
             rows.append((f"CLI wheel `{cli[0].name}` (download)", cli[0].stat().st_size, "the wheel (download)", w.stat().st_size))
