@@ -7,6 +7,13 @@ stubs for signatures and the README for a quickstart.
 
 from __future__ import annotations
 
+try:
+    from . import _native  # noqa: F401 - the compiled extension; its names are imported below
+except ImportError as _exc:  # a wheel for another platform, or a libc older than its tag
+    from ._platform import native_import_error
+
+    raise native_import_error(_exc) from _exc
+
 from ._errors import (
     ClaimMismatchError,
     ConflictError,

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Builds the release artifacts into $DIST_DIR (default dist/, gitignored), from this machine:
+#   python/  keycustody-V-cp39-abi3-manylinux_2_17_{x86_64,aarch64}.whl (+ musllinux_1_2 when they
+#            build), keycustody-V.tar.gz (sdist), keycustody_cli-V-py3-none-<same tags>.whl (the CLI)
+#   npm/     keycustody-V.tgz (loader + `npx keycustody`), keycustody-linux-{x64,arm64}-gnu-V.tgz
+#            (the .node and the CLI binary; -musl when they build), keycustody-wasm-V.tgz
+#   SHA256SUMS, and a listing (artifact, size, sha256) on stdout.
+# Usage: scripts/dist.sh [--smoke]   --smoke: only the x86_64 gnu wheel and npm packages (no CLI,
+# no arm64, no musl, no sdist, no wasm), for `make test-dist-smoke`.
+# Tools: .venv with tools/dist/requirements.txt (ziglang, cargo-zigbuild, maturin, auditwheel, all
+# pinned), bindings-node's npm ci (@napi-rs/cli pinned by its lock), the rustup targets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+MODE=full
+[ "${1:-}" = "--smoke" ] && MODE=smoke
+DIST="${DIST_DIR:-$ROOT/dist}"
+mkdir -p "$DIST"; DIST="$(cd "$DIST" && pwd)"
+# Its own target dir: the zig-linked builds do not invalidate the everyday ones in target/.
+export CARGO_TARGET_DIR="${DIST_CARGO_TARGET_DIR:-$ROOT/target/dist}"
+export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+export PATH="$ROOT/.venv/bin:$PATH"
+STAGE="$CARGO_TARGET_DIR/stage-$MODE"  # per mode: a smoke run beside a full one
+
+VERSION="$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml","rb"))["workspace"]["package"]["version"])')"
+GNU=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
+# musl: DIST_MUSL=1 tries them (six more builds, ~30 min here); by default they are listed as
+# not attempted, never silently left out.
+MUSL=(); [ "${DIST_MUSL:-0}" = 1 ] && MUSL=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+if [ "$MODE" = smoke ]; then GNU=(x86_64-unknown-linux-gnu); MUSL=(); fi
+
+# napi-rs platform suffix of a Rust target triple.
+suffix() {
+  case "$1" in
+    x86_64-unknown-linux-gnu) echo linux-x64-gnu ;; aarch64-unknown-linux-gnu) echo linux-arm64-gnu ;;
+    x86_64-unknown-linux-musl) echo linux-x64-musl ;; aarch64-unknown-linux-musl) echo linux-arm64-musl ;;
+    *) echo "FATAL: no npm platform for $1" >&2; return 1 ;;
+  esac
+}
+
+echo "== make dist ($MODE): keycustody $VERSION into $DIST"
+bash scripts/ensure-rust.sh >/dev/null
+bash scripts/venv.sh -r tools/dist/requirements.txt
+rustup target add "${GNU[@]}" ${MUSL[@]+"${MUSL[@]}"} >/dev/null 2>&1 \
+  || { echo "FATAL: rustup target add ${GNU[*]} ${MUSL[*]} failed" >&2; exit 1; }
+for t in zig maturin cargo-zigbuild auditwheel; do
+  command -v "$t" >/dev/null || [ "$t" = zig ] || { echo "FATAL: $t missing from .venv" >&2; exit 1; }
+done
+python -m ziglang version >/dev/null || { echo "FATAL: ziglang does not run" >&2; exit 1; }
+( cd bindings-node && { [ -d node_modules/@napi-rs/cli ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } \
+    || npm ci --no-audit --no-fund >/dev/null )
+cargo fetch --locked >/dev/null
+rm -rf "$DIST/python" "$DIST/npm" "$DIST/SHA256SUMS" "$STAGE"
+mkdir -p "$DIST/python" "$DIST/npm" "$STAGE/napi" "$STAGE/cli"
+
+built=(); missing=()
+# $1 = description; rest = command. A gnu build failing is fatal; musl ones are optional (the
+# issue: "musllinux if they build"): their failure is listed, loudly, and the build goes on.
+try_musl() {
+  local what="$1"; shift
+  if "$@" >"$STAGE/musl.log" 2>&1; then built+=("$what"); else
+    echo "NOTE: $what does not build here (last lines of the log follow); it is not in this release" >&2
+    tail -n 5 "$STAGE/musl.log" >&2; missing+=("$what"); return 1
+  fi
+}
+
+# ---- Python: the abi3 extension wheels, and the CLI as a `bin` wheel -------------------------
+wheel() { # target compat manifest [extra maturin args]
+  local t="$1" compat="$2" manifest="$3"; shift 3
+  maturin build --release --locked --quiet -m "$manifest" --target "$t" --zig \
+    --compatibility "$compat" --out "$DIST/python" "$@"
+}
+for t in "${GNU[@]}"; do
+  echo "-- wheel keycustody ($t, manylinux2014)"
+  wheel "$t" manylinux2014 bindings-python/Cargo.toml
+done
+for t in ${MUSL[@]+"${MUSL[@]}"}; do
+  echo "-- wheel keycustody ($t, musllinux_1_2)"
+  try_musl "wheel keycustody $t" wheel "$t" musllinux_1_2 bindings-python/Cargo.toml || true
+done
+if [ "$MODE" = full ]; then
+  echo "-- sdist keycustody"
+  maturin sdist -m bindings-python/Cargo.toml --out "$DIST/python"
+fi
+
+# ---- Node: the .node per target (glibc 2.17 via zig), the loader, the npm packages ------------
+# Its own target dir: cargo-zigbuild and maturin's zig set different compiler variables, so
+# sharing one would rebuild every C-using crate (ring, mimalloc, SQLite) on each switch.
+napi() { # target-with-suffix
+  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform --release --strip -x \
+      --target "$1" --output-dir "$STAGE/napi" -- --locked )
+}
+for t in "${GNU[@]}"; do
+  echo "-- napi keycustody.$(suffix "$t").node ($t.2.17)"
+  napi "$t.2.17" >"$STAGE/napi.log" 2>&1 || { tail -n 30 "$STAGE/napi.log" >&2; echo "FATAL: napi build $t failed" >&2; exit 1; }
+done
+for t in ${MUSL[@]+"${MUSL[@]}"}; do
+  echo "-- napi keycustody.$(suffix "$t").node ($t)"
+  try_musl "napi $t" napi "$t" || true
+done
+test -s "$STAGE/napi/index.js" -a -s "$STAGE/napi/index.d.ts" || { echo "FATAL: napi build wrote no index.js / index.d.ts" >&2; exit 1; }
+# ---- the CLI: `bin` wheels, and the same binaries for the npm platform packages --------------
+# (its own target dir per target: its dependencies are mostly its own, and the targets can then
+# build side by side, e.g. in the release workflow.)
+if [ "$MODE" = full ]; then
+  for t in "${GNU[@]}"; do
+    echo "-- wheel keycustody-cli ($t, manylinux2014)"
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" wheel "$t" manylinux2014 cli/Cargo.toml --bindings bin
+  done
+  for t in ${MUSL[@]+"${MUSL[@]}"}; do
+    echo "-- wheel keycustody-cli ($t, musllinux_1_2)"
+    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" try_musl "wheel keycustody-cli $t" wheel "$t" musllinux_1_2 cli/Cargo.toml --bindings bin || true
+  done
+fi
+# The CLI binaries for npm are taken out of the CLI wheels (one build per target).
+shopt -s nullglob
+for w in "$DIST"/python/keycustody_cli-*.whl; do
+  case "$w" in
+    *manylinux_2_17_x86_64*) s=linux-x64-gnu ;; *manylinux_2_17_aarch64*) s=linux-arm64-gnu ;;
+    *musllinux_1_2_x86_64*) s=linux-x64-musl ;; *musllinux_1_2_aarch64*) s=linux-arm64-musl ;;
+    *) echo "FATAL: unexpected CLI wheel $w" >&2; exit 1 ;;
+  esac
+  mkdir -p "$STAGE/cli/$s"
+  python3 - "$w" "$STAGE/cli/$s/keycustody" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    names = [n for n in z.namelist() if n.endswith(".data/scripts/keycustody")]
+    assert len(names) == 1, names
+    open(sys.argv[2], "wb").write(z.read(names[0]))
+PY
+  chmod 755 "$STAGE/cli/$s/keycustody"
+done
+
+node scripts/dist-npm.mjs "$VERSION" "$STAGE" "$DIST/npm" "$MODE"
+
+# ---- wasm: the keycustody-wasm tarball (version stamped in a staging copy) --------------------
+if [ "$MODE" = full ]; then
+  echo "-- npm keycustody-wasm"
+  make --no-print-directory -s wasm-build >"$STAGE/wasm.log" 2>&1 || { tail -n 30 "$STAGE/wasm.log" >&2; echo "FATAL: wasm build failed" >&2; exit 1; }
+  mkdir -p "$STAGE/wasm"
+  ( cd bindings-wasm && node -e 'for (const f of require("./package.json").files) console.log(f)' ) | while read -r f; do
+    mkdir -p "$STAGE/wasm/$(dirname "$f")"; cp -r "bindings-wasm/${f%/}" "$STAGE/wasm/$(dirname "$f")/"
+  done
+  node -e 'const fs=require("fs"),p=JSON.parse(fs.readFileSync("bindings-wasm/package.json"));p.version=process.argv[1];delete p.devDependencies;delete p.scripts;fs.writeFileSync(process.argv[2]+"/package.json",JSON.stringify(p,null,2)+"\n")' "$VERSION" "$STAGE/wasm"
+  ( cd "$STAGE/wasm" && npm pack --silent --pack-destination "$DIST/npm" >/dev/null )
+fi
+
+# ---- checksums and the listing ---------------------------------------------------------------
+( cd "$DIST" && find python npm -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS )
+echo
+printf '%-62s %10s  %s\n' artifact bytes sha256
+while read -r sum file; do printf '%-62s %10s  %s\n' "$file" "$(stat -c %s "$DIST/$file")" "$sum"; done < "$DIST/SHA256SUMS"
+echo "($(wc -l < "$DIST/SHA256SUMS") artifacts, version $VERSION; checksums in $DIST/SHA256SUMS)"
+if [ ${#missing[@]} -gt 0 ]; then echo "NOT BUILT here (listed above): ${missing[*]}"; fi
+if [ "$MODE" = full ] && [ "${DIST_MUSL:-0}" != 1 ]; then
+  echo "NOT ATTEMPTED: musllinux_1_2 wheels and linux-*-musl npm packages (DIST_MUSL=1 make dist tries them)"
+fi
