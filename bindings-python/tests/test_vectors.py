@@ -290,6 +290,77 @@ def wrapped_open_passphrase(c):
     _check_wrapped(c, w, _detailed(c, lambda: w.open_with_passphrase(c["passphrase"])))
 
 
+# ---- audit_v1.json ---------------------------------------------------------------------
+# The audit chain (AuditChain, AuditEntry, AuditCheckpoint). An AuditBroken refusal must name
+# the case's seq (audit_position) and reason; a Malformed one its detail (malformed_kind).
+def _audit(case, fn):
+    try:
+        return _detailed(case, fn)
+    except kc.AuditBrokenError as e:
+        assert e.audit_position == case["seq"], (case["name"], e.audit_position)
+        assert case["reason"] in str(e), (case["name"], str(e))
+        raise
+
+
+def _audit_chain(c):
+    return kc.AuditChain(kc.Keyring.parse(c["keyring"]), c["scope"])
+
+
+def _audit_line(v):
+    return None if v is None else kc.AuditEntry.parse(v)
+
+
+def audit_key(c):
+    # The binding has no audit_key: an entry MACed (stdlib hmac) under the case's key_hex for
+    # kid must verify through the binding, and fail under any other key.
+    import hashlib
+    import hmac
+
+    body = json.dumps(
+        {"seq": 1, "ts": 0, "kid": c["kid"], "op": "vector.audit_key", "names": [], "prev": "0" * 64},
+        separators=(",", ":"),
+    )
+    ch = _audit_chain(c)
+    for key, ok in ((h(c["key_hex"]), True), (bytes(32), False)):
+        mac = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+        e = kc.AuditEntry.parse(body[:-1] + f',"mac":"{mac}"}}')
+        if ok:
+            ch.verify_entry(e)
+        else:
+            with pytest.raises(kc.AuditBrokenError):
+                ch.verify_entry(e)
+
+
+def audit_append(c):
+    e = _audit(c, lambda: _audit_chain(c).next(_audit_line(c["prev"]), c["event"], now=c["ts"]))
+    assert e.to_json() == c["entry"]
+
+
+def audit_run(c):
+    entries = _audit(c, lambda: [kc.AuditEntry.parse(x) for x in c["entries"]])
+    r = _audit(c, lambda: _audit_chain(c).verify_run(entries, _audit_line(c["after"])))
+    want = c["report"]
+    assert (r.entries, r.first_seq, r.last_seq, r.head_mac) == (
+        want["entries"], want["first_seq"], want["last_seq"], want["head_mac"]
+    )
+
+
+def audit_checkpoint(c):
+    ch = _audit_chain(c)
+    cp = ch.checkpoint(_audit_line(c["head"]), now=c["ts"])
+    assert cp.to_text() == c["checkpoint"]
+    ch.verify_checkpoint(kc.AuditCheckpoint.parse(cp.to_text()))
+
+
+def audit_check_checkpoint(c):
+    ch = _audit_chain(c)
+    cp = _audit(c, lambda: kc.AuditCheckpoint.parse(c["checkpoint"]))
+    entries = _audit(c, lambda: [kc.AuditEntry.parse(x) for x in c["entries"]])
+    r = _audit(c, lambda: ch.verify_run(entries, None))
+    at = entries[cp.seq - 1] if 0 < cp.seq <= len(entries) else None
+    _audit(c, lambda: ch.check_against(cp, r, at))
+
+
 DISPATCH = {
     ("strings_v1.json", "seal"): str_seal,
     ("strings_v1.json", "open"): str_open,
@@ -332,6 +403,11 @@ DISPATCH = {
     ("wrapped_keyring_v1.json", "parse"): wrapped_parse,
     ("wrapped_keyring_v1.json", "open_dek"): wrapped_open_dek,
     ("wrapped_keyring_v1.json", "open_passphrase"): wrapped_open_passphrase,
+    ("audit_v1.json", "audit_key"): audit_key,
+    ("audit_v1.json", "append"): audit_append,
+    ("audit_v1.json", "chain"): audit_run,
+    ("audit_v1.json", "checkpoint"): audit_checkpoint,
+    ("audit_v1.json", "check_checkpoint"): audit_check_checkpoint,
 }
 
 
