@@ -206,25 +206,25 @@ impl AuditEntry {
     }
 
     /// The proxy route (null when none).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
     pub fn route(&self) -> JsValue {
         opt_str(self.inner.route())
     }
 
     /// Who: a user or agent name (null when none).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
     pub fn actor(&self) -> JsValue {
         opt_str(self.inner.actor())
     }
 
     /// Whose: the tenant (null when none).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
     pub fn tenant(&self) -> JsValue {
         opt_str(self.inner.tenant())
     }
 
     /// `"intent"`, `"ok"`, `"unconfirmed"` or `"refused"` (null when none).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
     pub fn outcome(&self) -> JsValue {
         opt_str(self.inner.outcome().map(|o| o.as_str()))
     }
@@ -437,7 +437,7 @@ impl AuditChain {
     /// (`KC_AUDIT_BROKEN` when `head` does not verify).
     pub fn checkpoint(
         &self,
-        head: Option<AuditEntry>,
+        #[wasm_bindgen(unchecked_param_type = "AuditEntry | null")] head: Option<AuditEntry>,
         now: Option<NumArg>,
     ) -> JsResult<AuditCheckpoint> {
         let ts = now_secs(now)?;
