@@ -9,5 +9,5 @@ export * from './pkg/keycustody_wasm.js';
 // explicit export takes precedence over the generated `Keyring` of the line above.
 export { Keyring } from './keyring.js';
 // The custody classes and function that take a Keyring (checked in keyring.js).
-export { PendingWrap, TenantKeyringCache, wrapWithPassphrase } from './keyring.js';
+export { PendingWrap, TenantKeyringCache, wrapWithPassphrase, AuditChain } from './keyring.js';
 export { default } from './init.js';

@@ -16,7 +16,7 @@ export * from './pkg/keycustody_wasm.js';
 // The package's Keyring (see keyring.js); takes precedence over the generated one above.
 export { Keyring } from './keyring.js';
 // The custody classes and function that take a Keyring (checked in keyring.js).
-export { PendingWrap, TenantKeyringCache, wrapWithPassphrase } from './keyring.js';
+export { PendingWrap, TenantKeyringCache, wrapWithPassphrase, AuditChain } from './keyring.js';
 
 /** Already initialised on import; resolves to the wasm instance's exports (any argument is ignored). */
 export default async function init() {

@@ -24,6 +24,11 @@ import {
   PendingWrap as GeneratedPendingWrap,
   TenantKeyringCache as GeneratedTenantKeyringCache,
   wrapWithPassphrase as generatedWrapWithPassphrase,
+  AuditChain as GeneratedAuditChain,
+  AuditEntry,
+  AuditCheckpoint,
+  AuditReport,
+  __notAnAuditArg as notAnAuditArg,
 } from './pkg/keycustody_wasm.js';
 
 const canCheckText = typeof String.prototype.isWellFormed === 'function';
@@ -134,4 +139,58 @@ export class TenantKeyringCache extends GeneratedTenantKeyringCache {
 
 export function wrapWithPassphrase(keyring, passphrase, owner, mKib, t, p) {
   return generatedWrapWithPassphrase(keyringArg(keyring), passphrase, owner, mKib, t, p);
+}
+
+// ---- the audit chain (src/audit.rs): its class arguments are checked here, as keyrings are,
+// so that a wrong one throws the typed KC_INVALID_ARGUMENT naming the parameter. wasm-bindgen
+// takes ownership of an optional or array argument of a Rust class (the caller's object would
+// be emptied), so those are passed as copies (`__clone`).
+const live = (v, cls) => v instanceof cls && !!v.__wbg_ptr;
+function entryArg(e, name) {
+  if (!live(e, AuditEntry)) throw notAnAuditArg(name);
+  return e;
+}
+function optEntryCopy(e, name) {
+  if (e === undefined || e === null) return undefined;
+  return entryArg(e, name).__clone();
+}
+function classArg(v, cls, name) {
+  if (!live(v, cls)) throw notAnAuditArg(name);
+  return v;
+}
+
+export class AuditChain extends GeneratedAuditChain {
+  constructor(keyring, scope) {
+    super(keyringArg(keyring), scope);
+  }
+
+  next(prev, event, now) {
+    return super.next(optEntryCopy(prev, 'prev'), event, now);
+  }
+
+  verifyEntry(entry) {
+    return super.verifyEntry(entryArg(entry, 'entry'));
+  }
+
+  verifyRun(entries, after) {
+    if (!Array.isArray(entries)) throw notAnAuditArg('entries');
+    const list = [...entries];
+    for (const e of list) entryArg(e, 'entries');
+    const a = optEntryCopy(after, 'after');
+    return super.verifyRun(list.map((e) => e.__clone()), a);
+  }
+
+  checkpoint(head, now) {
+    return super.checkpoint(optEntryCopy(head, 'head'), now);
+  }
+
+  verifyCheckpoint(checkpoint) {
+    return super.verifyCheckpoint(classArg(checkpoint, AuditCheckpoint, 'checkpoint'));
+  }
+
+  checkAgainst(checkpoint, report, entryAtCheckpoint) {
+    const cp = classArg(checkpoint, AuditCheckpoint, 'checkpoint');
+    const rep = classArg(report, AuditReport, 'report');
+    return super.checkAgainst(cp, rep, optEntryCopy(entryAtCheckpoint, 'entryAtCheckpoint'));
+  }
 }

@@ -32,6 +32,8 @@ export interface KeycustodyError extends Error {
   envVar?: string;
   /** The I/O error kind, for `KC_IO` (e.g. `"NotFound"`). */
   ioKind?: string;
+  /** The seq where the chain breaks, for `KC_AUDIT_BROKEN`. */
+  auditPosition?: number;
 }
 "#;
 
@@ -94,7 +96,7 @@ pub type JsResult<T> = Result<T, Failure>;
 /// THE error mapping: a JS `Error` named `KeycustodyError` with the core's stable
 /// `code` and `kind`, plus, where the error carries one, its non-secret detail from core's
 /// accessors (the same names and values as the Node binding): `kid`, `limit`, `claim`,
-/// `argument`, `malformedKind` (`MalformedKind::name()`), `envVar`, `ioKind`. The message
+/// `argument`, `malformedKind` (`MalformedKind::name()`), `envVar`, `ioKind`, `auditPosition`. The message
 /// is the core's fixed `Display` text, which never contains input bytes or secrets.
 /// `argument` overrides the `argument` detail (this binding's own refusals: the bare name).
 pub(crate) fn error_to_js(e: &Error, argument: Option<&'static str>) -> JsValue {
@@ -107,6 +109,11 @@ pub(crate) fn error_to_js(e: &Error, argument: Option<&'static str>) -> JsValue 
     }
     if let Some(limit) = e.limit() {
         set(&err, "limit", &JsValue::from(len_to_f64(limit)));
+    }
+    if let Some(seq) = e.audit_position() {
+        // Seqs are far below 2^53: the conversion is exact.
+        #[allow(clippy::cast_precision_loss)]
+        set(&err, "auditPosition", &JsValue::from(seq as f64));
     }
     let texts = [
         ("claim", e.claim()),

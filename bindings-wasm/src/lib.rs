@@ -22,6 +22,7 @@ use js_sys::{Array, JsString};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+mod audit;
 mod convert;
 mod custody;
 mod delivery;
@@ -29,6 +30,7 @@ mod functions;
 mod keyring;
 mod platform;
 
+pub use audit::*;
 #[allow(clippy::wildcard_imports)]
 use convert::*;
 pub use convert::{BytesArg, Failure, JsResult, NumArg, StrArg, U8Arg};

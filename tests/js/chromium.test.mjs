@@ -44,6 +44,11 @@ try {
         return { status: r.status, stdout: H.fromB64(r.stdout), stderr: r.stderr }
       },
       writeFile: (name, text) => window.kcHostWriteFile(name, text),
+      repoText: async (rel) => {
+        const r = await fetch(`/repo/${rel}`)
+        if (!r.ok) throw new Error(`GET /repo/${rel}: ${r.status}`)
+        return r.text()
+      },
       inspect: (v) => `${String(v)} ${JSON.stringify(v)} ${Object.getOwnPropertyNames(v ?? {}).map((k) => `${k}=${String(v[k])}`).join(' ')}`,
       node: null,
     }

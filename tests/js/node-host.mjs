@@ -76,6 +76,8 @@ export function nodeHost() {
       return file
     },
     inspect: (v) => util.inspect(v, { showHidden: true, depth: 5 }),
+    /** The text of a file of the repository (`core/tests/data/...`), by its path from the root. */
+    repoText: async (rel) => fs.readFileSync(path.join(REPO, rel), 'utf8'),
     // Node only (null in the browser): the process environment and the file system.
     node: { fs, os, path, process, tmp },
   }

@@ -5,7 +5,7 @@
 import { assert, filled } from '../harness.mjs'
 
 const NOW = 1700000000
-const DETAILS = ['kid', 'limit', 'claim', 'argument', 'malformedKind', 'envVar', 'ioKind']
+const DETAILS = ['kid', 'limit', 'claim', 'argument', 'malformedKind', 'envVar', 'ioKind', 'auditPosition']
 
 export default function register(test, ctx) {
   const { kc, throwsKc, has, host } = ctx

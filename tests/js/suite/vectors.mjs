@@ -275,6 +275,64 @@ export function handlers(kc, ctx) {
     // (WrappedKeyring: parse, openWithDek, openWithPassphrase: a Promise in napi, synchronous in
     // wasm, so awaited); a `detail` is the refusal's malformedKind; `inputs` (hex) are checked
     // against the parsed text.
+    // The audit chain (AuditChain, AuditEntry, AuditCheckpoint; docs/audit.md): an AuditBroken
+    // refusal names the case's seq (`auditPosition`) and reason; `audit_key` is checked with an
+    // independent HMAC (WebCrypto) under key_hex that the chain must accept.
+    'audit_v1.json': (() => {
+      const chainOf = (c) => new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
+      const entry = (l) => (l === null || l === undefined ? null : kc.AuditEntry.parse(l))
+      async function broken(c, f) {
+        try {
+          return await detailed(c, f)
+        } catch (e) {
+          if (e?.code === 'KC_AUDIT_BROKEN') {
+            eq('auditPosition', e.auditPosition, c.seq)
+            assert.ok(e.message.endsWith(`: ${c.reason}`), `reason: ${e.message} (want ${c.reason})`)
+          }
+          throw e
+        }
+      }
+      return {
+        async audit_key(c) {
+          const body = `{"seq":1,"ts":1,"kid":${c.kid},"op":"k","names":[],"prev":"${'0'.repeat(64)}"}`
+          const key = await crypto.subtle.importKey('raw', fromHex(c.key_hex), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+          const mac = toHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body))))
+          const line = `${body.slice(0, -1)},"mac":"${mac}"}`
+          chainOf(c).verifyEntry(kc.AuditEntry.parse(line))
+          const other = `${body.slice(0, -1)},"mac":"${mac.slice(0, -1)}${mac.endsWith('0') ? '1' : '0'}"}`
+          assert.throws(() => chainOf(c).verifyEntry(kc.AuditEntry.parse(other)))
+        },
+        async append(c) {
+          const e = await broken(c, () => chainOf(c).next(entry(c.prev), c.event, c.ts))
+          eq('entry', e.toJson(), c.entry)
+          eq('parsed back', kc.AuditEntry.parse(e.toJson()).toJson(), c.entry)
+        },
+        async chain(c) {
+          const run = await broken(c, () => c.entries.map((l) => kc.AuditEntry.parse(l)))
+          const r = await broken(c, () => chainOf(c).verifyRun(run, entry(c.after)))
+          assert.deepEqual(
+            { entries: r.entries, first_seq: r.firstSeq, last_seq: r.lastSeq, head_mac: r.headMac },
+            c.report,
+          )
+          assert.deepEqual(run.map((e) => e.toJson()), c.entries, 'byte for byte')
+        },
+        async checkpoint(c) {
+          const ch = chainOf(c)
+          const cp = await broken(c, () => ch.checkpoint(entry(c.head), c.ts))
+          eq('checkpoint', cp.toText(), c.checkpoint)
+          ch.verifyCheckpoint(kc.AuditCheckpoint.parse(cp.toText()))
+        },
+        async check_checkpoint(c) {
+          const ch = chainOf(c)
+          await broken(c, () => {
+            const cp = kc.AuditCheckpoint.parse(c.checkpoint)
+            const run = c.entries.map((l) => kc.AuditEntry.parse(l))
+            const r = ch.verifyRun(run, null)
+            ch.checkAgainst(cp, r, cp.seq >= 1 ? (run[cp.seq - 1] ?? null) : null)
+          })
+        },
+      }
+    })(),
     'wrapped_keyring_v1.json': {
       async open_keyring(c) {
         const k = await detailed(c, () => Keyring.parse(c.platform).openKeyring(c.tenant, c.envelope))
