@@ -27,25 +27,6 @@ function checkWrapped(c, w, k) {
   }
 }
 
-/** Runs `f`; an AuditBroken refusal must name the case's seq (auditPosition) and reason. */
-async function audited(c, f) {
-  try {
-    return await detailed(c, f)
-  } catch (e) {
-    if (e?.code === 'KC_AUDIT_BROKEN') {
-      eq('auditPosition', e.auditPosition, c.seq)
-      assert.ok(String(e.message).includes(c.reason), `reason "${c.reason}" not in "${e.message}"`)
-    }
-    throw e
-  }
-}
-
-async function hmacHex(keyBytes, text) {
-  const subtle = globalThis.crypto.subtle
-  const k = await subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-  return toHex(new Uint8Array(await subtle.sign('HMAC', k, new TextEncoder().encode(text))))
-}
-
 /** The handlers of each (file, op): run(c) returns the result an "ok" case is checked on. */
 export function handlers(kc, ctx) {
   const { Keyring } = kc
@@ -351,53 +332,6 @@ export function handlers(kc, ctx) {
         const w = await detailed(c, () => kc.WrappedKeyring.parse(c.text))
         const k = await detailed(c, () => w.openWithPassphrase(c.passphrase))
         if (c.expect === 'ok') checkWrapped(c, w, k)
-      },
-    },
-    // The audit chain (AuditChain, AuditEntry, AuditCheckpoint): entries byte for byte, reports,
-    // checkpoints; AuditBroken refusals name the seq and reason.
-    'audit_v1.json': {
-      async audit_key(c) {
-        // No binding exposes the audit key: an entry MACed (WebCrypto) under the case's key_hex
-        // for its kid must verify through the binding, and fail under another key.
-        const chain = new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
-        const body = JSON.stringify({ seq: 1, ts: 0, kid: c.kid, op: 'vector.audit_key', names: [], prev: '0'.repeat(64) })
-        const line = async (key) => kc.AuditEntry.parse(`${body.slice(0, -1)},"mac":"${await hmacHex(key, body)}"}`)
-        chain.verifyEntry(await line(fromHex(c.key_hex)))
-        let refused = false
-        try {
-          chain.verifyEntry(await line(new Uint8Array(32)))
-        } catch (e) {
-          refused = e?.code === 'KC_AUDIT_BROKEN'
-        }
-        assert.ok(refused, 'an entry MACed under another key verified')
-      },
-      async append(c) {
-        const chain = new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
-        const prev = c.prev === null ? null : kc.AuditEntry.parse(c.prev)
-        const e = await audited(c, () => chain.next(prev, c.event, c.ts))
-        eq('entry', e.toJson(), c.entry)
-      },
-      async chain(c) {
-        const chain = new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
-        const entries = await audited(c, () => c.entries.map((x) => kc.AuditEntry.parse(x)))
-        const after = c.after === null ? null : kc.AuditEntry.parse(c.after)
-        const r = await audited(c, () => chain.verifyRun(entries, after))
-        eq('report', JSON.stringify([r.entries, r.firstSeq, r.lastSeq, r.headMac]),
-          JSON.stringify([c.report.entries, c.report.first_seq, c.report.last_seq, c.report.head_mac]))
-      },
-      async checkpoint(c) {
-        const chain = new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
-        const cp = chain.checkpoint(c.head === null ? null : kc.AuditEntry.parse(c.head), c.ts)
-        eq('checkpoint', cp.toText(), c.checkpoint)
-        chain.verifyCheckpoint(kc.AuditCheckpoint.parse(cp.toText()))
-      },
-      async check_checkpoint(c) {
-        const chain = new kc.AuditChain(Keyring.parse(c.keyring), c.scope)
-        const cp = await audited(c, () => kc.AuditCheckpoint.parse(c.checkpoint))
-        const entries = await audited(c, () => c.entries.map((x) => kc.AuditEntry.parse(x)))
-        const r = await audited(c, () => chain.verifyRun(entries, null))
-        const at = cp.seq > 0 && cp.seq <= entries.length ? entries[cp.seq - 1] : null
-        await audited(c, () => chain.checkAgainst(cp, r, at))
       },
     },
     'legacy_v1.json': {
