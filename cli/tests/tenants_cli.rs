@@ -5,6 +5,7 @@
 //! platform-root rewrap of the tenant key table, then rerun: every tenant's data opens.
 
 mod cli_common;
+#[allow(dead_code)]
 #[path = "../../store/tests/support/mod.rs"]
 mod support;
 use cli_common::*;

@@ -9,7 +9,7 @@
 mod support;
 
 use keycustody::{AuditEvent, AuditOutcome, Error, Keyring};
-use keycustody_store::{rusqlite, AuditStore, Database, StoreError};
+use keycustody_store::{AuditStore, Database, StoreError};
 use std::collections::BTreeSet;
 
 const SCOPE: &str = "acme/dashboard";
@@ -20,40 +20,7 @@ fn ring() -> Keyring {
     Keyring::from_secret(&[7u8; 32], 1).unwrap()
 }
 
-struct Db {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn sqlite_db() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("audit.db");
-    rusqlite::Connection::open(&p).unwrap();
-    Db {
-        url: format!("sqlite:{}", p.display()),
-        _dir: Some(dir),
-    }
-}
-
-fn pg_db(schema: &str) -> Option<Db> {
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(u) if u.starts_with("postgres") => u,
-        _ => {
-            assert!(
-                std::env::var("KEYCUSTODY_REQUIRE_PG").as_deref() != Ok("1"),
-                "KEYCUSTODY_REQUIRE_PG=1 but DATABASE_URL is not a postgres:// URL"
-            );
-            eprintln!(
-                "skipping: no DATABASE_URL (make test-store runs this against a real server)"
-            );
-            return None;
-        }
-    };
-    Some(Db {
-        url: support::fresh_schema(&url, schema),
-        _dir: None,
-    })
-}
+use support::{pg_db, sqlite_db, TestDb as Db};
 
 impl Db {
     fn store(&self) -> AuditStore {

@@ -3,51 +3,17 @@
 //! operation and its failures, the census, `rewrap --tenant-keys`, the platform-root
 //! rotation of the tenant key table, and crypto-shredding across tables and copies.
 
+#[allow(dead_code)]
 mod support;
 
 use keycustody::{Error, Keyring, KEYRING_CONTEXT};
 use keycustody_store::{
-    census, rusqlite, tenant_table_spec, CensusTable, ContextSource, Database, Job, JobReport,
-    JobSpec, StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
+    census, tenant_table_spec, CensusTable, ContextSource, Database, Job, JobReport, JobSpec,
+    StoreError, TenantForm, TenantKeys, Transform, TENANT_TABLE,
 };
 use std::collections::BTreeMap;
 
-/// A database per test: a SQLite file, or a fresh PostgreSQL schema (the tenant table has a
-/// fixed name, so parallel tests each get their own search_path).
-struct Db {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-}
-
-fn sqlite_db() -> Db {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("t.db");
-    rusqlite::Connection::open(&p).unwrap();
-    Db {
-        url: format!("sqlite:{}", p.display()),
-        _dir: Some(dir),
-    }
-}
-
-fn pg_db(schema: &str) -> Option<Db> {
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(u) if u.starts_with("postgres") => u,
-        _ => {
-            assert!(
-                std::env::var("KEYCUSTODY_REQUIRE_PG").as_deref() != Ok("1"),
-                "KEYCUSTODY_REQUIRE_PG=1 but DATABASE_URL is not a postgres:// URL"
-            );
-            eprintln!(
-                "skipping: no DATABASE_URL (make test-store runs this against a real server)"
-            );
-            return None;
-        }
-    };
-    Some(Db {
-        url: support::fresh_schema(&url, schema),
-        _dir: None,
-    })
-}
+use support::{pg_db, sqlite_db, TestDb as Db};
 
 impl Db {
     fn connect(&self) -> Database {

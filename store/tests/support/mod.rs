@@ -44,3 +44,44 @@ where
             .collect()
     }
 }
+
+/// A database per test: a SQLite file in its own temp dir, or a fresh PostgreSQL schema (tables
+/// have fixed names, so parallel tests each get their own search_path).
+pub struct TestDb {
+    /// The URL `Database::connect` takes.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A new SQLite database file.
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("test.db");
+    rusqlite::Connection::open(&p).unwrap();
+    TestDb {
+        url: format!("sqlite:{}", p.display()),
+        _dir: Some(dir),
+    }
+}
+
+/// Schema `schema` afresh on the server of DATABASE_URL; `None` (the test skips) without one,
+/// unless KEYCUSTODY_REQUIRE_PG=1 (`make test-store`), which makes a missing server a failure.
+pub fn pg_db(schema: &str) -> Option<TestDb> {
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => u,
+        _ => {
+            assert!(
+                std::env::var("KEYCUSTODY_REQUIRE_PG").as_deref() != Ok("1"),
+                "KEYCUSTODY_REQUIRE_PG=1 but DATABASE_URL is not a postgres:// URL"
+            );
+            eprintln!(
+                "skipping: no DATABASE_URL (make test-store runs this against a real server)"
+            );
+            return None;
+        }
+    };
+    Some(TestDb {
+        url: fresh_schema(&url, schema),
+        _dir: None,
+    })
+}
