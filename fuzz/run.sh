@@ -21,8 +21,10 @@ report=target/fuzz-report.md
 } > "$report"
 for t in "${targets[@]}"; do
   log=target/logs/$t.log
+  # FUZZ_SEED (make fuzz-brief sets 1): the same mutations every run, so `make test` is
+  # reproducible; `make fuzz` leaves it unset (a new random seed each run).
   if ! cargo +nightly fuzz run -O "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 >"$log" 2>&1; then
+      ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t FAILED (input saved under fuzz/artifacts/$t/)" >&2
     exit 1

@@ -22,7 +22,7 @@ deny: toolchain
 	cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 fuzz-brief: ensure-nightly
-	bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
+	FUZZ_SEED=1 bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
 
 fuzz: ensure-nightly
 	bash fuzz/run.sh $(FUZZ_SECONDS)
