@@ -19,20 +19,36 @@ report=target/fuzz-report.md
   echo "| target | seconds | executions | exec/s | corpus entries | crashes |"
   echo "|---|---|---|---|---|---|"
 } > "$report"
-for t in "${targets[@]}"; do
-  log=target/logs/$t.log
+# FUZZ_JOBS targets at a time (default: the number of CPUs, at most 2; each libFuzzer run is
+# one process on one core), so the brief run in `make test` uses both cores of a 2-core machine.
+jobs=${FUZZ_JOBS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}
+run_one() {
+  local t=$1 log=target/logs/$1.log
   # FUZZ_SEED (make fuzz-brief sets 1): the same mutations every run, so `make test` is
   # reproducible; `make fuzz` leaves it unset (a new random seed each run).
   if ! cargo +nightly fuzz run -O "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
       ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t FAILED (input saved under fuzz/artifacts/$t/)" >&2
-    exit 1
+    return 1
   fi
+  local runs eps corpus
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   eps=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
   corpus=$(find "corpus/$t" -type f | wc -l)
-  echo "| $t | $secs | $runs | $eps | $corpus | 0 |" >> "$report"
+  echo "| $t | $secs | $runs | $eps | $corpus | 0 |" > "target/logs/$t.row"
   echo "fuzz: $t ok ($runs executions)"
+}
+# A target's row file is its success; the first failure stops new starts.
+rm -f target/logs/*.row target/logs/failed
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  [ ! -e target/logs/failed ] || break
+  { run_one "$t" || touch target/logs/failed; } &
 done
+wait
+for t in "${targets[@]}"; do
+  [ -e "target/logs/$t.row" ] || { echo "fuzz: $t did not pass (see above)" >&2; exit 1; }
+done
+for t in "${targets[@]}"; do cat "target/logs/$t.row" >> "$report"; done
 cat "$report"
