@@ -3,6 +3,8 @@
 #   pkg/keycustody_wasm*           the full module (crate keycustody-wasm)
 #   pkg/delivery/keycustody_wasm_delivery*  the delivery module (crate keycustody-wasm-delivery:
 #                                  sealForDelivery and deliveryKeyFingerprint only)
+#   pkg/scrub/keycustody_wasm_scrub*  the scrub module (crate keycustody-wasm-scrub: scrub only,
+#                                  with the regex stack the full module does not carry)
 # Each: the release wasm32 build, wasm-bindgen --target web (one build for browsers, bundlers,
 # edge runtimes and Node), then wasm-opt (npm binaryen, pinned in package.json; it also drops the
 # name section), then *_inline.js, the optimised bytes as base64 for the inline entries.
@@ -25,7 +27,7 @@ if [ ! -x "$wasm_opt" ]; then
   exit 1
 fi
 cd "$root"
-cargo build --release --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery
+cargo build --release --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery -p keycustody-wasm-scrub
 rm -rf "$here/pkg"
 
 # bindgen NAME OUTDIR LEVEL: wasm-bindgen, wasm-opt in place, the inline module.
@@ -59,3 +61,4 @@ bindgen() {
 }
 bindgen keycustody_wasm "$here/pkg" "${KC_WASM_OPT:--Oz}"
 bindgen keycustody_wasm_delivery "$here/pkg/delivery" -Oz
+bindgen keycustody_wasm_scrub "$here/pkg/scrub" -Oz
