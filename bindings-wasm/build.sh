@@ -27,14 +27,16 @@ if [ ! -x "$wasm_opt" ]; then
   exit 1
 fi
 cd "$root"
-cargo build --release --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery -p keycustody-wasm-scrub
+# The `wasm` profile (Cargo.toml): fat LTO, one codegen unit, opt-level "s" except for the
+# crates that do the cryptography and scrub's regex engine (measured there).
+cargo build --profile wasm --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery -p keycustody-wasm-scrub
 rm -rf "$here/pkg"
 
 # bindgen NAME OUTDIR LEVEL: wasm-bindgen, wasm-opt in place, the inline module.
 bindgen() {
   local name="$1" out="$2" level="$3"
   wasm-bindgen --target web --out-dir "$out" --out-name "$name" \
-    "$target_dir/wasm32-unknown-unknown/release/$name.wasm"
+    "$target_dir/wasm32-unknown-unknown/wasm/$name.wasm"
   local wasm="$out/${name}_bg.wasm"
   # wasm-opt takes minutes on the full module: its output is kept in target/, keyed by the
   # input's hash, the level and the wasm-opt version, and reused while they stay the same.
