@@ -3,6 +3,8 @@
 #   pkg/keycustody_wasm*           the full module (crate keycustody-wasm)
 #   pkg/delivery/keycustody_wasm_delivery*  the delivery module (crate keycustody-wasm-delivery:
 #                                  sealForDelivery and deliveryKeyFingerprint only)
+#   pkg/scrub/keycustody_wasm_scrub*  the scrub module (crate keycustody-wasm-scrub: scrub only,
+#                                  with the regex stack the full module does not carry)
 # Each: the release wasm32 build, wasm-bindgen --target web (one build for browsers, bundlers,
 # edge runtimes and Node), then wasm-opt (npm binaryen, pinned in package.json; it also drops the
 # name section), then *_inline.js, the optimised bytes as base64 for the inline entries.
@@ -25,14 +27,16 @@ if [ ! -x "$wasm_opt" ]; then
   exit 1
 fi
 cd "$root"
-cargo build --release --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery
+# The `wasm` profile (Cargo.toml): fat LTO, one codegen unit, opt-level "s" except for the
+# crates that do the cryptography and scrub's regex engine (measured there).
+cargo build --profile wasm --locked --target wasm32-unknown-unknown -p keycustody-wasm -p keycustody-wasm-delivery -p keycustody-wasm-scrub
 rm -rf "$here/pkg"
 
 # bindgen NAME OUTDIR LEVEL: wasm-bindgen, wasm-opt in place, the inline module.
 bindgen() {
   local name="$1" out="$2" level="$3"
   wasm-bindgen --target web --out-dir "$out" --out-name "$name" \
-    "$target_dir/wasm32-unknown-unknown/release/$name.wasm"
+    "$target_dir/wasm32-unknown-unknown/wasm/$name.wasm"
   local wasm="$out/${name}_bg.wasm"
   # wasm-opt takes minutes on the full module: its output is kept in target/, keyed by the
   # input's hash, the level and the wasm-opt version, and reused while they stay the same.
@@ -59,3 +63,4 @@ bindgen() {
 }
 bindgen keycustody_wasm "$here/pkg" "${KC_WASM_OPT:--Oz}"
 bindgen keycustody_wasm_delivery "$here/pkg/delivery" -Oz
+bindgen keycustody_wasm_scrub "$here/pkg/scrub" -Oz

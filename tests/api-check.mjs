@@ -121,28 +121,37 @@ function compareParams(problems, what, want, got) {
 }
 
 /**
+ * The companion module an entry of `runtime` lives in (its `module` key, e.g. `{"wasm": "scrub"}`
+ * for `keycustody-wasm/scrub`), or null for the package's main entry.
+ */
+export const moduleOf = (entry, runtime) => entry.module?.[runtime] ?? null
+
+/**
  * Every difference between a JS runtime and the manifest.
  * surface: `{dts: readDts(...), exports: Object.keys(module), runtimeClasses: {Name: class}}`.
+ * `module`: which of the runtime's modules the surface is (null: the main entry; "scrub": the
+ * companion `keycustody-wasm/scrub`); only the manifest's entries of that module are expected.
  */
-export function checkJs(manifest, runtime, surface) {
+export function checkJs(manifest, runtime, surface, { module = null } = {}) {
   const problems = []
   const { dts, exports } = surface
-  const listed = new Set((manifest.runtime_only[runtime] ?? []).map((r) => r.name))
+  const here = (e) => moduleOf(e, runtime) === module
+  const listed = new Set((manifest.runtime_only[runtime] ?? []).filter(here).map((r) => r.name))
   const known = new Set(listed)
 
   for (const f of manifest.functions) {
     const name = f[runtime]
-    if (!name) continue
+    if (!name || !here(f)) continue
     known.add(name)
     if (!exports.includes(name)) problems.push(`function ${name}: in the manifest, not exported`)
     if (!(name in dts.functions)) problems.push(`function ${name}: in the manifest, not declared in the .d.ts`)
     else compareParams(problems, `function ${name}`, expectedJsParams(f), dts.functions[name])
   }
-  for (const c of manifest.constants) if (c[runtime]) known.add(c[runtime])
+  for (const c of manifest.constants) if (c[runtime] && here(c)) known.add(c[runtime])
 
   for (const c of manifest.classes) {
     const name = c[runtime]
-    if (!name) continue
+    if (!name || !here(c)) continue
     known.add(name)
     const decl = dts.classes[name]
     const rt = surface.runtimeClasses?.[name]

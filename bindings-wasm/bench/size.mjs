@@ -1,8 +1,10 @@
-// bench-wasm-size: the shipped sizes (raw, gzip -9, brotli) of the full module and of the delivery
-// module (keycustody-wasm/delivery), each beside its baseline measured in the same run: the same
-// cargo build through wasm-bindgen only, with no wasm-opt and with the name section, which is what
-// the package shipped before (1.79 MB, 631 kB gzipped). Then what the full module is made of:
-// its code by crate, from the baseline's name section, so that a missed goal says why.
+// bench-wasm-size: the shipped sizes (raw, gzip -9, brotli) of the main module (keycustody-wasm),
+// of the scrub module (keycustody-wasm/scrub: scrub and its regex stack, out of the main module)
+// and of the delivery module (keycustody-wasm/delivery), each beside its baseline measured in the
+// same run: the same cargo build through wasm-bindgen only, with no wasm-opt and with the name
+// section, which is what the package shipped before (1.79 MB, 631 kB gzipped). Then what each
+// module is made of: its code by crate (and the main module's largest functions), from the
+// baseline's name section, so that a missed goal says why.
 // Usage: node bench/size.mjs [OUT.md]   (after build.sh; needs the wasm-bindgen CLI)
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -15,7 +17,14 @@ const PKG = fileURLToPath(new URL('..', import.meta.url));
 const ROOT = path.dirname(PKG.replace(/\/$/, ''));
 const TARGET = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target');
 const out = process.argv[2] ?? path.join(ROOT, 'bench-out', 'wasm-size.md');
-const GOALS = { keycustody_wasm: 300_000, keycustody_wasm_delivery: 80_000 };
+// The cargo profile build.sh builds the modules with (its output directory).
+const PROFILE = process.env.KC_WASM_PROFILE ?? 'wasm';
+// [crate's wasm name, shipped file under pkg/, label, gzip goal or null]
+const MODULES = [
+  ['keycustody_wasm', 'keycustody_wasm_bg.wasm', 'main (`keycustody-wasm`)', 300_000],
+  ['keycustody_wasm_scrub', 'scrub/keycustody_wasm_scrub_bg.wasm', 'scrub (`keycustody-wasm/scrub`)', null],
+  ['keycustody_wasm_delivery', 'delivery/keycustody_wasm_delivery_bg.wasm', 'delivery (`keycustody-wasm/delivery`)', 80_000],
+];
 
 // gzip(1) -9, as the issue's figures were taken (node:zlib's level 9 comes out ~2 % larger).
 const gz = (b) => execFileSync('gzip', ['-9', '-c'], { input: b, maxBuffer: 1 << 26 }).length;
@@ -118,24 +127,32 @@ function crateOf(name) {
     const at = v0.index + v0[0].length;
     return name.slice(at, at + Number(v0[1]));
   }
-  // Demangled (wasm-bindgen's output): `krate::path::f`, `<T as krate::Trait>::f`.
-  const demangled = name.match(/([a-z_][a-z0-9_]*)::/);
+  // Demangled (wasm-bindgen's output): `krate::path::f`, `krate[hash]::path::f`,
+  // `<T as krate::Trait>::f`.
+  const demangled = name.match(/([a-z_][a-z0-9_]*)(?:\[[0-9a-f]+\])?::/);
   if (demangled) return demangled[1];
-  // wasm-bindgen's export shims (`keyring_seal_<hash>`): this binding's.
-  if (/_[0-9a-f]{16}$/.test(name)) return 'keycustody_wasm';
+  // wasm-bindgen's export shims (`keyring_seal_<hash>`, or the export's own name such as
+  // `auditchain_next`, `__keyringOpen`): the binding's.
+  if (/_[0-9a-f]{16}$/.test(name) || /^[A-Za-z_$][\w$]*$/.test(name)) return '(export shims)';
   return '(other)';
 }
 
 function byCrate(wasm) {
   const { bodies, names, nImported } = sections(wasm);
   const agg = new Map();
+  const fns = [];
   bodies.forEach((size, k) => {
-    const c = crateOf(names.get(k + nImported));
+    const name = names.get(k + nImported);
+    const c = crateOf(name);
     agg.set(c, (agg.get(c) ?? 0) + size);
+    fns.push([name ?? `#${k + nImported}`, size]);
   });
   const total = bodies.reduce((a, b) => a + b, 0);
-  return { total, rows: [...agg].sort((a, b) => b[1] - a[1]) };
+  return { total, rows: [...agg].sort((a, b) => b[1] - a[1]), fns: fns.sort((a, b) => b[1] - a[1]) };
 }
+
+// A function's name without its hash suffixes, for the table.
+const shortName = (n) => n.replace(/\[[0-9a-f]+\]/g, '').replace(/::h[0-9a-f]{16}$/, '');
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'kc-wasm-size-'));
 const lines = [
@@ -145,42 +162,58 @@ const lines = [
   'each beside its baseline from the same cargo build in the same run: wasm-bindgen output only, no',
   'wasm-opt, with the name section (what the package shipped before). gzip -9 and brotli 11 as a',
   'server would send them. The inline entries embed the same bytes as base64 in a JS module.',
+  '`scrub` is in its own module (`keycustody-wasm/scrub`), so the main module carries no regex;',
+  'a page that uses both downloads both (the "main + scrub" row: the two files, each compressed).',
   '',
   '| module | shipped raw | shipped gzip | shipped brotli | baseline raw | baseline gzip | goal (gzip) |',
   '|---|---|---|---|---|---|---|',
 ];
 const verdicts = [];
-let fullRaw;
+const baselines = {};
+const shippedOf = {};
 try {
-  for (const [name, shipped, label] of [
-    ['keycustody_wasm', path.join(PKG, 'pkg', 'keycustody_wasm_bg.wasm'), 'full (`keycustody-wasm`)'],
-    ['keycustody_wasm_delivery', path.join(PKG, 'pkg', 'delivery', 'keycustody_wasm_delivery_bg.wasm'), 'delivery (`keycustody-wasm/delivery`)'],
-  ]) {
-    const raw = path.join(TARGET, 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
+  for (const [name, file, label, goal] of MODULES) {
+    const raw = path.join(TARGET, 'wasm32-unknown-unknown', PROFILE, `${name}.wasm`);
     execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', tmp, '--out-name', name, raw]);
     const base = readFileSync(path.join(tmp, `${name}_bg.wasm`));
-    const ours = readFileSync(shipped);
-    const inline = readFileSync(shipped.replace(/_bg\.wasm$/, '_inline.js'));
-    const met = gz(ours) <= GOALS[name];
-    verdicts.push(met);
+    const ours = readFileSync(path.join(PKG, 'pkg', file));
+    const inline = readFileSync(path.join(PKG, 'pkg', file.replace(/_bg\.wasm$/, '_inline.js')));
+    let verdict = '—';
+    if (goal !== null) {
+      const met = gz(ours) <= goal;
+      verdicts.push(met);
+      verdict = `≤ ${kB(goal)} ${met ? '(met)' : '(NOT met)'}`;
+    }
     lines.push(
-      `| ${label} | ${kB(ours.length)} | ${kB(gz(ours))} | ${kB(br(ours))} | ${kB(base.length)} | ${kB(gz(base))} | ≤ ${kB(GOALS[name])} ${met ? '(met)' : '(NOT met)'} |`,
+      `| ${label} | ${kB(ours.length)} | ${kB(gz(ours))} | ${kB(br(ours))} | ${kB(base.length)} | ${kB(gz(base))} | ${verdict} |`,
     );
     lines.push(`| ${label}, inline JS (base64) | ${kB(inline.length)} | ${kB(gz(inline))} | ${kB(br(inline))} | | | |`);
-    if (name === 'keycustody_wasm') fullRaw = base;
+    baselines[name] = base;
+    shippedOf[name] = ours;
   }
-  const shippedFull = sections(readFileSync(path.join(PKG, 'pkg', 'keycustody_wasm_bg.wasm'))).list;
-  lines.push('', 'Sections of the shipped full module:', '', '| section | bytes |', '|---|---|');
-  for (const [n, s] of shippedFull) lines.push(`| ${n} | ${s} |`);
-  const { total, rows } = byCrate(fullRaw);
+  const [m, sc] = [shippedOf.keycustody_wasm, shippedOf.keycustody_wasm_scrub];
+  const [bm, bs] = [baselines.keycustody_wasm, baselines.keycustody_wasm_scrub];
   lines.push(
-    '',
-    `Code of the full module by crate (the baseline, i.e. before wasm-opt, ${kB(total)} of code; from its name section; \`keycustody_wasm\` includes wasm-bindgen's export shims):`,
-    '',
-    '| crate | code bytes | share |',
-    '|---|---|---|',
+    `| main + scrub (a page that uses both) | ${kB(m.length + sc.length)} | ${kB(gz(m) + gz(sc))} | ${kB(br(m) + br(sc))} | ${kB(bm.length + bs.length)} | ${kB(gz(bm) + gz(bs))} | |`,
   );
-  for (const [c, s] of rows.slice(0, 15)) lines.push(`| ${c} | ${s} | ${((100 * s) / total).toFixed(1)} % |`);
+  const shippedMain = sections(m).list;
+  lines.push('', 'Sections of the shipped main module:', '', '| section | bytes |', '|---|---|');
+  for (const [n, s] of shippedMain) lines.push(`| ${n} | ${s} |`);
+  for (const [name, , label] of MODULES) {
+    const { total, rows, fns } = byCrate(baselines[name]);
+    lines.push(
+      '',
+      `Code of the ${label} module by crate (its baseline, i.e. before wasm-opt: ${kB(total)} of code, ${kB(sections(baselines[name]).list.find(([n]) => n === 'data')?.[1] ?? 0)} of data; from its name section; after LTO a function inlined into another counts for the caller's crate):`,
+      '',
+      '| crate | code bytes | share |',
+      '|---|---|---|',
+    );
+    for (const [c, s] of rows.slice(0, 15)) lines.push(`| ${c} | ${s} | ${((100 * s) / total).toFixed(1)} % |`);
+    if (name === 'keycustody_wasm') {
+      lines.push('', 'Its largest functions:', '', '| function | code bytes |', '|---|---|');
+      for (const [n, s] of fns.slice(0, 12)) lines.push(`| \`${shortName(n).slice(0, 110)}\` | ${s} |`);
+    }
+  }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 //! The platform pieces of the core: browser-direct delivery (HPKE), webhooks, replay
-//! guard, per-tenant JWT, one-time codes, TOTP, scrubbing, validation, pseudonyms and
+//! guard, per-tenant JWT, one-time codes, TOTP, validation, pseudonyms and
 //! the legacy decoders.
 //!
 //! Where the core has a wall-clock form only on native targets (`verify(..)` beside
@@ -441,7 +441,7 @@ impl ReplayGuard {
     }
 }
 
-// ---------------------------------------------------------------- TOTP, scrub, validation
+// ---------------------------------------------------------------- TOTP, validation
 
 /// A fresh TOTP secret (base32, 20 random bytes).
 #[wasm_bindgen(js_name = generateTotpSecret)]
@@ -542,14 +542,6 @@ pub fn verify_totp_at(
     // A step is now / 30 for a safe-integer now: exact.
     #[allow(clippy::cast_precision_loss)]
     Ok(step as f64)
-}
-
-/// Replaces known secret shapes (provider API keys, bot tokens, JWTs, `Authorization:`
-/// values, PEM private keys, our API keys) with `[REDACTED:<kind>]`.
-#[wasm_bindgen]
-pub fn scrub(text: &StrArg) -> JsResult<String> {
-    let text = secret_string(text, "text must be a string")?;
-    Ok(keycustody::scrub(&text))
 }
 
 /// Throws `KC_INVALID_ARGUMENT` unless `s` is a valid slug.

@@ -73,5 +73,7 @@ test('its wasm is a separate, optimised module without a name section, a fractio
   const exports = WebAssembly.Module.exports(new WebAssembly.Module(wasm)).map((e) => e.name);
   assert.ok(exports.includes('sealForDelivery') && exports.includes('deliveryKeyFingerprint'));
   assert.ok(!exports.some((n) => /^keyring_|openDelivery|generateDeliveryKeypair/.test(n)), exports.join(' '));
-  assert.ok(wasm.length * 4 < fullWasm.length, `${wasm.length} vs ${fullWasm.length}`);
+  // A fraction: under a third of the full module (scrub's regex stack is in neither since
+  // keycustody-wasm/scrub has its own module; they were 218 kB and 807 kB then).
+  assert.ok(wasm.length * 3 < fullWasm.length, `${wasm.length} vs ${fullWasm.length}`);
 });

@@ -1,11 +1,16 @@
 // The wasm package against the API manifest (tests/api.json): every name, parameter and
 // optional parameter the manifest lists for `wasm`, and nothing exported beyond it. The
 // declarations are wasm-bindgen's pkg/keycustody_wasm.d.ts (index.d.ts re-exports them and
-// they describe keyring.js's Keyring); the exports are the package's Node entry.
+// they describe keyring.js's Keyring); the exports are the package's Node entry. The companion
+// module keycustody-wasm/scrub is checked the same way against the manifest's entries with
+// `"module": {"wasm": "scrub"}` (its pkg/scrub/keycustody_wasm_scrub.d.ts, scrub.d.ts and the
+// exports of both of its entries).
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import test from 'node:test'
 import * as pkg from '../node.js'
+import * as scrubPkg from '../scrub-inline.js'
+import * as scrubBrowser from '../scrub.js'
 import { checkDefaults, checkJs, defaultProbes, loadManifest, readDts } from '../../tests/api-check.mjs'
 
 const manifest = loadManifest()
@@ -21,6 +26,30 @@ function surface(module = pkg, text = dtsText) {
 
 test('the wasm package matches tests/api.json', () => {
   assert.deepEqual(checkJs(manifest, 'wasm', surface()), [])
+})
+
+test('keycustody-wasm/scrub matches the entries tests/api.json places in it, and only those', () => {
+  const text = fs.readFileSync(new URL('../pkg/scrub/keycustody_wasm_scrub.d.ts', import.meta.url), 'utf8')
+  assert.deepEqual(checkJs(manifest, 'wasm', surface(scrubPkg, text), { module: 'scrub' }), [])
+  // Both entries (browser scrub.js, inline scrub-inline.js) export the same names.
+  assert.deepEqual(Object.keys(scrubBrowser).sort(), Object.keys(scrubPkg).sort())
+  // scrub.d.ts declares nothing of its own: it re-exports the generated declarations.
+  const own = readDts(fs.readFileSync(new URL('../scrub.d.ts', import.meta.url), 'utf8'))
+  assert.deepEqual([Object.keys(own.functions), Object.keys(own.classes)], [[], []])
+  // The package's exports map reaches it under each of the main package's loading forms.
+  const { exports } = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+  assert.deepEqual(Object.keys(exports).filter((k) => k.startsWith('./scrub')), ['./scrub', './scrub/inline', './scrub/wasm', './scrub/wasm?module'])
+})
+
+test('the checker places a function in its module: scrub on the main entry, or missing from its module, is reported', () => {
+  const moved = checkJs(manifest, 'wasm', surface({ ...pkg, scrub: scrubPkg.scrub }, dtsText + '\nexport function scrub(text: string): string;\n'))
+  assert.ok(moved.some((p) => p.startsWith('scrub: exported, not in the manifest')), moved.join('\n'))
+  const text = fs.readFileSync(new URL('../pkg/scrub/keycustody_wasm_scrub.d.ts', import.meta.url), 'utf8')
+  const { scrub, ...rest } = scrubPkg
+  const lost = checkJs(manifest, 'wasm', surface(rest, text), { module: 'scrub' })
+  assert.ok(lost.some((p) => p.startsWith('function scrub: in the manifest, not exported')), lost.join('\n'))
+  // The main entry's functions are not expected in the companion module.
+  assert.ok(!checkJs(manifest, 'wasm', surface(scrubPkg, text), { module: 'scrub' }).some((p) => /inspect/.test(p)))
 })
 
 test('index.d.ts re-exports the generated declarations and declares no function or class of its own', () => {

@@ -28,8 +28,10 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
       'pkg/delivery/keycustody_wasm_delivery.d.ts', 'pkg/delivery/keycustody_wasm_delivery.js',
       'pkg/delivery/keycustody_wasm_delivery_bg.wasm', 'pkg/delivery/keycustody_wasm_delivery_inline.js',
       'pkg/keycustody_wasm.d.ts', 'pkg/keycustody_wasm.js', 'pkg/keycustody_wasm_bg.wasm',
-      'pkg/keycustody_wasm_bg.wasm.d.ts', 'pkg/keycustody_wasm_inline.js', 'pkg/snippets/*/inline0.js',
-      'wasm.d.ts',
+      'pkg/keycustody_wasm_bg.wasm.d.ts', 'pkg/keycustody_wasm_inline.js',
+      'pkg/scrub/keycustody_wasm_scrub.d.ts', 'pkg/scrub/keycustody_wasm_scrub.js',
+      'pkg/scrub/keycustody_wasm_scrub_bg.wasm', 'pkg/scrub/keycustody_wasm_scrub_inline.js',
+      'pkg/snippets/*/inline0.js', 'scrub-inline.js', 'scrub.d.ts', 'scrub.js', 'wasm.d.ts',
     ]);
     const app = path.join(dir, 'app');
     run('mkdir', ['-p', app], dir);
@@ -38,19 +40,22 @@ test('npm pack, install the tarball in an empty project, import it by name', () 
     writeFileSync(
       path.join(app, 'esm.mjs'),
       `import init, { Keyring } from 'keycustody-wasm';
+import initScrub, { scrub } from 'keycustody-wasm/scrub';
 await init();
+await initScrub();
 const kr = Keyring.generate();
-console.log(kr.openText('t', kr.seal('t', 'packed')), kr instanceof Keyring);`,
+console.log(kr.openText('t', kr.seal('t', 'packed')), kr instanceof Keyring, scrub('Authorization: Bearer abc.def'));`,
     );
-    assert.equal(run(process.execPath, ['esm.mjs'], app).trim(), 'packed true');
+    assert.equal(run(process.execPath, ['esm.mjs'], app).trim(), 'packed true Authorization: [REDACTED:authorization]');
     writeFileSync(
       path.join(app, 'cjs.cjs'),
       `const { inspect, Keyring } = require('keycustody-wasm');
-console.log(inspect(Keyring.generate().seal('t', 'abc')).plaintextLen);`,
+const { scrub } = require('keycustody-wasm/scrub');
+console.log(inspect(Keyring.generate().seal('t', 'abc')).plaintextLen, scrub('x-api-key: sk-0123456789abcdef0123'));`,
     );
     const [major, minor] = process.versions.node.split('.').map(Number);
     if (major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19)) {
-      assert.equal(run(process.execPath, ['cjs.cjs'], app).trim(), '3');
+      assert.equal(run(process.execPath, ['cjs.cjs'], app).trim(), '3 x-api-key: [REDACTED:api_key]');
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

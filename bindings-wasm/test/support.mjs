@@ -20,7 +20,7 @@ const TYPES = {
 };
 
 /** The import map every page uses, as a bundler-less site would. */
-export const IMPORT_MAP = `<script type="importmap">{"imports":{"keycustody-wasm":"/node_modules/keycustody-wasm/index.js"}}</script>`;
+export const IMPORT_MAP = `<script type="importmap">{"imports":{"keycustody-wasm":"/node_modules/keycustody-wasm/index.js","keycustody-wasm/scrub":"/node_modules/keycustody-wasm/scrub.js"}}</script>`;
 
 /**
  * Serves, on 127.0.0.1 and a free port:

@@ -25,11 +25,15 @@ try {
   await page.exposeFunction('kcHostWriteFile', (name, text) => host.writeFile(name, text))
   await page.goto(`${server.origin}/harness.html`)
   results = await page.evaluate(async (only) => {
-    const kc = await import('keycustody-wasm')
-    await kc.default() // fetches pkg/keycustody_wasm_bg.wasm (application/wasm, streaming)
+    const main = await import('keycustody-wasm')
+    await main.default() // fetches pkg/keycustody_wasm_bg.wasm (application/wasm, streaming)
+    const scrub = await import('keycustody-wasm/scrub')
+    await scrub.default() // fetches pkg/scrub/keycustody_wasm_scrub_bg.wasm
     const H = await import('/repo/tests/js/harness.mjs')
     const S = await import('/repo/tests/js/suite.mjs')
     const manifest = await (await fetch('/repo/tests/api.json')).json()
+    // The suite's `kc`: the main entry, with scrub from keycustody-wasm/scrub (as in Node).
+    const kc = H.withCompanions(main, { scrub }, manifest, 'wasm')
     const pageHost = {
       name: 'chromium',
       vectors: async () => {

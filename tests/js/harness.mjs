@@ -119,6 +119,26 @@ export const filled = (n, v = 0) => new Uint8Array(n).fill(v)
 export const codeOf = (kind) => `KC_${kind.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`
 
 /**
+ * The package as the suite sees it: the main entry `kc` plus each function the manifest places
+ * in a companion module of this runtime (its `module` key: wasm's `scrub` is exported by
+ * keycustody-wasm/scrub, not by the main entry), taken from that module (`companions`:
+ * {"scrub": the loaded module}). Fails when such a function is also on the main entry or is
+ * not exported by its module.
+ */
+export function withCompanions(kc, companions, manifest, runtime) {
+  const out = { ...kc }
+  for (const f of manifest.functions) {
+    const name = f[runtime]
+    const m = f.module?.[runtime]
+    if (!name || !m) continue
+    if (name in kc) throw new Error(`${name} is exported by the main entry, but tests/api.json places it in the ${m} module`)
+    if (typeof companions[m]?.[name] !== 'function') throw new Error(`${name}: not exported by the ${m} module`)
+    out[name] = companions[m][name]
+  }
+  return Object.freeze(out)
+}
+
+/**
  * The context every suite module gets: the module under test, the target, the manifest-driven
  * facts about it, and the host's capabilities (Rust interop, files, env vars: null where the
  * host has none).

@@ -7,15 +7,23 @@ import util from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { withCompanions } from './harness.mjs'
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url))
 export const REPO = path.resolve(HERE, '..', '..')
 export const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'tests', 'api.json'), 'utf8'))
 
-/** The package under test, as users load it. */
+/**
+ * The package under test, as users load it. For wasm: the Node entry, with `scrub` from the
+ * companion module keycustody-wasm/scrub (its Node entry, scrub-inline.js): see withCompanions.
+ */
 export async function loadPackage(target) {
   if (target === 'napi') return createRequire(import.meta.url)(path.join(REPO, 'bindings-node', 'index.js'))
-  if (target === 'wasm-node') return import(path.join(REPO, 'bindings-wasm', 'node.js'))
+  if (target === 'wasm-node') {
+    const kc = await import(path.join(REPO, 'bindings-wasm', 'node.js'))
+    const scrub = await import(path.join(REPO, 'bindings-wasm', 'scrub-inline.js'))
+    return withCompanions(kc, { scrub }, manifest, 'wasm')
+  }
   throw new Error(`unknown target ${target} (napi | wasm-node; wasm-chromium runs in tests/js/chromium.test.mjs)`)
 }
 

@@ -31,19 +31,25 @@ const BIN = path.join(HERE, 'node_modules', '.bin');
 const requireTool = createRequire(path.join(HERE, 'package.json'));
 const tool = (name) => import(pathToFileURL(requireTool.resolve(name)).href);
 
-// The user's code: seal and open with a keyring, and a delivery round trip.
+// The user's code: seal and open with a keyring, a delivery round trip, and scrub from the
+// companion module keycustody-wasm/scrub (its own wasm, loaded the same way as the package's).
 const CHECK = `
 const kr = Keyring.generate();
 const dk = generateDeliveryKeypair();
 const blob = sealForDelivery(dk.publicKey, 'acme', 'sk-matrix');
 const ok = kr.openText('t', kr.seal('t', 'matrix')) === 'matrix'
-  && new TextDecoder().decode(openDelivery(dk.privateKey, 'acme', blob)) === 'sk-matrix';
+  && new TextDecoder().decode(openDelivery(dk.privateKey, 'acme', blob)) === 'sk-matrix'
+  && scrub('Authorization: Bearer abc.def') === 'Authorization: [REDACTED:authorization]';
 `;
 const IMPORTS = 'Keyring, generateDeliveryKeypair, sealForDelivery, openDelivery';
+// The scrub module's entry beside each of the package's: '/inline' beside '/inline'.
+const scrubEntry = (entry) => (entry.endsWith('/inline') ? 'keycustody-wasm/scrub/inline' : 'keycustody-wasm/scrub');
 // A browser page reports through globalThis.__kc (read by the test).
 const browserMain = (entry) => `import init, { ${IMPORTS} } from '${entry}';
+import initScrub, { scrub } from '${scrubEntry(entry)}';
 try {
   await init();
+  await initScrub();
   ${CHECK}
   globalThis.__kc = ok ? 'sealed and opened' : 'wrong result';
 } catch (e) {
@@ -60,7 +66,9 @@ try {
 }
 `;
 const scriptMain = `import init, { ${IMPORTS} } from 'keycustody-wasm';
+import initScrub, { scrub } from 'keycustody-wasm/scrub';
 await init();
+await initScrub();
 ${CHECK}
 console.log(ok ? 'sealed and opened' : 'wrong result');
 `;
@@ -221,7 +229,7 @@ test('keycustody-wasm/delivery in a browser bundle (esbuild, no config): the VM 
   // The whole page's script: the delivery module, nothing of the full package.
   const bundle = readFileSync(path.join(out, 'main.js'));
   const full = readFileSync(path.join(PKG, 'pkg', 'keycustody_wasm_inline.js'));
-  assert.ok(bundle.length * 4 < full.length, `${bundle.length} bytes bundled`);
+  assert.ok(bundle.length * 3 < full.length, `${bundle.length} bytes bundled`);
 });
 
 test('Node: import init from "keycustody-wasm"; await init()', () => {
@@ -284,9 +292,12 @@ test('Cloudflare Workers (workerd via miniflare): import wasm from "keycustody-w
     path.join(app, 'worker.js'),
     `import init, { ${IMPORTS} } from 'keycustody-wasm';
 import wasm from 'keycustody-wasm/wasm';
+import initScrub, { scrub } from 'keycustody-wasm/scrub';
+import scrubWasm from 'keycustody-wasm/scrub/wasm';
 export default {
   async fetch() {
     await init(wasm);
+    await initScrub(scrubWasm);
     ${CHECK}
     return new Response(ok ? 'sealed and opened' : 'wrong result');
   },
@@ -328,8 +339,19 @@ test('TypeScript strict: the wasm imports and init(source) are typed by the pack
 import wasm from 'keycustody-wasm/wasm';
 import wasmForNextEdge from 'keycustody-wasm/wasm?module';
 import * as inline from 'keycustody-wasm/inline';
+import initScrub, { scrub } from 'keycustody-wasm/scrub';
+import * as scrubInline from 'keycustody-wasm/scrub/inline';
+import scrubWasm from 'keycustody-wasm/scrub/wasm';
+import scrubWasmForNextEdge from 'keycustody-wasm/scrub/wasm?module';
 const m: WebAssembly.Module = wasm;
 const n: WebAssembly.Module = wasmForNextEdge;
+const sm: WebAssembly.Module = scrubWasm;
+export async function scrubbed(text: string): Promise<string> {
+  await initScrub(sm);
+  await initScrub(scrubWasmForNextEdge);
+  await scrubInline.default();
+  return scrub(text) + scrubInline.scrub(text);
+}
 export async function load(bytes: Uint8Array, url: URL): Promise<string> {
   await init(m);
   await init(n);
