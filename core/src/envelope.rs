@@ -222,8 +222,9 @@ impl Keyring {
 
     /// [`Keyring::seal_binary`] into a caller's buffer of exactly
     /// [`Keyring::sealed_len`]`(plaintext.len())` bytes, for bindings that seal straight into
-    /// their runtime's own byte object (no intermediate vector). The plaintext is copied into
-    /// `out` and encrypted there; if sealing fails, `out` is wiped.
+    /// their runtime's own byte object (no intermediate vector). The plaintext is encrypted
+    /// straight into `out` (out of place on the native backend; copied first on wasm32's);
+    /// if sealing fails, `out` is wiped.
     ///
     /// # Errors
     /// As [`Keyring::seal`], checked first; then [`Error::InvalidArgument`] when `out` has
