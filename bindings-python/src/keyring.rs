@@ -196,8 +196,8 @@ impl PyKeyring {
             // Core refuses it (an invalid owner first, as always) before anything is allocated.
             self.inner.seal_binary_into(owner, p, c, &mut []).to_py()?;
         }
-        // Sealed straight into the new `bytes` object: no intermediate vector, one copy of
-        // the plaintext (into the output, where it is encrypted in place).
+        // Sealed straight into the new `bytes` object: no intermediate vector, and no copy of
+        // the plaintext (core's AES-GCM encrypts from it into the output, out of place).
         let len = keycustody::Keyring::sealed_len(p.len());
         PyBytes::new_with(py, len, |out| {
             run(py, p.len(), || {

@@ -155,6 +155,15 @@ pub(crate) fn with_aad<T>(kid: u32, owner: &str, context: &[u8], f: impl FnOnce(
     f(&buf[..len])
 }
 
+/// Where the data an AES-GCM call works on lies: already in the output buffer (its first
+/// `n` bytes past the header, sealed or opened in place), or in another buffer, read from
+/// there and written into the output in one pass (out of place).
+#[derive(Clone, Copy)]
+enum Placed<'a> {
+    InPlace(usize),
+    From(&'a [u8]),
+}
+
 /// Reads the header of a text envelope: version, kid and plaintext length. No key needed.
 ///
 /// # Errors
@@ -213,8 +222,9 @@ impl Keyring {
 
     /// [`Keyring::seal_binary`] into a caller's buffer of exactly
     /// [`Keyring::sealed_len`]`(plaintext.len())` bytes, for bindings that seal straight into
-    /// their runtime's own byte object (no intermediate vector). The plaintext is copied into
-    /// `out` and encrypted there; if sealing fails, `out` is wiped.
+    /// their runtime's own byte object (no intermediate vector). The plaintext is encrypted
+    /// straight into `out` (out of place on the native backend; copied first on wasm32's);
+    /// if sealing fails, `out` is wiped.
     ///
     /// # Errors
     /// As [`Keyring::seal`], checked first; then [`Error::InvalidArgument`] when `out` has
@@ -387,8 +397,8 @@ impl Keyring {
     }
 
     /// Writes the envelope into `out`, which is exactly `sealed_len(plaintext.len())` bytes
-    /// (the callers check): header, then the plaintext encrypted in place, then the tag. On
-    /// failure `out` is wiped.
+    /// (the callers check): header, then the plaintext encrypted straight into it (out of
+    /// place: no copy of the plaintext is made first), then the tag. On failure `out` is wiped.
     fn seal_into(
         &self,
         kid: u32,
@@ -398,8 +408,7 @@ impl Keyring {
         nonce: &[u8; NONCE_LEN],
         out: &mut [u8],
     ) -> Result<()> {
-        out[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
-        self.seal_placed(kid, owner, plaintext.len(), context, nonce, out)
+        self.seal_with(kid, owner, Placed::From(plaintext), context, nonce, out)
     }
 
     /// [`Keyring::seal_into`] with the `n`-byte plaintext already at `HEADER_LEN..` of `out`
@@ -413,6 +422,18 @@ impl Keyring {
         nonce: &[u8; NONCE_LEN],
         out: &mut [u8],
     ) -> Result<()> {
+        self.seal_with(kid, owner, Placed::InPlace(n), context, nonce, out)
+    }
+
+    fn seal_with(
+        &self,
+        kid: u32,
+        owner: &str,
+        plaintext: Placed<'_>,
+        context: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        out: &mut [u8],
+    ) -> Result<()> {
         let snap = self.snapshot();
         let m = match snap.material(kid) {
             Ok(m) => m,
@@ -421,13 +442,20 @@ impl Keyring {
                 return Err(e);
             }
         };
+        let n = match plaintext {
+            Placed::InPlace(n) => n,
+            Placed::From(p) => p.len(),
+        };
         let (header, rest) = out.split_at_mut(HEADER_LEN);
         header[0] = VERSION;
         header[1..5].copy_from_slice(&kid.to_be_bytes());
         header[5..].copy_from_slice(nonce);
-        let (in_out, tag_out) = rest.split_at_mut(n);
+        let (body, tag_out) = rest.split_at_mut(n);
         let sealed = with_aad(kid, owner, context, |aad| {
-            self.with_envelope_cipher(m, owner, |c| c.seal(nonce, aad, in_out))
+            self.with_envelope_cipher(m, owner, |c| match plaintext {
+                Placed::InPlace(_) => c.seal(nonce, aad, body),
+                Placed::From(p) => c.seal_to(nonce, aad, p, body),
+            })
         });
         match sealed {
             Ok(tag) => {
@@ -516,8 +544,16 @@ impl Keyring {
                 "output length is not the plaintext length",
             ));
         }
-        out.copy_from_slice(p.ciphertext);
-        self.open_in(p.kid, &p.nonce, &p.tag, owner, context, out)
+        // Decrypted straight from the envelope into `out` (out of place: no copy first).
+        self.open_with(
+            p.kid,
+            &p.nonce,
+            &p.tag,
+            owner,
+            context,
+            Placed::From(p.ciphertext),
+            out,
+        )
     }
 
     /// Decrypts `in_out` (the ciphertext) in place. On any failure `in_out` is wiped.
@@ -530,16 +566,36 @@ impl Keyring {
         context: &[u8],
         in_out: &mut [u8],
     ) -> Result<()> {
+        let n = in_out.len();
+        self.open_with(kid, nonce, tag, owner, context, Placed::InPlace(n), in_out)
+    }
+
+    /// Decrypts into `out`: the ciphertext already there ([`Placed::InPlace`]), or from
+    /// another buffer of `out`'s length. On any failure `out` is wiped.
+    #[allow(clippy::too_many_arguments)] // private; the fields of a parsed envelope
+    fn open_with(
+        &self,
+        kid: u32,
+        nonce: &[u8; NONCE_LEN],
+        tag: &[u8; TAG_LEN],
+        owner: &str,
+        context: &[u8],
+        ciphertext: Placed<'_>,
+        out: &mut [u8],
+    ) -> Result<()> {
         let snap = self.snapshot();
         let opened = kdf::check_owner(owner)
             .and_then(|()| snap.material(kid))
             .and_then(|m| {
                 with_aad(kid, owner, context, |aad| {
-                    self.with_envelope_cipher(m, owner, |c| c.open(nonce, aad, in_out, tag))
+                    self.with_envelope_cipher(m, owner, |c| match ciphertext {
+                        Placed::InPlace(_) => c.open(nonce, aad, out, tag),
+                        Placed::From(ct) => c.open_to(nonce, aad, ct, tag, out),
+                    })
                 })
             });
         if opened.is_err() {
-            in_out.zeroize();
+            out.zeroize();
         }
         opened
     }

@@ -598,9 +598,9 @@ fn oversized_envelope_text_is_refused_before_decoding() {
 
 /// The RustCrypto backend (the wasm32 build's) keeps expanded ciphers of recent owners per
 /// root key. Through more owners than it holds, revisited in a shuffled order, it must agree
-/// byte for byte with `ring`, refuse every wrong owner, and stop at a retired key.
+/// byte for byte with AWS-LC (the native backend), refuse every wrong owner, and stop at a retired key.
 #[test]
-fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
+fn rustcrypto_owner_cache_agrees_with_aws_lc_and_follows_rotation() {
     use keycustody::internal::Backend;
     let kr = Keyring::generate().unwrap();
     let nonce = [7u8; 12];
@@ -617,16 +617,16 @@ fn rustcrypto_owner_cache_agrees_with_ring_and_follows_rotation() {
                 &nonce,
             )
             .unwrap();
-            let ring = keycustody::internal::dangerous_seal_with_backend(
+            let native = keycustody::internal::dangerous_seal_with_backend(
                 &kr,
-                Backend::Ring,
+                Backend::AwsLc,
                 &owner,
                 b"v",
                 b"ctx",
                 &nonce,
             )
             .unwrap();
-            assert_eq!(soft, ring, "owner {owner}");
+            assert_eq!(soft, native, "owner {owner}");
             let open = |o: &str| {
                 keycustody::internal::open_with_backend(&kr, Backend::RustCrypto, o, &soft, b"ctx")
             };

@@ -137,20 +137,20 @@ proptest! {
         nonce in any::<[u8; 12]>(),
     ) {
         let kr = keyring();
-        let ring = keycustody::internal::dangerous_seal_with_backend(kr, Backend::Ring, &owner, &pt, &ctx, &nonce).unwrap();
+        let native = keycustody::internal::dangerous_seal_with_backend(kr, Backend::AwsLc, &owner, &pt, &ctx, &nonce).unwrap();
         let rc = keycustody::internal::dangerous_seal_with_backend(kr, Backend::RustCrypto, &owner, &pt, &ctx, &nonce).unwrap();
-        prop_assert_eq!(&ring, &rc);
-        prop_assert_eq!(&keycustody::internal::dangerous_seal_with_nonce(kr, &owner, &pt, &ctx, &nonce).unwrap(), &ring);
-        for (b, env) in [(Backend::Ring, &rc), (Backend::RustCrypto, &ring)] {
+        prop_assert_eq!(&native, &rc);
+        prop_assert_eq!(&keycustody::internal::dangerous_seal_with_nonce(kr, &owner, &pt, &ctx, &nonce).unwrap(), &native);
+        for (b, env) in [(Backend::AwsLc, &rc), (Backend::RustCrypto, &native)] {
             let p = keycustody::internal::open_with_backend(kr, b, &owner, env, &ctx).unwrap();
             prop_assert_eq!(p.expose_secret(), &pt[..]);
         }
         // Both refuse the same tampering with the same error.
-        let mut bin = URL_SAFE_NO_PAD.decode(&ring[4..]).unwrap();
+        let mut bin = URL_SAFE_NO_PAD.decode(&native[4..]).unwrap();
         let last = bin.len() - 1;
         bin[last] ^= 1;
         let bad = format!("kc1.{}", URL_SAFE_NO_PAD.encode(&bin));
-        for b in [Backend::Ring, Backend::RustCrypto] {
+        for b in [Backend::AwsLc, Backend::RustCrypto] {
             prop_assert_eq!(keycustody::internal::open_with_backend(kr, b, &owner, &bad, &ctx).unwrap_err(), Error::DecryptFailed);
         }
     }

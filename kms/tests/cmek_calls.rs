@@ -93,7 +93,7 @@ fn cmek_opens_make_one_kms_decrypt_per_tenant_per_ttl() {
             let mut nonce = [0u8; 12];
             nonce[..8].copy_from_slice(&(i as u64).to_le_bytes());
             let ct =
-                aes256gcm_seal(Backend::Ring, &dek, &nonce, owner.as_bytes(), &value(i)).unwrap();
+                aes256gcm_seal(Backend::AwsLc, &dek, &nonce, owner.as_bytes(), &value(i)).unwrap();
             let w = aws::encrypt_dek(&cfg, &key, &dek, &owner).unwrap();
             (owner, w, nonce, ct)
         })
@@ -102,7 +102,7 @@ fn cmek_opens_make_one_kms_decrypt_per_tenant_per_ttl() {
     for (i, (owner, w, nonce, ct)) in values.iter().enumerate() {
         let dek = aws::decrypt_dek(&cfg, &key, w, owner).unwrap();
         let dek: [u8; 32] = dek[..].try_into().unwrap();
-        let p = aes256gcm_open(Backend::Ring, &dek, nonce, owner.as_bytes(), ct).unwrap();
+        let p = aes256gcm_open(Backend::AwsLc, &dek, nonce, owner.as_bytes(), ct).unwrap();
         assert_eq!(p, value(i));
     }
     assert_eq!(
