@@ -41,8 +41,8 @@ const _: fn() = || {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(clippy::exhaustive_enums)] // internal: tests match on it; not part of the API
 pub enum Backend {
-    /// `aws-lc-rs` (AWS-LC; native only).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// `aws-lc-rs` (AWS-LC; native builds with the default `aws-lc` feature).
+    #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
     AwsLc,
     /// RustCrypto `aes-gcm` (software AES and GHASH; the wasm32 build's).
     RustCrypto,
@@ -50,10 +50,11 @@ pub enum Backend {
 
 impl Backend {
     /// The backend this build uses by default.
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
     pub const DEFAULT: Backend = Backend::AwsLc;
-    /// The backend this build uses by default.
-    #[cfg(target_arch = "wasm32")]
+    /// The backend this build uses by default: RustCrypto on wasm32 and in a native build
+    /// without the `aws-lc` feature.
+    #[cfg(any(target_arch = "wasm32", not(feature = "aws-lc")))]
     pub const DEFAULT: Backend = Backend::RustCrypto;
 }
 
@@ -116,7 +117,7 @@ fn soft_open(
 /// An AWS-LC AES-256-GCM key. AWS-LC keeps the expanded key in memory it allocated, and
 /// `OPENSSL_free` wipes an allocation before freeing it, so the key schedule is wiped when the
 /// returned key drops (the raw key bytes are the caller's `Zeroizing`).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
 fn native_key(key: &[u8; 32]) -> Result<aws_lc_rs::aead::LessSafeKey> {
     use aws_lc_rs::aead::{LessSafeKey, UnboundKey, AES_256_GCM};
     Ok(LessSafeKey::new(
@@ -141,7 +142,7 @@ pub(crate) fn seal_to(
         ));
     }
     match backend {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
         Backend::AwsLc => {
             use aws_lc_rs::aead::{Aad, Nonce};
             if !within_limits(aad.len(), input.len()) {
@@ -190,7 +191,7 @@ pub(crate) fn open_to(
         ));
     }
     let opened = match backend {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
         Backend::AwsLc => {
             use aws_lc_rs::aead::{Aad, Nonce};
             if !within_limits(aad.len(), ciphertext.len()) {
@@ -226,7 +227,7 @@ pub(crate) fn seal_in_place(
     in_out: &mut [u8],
 ) -> Result<[u8; TAG_LEN]> {
     match backend {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
         Backend::AwsLc => {
             use aws_lc_rs::aead::{Aad, Nonce};
             if !within_limits(aad.len(), in_out.len()) {
@@ -343,7 +344,7 @@ pub(crate) fn open_in_place(
     tag: &[u8; TAG_LEN],
 ) -> Result<()> {
     match backend {
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(all(not(target_arch = "wasm32"), feature = "aws-lc"))]
         Backend::AwsLc => {
             use aws_lc_rs::aead::{Aad, Nonce};
             if !within_limits(aad.len(), in_out.len()) {
@@ -462,7 +463,7 @@ mod tests {
 
 /// AWS-LC and `aes-gcm` byte for byte, in place and out of place (regression tests of the
 /// backend comparison; ring, the native backend before AWS-LC, was compared the same way).
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(all(test, not(target_arch = "wasm32"), feature = "aws-lc"))]
 mod backends {
     use super::*;
     use proptest::prelude::*;
