@@ -284,7 +284,7 @@ def test_unknown_route_and_audit_trail(env):
 
 
 def gemini_client(env, key):
-    opts = {"base_url": env["base"] + "/proxy/gemini"}
+    opts = {"base_url": env["base"] + "/proxy/gemini", "api_version": "v1beta"}
     if "retry_options" in genai_types.HttpOptions.model_fields:
         opts["retry_options"] = genai_types.HttpRetryOptions(attempts=1)
     return genai.Client(api_key=key, http_options=genai_types.HttpOptions(**opts))
