@@ -19,6 +19,11 @@
 //! dead) resolves it: `ok` when the vault file records the intent's seq (the change
 //! committed), `unconfirmed` when it does not (the change did not commit).
 //!
+//! The proxy's entries go through an [`Appender`] instead: one `write(2)` per batch after
+//! a cheap pre-append check, durability group-committed by a flusher (`fdatasync`, then the
+//! head file) at most every `--audit-sync-interval`; the log may then be ahead of its head
+//! file, which verification accepts (the tail is checked by its MACs).
+//!
 //! Entries carry secret names and operations, never values.
 
 use super::{fsutil, VmError};
