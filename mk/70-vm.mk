@@ -1,7 +1,7 @@
 # vm: vault, audit log and LLM auth proxy (issue 6).
 # The Rust unit and CLI tests (cli/tests/vm_*.rs; they need openssl and script(1), both
 # present on Debian) run in `test-rust`; test-vm adds the end-to-end run of the official
-# anthropic and openai Python SDKs through the proxy.
+# anthropic, openai and google-genai Python SDKs through the proxy.
 .PHONY: test-vm bench-vm
 TEST_TARGETS += test-vm
 BENCH_TARGETS += bench-vm

@@ -162,7 +162,7 @@ fn report(path: &Path, r: &Report) {
     let mut notes = String::new();
     if r.after_checkpoint > 0 {
         notes.push_str(&format!(
-            " ({} after the head file, left by an interrupted append)",
+            " ({} after the head file: not yet synced by a running proxy, or left by an interrupted append)",
             r.after_checkpoint
         ));
     }

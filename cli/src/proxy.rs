@@ -113,6 +113,11 @@ pub struct ServeArgs {
     /// (default: fail closed with 503).
     #[arg(long)]
     pub audit_fail_open: bool,
+    /// Milliseconds between syncs (fdatasync) of the audit log: a key use waits until its
+    /// entry is written to the log (a crash of the proxy loses none), and is durable
+    /// against power loss within this interval. 0: each key use waits for the sync.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub audit_sync_interval: u64,
     /// Seconds over which refused requests are aggregated into one audit entry per
     /// source and reason.
     #[arg(long, default_value_t = 60, hide = true)]
@@ -693,7 +698,15 @@ fn build(args: &ServeArgs, loc: Location, routes_path: PathBuf) -> Result<State,
         }
         warn_token_routes(&t, &config);
     }
-    let log = vault.audit_log(&loc);
+    if args.audit_sync_interval > 10_000 {
+        return Err(VmError::Usage(
+            "--audit-sync-interval is at most 10000 ms".into(),
+        ));
+    }
+    let log = crate::vm::log::Appender::new(
+        vault.audit_log(&loc),
+        Duration::from_millis(args.audit_sync_interval),
+    );
     let recorder = Recorder::start(
         move |batch: &[ProxyEvent]| record::append_batch(&log, batch),
         Duration::from_secs(args.refused_window.max(1)),
@@ -765,6 +778,7 @@ async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let st = Arc::clone(&state);
+        let audit = Arc::clone(&state);
         let limits = Arc::clone(&limits);
         let mut stop = stop_rx.clone();
         conns.spawn(async move {
@@ -780,12 +794,20 @@ async fn serve(
             let conn = b.serve_connection(TokioIo::new(stream), svc);
             tokio::pin!(conn);
             let finished = tokio::select! {
-                _ = conn.as_mut() => true,
-                _ = stop.wait_for(|s| *s) => false,
+                r = conn.as_mut() => Some(r),
+                _ = stop.wait_for(|s| *s) => None,
             };
-            if !finished {
-                conn.as_mut().graceful_shutdown();
-                let _ = conn.await;
+            let res = match finished {
+                Some(r) => r,
+                None => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            // A request head hyper refused itself (414, 431, 400) never reached
+            // `handle`: it is audited here, aggregated like the other refusals.
+            if let Some(reason) = res.err().as_ref().and_then(head_refusal) {
+                audit.recorder.refused(peer.ip(), reason, None, None);
             }
         });
     }
@@ -809,6 +831,25 @@ async fn serve(
         conns.abort_all();
     }
     Ok(())
+}
+
+/// The audit reason of a request head that hyper refused before the proxy saw it:
+/// `uri_too_long` (hyper answered 414), `headers_too_large` (431: more than
+/// `--max-headers`, or over `--max-header-bytes`), `head_malformed` (400); `None` for
+/// other connection errors (resets, timeouts, ...), which are no refusals.
+fn head_refusal(e: &hyper::Error) -> Option<&'static str> {
+    if e.is_parse_too_large() {
+        // hyper tells the two apart only in its message ("URI too long").
+        Some(if e.to_string().contains("URI") {
+            "uri_too_long"
+        } else {
+            "headers_too_large"
+        })
+    } else if e.is_parse() && !e.is_parse_status() && !e.is_parse_version_h2() {
+        Some("head_malformed")
+    } else {
+        None
+    }
 }
 
 /// Runs the proxy until SIGINT/SIGTERM, or a token subcommand.

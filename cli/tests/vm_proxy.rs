@@ -1341,3 +1341,236 @@ async fn malformed_chunks_and_header_limits() {
         .starts_with("HTTP/1.1 414"));
     p.stop();
 }
+
+fn audit_verify(vault: &Path) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--vault"])
+        .arg(vault)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn key_uses(shown: &str) -> usize {
+    shown.matches("proxy.key_use\tOPENAI_API_KEY").count()
+}
+
+/// The debug build's test hook (cli/src/vm/log.rs): the audit log's fdatasync fails
+/// while this file exists.
+fn fail_sync_trigger(p: &Proxy) -> PathBuf {
+    p.dir.path().join("vault.json.audit.test-fail-sync")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_audit_sync_fails_closed_until_the_log_syncs_again() {
+    // Fails on the code before this change (no --audit-sync-interval; each key use
+    // waited for its own fsync).
+    let mock = Mock::default();
+    let up = start_mock(mock.clone()).await;
+    let p = start_proxy(&routes_for(up, up), &["--audit-sync-interval", "20"]);
+    let c = client();
+    let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+    assert_eq!(s, 200);
+    std::fs::write(fail_sync_trigger(&p), b"").unwrap();
+    // The key use is written before it goes upstream; its sync fails a moment later,
+    // and from then on key uses are refused, with nothing sent upstream.
+    let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+    assert_eq!(s, 200);
+    wait_for_log(&p, "AUDIT SYNC FAILED").await;
+    let before = mock.seen.lock().unwrap().len();
+    for _ in 0..3 {
+        let (s, body) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+        assert_eq!(s, 503, "{body}");
+        assert!(body.contains("audit log could not be written"), "{body}");
+    }
+    assert_eq!(mock.seen.lock().unwrap().len(), before, "sent upstream");
+    // Once the log syncs (and verifies) again, key uses are accepted again.
+    std::fs::remove_file(fail_sync_trigger(&p)).unwrap();
+    let mut ok = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+        if s == 200 {
+            ok = true;
+            break;
+        }
+        assert_eq!(s, 503);
+    }
+    assert!(ok, "key uses never resumed");
+    let vault = p.vault();
+    let (log, _dir) = p.stop();
+    assert_eq!(log.matches("AUDIT SYNC FAILED").count(), 1, "{log}");
+    assert!(log.contains("audit log syncs again"), "{log}");
+    let (ok, err) = audit_verify(&vault);
+    assert!(ok, "{err}");
+    assert_eq!(key_uses(&audit_show(&vault)), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_sync_interval_zero_syncs_before_forwarding() {
+    // Fails on the code before this change (no --audit-sync-interval).
+    let mock = Mock::default();
+    let up = start_mock(mock.clone()).await;
+    let p = start_proxy(&routes_for(up, up), &["--audit-sync-interval", "0"]);
+    let c = client();
+    let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+    assert_eq!(s, 200);
+    // Strict mode: the very first key use whose sync fails is refused.
+    std::fs::write(fail_sync_trigger(&p), b"").unwrap();
+    let before = mock.seen.lock().unwrap().len();
+    let (s, body) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+    assert_eq!(s, 503, "{body}");
+    assert_eq!(mock.seen.lock().unwrap().len(), before, "sent upstream");
+    std::fs::remove_file(fail_sync_trigger(&p)).unwrap();
+    p.stop();
+    // An out-of-range interval is refused at start.
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(BIN)
+        .args(["proxy", "--audit-sync-interval", "60000", "--vault"])
+        .arg(dir.path().join("v.json"))
+        .arg("--routes")
+        .arg(dir.path().join("r.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_proxy_loses_no_key_use_and_its_log_verifies_ahead_of_its_head() {
+    let up = start_mock(Mock::default()).await;
+    // A 10 s interval: nothing is synced (or the head written) before the kill.
+    let mut p = start_proxy(&routes_for(up, up), &["--audit-sync-interval", "10000"]);
+    let vault = p.vault();
+    let before = key_uses(&audit_show(&vault));
+    let c = client();
+    for _ in 0..5 {
+        let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
+        assert_eq!(s, 200);
+    }
+    p.child.kill().unwrap();
+    let _ = p.child.wait();
+    let (ok, err) = audit_verify(&vault);
+    assert!(ok, "{err}");
+    assert!(err.contains("after the head file"), "{err}");
+    assert_eq!(key_uses(&audit_show(&vault)), before + 5);
+    // The next writer continues the chain on top of it.
+    vault_set(&vault, "OTHER", "x");
+    let (ok, err) = audit_verify(&vault);
+    assert!(ok, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_key_uses_each_get_their_entry_in_one_chain() {
+    let mock = Mock::default();
+    let up = start_mock(mock.clone()).await;
+    let routes = format!(
+        r#"{{"routes": {{"openai": {{"upstream": "http://{up}", "kind": "openai", "secret": "OPENAI_API_KEY", "burst": 100000, "per_second": 100000}}}}}}"#
+    );
+    let p = Arc::new(start_proxy(&routes, &[]));
+    let c = client();
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let (c, p) = (c.clone(), Arc::clone(&p));
+            tokio::spawn(async move {
+                if i % 50 == 0 {
+                    // A vault command appends to the same log meanwhile.
+                    let v = p.vault();
+                    tokio::task::spawn_blocking(move || {
+                        let o = Command::new(BIN)
+                            .args(["vault", "list", "--vault"])
+                            .arg(v)
+                            .output()
+                            .unwrap();
+                        assert!(o.status.success());
+                    })
+                    .await
+                    .unwrap();
+                }
+                sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"")
+                    .await
+                    .0
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let p = Arc::into_inner(p).unwrap();
+    let vault = p.vault();
+    let (_log, _dir) = p.stop();
+    let (ok, err) = audit_verify(&vault);
+    assert!(ok, "{err}");
+    let shown = audit_show(&vault);
+    assert_eq!(key_uses(&shown), 200);
+    assert_eq!(shown.matches("vault.list").count(), 4);
+    assert!(
+        !err.contains("after the head file"),
+        "stop syncs and writes the head: {err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_uris_and_heads_are_audited_refusals() {
+    // Fails on the code before this change: hyper answered 414/431 before the proxy's
+    // code, and nothing was audited.
+    let mock = Mock::default();
+    let up = start_mock(mock.clone()).await;
+    let p = start_proxy(
+        &routes_for(up, up),
+        &[
+            "--max-headers",
+            "20",
+            "--max-header-bytes",
+            "100000",
+            "--refused-window",
+            "3600",
+        ],
+    );
+    let mut many = String::from("GET /proxy/openai/v1/x HTTP/1.1\r\nhost: p\r\n");
+    for i in 0..30 {
+        many.push_str(&format!("x-h{i}: 1\r\n"));
+    }
+    many.push_str("\r\n");
+    let big_header = format!(
+        "GET /proxy/openai/v1/x HTTP/1.1\r\nhost: p\r\nx-big: {}\r\n\r\n",
+        "b".repeat(120_000)
+    );
+    let long_uri = format!(
+        "GET /proxy/openai/{} HTTP/1.1\r\nhost: p\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    for _ in 0..2 {
+        let out = raw(p.addr, many.as_bytes()).await;
+        assert!(out.starts_with("HTTP/1.1 431"), "{out}");
+    }
+    let out = raw(p.addr, big_header.as_bytes()).await;
+    assert!(out.starts_with("HTTP/1.1 431"), "{out}");
+    for _ in 0..3 {
+        let out = raw(p.addr, long_uri.as_bytes()).await;
+        assert!(out.starts_with("HTTP/1.1 414"), "{out}");
+    }
+    let out = raw(p.addr, b"GE T / HTTP/1.1\r\n\r\n").await;
+    assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+    // A client that connects and leaves is no refusal.
+    drop(tokio::net::TcpStream::connect(p.addr).await.unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let vault = p.vault();
+    let (_log, _dir) = p.stop();
+    assert!(mock.seen.lock().unwrap().is_empty(), "sent upstream");
+    let shown = audit_show(&vault);
+    let refused: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.contains("proxy.refused"))
+        .collect();
+    assert_eq!(refused.len(), 3, "{shown}");
+    for want in [
+        "reason=headers_too_large,source=127.0.0.1,count=3",
+        "reason=uri_too_long,source=127.0.0.1,count=3",
+        "reason=head_malformed,source=127.0.0.1,count=1",
+    ] {
+        assert!(refused.iter().any(|l| l.contains(want)), "{want}: {shown}");
+    }
+}

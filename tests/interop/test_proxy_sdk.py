@@ -1,4 +1,4 @@
-"""End-to-end: the official `anthropic` and `openai` Python SDKs through `keycustody proxy`.
+"""End-to-end: the official `anthropic`, `openai` and `google-genai` Python SDKs through `keycustody proxy`.
 
 A mock upstream on loopback records what it receives. The SDKs are pointed at the
 proxy with their agent's proxy token (from `keycustody proxy token issue`) as the API
@@ -20,10 +20,14 @@ import anthropic
 import httpx
 import openai
 import pytest
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types as genai_types
 
 BIN = os.environ.get("KEYCUSTODY_BIN", str(Path(__file__).resolve().parents[2] / "target/debug/keycustody"))
 REAL_OPENAI = "sk-proj-REALopenaiKEY0123456789"
 REAL_ANTHROPIC = "sk-ant-api03-REALanthropicKEY"
+REAL_GOOGLE = "AIzaSyREALgoogleKEY0123456789ab"
 
 
 class Upstream:
@@ -43,6 +47,11 @@ class Upstream:
                 n = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(n) or b"{}")
                 up.seen.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                path = self.path.split("?", 1)[0]
+                if path.endswith(":generateContent"):
+                    return self.json(gemini_response("hi from gemini mock"))
+                if path.endswith(":streamGenerateContent"):
+                    return self.gemini_sse()
                 if self.path.endswith("/v1/messages"):
                     return self.json({
                         "id": "msg_1", "type": "message", "role": "assistant", "model": body.get("model", "m"),
@@ -89,6 +98,17 @@ class Upstream:
                 self.write_chunk(b"data: [DONE]\n\n")
                 self.write_chunk(b"")
 
+            def gemini_sse(self):
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                self.write_chunk(f"data: {json.dumps(gemini_response('first'))}\r\n\r\n".encode())
+                # As for OpenAI: the second event waits until the client has the first.
+                up.released_by_client = up.release.wait(timeout=20)
+                self.write_chunk(f"data: {json.dumps(gemini_response('second'))}\r\n\r\n".encode())
+                self.write_chunk(b"")
+
             def write_chunk(self, data):
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
@@ -96,6 +116,13 @@ class Upstream:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def gemini_response(text):
+    return {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 1, "totalTokenCount": 2},
+            "modelVersion": "gemini-test"}
 
 
 def kc(*args, stdin=None, vault):
@@ -110,12 +137,14 @@ def env():
     subprocess.run([BIN, "vault", "init", "--vault", str(vault)], check=True, capture_output=True)
     kc("vault", "set", "OPENAI_API_KEY", stdin=REAL_OPENAI.encode(), vault=vault)
     kc("vault", "set", "ANTHROPIC_API_KEY", stdin=REAL_ANTHROPIC.encode(), vault=vault)
+    kc("vault", "set", "GOOGLE_API_KEY", stdin=REAL_GOOGLE.encode(), vault=vault)
     routes = Path(d.name) / "routes.json"
     routes.write_text(json.dumps({"routes": {
         "openai": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "openai", "secret": "OPENAI_API_KEY"},
         "anthropic": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "anthropic", "secret": "ANTHROPIC_API_KEY"},
+        "gemini": {"upstream": f"http://127.0.0.1:{up.port}", "kind": "google", "secret": "GOOGLE_API_KEY"},
     }}))
-    # One agent granted both routes, one granted OpenAI only.
+    # One agent granted the OpenAI and Anthropic routes, one OpenAI only, one Gemini.
     def issue(agent, *routes):
         args = [BIN, "proxy", "token", "issue", "--agent", agent, "--routes", str(routes_file)]
         for r in routes:
@@ -127,6 +156,7 @@ def env():
     routes_file = routes
     token = issue("sdk-agent", "openai", "anthropic")
     openai_only = issue("openai-only", "openai")
+    gemini = issue("gemini-agent", "gemini")
     p = subprocess.Popen([BIN, "proxy", "--listen", "127.0.0.1:0", "--allow", "127.0.0.1/32",
                           "--vault", str(vault), "--routes", str(routes)],
                          stderr=subprocess.PIPE, text=True)
@@ -136,15 +166,16 @@ def env():
     log = []
     threading.Thread(target=lambda: log.extend(p.stderr), daemon=True).start()
     yield {"base": f"http://{addr}", "up": up, "vault": vault, "log": log, "token": token,
-           "openai_only": openai_only, "routes": routes}
+           "openai_only": openai_only, "gemini": gemini, "routes": routes}
     p.terminate()
     p.wait(timeout=10)
-    for k in (REAL_OPENAI, REAL_ANTHROPIC, "sk-rotated", token, openai_only):
+    for k in (REAL_OPENAI, REAL_ANTHROPIC, REAL_GOOGLE, "sk-rotated", token, openai_only, gemini):
         assert not any(k in l for l in log), "a key or token reached the proxy log"
     audit = (Path(d.name) / "vault.json.audit").read_text()
-    assert token not in audit and openai_only not in audit
+    assert token not in audit and openai_only not in audit and gemini not in audit
     for seen in up.seen:
-        assert token not in json.dumps(seen) and openai_only not in json.dumps(seen), "a token went upstream"
+        for t in (token, openai_only, gemini):
+            assert t not in json.dumps(seen), "a token went upstream"
     up.server.shutdown()
     d.cleanup()
 
@@ -250,3 +281,54 @@ def test_unknown_route_and_audit_trail(env):
                          capture_output=True, check=True, text=True)
     assert "proxy.key_use\tOPENAI_API_KEY\troute=openai\tactor=sdk-agent" in out.stdout, out.stdout
     assert env["token"] not in out.stdout
+
+
+def gemini_client(env, key):
+    opts = {"base_url": env["base"] + "/proxy/gemini", "api_version": "v1beta"}
+    if "retry_options" in genai_types.HttpOptions.model_fields:
+        opts["retry_options"] = genai_types.HttpRetryOptions(attempts=1)
+    return genai.Client(api_key=key, http_options=genai_types.HttpOptions(**opts))
+
+
+def audit_show(env):
+    return subprocess.run([BIN, "audit", "show", "--vault", str(env["vault"])],
+                          capture_output=True, check=True, text=True).stdout
+
+
+def assert_gemini_upstream(env, seen, method):
+    assert seen["path"].split("?", 1)[0] == f"/v1beta/models/gemini-test:{method}", seen["path"]
+    assert seen["headers"]["x-goog-api-key"] == REAL_GOOGLE
+    assert "key=" not in seen["path"]
+    assert "authorization" not in seen["headers"] and "x-api-key" not in seen["headers"]
+
+
+def test_google_genai_sdk_gets_through_with_the_real_key(env):
+    c = gemini_client(env, env["gemini"])
+    r = c.models.generate_content(model="gemini-test", contents="hi")
+    assert r.text == "hi from gemini mock"
+    assert_gemini_upstream(env, env["up"].seen[-1], "generateContent")
+    assert "proxy.key_use\tGOOGLE_API_KEY\troute=gemini\tactor=gemini-agent" in audit_show(env)
+
+
+def test_google_genai_stream_arrives_chunk_by_chunk(env):
+    c = gemini_client(env, env["gemini"])
+    texts = []
+    for chunk in c.models.generate_content_stream(model="gemini-test", contents="hi"):
+        texts.append(chunk.text)
+        if len(texts) == 1:
+            env["up"].release.set()
+    assert texts == ["first", "second"]
+    assert env["up"].released_by_client is True
+    seen = env["up"].seen[-1]
+    assert_gemini_upstream(env, seen, "streamGenerateContent")
+    assert "alt=sse" in seen["path"]
+    assert "proxy.key_use\tGOOGLE_API_KEY\troute=gemini\tactor=gemini-agent" in audit_show(env)
+
+
+def test_google_genai_sdk_with_a_token_of_another_route_is_refused(env):
+    c = gemini_client(env, env["openai_only"])
+    with pytest.raises(genai_errors.ClientError) as e:
+        c.models.generate_content(model="gemini-test", contents="hi")
+    assert e.value.code == 403
+    assert e.value.status == "PERMISSION_DENIED"
+    assert env["up"].seen == []

@@ -1,10 +1,12 @@
 //! The proxy's audit trail: key uses (fail closed: the request waits until its
-//! entry is durably appended) and refusals (aggregated per source and reason over
+//! entry is written to the log, which the [`Appender`] syncs at most every
+//! `--audit-sync-interval`) and refusals (aggregated per source and reason over
 //! a window, so a flood of refused requests writes a bounded number of entries).
 //!
 //! [`append_batch`] is the one place a proxy event becomes an audit append.
 
-use crate::audit::{Event, Log};
+use crate::audit::Event;
+use crate::vm::log::Appender;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::mpsc;
@@ -49,7 +51,7 @@ pub enum ProxyEvent {
 ///
 /// # Errors
 /// The append's error text.
-pub fn append_batch(log: &Log, batch: &[ProxyEvent]) -> Result<(), String> {
+pub fn append_batch(log: &Appender, batch: &[ProxyEvent]) -> Result<(), String> {
     let events: Vec<Event> = batch
         .iter()
         .map(|p| match p {
@@ -84,7 +86,12 @@ pub fn append_batch(log: &Log, batch: &[ProxyEvent]) -> Result<(), String> {
             },
         })
         .collect();
-    log.append_events(&events).map_err(|e| e.to_string())
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    log.append(&events, now)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 type RefusalKey = (Option<IpAddr>, &'static str, Option<String>, Option<String>);
@@ -208,7 +215,8 @@ impl Recorder {
     }
 
     /// Records a key use. Fail closed (the default): resolves to `true` only once
-    /// the entry is durably appended. Fail open: always `true`, without waiting.
+    /// the entry is written to the log (synced too with `--audit-sync-interval 0`).
+    /// Fail open: always `true`, without waiting.
     pub async fn key_use(&self, e: ProxyEvent) -> bool {
         let (ack, rx) = if self.fail_open {
             (None, None)

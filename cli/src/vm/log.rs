@@ -19,12 +19,19 @@
 //! dead) resolves it: `ok` when the vault file records the intent's seq (the change
 //! committed), `unconfirmed` when it does not (the change did not commit).
 //!
+//! The proxy's entries go through an [`Appender`] instead: one `write(2)` per batch after
+//! a cheap pre-append check, durability group-committed by a flusher (`fdatasync`, then the
+//! head file) at most every `--audit-sync-interval`; the log may then be ahead of its head
+//! file, which verification accepts (the tail is checked by its MACs).
+//!
 //! Entries carry secret names and operations, never values.
 
 use super::{fsutil, VmError};
 use keycustody::{AuditChain, AuditCheckpoint, AuditEntry, AuditEvent, Error, Keyring};
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 pub use keycustody::AuditOutcome as Outcome;
 
@@ -389,8 +396,13 @@ impl Log {
     /// [`VmError::AuditBroken`] when the tail, the head file or the vault's record do
     /// not match (the log refuses to grow on top of a tampered tail); I/O errors.
     pub fn begin(&self) -> Result<Txn<'_>, VmError> {
-        let chain = self.chain()?;
         let lock = fsutil::lock(&self.path)?;
+        self.begin_locked(lock)
+    }
+
+    /// [`Log::begin`] with the log's lock already taken.
+    fn begin_locked(&self, lock: fsutil::Lock) -> Result<Txn<'_>, VmError> {
+        let chain = self.chain()?;
         fsutil::remove_stale_temps(&self.head_path());
         self.tighten_mode();
         let last = self.last_entry(&chain)?;
@@ -614,6 +626,471 @@ impl Log {
             },
         };
         Ok((report, last))
+    }
+}
+
+/// Where a file is and what it looks like: (device, inode, length, mtime ns). A change
+/// of any part means another writer (or someone else) touched it.
+type FileId = (u64, u64, u64, i128);
+
+fn file_id(m: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (
+        m.dev(),
+        m.ino(),
+        m.len(),
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    )
+}
+
+fn stat_id(path: &Path) -> Option<FileId> {
+    std::fs::metadata(path).ok().map(|m| file_id(&m))
+}
+
+/// `fdatasync` of the log at `path`. In debug builds (the tests' binary) a test hook
+/// makes it fail with an I/O error while a file `<log>.test-fail-sync` exists (a failing
+/// disk cannot be had in a test); release builds have no hook.
+fn sync_log(f: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    #[cfg(debug_assertions)]
+    if super::with_suffix(path, ".test-fail-sync").exists() {
+        return Err(std::io::Error::other("injected fdatasync failure"));
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = path;
+    f.sync_data()
+}
+
+/// What an [`Appender`] knows of the log file it writes.
+struct Open {
+    /// Opened read + append (`O_APPEND`): every batch is one `write(2)` at the end.
+    file: Arc<std::fs::File>,
+    /// The log file as of this writer's last write (or last full check).
+    id: FileId,
+    /// The head file as this writer last saw or wrote it.
+    head: Option<FileId>,
+    /// The last entry, and where its line starts.
+    last: Option<AuditEntry>,
+    last_start: u64,
+}
+
+#[derive(Default)]
+struct AState {
+    open: Option<Open>,
+    /// Seq of the last entry in the log (this writer's or another's).
+    written: u64,
+    /// Seq up to which the log is `fdatasync`ed by this writer and the head file written.
+    headed: u64,
+    /// A failed `fdatasync` or head write: appends are refused until the log syncs
+    /// and verifies again.
+    failed: Option<String>,
+    last_recovery: Option<Instant>,
+    /// The next append runs the full check.
+    recheck: bool,
+    stop: bool,
+}
+
+struct Shared {
+    log: Log,
+    interval: Duration,
+    st: Mutex<AState>,
+    wake: Condvar,
+}
+
+/// Group-committed appends for a long-running writer: the proxy's key-use and refusal
+/// entries (the vault's commands keep [`Log::begin`]'s synchronous durability).
+///
+/// [`Appender::append`] takes the log's lock, checks that the log and its head file are
+/// as this writer left them (their inode, length and mtime; on any difference the full
+/// check of [`Log::begin`] runs, and the log must still hold this writer's last entry
+/// at the same offset, with whatever another writer appended after it verifying against
+/// the chain), and writes the batch with one `write(2)`. The entries are then in the page
+/// cache: a crash of the process loses none. Durability is group-committed: a flusher
+/// thread `fdatasync`s the log at most every `interval` and then rewrites the head file
+/// to the last entry it synced, so the head never claims more than is durable (the log
+/// may be ahead of its head; [`Log::verify`] accepts that and verifies the tail by its
+/// MACs). A power loss may lose the entries of the last interval. With a zero interval
+/// every append is synced (log and head) before it returns.
+///
+/// A failed sync or head write flips the appender into refusing (`append` fails) until
+/// the log verifies ([`Log::verify`]) and syncs again (tried at most once per interval,
+/// and at least 200 ms apart); the failure is reported on stderr once.
+pub struct Appender {
+    shared: Arc<Shared>,
+    flusher: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appender")
+            .field("log", &self.shared.log)
+            .field("interval", &self.shared.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock_st(m: &Mutex<AState>) -> std::sync::MutexGuard<'_, AState> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl Appender {
+    /// An appender of `log`, syncing at most every `interval` (zero: on every append).
+    /// Nothing is read or written until the first append.
+    pub fn new(log: Log, interval: Duration) -> Appender {
+        let shared = Arc::new(Shared {
+            log,
+            interval,
+            st: Mutex::new(AState::default()),
+            wake: Condvar::new(),
+        });
+        let flusher = (!interval.is_zero()).then(|| {
+            let sh = Arc::clone(&shared);
+            std::thread::spawn(move || sh.flush_loop())
+        });
+        Appender { shared, flusher }
+    }
+
+    /// The log.
+    pub fn log(&self) -> &Log {
+        &self.shared.log
+    }
+
+    /// Appends events stamped `now` (see the type's doc). Returns the seq of the last
+    /// entry written.
+    ///
+    /// # Errors
+    /// [`VmError::AuditBroken`] when the log or its head file is not as this writer left
+    /// it and does not verify (nothing is written); core's field limits; I/O errors; the
+    /// failure of an earlier sync while it lasts.
+    pub fn append(&self, events: &[Event], now: u64) -> Result<u64, VmError> {
+        let sh = &*self.shared;
+        let mut st = lock_st(&sh.st);
+        if st.stop {
+            return Err(VmError::Refused("the audit appender is closed"));
+        }
+        if st.failed.is_some() {
+            sh.recover(&mut st)?;
+        }
+        if events.is_empty() {
+            return Ok(st.written);
+        }
+        let chain = sh.log.chain()?;
+        let lock = fsutil::lock(&sh.log.path)?;
+        let current = match &st.open {
+            Some(o) if !st.recheck => sh.is_current(o)?,
+            _ => false,
+        };
+        let _held = if current {
+            lock
+        } else {
+            // Keep what this writer knew until the full check passes: a log truncated
+            // below this writer's last entry stays refused on every later attempt.
+            let (open, lock) = sh.reopen(lock, st.open.as_ref())?;
+            st.written = open.last.as_ref().map_or(0, AuditEntry::seq);
+            st.open = Some(open);
+            st.recheck = false;
+            lock
+        };
+        let Some(open) = st.open.as_mut() else {
+            return Err(VmError::Refused("the audit log is not open"));
+        };
+        let mut out = Vec::new();
+        let mut last = open.last.clone();
+        let mut last_len = 0;
+        for ev in events {
+            let e = chain
+                .next(last.as_ref(), &ev.to_core(None), now)
+                .map_err(from_core)?;
+            let text = e.to_json();
+            last_len = text.len() as u64 + 1;
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'\n');
+            last = Some(e);
+        }
+        let before = open.id.2;
+        if let Err(e) = (&*open.file).write_all(&out) {
+            // Take back a partial line; if that fails too, the next append's check
+            // finds the length changed and refuses on the incomplete line.
+            let _ = open.file.set_len(before);
+            return Err(e.into());
+        }
+        open.id = file_id(&open.file.metadata()?);
+        if open.id.2 != before + out.len() as u64 {
+            return Err(broken(0, "the log changed during an append"));
+        }
+        open.last_start = open.id.2 - last_len;
+        open.last = last;
+        let written = open.last.as_ref().map_or(0, AuditEntry::seq);
+        let no_head = open.head.is_none();
+        st.written = written;
+        drop(_held);
+        if sh.interval.is_zero() || no_head {
+            // Strict mode, or a log without a head file yet (its first entries): the
+            // log is synced and the head written before the entries count as recorded.
+            sh.sync_now(&mut st)?;
+        }
+        Ok(st.written)
+    }
+
+    /// Syncs what is written and writes the head file now.
+    ///
+    /// # Errors
+    /// As [`Appender::append`].
+    pub fn flush(&self) -> Result<(), VmError> {
+        let sh = &*self.shared;
+        let mut st = lock_st(&sh.st);
+        if st.failed.is_some() {
+            return Err(VmError::Refused("the audit log could not be synced"));
+        }
+        sh.sync_now(&mut st)
+    }
+}
+
+impl Drop for Appender {
+    /// Stops the flusher, which syncs what is left and writes the head file.
+    fn drop(&mut self) {
+        lock_st(&self.shared.st).stop = true;
+        self.shared.wake.notify_all();
+        if let Some(t) = self.flusher.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Shared {
+    /// Whether the log and the head file are as this writer left them (then nothing
+    /// needs reading; the lock is held, so no one can append meanwhile).
+    fn is_current(&self, o: &Open) -> Result<bool, VmError> {
+        let mine = file_id(&o.file.metadata()?);
+        Ok(mine == o.id
+            && stat_id(&self.log.path) == Some(o.id)
+            && stat_id(&self.log.head_path()) == o.head)
+    }
+
+    /// The full check ([`Log::begin`], under `lock`) and, when this writer wrote
+    /// before, that the log still holds its last entry where it was, with what was
+    /// appended after it chaining from it.
+    fn reopen(
+        &self,
+        lock: fsutil::Lock,
+        prior: Option<&Open>,
+    ) -> Result<(Open, fsutil::Lock), VmError> {
+        let Txn {
+            _lock: lock, last, ..
+        } = self.log.begin_locked(lock)?;
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&self.log.path)?
+        };
+        let id = file_id(&file.metadata()?);
+        if let Some(p) = prior {
+            self.check_continuity(&file, id.2, p, last.as_ref())?;
+        }
+        let last_start = match &last {
+            Some(e) => id.2.saturating_sub(e.to_json().len() as u64 + 1),
+            None => 0,
+        };
+        let open = Open {
+            file: Arc::new(file),
+            id,
+            head: stat_id(&self.log.head_path()),
+            last,
+            last_start,
+        };
+        Ok((open, lock))
+    }
+
+    fn check_continuity(
+        &self,
+        file: &std::fs::File,
+        len: u64,
+        p: &Open,
+        now_last: Option<&AuditEntry>,
+    ) -> Result<(), VmError> {
+        if len < p.id.2 {
+            return Err(broken(
+                0,
+                "the log is shorter than what this writer appended: entries were truncated",
+            ));
+        }
+        let Some(mine) = &p.last else {
+            return Ok(());
+        };
+        let seq_line = line_no(mine.seq());
+        let mut r = std::io::BufReader::new(file);
+        r.seek(SeekFrom::Start(p.last_start))?;
+        let mut buf = Vec::new();
+        r.by_ref()
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut buf)?;
+        if buf.strip_suffix(b"\n") != Some(mine.to_json().as_bytes()) {
+            return Err(broken(
+                seq_line,
+                "the log no longer holds this writer's last entry (replaced or rewritten)",
+            ));
+        }
+        let chain = self.log.chain()?;
+        let mut v = chain.verifier(Some(mine)).map_err(from_core)?;
+        let mut last = mine.clone();
+        loop {
+            buf.clear();
+            let n = r
+                .by_ref()
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            let line = line_no(last.seq().saturating_add(1));
+            let text = buf
+                .strip_suffix(b"\n")
+                .ok_or_else(|| broken(line, "incomplete or over-long line"))?;
+            let e = AuditEntry::parse(text).map_err(|_| {
+                broken(
+                    line,
+                    "not a valid entry (not JSON, fields missing or not canonical)",
+                )
+            })?;
+            v.push(&e).map_err(from_core)?;
+            last = e;
+        }
+        if now_last.map(AuditEntry::mac) != Some(last.mac()) {
+            return Err(broken(0, "the log changed while it was checked"));
+        }
+        Ok(())
+    }
+
+    /// Syncs the log and writes the head file for the last entry written, holding the
+    /// state (strict mode, first entries, close).
+    fn sync_now(&self, st: &mut AState) -> Result<(), VmError> {
+        let Some(o) = &st.open else {
+            return Ok(());
+        };
+        if st.headed >= st.written && o.head.is_some() {
+            return Ok(());
+        }
+        let (file, last, seq) = (Arc::clone(&o.file), o.last.clone(), st.written);
+        match self.sync_and_head(&file, last.as_ref(), seq, o.head) {
+            Ok(head) => {
+                st.headed = st.headed.max(seq);
+                if let (Some(o), Some(h)) = (st.open.as_mut(), head) {
+                    o.head = Some(h);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.fail(st, &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// `fdatasync`, then (unless a later head is already there) the head file for
+    /// `last`. Returns the head file as written. The head on disk is checked first: a
+    /// head file that was deleted, edited or moved past the log is not papered over.
+    fn sync_and_head(
+        &self,
+        file: &std::fs::File,
+        last: Option<&AuditEntry>,
+        seq: u64,
+        head_was: Option<FileId>,
+    ) -> Result<Option<FileId>, VmError> {
+        sync_log(file, &self.log.path)?;
+        let chain = self.log.chain()?;
+        let head_path = self.log.head_path();
+        match self.log.read_head(&chain)? {
+            // Another writer's head, as far as ours or further: left for the next
+            // append's full check (the cached head differs from it).
+            Some(h) if h.seq > seq => return Ok(None),
+            Some(h) if h.seq == seq => {
+                return if last.is_some_and(|e| e.mac() == h.mac) {
+                    Ok(None)
+                } else {
+                    Err(broken(0, "the last entry does not match the head file"))
+                }
+            }
+            None if head_was.is_some() => return Err(broken(0, "the head file is missing")),
+            _ => {}
+        }
+        match self.log.write_head(&chain, last, now_secs()) {
+            Ok(()) => Ok(stat_id(&head_path)),
+            // Another opener removed our temp file as stale: retried at the next sync.
+            Err(VmError::Core(Error::Io(std::io::ErrorKind::NotFound))) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a head file must exist (a log with entries always has one).
+    fn fail(&self, st: &mut AState, e: &VmError) {
+        if st.failed.is_none() {
+            eprintln!(
+                "keycustody proxy: AUDIT SYNC FAILED: {e}; key uses are refused (503) until the audit log syncs and verifies again"
+            );
+        }
+        st.failed = Some(e.to_string());
+    }
+
+    /// After a failed sync: the whole log must verify and sync again (tried at most once
+    /// per interval).
+    fn recover(&self, st: &mut AState) -> Result<(), VmError> {
+        let gap = self.interval.max(Duration::from_millis(200));
+        let refused = || VmError::Refused("the audit log could not be synced");
+        if st.last_recovery.is_some_and(|t| t.elapsed() < gap) {
+            return Err(refused());
+        }
+        st.last_recovery = Some(Instant::now());
+        self.log.verify()?;
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log.path)?;
+        sync_log(&f, &self.log.path).map_err(|_| refused())?;
+        // The next append re-checks the log in full against what this writer wrote.
+        st.recheck = true;
+        st.failed = None;
+        eprintln!("keycustody proxy: audit log syncs again; key uses are accepted");
+        Ok(())
+    }
+
+    fn flush_loop(&self) {
+        let mut st = lock_st(&self.st);
+        loop {
+            if !st.stop {
+                st = match self.wake.wait_timeout(st, self.interval) {
+                    Ok((g, _)) => g,
+                    Err(p) => p.into_inner().0,
+                };
+            }
+            let stop = st.stop;
+            if st.failed.is_none() && st.written > st.headed {
+                if let Some(o) = &st.open {
+                    let (file, last, seq, head) =
+                        (Arc::clone(&o.file), o.last.clone(), st.written, o.head);
+                    // The sync runs without the state: appends go on meanwhile.
+                    drop(st);
+                    let res = self.sync_and_head(&file, last.as_ref(), seq, head);
+                    st = lock_st(&self.st);
+                    match res {
+                        Ok(head) => {
+                            st.headed = st.headed.max(seq);
+                            if let (Some(o), Some(h)) = (st.open.as_mut(), head) {
+                                o.head = Some(h);
+                            }
+                        }
+                        Err(e) => self.fail(&mut st, &e),
+                    }
+                }
+            }
+            if stop {
+                return;
+            }
+        }
     }
 }
 
@@ -1093,5 +1570,223 @@ mod tests {
         v[5] = v[5].replace("agent-7", "agent-8");
         write_lines(&l, &v);
         expect_broken(&l, 6, "MAC mismatch");
+    }
+
+    fn twin(l: &Log) -> Log {
+        Log::new(l.path.clone(), l.keyring.clone(), l.id.clone())
+    }
+
+    fn head_seq(l: &Log) -> u64 {
+        let h = std::fs::read_to_string(l.head_path()).unwrap();
+        parse_checkpoint(&h).unwrap().seq()
+    }
+
+    const LONG: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn appender_head_lags_the_log_and_verify_passes() {
+        let l = filled();
+        let a = Appender::new(twin(&l), LONG);
+        for i in 0..3 {
+            assert_eq!(a.append(&[ev(&format!("use{i}"))], 9).unwrap(), 6 + i);
+        }
+        // Written (one write each), not yet synced: the head still names seq 5.
+        assert_eq!(lines(&l).len(), 8);
+        assert_eq!(head_seq(&l), 5);
+        assert_eq!(
+            l.verify().unwrap(),
+            Report {
+                entries: 8,
+                after_checkpoint: 3,
+                pending_intent: false
+            }
+        );
+        // Another writer (a `vault` command) appends on top of the lagging head, and the
+        // appender continues the chain after it.
+        l.append_events_at(&[ev("vault.get")], 10).unwrap();
+        assert_eq!(head_seq(&l), 9);
+        assert_eq!(a.append(&[ev("use3")], 11).unwrap(), 10);
+        // Closing syncs and writes the head.
+        drop(a);
+        assert_eq!(head_seq(&l), 10);
+        assert_eq!(l.verify().unwrap().after_checkpoint, 0);
+    }
+
+    #[test]
+    fn appender_flushes_within_the_interval() {
+        let l = filled();
+        let a = Appender::new(twin(&l), Duration::from_millis(20));
+        a.append(&[ev("use")], 9).unwrap();
+        for _ in 0..500 {
+            if head_seq(&l) == 6 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(head_seq(&l), 6);
+        drop(a);
+    }
+
+    #[test]
+    fn appender_with_zero_interval_syncs_before_returning() {
+        let l = filled();
+        let a = Appender::new(twin(&l), Duration::ZERO);
+        a.append(&[ev("use")], 9).unwrap();
+        assert_eq!(head_seq(&l), 6);
+        // A failing sync fails the append itself.
+        std::fs::write(super::super::with_suffix(&l.path, ".test-fail-sync"), b"").unwrap();
+        assert!(a.append(&[ev("use")], 9).is_err());
+        assert_eq!(head_seq(&l), 6);
+    }
+
+    #[test]
+    fn a_new_log_gets_its_head_with_its_first_entries() {
+        let l = log();
+        let a = Appender::new(twin(&l), LONG);
+        a.append(&[ev("first")], 1).unwrap();
+        assert_eq!(head_seq(&l), 1);
+        a.append(&[ev("second")], 1).unwrap();
+        assert_eq!(head_seq(&l), 1);
+        assert_eq!(l.verify().unwrap().entries, 2);
+    }
+
+    #[test]
+    fn truncation_below_the_head_or_under_the_appender_is_detected() {
+        let l = filled();
+        let a = Appender::new(twin(&l), LONG);
+        for i in 0..3 {
+            a.append(&[ev(&format!("use{i}"))], 9).unwrap();
+        }
+        // Below the head file: `verify` says so.
+        let v = lines(&l);
+        write_lines(&l, &v[..4]);
+        expect_broken(&l, 0, "truncated");
+        assert!(matches!(
+            a.append(&[ev("x")], 9),
+            Err(VmError::AuditBroken { .. })
+        ));
+        // Above the (lagging) head but below what the appender wrote: the log verifies
+        // alone (the window a power loss may also lose), yet the running appender
+        // refuses, on every later attempt too.
+        write_lines(&l, &v[..6]);
+        l.verify().unwrap();
+        for _ in 0..2 {
+            match a.append(&[ev("x")], 9) {
+                Err(VmError::AuditBroken { what, .. }) => {
+                    assert!(
+                        what.contains("shorter than what this writer appended"),
+                        "{what}"
+                    )
+                }
+                o => panic!("{o:?}"),
+            }
+        }
+        assert_eq!(lines(&l).len(), 6, "nothing written");
+        // A log whose last entry was replaced by another, validly MACed one (the log
+        // rolled back to before it, then grown by another writer) is refused too.
+        let l = filled();
+        let before = std::fs::read(&l.path).unwrap();
+        let head = std::fs::read(l.head_path()).unwrap();
+        let a = Appender::new(twin(&l), LONG);
+        a.append(&[ev("use")], 9).unwrap();
+        std::fs::write(&l.path, &before).unwrap();
+        std::fs::write(l.head_path(), &head).unwrap();
+        l.append_events_at(&[ev("other")], 9).unwrap();
+        l.verify().unwrap();
+        match a.append(&[ev("x")], 9) {
+            Err(VmError::AuditBroken { what, .. }) => {
+                assert!(
+                    what.contains("no longer holds this writer's last entry"),
+                    "{what}"
+                )
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_sync_refuses_until_the_log_syncs_and_verifies_again() {
+        let l = filled();
+        let a = Appender::new(twin(&l), Duration::from_millis(10));
+        a.append(&[ev("use")], 9).unwrap();
+        let trigger = super::super::with_suffix(&l.path, ".test-fail-sync");
+        std::fs::write(&trigger, b"").unwrap();
+        a.append(&[ev("use")], 9).unwrap();
+        let mut refused = false;
+        for _ in 0..500 {
+            std::thread::sleep(Duration::from_millis(10));
+            if a.append(&[ev("use")], 9).is_err() {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a failed sync must refuse appends");
+        let n = lines(&l).len();
+        assert!(a.append(&[ev("use")], 9).is_err());
+        assert_eq!(lines(&l).len(), n, "nothing written while refusing");
+        std::fs::remove_file(&trigger).unwrap();
+        let mut ok = false;
+        for _ in 0..500 {
+            std::thread::sleep(Duration::from_millis(20));
+            if a.append(&[ev("after")], 9).is_ok() {
+                ok = true;
+                break;
+            }
+        }
+        assert!(ok, "appends resume once the log syncs again");
+        drop(a);
+        assert_eq!(l.verify().unwrap().after_checkpoint, 0);
+        assert!(lines(&l).last().unwrap().contains("\"after\""));
+    }
+
+    #[test]
+    fn concurrent_appends_stay_in_one_chain_in_order() {
+        let l = filled();
+        let a = Arc::new(Appender::new(twin(&l), Duration::from_millis(5)));
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let a = Arc::clone(&a);
+                let other = twin(&l);
+                std::thread::spawn(move || {
+                    for i in 0..150 {
+                        if t == 0 && i % 10 == 0 {
+                            // Another writer (a `vault` command) in between.
+                            other
+                                .append_events_at(&[ev(&format!("t{t}-{i}"))], 3)
+                                .unwrap();
+                        } else {
+                            a.append(&[ev(&format!("t{t}-{i}"))], 3).unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(a);
+        assert_eq!(
+            l.verify().unwrap(),
+            Report {
+                entries: 5 + 6 * 150,
+                after_checkpoint: 0,
+                pending_intent: false
+            }
+        );
+        let v = lines(&l);
+        for t in 0..6 {
+            let ops: Vec<usize> = v
+                .iter()
+                .filter_map(|s| {
+                    let j: serde_json::Value = serde_json::from_str(s).unwrap();
+                    j["op"]
+                        .as_str()
+                        .unwrap()
+                        .strip_prefix(&format!("t{t}-"))
+                        .map(|n| n.parse().unwrap())
+                })
+                .collect();
+            assert_eq!(ops, (0..150).collect::<Vec<_>>(), "thread {t}");
+        }
     }
 }
