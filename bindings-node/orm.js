@@ -93,11 +93,12 @@ function openForOwner(kr, text, { owner, field, rowId, migrate, advice, noOwner 
   }
 }
 
+/** The error classes, as both packages export them. */
+const errors = { OwnerMissingError, PlaintextValueError, RowDecryptError, UnsealedWriteError }
+
 module.exports = {
-  OwnerMissingError,
-  PlaintextValueError,
-  RowDecryptError,
-  UnsealedWriteError,
+  ...errors,
+  errors,
   ownerMissing,
   rowDecrypt,
   unsealedWrite,

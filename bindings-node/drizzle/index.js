@@ -33,20 +33,10 @@ class SealedValue {
   }
 }
 
-const {
-  OwnerMissingError,
-  PlaintextValueError,
-  RowDecryptError,
-  UnsealedWriteError,
-  ownerMissing,
-  unsealedWrite,
-  keyringOf,
-  sealForOwner,
-  openForOwner,
-} = require('keycustody/orm')
+const orm = require('keycustody/orm')
 
 const columnOwnerMissing = (field, ownerField, rowId) => () =>
-  ownerMissing(field, ownerField,
+  orm.ownerMissing(field, ownerField,
     `column ${JSON.stringify(ownerField)} is empty or NULL` +
       (rowId === undefined ? '' : ` (row id ${JSON.stringify(rowId)})`),
     { rowId })
@@ -60,7 +50,7 @@ function makeEncryptedText(customType) {
       },
       toDriver(value) {
         if (value instanceof SealedValue) return value.envelope
-        throw unsealedWrite(name ?? 'encrypted column',
+        throw orm.unsealedWrite(name ?? 'encrypted column',
           'refusing to write a value that was not sealed for its row (pass the row through fields.seal())')
       },
       fromDriver(value) {
@@ -93,7 +83,7 @@ function encryptedFields(table, opts) {
     if (!c || !cols[c.owner]) throw new TypeError(`encryptedFields: ${tableName}.${key}: owner must name a column of the table`)
     return { key, owner: c.owner, migrate: !!c.migratePlaintext, field: c.context ?? `${tableName}.${cols[key].name}` }
   })
-  const keyring = keyringOf(opts, 'encryptedFields')
+  const keyring = orm.keyringOf(opts, 'encryptedFields')
   const owned = (f, row) => ({
     owner: row[f.owner],
     field: f.field,
@@ -111,7 +101,7 @@ function encryptedFields(table, opts) {
         const v = row[f.key]
         if (v === null || v === undefined) continue
         if (v instanceof SealedValue) continue
-        out[f.key] = new SealedValue(sealForOwner(keyring(), v, owned(f, row)))
+        out[f.key] = new SealedValue(orm.sealForOwner(keyring(), v, owned(f, row)))
       }
       return out
     },
@@ -125,7 +115,7 @@ function encryptedFields(table, opts) {
       for (const f of fields) {
         const v = row[f.key]
         if (!(v instanceof StoredEnvelope)) continue
-        const { value, legacy } = openForOwner(keyring(), v.envelope, owned(f, row))
+        const { value, legacy } = orm.openForOwner(keyring(), v.envelope, owned(f, row))
         out[f.key] = value
         if (legacy) {
           Object.defineProperty(out, 'needsSealing', { value: [...(out.needsSealing ?? []), f.key], enumerable: false, configurable: true })
@@ -144,8 +134,5 @@ module.exports = {
   encryptedFields,
   StoredEnvelope,
   SealedValue,
-  OwnerMissingError,
-  PlaintextValueError,
-  RowDecryptError,
-  UnsealedWriteError,
+  ...orm.errors,
 }

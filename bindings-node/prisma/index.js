@@ -13,21 +13,10 @@
 //   column), PlaintextValueError when it is not kc1 (unless migratePlaintext: then the value
 //   itself, to be written back through the extended client).
 
-const {
-  OwnerMissingError,
-  PlaintextValueError,
-  RowDecryptError,
-  UnsealedWriteError,
-  ownerMissing,
-  rowDecrypt,
-  unsealedWrite,
-  keyringOf,
-  sealForOwner,
-  openForOwner,
-} = require('keycustody/orm')
+const orm = require('keycustody/orm')
 
 const dataOwnerMissing = (field, ownerField) => () =>
-  ownerMissing(field, ownerField, `field ${JSON.stringify(ownerField)} is empty, NULL or not in the same data`)
+  orm.ownerMissing(field, ownerField, `field ${JSON.stringify(ownerField)} is empty, NULL or not in the same data`)
 const ADVICE = 'set migratePlaintext on the field to read it'
 
 const WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert'])
@@ -38,7 +27,7 @@ const WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update',
  *   modelKey is the client's property (e.g. "account"); column defaults to the field name.
  */
 function keycustodyFields(opts) {
-  const keyring = keyringOf(opts, 'keycustodyFields')
+  const keyring = orm.keyringOf(opts, 'keycustodyFields')
   const query = {}
   const result = {}
   for (const [model, m] of Object.entries(opts.models)) {
@@ -61,13 +50,13 @@ function keycustodyFields(opts) {
         if (v === null || v === undefined) continue
         let o = data[f.owner]
         if (o && typeof o === 'object' && 'set' in o) o = o.set
-        out[f.key] = sealForOwner(keyring(), v, { owner: o, field: f.ctx, noOwner: dataOwnerMissing(f.ctx, f.owner) })
+        out[f.key] = orm.sealForOwner(keyring(), v, { owner: o, field: f.ctx, noOwner: dataOwnerMissing(f.ctx, f.owner) })
       }
       return out
     }
     const refuseFilter = (where) => {
       if (!where || typeof where !== 'object') return
-      for (const f of fields) if (f.key in where) throw unsealedWrite(f.ctx, 'an encrypted field cannot be used in a filter')
+      for (const f of fields) if (f.key in where) throw orm.unsealedWrite(f.ctx, 'an encrypted field cannot be used in a filter')
       for (const k of ['AND', 'OR', 'NOT']) {
         const w = where[k]
         if (Array.isArray(w)) w.forEach(refuseFilter)
@@ -96,14 +85,14 @@ function keycustodyFields(opts) {
         compute(row) {
           const v = row[f.key]
           if (v === null || v === undefined) return v
-          return openForOwner(keyring(), v, {
+          return orm.openForOwner(keyring(), v, {
             owner: row[f.owner],
             field: f.ctx,
             rowId: row[idKey],
             migrate: f.migrate,
             advice: ADVICE,
             // An envelope without its owner cannot open for this row.
-            noOwner: () => rowDecrypt(f.ctx, row[idKey]),
+            noOwner: () => orm.rowDecrypt(f.ctx, row[idKey]),
           }).value
         },
       }
@@ -112,4 +101,4 @@ function keycustodyFields(opts) {
   return { name: 'keycustody', query, result }
 }
 
-module.exports = { keycustodyFields, OwnerMissingError, PlaintextValueError, RowDecryptError, UnsealedWriteError }
+module.exports = { keycustodyFields, ...orm.errors }
