@@ -29,6 +29,9 @@ $(ORM_PRISMA)/node_modules/.package-lock.json: $(ORM_PRISMA)/package-lock.json $
 	touch $@
 
 test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.json $(ORM_PRISMA)/node_modules/.package-lock.json
+	# Both import keycustody/orm (the Node package's shared ORM module): link the package here,
+	# as an install would put it beside them (its package.json "exports" is what resolves it).
+	for d in $(ORM_DRIZZLE) $(ORM_PRISMA); do ln -sfn ../.. $$d/node_modules/keycustody; done
 	cd $(ORM_PRISMA) && rm -rf generated && PRISMA_SCHEMA_ENGINE_BINARY=/bin/true node_modules/.bin/prisma generate >/dev/null
 	test -f $(ORM_PRISMA)/generated/index.js || { echo "FATAL: prisma generate wrote no client" >&2; exit 1; }
 	bash scripts/ensure-apt.sh postgresql

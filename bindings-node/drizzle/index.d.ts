@@ -12,42 +12,8 @@ export declare class SealedValue {
   constructor(envelope: string)
 }
 
-/** Shared by the errors below: the core error kind and stable code (as the binding's errors). */
-interface KcOrmError extends Error {
-  kind: string
-  code: string
-  /** "<table>.<column>" */
-  field: string
-}
-/** The row's owner is empty, NULL or absent: nothing is sealed (code `KC_INVALID_OWNER`). */
-export declare class OwnerMissingError extends Error implements KcOrmError {
-  kind: 'InvalidOwner'
-  code: 'KC_INVALID_OWNER'
-  field: string
-  ownerField: string
-  rowId: unknown
-}
-/** The column holds a value that is not kc1 (legacy plaintext), named by row id (`KC_MALFORMED`). */
-export declare class PlaintextValueError extends Error implements KcOrmError {
-  kind: 'Malformed'
-  code: 'KC_MALFORMED'
-  field: string
-  rowId: unknown
-  malformedKind: 'EnvelopePrefix'
-}
-/** The envelope does not open for the row's owner and this column (`KC_DECRYPT_FAILED`). */
-export declare class RowDecryptError extends Error implements KcOrmError {
-  kind: 'DecryptFailed'
-  code: 'KC_DECRYPT_FAILED'
-  field: string
-  rowId: unknown
-}
-/** A value reached the driver without `fields.seal()` (`KC_INVALID_ARGUMENT`). */
-export declare class UnsealedWriteError extends Error implements KcOrmError {
-  kind: 'InvalidArgument'
-  code: 'KC_INVALID_ARGUMENT'
-  field: string
-}
+/** The errors (declared by keycustody/orm, which both ORM packages share). */
+export { OwnerMissingError, PlaintextValueError, RowDecryptError, UnsealedWriteError } from 'keycustody/orm'
 
 /** A TEXT column holding a kc1 envelope (drizzle-orm/pg-core). */
 export declare function encryptedText(name?: string): any

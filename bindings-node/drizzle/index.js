@@ -33,42 +33,14 @@ class SealedValue {
   }
 }
 
-function kcError(Base, kind, code, message, extra) {
-  const e = new Base(message)
-  e.kind = kind
-  e.code = code
-  Object.assign(e, extra)
-  return e
-}
+const orm = require('keycustody/orm')
 
-class OwnerMissingError extends Error {}
-OwnerMissingError.prototype.name = 'OwnerMissingError'
-class PlaintextValueError extends Error {}
-PlaintextValueError.prototype.name = 'PlaintextValueError'
-class RowDecryptError extends Error {}
-RowDecryptError.prototype.name = 'RowDecryptError'
-class UnsealedWriteError extends Error {}
-UnsealedWriteError.prototype.name = 'UnsealedWriteError'
-
-const ownerMissing = (field, ownerField, rowId) =>
-  kcError(OwnerMissingError, 'InvalidOwner', 'KC_INVALID_OWNER',
-    `${field}: the owner column ${JSON.stringify(ownerField)} is empty or NULL` +
-      (rowId === undefined ? '' : ` (row id ${JSON.stringify(rowId)})`) + '; refusing to seal',
-    { field, ownerField, rowId })
-const plaintextValue = (field, rowId) =>
-  kcError(PlaintextValueError, 'Malformed', 'KC_MALFORMED',
-    `${field}: row id ${JSON.stringify(rowId)} holds a value that is not a kc1 envelope (legacy plaintext?); ` +
-      'set migratePlaintext on the column to seal it on read, or run `keycustody migrate`',
-    { field, rowId, malformedKind: 'EnvelopePrefix' })
-const rowDecrypt = (field, rowId) =>
-  kcError(RowDecryptError, 'DecryptFailed', 'KC_DECRYPT_FAILED',
-    `${field}: row id ${JSON.stringify(rowId)} does not open for its owner and this column ` +
-      '(copied from another row or column, wrong keyring, or tampered)',
-    { field, rowId })
-const unsealedWrite = (field) =>
-  kcError(UnsealedWriteError, 'InvalidArgument', 'KC_INVALID_ARGUMENT',
-    `${field}: refusing to write a value that was not sealed for its row (pass the row through fields.seal())`,
-    { field })
+const columnOwnerMissing = (field, ownerField, rowId) => () =>
+  orm.ownerMissing(field, ownerField,
+    `column ${JSON.stringify(ownerField)} is empty or NULL` +
+      (rowId === undefined ? '' : ` (row id ${JSON.stringify(rowId)})`),
+    { rowId })
+const ADVICE = 'set migratePlaintext on the column to seal it on read'
 
 function makeEncryptedText(customType) {
   return (name) =>
@@ -78,7 +50,8 @@ function makeEncryptedText(customType) {
       },
       toDriver(value) {
         if (value instanceof SealedValue) return value.envelope
-        throw unsealedWrite(name ?? 'encrypted column')
+        throw orm.unsealedWrite(name ?? 'encrypted column',
+          'refusing to write a value that was not sealed for its row (pass the row through fields.seal())')
       },
       fromDriver(value) {
         return new StoredEnvelope(value)
@@ -96,17 +69,6 @@ function encryptedTextSqlite(name) {
   return makeEncryptedText(require('drizzle-orm/sqlite-core').customType)(name)
 }
 
-// Whether the text parses as a kc1 envelope header (the keyring reads the header only).
-function isEnvelope(kr, text) {
-  try {
-    kr.needsRewrap(text)
-    return true
-  } catch (e) {
-    if (e && e.code === 'KC_MALFORMED') return false
-    throw e
-  }
-}
-
 /**
  * The row helper of a table's encrypted columns.
  * @param table a Drizzle table
@@ -121,16 +83,15 @@ function encryptedFields(table, opts) {
     if (!c || !cols[c.owner]) throw new TypeError(`encryptedFields: ${tableName}.${key}: owner must name a column of the table`)
     return { key, owner: c.owner, migrate: !!c.migratePlaintext, field: c.context ?? `${tableName}.${cols[key].name}` }
   })
-  const keyring = () => {
-    const k = typeof opts.keyring === 'function' ? opts.keyring() : opts.keyring
-    if (!k || typeof k.seal !== 'function') throw new TypeError('encryptedFields: no keyring configured')
-    return k
-  }
-  const ownerOf = (f, row) => {
-    const o = row[f.owner]
-    if (o === null || o === undefined || o === '') throw ownerMissing(f.field, f.owner, row[idKey])
-    return String(o)
-  }
+  const keyring = orm.keyringOf(opts, 'encryptedFields')
+  const owned = (f, row) => ({
+    owner: row[f.owner],
+    field: f.field,
+    rowId: row[idKey],
+    migrate: f.migrate,
+    advice: ADVICE,
+    noOwner: columnOwnerMissing(f.field, f.owner, row[idKey]),
+  })
   return {
     /** A copy of row with each encrypted value (plaintext string) sealed for row[owner]. */
     seal(row) {
@@ -140,8 +101,7 @@ function encryptedFields(table, opts) {
         const v = row[f.key]
         if (v === null || v === undefined) continue
         if (v instanceof SealedValue) continue
-        if (typeof v !== 'string') throw new TypeError(`${f.field}: the value must be a string`)
-        out[f.key] = new SealedValue(keyring().seal(ownerOf(f, row), v, f.field))
+        out[f.key] = new SealedValue(orm.sealForOwner(keyring(), v, owned(f, row)))
       }
       return out
     },
@@ -155,18 +115,10 @@ function encryptedFields(table, opts) {
       for (const f of fields) {
         const v = row[f.key]
         if (!(v instanceof StoredEnvelope)) continue
-        const kr = keyring()
-        if (!isEnvelope(kr, v.envelope)) {
-          if (!f.migrate) throw plaintextValue(f.field, row[idKey])
-          out[f.key] = v.envelope
+        const { value, legacy } = orm.openForOwner(keyring(), v.envelope, owned(f, row))
+        out[f.key] = value
+        if (legacy) {
           Object.defineProperty(out, 'needsSealing', { value: [...(out.needsSealing ?? []), f.key], enumerable: false, configurable: true })
-          continue
-        }
-        try {
-          out[f.key] = kr.openText(ownerOf(f, row), v.envelope, f.field)
-        } catch (e) {
-          if (e && e.code === 'KC_DECRYPT_FAILED') throw rowDecrypt(f.field, row[idKey])
-          throw e
         }
       }
       return out
@@ -182,8 +134,5 @@ module.exports = {
   encryptedFields,
   StoredEnvelope,
   SealedValue,
-  OwnerMissingError,
-  PlaintextValueError,
-  RowDecryptError,
-  UnsealedWriteError,
+  ...orm.errors,
 }

@@ -31,28 +31,5 @@ export declare function keycustodyFields(opts: KeycustodyFieldsOptions): {
   result: Record<string, unknown>
 }
 
-export declare class OwnerMissingError extends Error {
-  kind: 'InvalidOwner'
-  code: 'KC_INVALID_OWNER'
-  field: string
-  ownerField: string
-}
-export declare class PlaintextValueError extends Error {
-  kind: 'Malformed'
-  code: 'KC_MALFORMED'
-  field: string
-  rowId: unknown
-  malformedKind: 'EnvelopePrefix'
-}
-export declare class RowDecryptError extends Error {
-  kind: 'DecryptFailed'
-  code: 'KC_DECRYPT_FAILED'
-  field: string
-  rowId: unknown
-}
-/** An encrypted field used in a `where` filter (`KC_INVALID_ARGUMENT`). */
-export declare class UnsealedWriteError extends Error {
-  kind: 'InvalidArgument'
-  code: 'KC_INVALID_ARGUMENT'
-  field: string
-}
+/** The errors (declared by keycustody/orm, which both ORM packages share). */
+export { OwnerMissingError, PlaintextValueError, RowDecryptError, UnsealedWriteError } from 'keycustody/orm'

@@ -13,49 +13,11 @@
 //   column), PlaintextValueError when it is not kc1 (unless migratePlaintext: then the value
 //   itself, to be written back through the extended client).
 
-function kcError(Base, kind, code, message, extra) {
-  const e = new Base(message)
-  e.kind = kind
-  e.code = code
-  Object.assign(e, extra)
-  return e
-}
-class OwnerMissingError extends Error {}
-OwnerMissingError.prototype.name = 'OwnerMissingError'
-class PlaintextValueError extends Error {}
-PlaintextValueError.prototype.name = 'PlaintextValueError'
-class RowDecryptError extends Error {}
-RowDecryptError.prototype.name = 'RowDecryptError'
-class UnsealedWriteError extends Error {}
-UnsealedWriteError.prototype.name = 'UnsealedWriteError'
+const orm = require('keycustody/orm')
 
-const ownerMissing = (field, ownerField) =>
-  kcError(OwnerMissingError, 'InvalidOwner', 'KC_INVALID_OWNER',
-    `${field}: the owner field ${JSON.stringify(ownerField)} is empty, NULL or not in the same data; refusing to seal`,
-    { field, ownerField })
-const plaintextValue = (field, rowId) =>
-  kcError(PlaintextValueError, 'Malformed', 'KC_MALFORMED',
-    `${field}: row id ${JSON.stringify(rowId)} holds a value that is not a kc1 envelope (legacy plaintext?); ` +
-      'set migratePlaintext on the field to read it, or run `keycustody migrate`',
-    { field, rowId, malformedKind: 'EnvelopePrefix' })
-const rowDecrypt = (field, rowId) =>
-  kcError(RowDecryptError, 'DecryptFailed', 'KC_DECRYPT_FAILED',
-    `${field}: row id ${JSON.stringify(rowId)} does not open for its owner and this column ` +
-      '(copied from another row or column, wrong keyring, or tampered)',
-    { field, rowId })
-const unsealedFilter = (field) =>
-  kcError(UnsealedWriteError, 'InvalidArgument', 'KC_INVALID_ARGUMENT',
-    `${field}: an encrypted field cannot be used in a filter`, { field })
-
-function isEnvelope(kr, text) {
-  try {
-    kr.needsRewrap(text)
-    return true
-  } catch (e) {
-    if (e && e.code === 'KC_MALFORMED') return false
-    throw e
-  }
-}
+const dataOwnerMissing = (field, ownerField) => () =>
+  orm.ownerMissing(field, ownerField, `field ${JSON.stringify(ownerField)} is empty, NULL or not in the same data`)
+const ADVICE = 'set migratePlaintext on the field to read it'
 
 const WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert'])
 
@@ -65,11 +27,7 @@ const WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update',
  *   modelKey is the client's property (e.g. "account"); column defaults to the field name.
  */
 function keycustodyFields(opts) {
-  const keyring = () => {
-    const k = typeof opts.keyring === 'function' ? opts.keyring() : opts.keyring
-    if (!k || typeof k.seal !== 'function') throw new TypeError('keycustodyFields: no keyring configured')
-    return k
-  }
+  const keyring = orm.keyringOf(opts, 'keycustodyFields')
   const query = {}
   const result = {}
   for (const [model, m] of Object.entries(opts.models)) {
@@ -90,17 +48,15 @@ function keycustodyFields(opts) {
         let v = data[f.key]
         if (v && typeof v === 'object' && 'set' in v) v = v.set
         if (v === null || v === undefined) continue
-        if (typeof v !== 'string') throw new TypeError(`${f.ctx}: the value must be a string`)
         let o = data[f.owner]
         if (o && typeof o === 'object' && 'set' in o) o = o.set
-        if (o === null || o === undefined || o === '') throw ownerMissing(f.ctx, f.owner)
-        out[f.key] = keyring().seal(String(o), v, f.ctx)
+        out[f.key] = orm.sealForOwner(keyring(), v, { owner: o, field: f.ctx, noOwner: dataOwnerMissing(f.ctx, f.owner) })
       }
       return out
     }
     const refuseFilter = (where) => {
       if (!where || typeof where !== 'object') return
-      for (const f of fields) if (f.key in where) throw unsealedFilter(f.ctx)
+      for (const f of fields) if (f.key in where) throw orm.unsealedWrite(f.ctx, 'an encrypted field cannot be used in a filter')
       for (const k of ['AND', 'OR', 'NOT']) {
         const w = where[k]
         if (Array.isArray(w)) w.forEach(refuseFilter)
@@ -129,19 +85,15 @@ function keycustodyFields(opts) {
         compute(row) {
           const v = row[f.key]
           if (v === null || v === undefined) return v
-          const kr = keyring()
-          if (!isEnvelope(kr, v)) {
-            if (f.migrate) return v
-            throw plaintextValue(f.ctx, row[idKey])
-          }
-          const o = row[f.owner]
-          if (o === null || o === undefined || o === '') throw rowDecrypt(f.ctx, row[idKey])
-          try {
-            return kr.openText(String(o), v, f.ctx)
-          } catch (e) {
-            if (e && e.code === 'KC_DECRYPT_FAILED') throw rowDecrypt(f.ctx, row[idKey])
-            throw e
-          }
+          return orm.openForOwner(keyring(), v, {
+            owner: row[f.owner],
+            field: f.ctx,
+            rowId: row[idKey],
+            migrate: f.migrate,
+            advice: ADVICE,
+            // An envelope without its owner cannot open for this row.
+            noOwner: () => orm.rowDecrypt(f.ctx, row[idKey]),
+          }).value
         },
       }
     }
@@ -149,4 +101,4 @@ function keycustodyFields(opts) {
   return { name: 'keycustody', query, result }
 }
 
-module.exports = { keycustodyFields, OwnerMissingError, PlaintextValueError, RowDecryptError, UnsealedWriteError }
+module.exports = { keycustodyFields, ...orm.errors }

@@ -81,8 +81,7 @@ fn opens_with(dir: &Path, plain: &Path, open: Command) -> Output {
 
 #[test]
 fn passphrase_wrap_load_unwrap() {
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
+    let (dir, kp) = temp_keyring();
     let k = kp.to_str().unwrap();
     let wp = dir.path().join("wrapped.json");
     let w = wp.to_str().unwrap();
@@ -335,14 +334,11 @@ fn passphrase_wrap_load_unwrap() {
 
 #[test]
 fn aws_kms_wrap_and_load_one_decrypt() {
-    let Some(moto) = kms_support::Moto::start() else {
+    let Some((moto, url, key)) = kms() else {
         return;
     };
-    let url = moto.url();
     let aws = aws_env(&url);
-    let key = create_key_with_boto3(&moto);
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
+    let (dir, kp) = temp_keyring();
     let k = kp.to_str().unwrap();
     let wp = dir.path().join("wrapped.json");
     let mut c = cmd(&[
@@ -412,6 +408,15 @@ fn aws_kms_wrap_and_load_one_decrypt() {
     no_secret(&o, &[&key]);
 }
 
+/// A local KMS (moto), its URL and one key created in it; None where moto is absent (the
+/// test then skips, see kms_support).
+fn kms() -> Option<(kms_support::Moto, String, String)> {
+    let moto = kms_support::Moto::start()?;
+    let url = moto.url();
+    let key = create_key_with_boto3(&moto);
+    Some((moto, url, key))
+}
+
 /// A KMS key id, created with boto3 from moto's venv (no process-wide AWS env here).
 /// Points a command at the moto KMS at `url` with test credentials (no profile, no IMDS).
 fn aws_env(url: &str) -> impl Fn(&mut Command) + '_ {
@@ -450,8 +455,7 @@ fn pkcs11_wrap_and_load() {
             .env("KEYCUSTODY_PKCS11_MODULE", &h.module)
             .env("KEYCUSTODY_PKCS11_PIN", pin);
     };
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
+    let (dir, kp) = temp_keyring();
     let k = kp.to_str().unwrap();
     let uri = "pkcs11:token=kc-cli;object=root-kek";
     let mut c = cmd(&[
@@ -515,14 +519,11 @@ fn pkcs11_wrap_and_load() {
 fn cmek_tenant_rows_open_and_rewrap_through_kms() {
     use keycustody::Keyring;
     use keycustody_store::{rusqlite, Database, TenantKeys};
-    let Some(moto) = kms_support::Moto::start() else {
+    let Some((moto, url, key)) = kms() else {
         return;
     };
-    let url = moto.url();
     let aws = aws_env(&url);
-    let key = create_key_with_boto3(&moto);
-    let dir = tempfile::tempdir().unwrap();
-    let kp = new_keyring(dir.path());
+    let (dir, kp) = temp_keyring();
     let k = kp.to_str().unwrap();
     let db_path = dir.path().join("app.db");
     let db = format!("sqlite:{}", db_path.display());
@@ -697,12 +698,10 @@ fn cmek_tenant_rows_open_and_rewrap_through_kms() {
 /// file with core alone (KekUnavailable("aws-kms") while KMS answers).
 #[test]
 fn vault_key_file_wrapped_under_aws_kms() {
-    let Some(moto) = kms_support::Moto::start() else {
+    let Some((moto, url, key)) = kms() else {
         return;
     };
-    let url = moto.url();
     let aws = aws_env(&url);
-    let key = create_key_with_boto3(&moto);
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("vault.json");
     let vault_cmd = |args: &[&str]| {

@@ -394,6 +394,30 @@ async fn sendp(
     send(c, p.addr, method, path, &h, body).await
 }
 
+/// A POST to the proxy at `path` carrying its all-routes token as a Bearer key (the body is
+/// the caller's).
+fn post_with_token(p: &Proxy, path: &str) -> hyper::http::request::Builder {
+    Request::builder()
+        .method("POST")
+        .uri(format!("http://{}{path}", p.addr))
+        .header("authorization", format!("Bearer {}", p.token))
+}
+
+/// `post_with_token` with the body `{}`, answered 200: the response body, not read yet (a
+/// stream).
+async fn open_stream(c: &TestClient, p: &Proxy, path: &str) -> Incoming {
+    let resp = c
+        .request(
+            post_with_token(p, path)
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.into_body()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injects_real_keys_strips_client_auth_and_rotates() {
     let mock = Mock::default();
@@ -543,15 +567,7 @@ async fn sse_streams_chunk_by_chunk() {
     let up = start_mock(mock.clone()).await;
     let p = start_proxy(&routes_for(up, up), &[]);
     let c = client();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/proxy/openai/sse", p.addr))
-        .header("authorization", format!("Bearer {}", p.token))
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .unwrap();
-    let resp = c.request(req).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let mut body = resp.into_body();
+    let mut body = open_stream(&c, &p, "/proxy/openai/sse").await;
     // The first event arrives while the upstream is still holding back the second:
     // nothing is buffered.
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
@@ -613,12 +629,7 @@ async fn bad_requests_get_clear_statuses() {
         assert!(!body.contains(REAL_OPENAI));
     }
     // Too large: declared length (e.g. a 10 GB upload) is refused before any byte is read.
-    let mut b = Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/proxy/openai/upload", p.addr));
-    b = b
-        .header("content-length", "10737418240")
-        .header("authorization", format!("Bearer {}", p.token));
+    let b = post_with_token(&p, "/proxy/openai/upload").header("content-length", "10737418240");
     let stream = tokio::net::TcpStream::connect(p.addr).await.unwrap();
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
@@ -631,10 +642,7 @@ async fn bad_requests_get_clear_statuses() {
     drop(tx);
     // A chunked body that grows past the limit is cut off with 413 too.
     let big: &'static [u8] = Box::leak(vec![b'x'; 4096].into_boxed_slice());
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/proxy/openai/upload", p.addr))
-        .header("authorization", format!("Bearer {}", p.token))
+    let req = post_with_token(&p, "/proxy/openai/upload")
         .body(ChanBody({
             let (tx, rx) = mpsc::channel::<Bytes>(8);
             tokio::spawn(async move {
@@ -1141,15 +1149,7 @@ async fn sigterm_drains_streams_and_refuses_new_connections() {
     let up = start_mock(Mock::default()).await;
     let mut p = start_proxy(&routes_for(up, up), &["--grace", "20"]);
     let c = client();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/proxy/openai/slow6", p.addr))
-        .header("authorization", format!("Bearer {}", p.token))
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .unwrap();
-    let resp = c.request(req).await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let mut body = resp.into_body();
+    let mut body = open_stream(&c, &p, "/proxy/openai/slow6").await;
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
     assert_eq!(first, "data: 1\n\n");
     p.signal("-TERM");
@@ -1167,14 +1167,7 @@ async fn sighup_reloads_routes_and_tokens_without_dropping_streams() {
     let up = start_mock(Mock::default()).await;
     let p = start_proxy(&routes_for(up, up), &[]);
     let c = client();
-    let req = Request::builder()
-        .method("POST")
-        .uri(format!("http://{}/proxy/openai/slow6", p.addr))
-        .header("authorization", format!("Bearer {}", p.token))
-        .body(Full::new(Bytes::from_static(b"{}")))
-        .unwrap();
-    let resp = c.request(req).await.unwrap();
-    let mut body = resp.into_body();
+    let mut body = open_stream(&c, &p, "/proxy/openai/slow6").await;
     let stream = tokio::spawn(async move { read_events(&mut body).await });
     // Load: requests keep flowing across the reload.
     let load = {
@@ -1266,10 +1259,7 @@ async fn timeouts_count_from_the_end_of_the_body_and_stalls_are_408() {
     let c2: hyper_util::client::legacy::Client<_, ChanBody> =
         hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
     let req = |body: ChanBody| {
-        Request::builder()
-            .method("POST")
-            .uri(format!("http://{}/proxy/openai/upload", p.addr))
-            .header("authorization", format!("Bearer {}", p.token))
+        post_with_token(&p, "/proxy/openai/upload")
             .body(body)
             .unwrap()
     };

@@ -13,6 +13,20 @@
 //! `pgp_private_key`, `keycustody_private_key`, `keyring_secret`, `url_password`,
 //! `keycustody_api_key`.
 //!
+//! # Idempotence
+//! `scrub(scrub(x)) == scrub(x)`. A marker `[REDACTED:<kind>]` (kind: 1 to 32 bytes of
+//! `a-z0-9_`), whether written here or already in the text, is a **barrier**: the text is
+//! scrubbed as the pieces between markers, so no match ever contains, overlaps or
+//! continues a marker, and a replacement can never complete a match the secret it replaced
+//! had broken (a URL password that a space inside a keyring secret had cut, a value a
+//! quote had cut, a run a length bound had refused). The bytes next to a marker are read
+//! as a later scrub will read them: after a redaction the text starts as after a `]`
+//! (a token glued to the secret's last byte is then found), a Telegram token refused for
+//! the token byte after it is redacted when that byte starts a redaction, and a URL's kept
+//! user name is scrubbed on its own. Tests: `scrub_idempotent_on_fuzz_regression`,
+//! `scrub_idempotent_on_joins` and the proptest `scrub_is_idempotent_on_concatenations`
+//! (core/tests/platform_scrub.rs); the `scrub` fuzz target asserts it on any input.
+//!
 //! # Linear time
 //! Text is untrusted, so the cost must be linear in its length whatever it holds. Each shape
 //! has its own regular expression (the `regex` crate: finite automata, linear time per
@@ -34,7 +48,7 @@
 //! follow are redacted too, and the first other line is scanned as ordinary text.
 
 use regex::bytes::Regex;
-use regex_automata::{meta, util::syntax, Input, MatchKind};
+use regex_automata::{meta, util::syntax, Anchored, Input, MatchKind};
 use std::sync::OnceLock;
 
 /// How far past a private key's `BEGIN` line its `END` line is looked for.
@@ -123,6 +137,10 @@ enum Lead {
     /// After the `:` that follows the URL's user name; the final `@` is kept.
     Url,
 }
+
+/// A redaction marker as [`scrub`] writes it (every kind is lower case and `_`) or finds it
+/// in its input: a barrier no match may touch.
+const MARKER: &str = r"\[REDACTED:[a-z0-9_]{1,32}\]";
 
 /// The kind used for `kc1.` envelopes: matched so nothing inside them is touched,
 /// and written back unchanged.
@@ -295,10 +313,16 @@ fn shapes() -> Vec<Shape> {
 struct Compiled {
     shapes: Vec<Shape>,
     res: Vec<Regex>,
+    /// The same expressions, for anchored searches (next to a marker).
+    anchored: Vec<meta::Regex>,
     /// The `END` line of each `Tail::Block` shape (None for the others).
     ends: Vec<Option<Regex>>,
     /// The short shapes that need no check, in one regex.
     group: Option<Group>,
+    /// The Telegram shape.
+    telegram: Option<usize>,
+    /// A redaction marker, `[REDACTED:<kind>]`: text is scrubbed as the pieces between them.
+    marker: Regex,
 }
 
 /// Shapes at most this long (and needing no check) are also searched together.
@@ -347,17 +371,7 @@ fn build_group(shapes: &[Shape]) -> Option<Group> {
         .iter()
         .map(|&i| format!("(?-u){}", shapes[i].re))
         .collect();
-    let re = meta::Builder::new()
-        .configure(
-            meta::Config::new()
-                .match_kind(MatchKind::LeftmostFirst)
-                .utf8_empty(false)
-                .nfa_size_limit(Some(16 << 20))
-                .hybrid_cache_capacity(16 << 20),
-        )
-        .syntax(syntax::Config::new().utf8(false))
-        .build_many(&pats)
-        .ok()?;
+    let re = build_meta(&pats)?;
     let mut member = vec![false; shapes.len()];
     for &i in &members {
         member[i] = true;
@@ -368,6 +382,21 @@ fn build_group(shapes: &[Shape]) -> Option<Group> {
         member,
         max,
     })
+}
+
+/// A leftmost-first, byte-oriented multi-pattern regex.
+fn build_meta(pats: &[String]) -> Option<meta::Regex> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .nfa_size_limit(Some(16 << 20))
+                .hybrid_cache_capacity(16 << 20),
+        )
+        .syntax(syntax::Config::new().utf8(false))
+        .build_many(pats)
+        .ok()
 }
 
 fn build(re: &str) -> Option<Regex> {
@@ -392,6 +421,10 @@ fn compiled() -> Option<&'static Compiled> {
             .iter()
             .map(|s| build(&s.re))
             .collect::<Option<Vec<_>>>()?;
+        let anchored = shapes
+            .iter()
+            .map(|s| build_meta(&[format!("(?-u){}", s.re)]))
+            .collect::<Option<Vec<_>>>()?;
         let ends = shapes
             .iter()
             .map(|s| match s.tail {
@@ -400,11 +433,15 @@ fn compiled() -> Option<&'static Compiled> {
             })
             .collect::<Option<Vec<_>>>()?;
         let group = build_group(&shapes);
+        let telegram = shapes.iter().position(|s| matches!(s.tail, Tail::Telegram));
         Some(Compiled {
             shapes,
             res,
+            anchored,
             ends,
             group,
+            telegram,
+            marker: build(MARKER)?,
         })
     })
     .as_ref()
@@ -449,36 +486,83 @@ impl State<'_> {
             let found = c.res[i].find_at(hay, pos);
             self.work += found.map_or(hay.len(), |m| m.end()) - pos;
             let m = found?;
-            let (start, end) = (m.start(), m.end());
-            // None: not a match here. Some(e): a match, and where the secret ends if that
-            // had to be found to decide.
-            let verdict: Option<Option<usize>> = match c.shapes[i].tail {
-                Tail::Telegram => (!hay.get(end).copied().is_some_and(tok)).then_some(None),
-                Tail::OwnApiKey => core::str::from_utf8(&hay[start..end])
-                    .is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok())
-                    .then_some(None),
-                Tail::Envelope => {
-                    let e = self.run(end, tok, usize::MAX);
-                    self.work += e - start;
-                    core::str::from_utf8(&hay[start..e])
-                        .is_ok_and(|t| crate::envelope::inspect(t).is_ok())
-                        .then_some(Some(e))
-                }
-                Tail::Jwt => self.jwt_end(start).map(Some),
-                _ => Some(None),
-            };
-            match verdict {
-                Some(full_end) => {
-                    return Some(Cand {
-                        shape: i,
-                        start,
-                        end,
-                        full_end,
-                    })
-                }
-                None => pos = start + 1,
+            match self.accept(c, i, m.start(), m.end()) {
+                Some(cand) => return Some(cand),
+                None => pos = m.start() + 1,
             }
         }
+    }
+
+    /// Shape `i`'s match at `p` exactly, if it has one (and it is accepted), read as if the
+    /// byte before `p` were a redaction marker's `]` (`fresh`) or as it is. An anchored
+    /// search: it reads at most the match (bounded, see `MAX_MATCH`) and a byte more.
+    fn anchored(&mut self, c: &Compiled, i: usize, p: usize, fresh: bool) -> Option<Cand> {
+        let hay = self.hay;
+        let lo = if fresh { p } else { p.saturating_sub(1) };
+        let found = c.anchored[i].find(
+            Input::new(&hay[lo..])
+                .range(p - lo..)
+                .anchored(Anchored::Yes),
+        )?;
+        self.work += found.end() - found.start() + 1;
+        self.accept(c, i, p, lo + found.end())
+    }
+
+    /// Whether shape `i`'s regex match `start..end` counts (the checks of `checked` shapes).
+    fn accept(&mut self, c: &Compiled, i: usize, start: usize, end: usize) -> Option<Cand> {
+        let hay = self.hay;
+        // None: not a match here. Some(e): a match, and where the secret ends if that
+        // had to be found to decide.
+        let verdict: Option<Option<usize>> = match c.shapes[i].tail {
+            Tail::Telegram => (!hay.get(end).copied().is_some_and(tok)).then_some(None),
+            Tail::OwnApiKey => core::str::from_utf8(&hay[start..end])
+                .is_ok_and(|k| crate::apikey::parse_api_key(k).is_ok())
+                .then_some(None),
+            Tail::Envelope => {
+                let e = self.run(end, tok, usize::MAX);
+                self.work += e - start;
+                core::str::from_utf8(&hay[start..e])
+                    .is_ok_and(|t| crate::envelope::inspect(t).is_ok())
+                    .then_some(Some(e))
+            }
+            Tail::Jwt => self.jwt_end(start).map(Some),
+            _ => Some(None),
+        };
+        verdict.map(|full_end| Cand {
+            shape: i,
+            start,
+            end,
+            full_end,
+        })
+    }
+
+    /// Where a Telegram token that ends exactly at `at` starts, if one does at or after
+    /// `from` (the byte before `fresh` read as a marker's `]`). Its own check (not followed
+    /// by a token byte) is left out: the caller redacts what starts at `at`, so a marker's
+    /// `[` follows it in the output.
+    fn telegram_ending_at(
+        &mut self,
+        c: &Compiled,
+        from: usize,
+        at: usize,
+        fresh: usize,
+    ) -> Option<usize> {
+        let hay = self.hay;
+        let i = c.telegram?;
+        // `[0-9]{8,10}:A` and 34 token bytes.
+        (at.saturating_sub(46)..=at.saturating_sub(44))
+            .filter(|&t| t >= from && t < at)
+            .find(|&t| {
+                let lo = if t == fresh { t } else { t.saturating_sub(1) };
+                self.work += at - t;
+                c.anchored[i]
+                    .find(
+                        Input::new(&hay[lo..at])
+                            .range(t - lo..)
+                            .anchored(Anchored::Yes),
+                    )
+                    .is_some_and(|m| lo + m.end() == at)
+            })
     }
 
     /// Searches the group's window at `pos`: its leftmost match is the next match of that
@@ -618,12 +702,31 @@ fn scrub_counted(text: &str) -> (String, usize) {
         return ("[REDACTED:unscrubbable]".to_owned(), 0);
     };
     let hay = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(hay.len());
+    // Markers already in the text are barriers, as the ones written here will be when the
+    // output is scrubbed again: the pieces between them are scrubbed on their own.
+    let mut work = hay.len();
+    let mut last = 0;
+    for m in c.marker.find_iter(hay) {
+        work += scrub_piece(c, &hay[last..m.start()], &mut out);
+        out.extend_from_slice(m.as_bytes());
+        last = m.end();
+    }
+    work += scrub_piece(c, &hay[last..], &mut out);
+    match String::from_utf8(out) {
+        Ok(s) => (s, work),
+        // Unreachable by construction (see `build()`); withhold rather than guess.
+        Err(_) => ("[REDACTED:unscrubbable]".to_owned(), work),
+    }
+}
+
+/// Scrubs `hay` (no marker in it) as a whole text onto `out`; returns the work.
+fn scrub_piece(c: &Compiled, hay: &[u8], out: &mut Vec<u8>) -> usize {
     let mut st = State {
         hay,
         work: 0,
         jwt: None,
     };
-    let mut out: Vec<u8> = Vec::with_capacity(hay.len());
     let n = c.res.len();
     // Of each shape, either its next match at or after `pos` (`known`; None once it has no
     // more), or `lb`: a position before which it has no match (or, for `(lb, i)` order, no
@@ -633,6 +736,8 @@ fn scrub_counted(text: &str) -> (String, usize) {
     let mut lb = vec![0usize; n];
     let key = |m: &Cand| (m.start, m.shape);
     let mut pos = 0usize;
+    // Where the byte before is read as a marker's `]` (see the end of the loop).
+    let mut fresh = usize::MAX;
     loop {
         let mut stale_in_group = 0;
         for i in 0..n {
@@ -674,23 +779,52 @@ fn scrub_counted(text: &str) -> (String, usize) {
             }
         };
         let Some(m) = best else { break };
+        let shape = &c.shapes[m.shape];
+        let redacts = shape.kind != KEEP;
+        // A marker's `[` will stand where this secret starts: a Telegram token ending
+        // there, refused now for the token byte after it, is one once that is redacted.
+        if redacts && matches!(shape.lead, Lead::Start) && m.start > pos && tok(hay[m.start]) {
+            if let Some(t) = st.telegram_ending_at(c, pos, m.start, fresh) {
+                out.extend_from_slice(&hay[pos..t]);
+                redacted(out, "telegram");
+                pos = m.start;
+            }
+        }
         out.extend_from_slice(&hay[pos..m.start]);
-        let end = emit(&mut st, c, m, &mut out);
+        let end = emit(&mut st, c, m, out);
         // No shape matches the empty string; guard anyway so the loop always advances.
         pos = end.max(m.start + 1).min(hay.len());
         if pos >= hay.len() {
             break;
         }
+        // The text after a redaction follows a marker's `]`, not the secret's last byte:
+        // where both bytes are word bytes a `\b` now holds at `pos`, so every shape is
+        // tried there again, as a later scrub of the output would.
+        fresh = usize::MAX;
+        if redacts && word_byte(hay[pos - 1]) && word_byte(hay[pos]) {
+            fresh = pos;
+            // Only a shape that starts with `\b` can read the byte before its match.
+            for i in (0..n).filter(|&i| c.shapes[i].re.starts_with(r"\b")) {
+                match st.anchored(c, i, pos, true) {
+                    Some(cand) => {
+                        next[i] = Some(cand);
+                        known[i] = true;
+                    }
+                    None if !known[i] => lb[i] = lb[i].max(pos + 1),
+                    None => {}
+                }
+            }
+        }
     }
     if pos < hay.len() {
         out.extend_from_slice(&hay[pos..]);
     }
-    let work = st.work;
-    match String::from_utf8(out) {
-        Ok(s) => (s, work),
-        // Unreachable by construction (see `build()`); withhold rather than guess.
-        Err(_) => ("[REDACTED:unscrubbable]".to_owned(), work),
-    }
+    st.work
+}
+
+/// A byte `\b` counts as a word byte (ASCII, as the shapes are compiled).
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 /// Writes the chosen match `m` (redacted, or kept) and returns where it ends.
@@ -744,7 +878,18 @@ fn emit(st: &mut State<'_>, c: &Compiled, m: Cand, out: &mut Vec<u8>) -> usize {
             (e - kept, e)
         }
     };
-    out.extend_from_slice(&hay[m.start..secret_start]);
+    if matches!(s.lead, Lead::Url) {
+        // The user name is kept but scrubbed on its own: a secret there (a token used as
+        // user name) is redacted, and a later scrub, which reads the marker after it as a
+        // barrier, finds nothing more in it.
+        let after = m.start + find(&hay[m.start..m.end], b"://").map_or(0, |p| p + 3);
+        let user_end = secret_start.saturating_sub(1).max(after);
+        out.extend_from_slice(&hay[m.start..after]);
+        st.work += scrub_piece(c, &hay[after..user_end], out);
+        out.extend_from_slice(&hay[user_end..secret_start]);
+    } else {
+        out.extend_from_slice(&hay[m.start..secret_start]);
+    }
     redacted(out, s.kind);
     out.extend_from_slice(&hay[secret_end..end]);
     end

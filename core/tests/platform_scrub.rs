@@ -427,3 +427,153 @@ fn scrub_idempotent_on_mixtures() {
         }
     }
 }
+
+/// fuzz/regressions/scrub-not-idempotent-crash-52debe3f…: a URL password, an already
+/// redacted `[REDACTED:url_pcssword]` and a keyring `"secret":"…"` in one text.
+#[test]
+fn scrub_idempotent_on_fuzz_regression() {
+    let data = include_bytes!(
+        "../../fuzz/regressions/scrub-not-idempotent-crash-52debe3f449f972bd0c0613b9f6b0e96ad9837c1"
+    );
+    let text = std::str::from_utf8(data).unwrap();
+    let once = scrub(text);
+    assert_eq!(scrub(&once), once, "not idempotent: {text:?}");
+}
+
+/// One sample of every shape, labels cut short, separators, and redaction markers (the
+/// pieces whose joins made a second scrub differ from the first).
+fn idempotence_pieces() -> Vec<String> {
+    let a = |n: usize| "A".repeat(n);
+    let mut p: Vec<String> = [
+        "[REDACTED:url_password]",
+        "[REDACTED:keyring_secret]",
+        "[REDACTED:github]",
+        "[REDACTED:",
+        "]",
+        "postgres://app:",
+        "https://",
+        "x://u:",
+        "@db:5432/app",
+        "@",
+        "\"secret\":\"",
+        "'secret':'",
+        "\"api_key\":\"",
+        "api_key=",
+        "x-api-key: ",
+        "aws_secret_key=\"",
+        "password=",
+        "'password': '",
+        "Authorization: ",
+        "Bearer ",
+        "cookie: ",
+        "-----BEGIN PRIVATE KEY-----\n",
+        "-----END PRIVATE KEY-----",
+        "kc1.",
+        "eyJhbGciOi",
+        ".eyJzdWIi",
+        "not base64!",
+        "\"",
+        "'",
+        " ",
+        "\n",
+        ":",
+        "=",
+        "-",
+        "_",
+        "/",
+        "x",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    p.extend([
+        format!("ghp_{}", a(36)),
+        format!("ghp_{}", a(300)),
+        format!("AIza{}", a(35)),
+        format!("12345678:A{}", a(34)),
+        format!("12345678:A{}-", a(33)),
+        format!("AKIA{}", a(16)),
+        format!("sk-ant-api03-{}", a(40)),
+        "xoxb-1234567890".to_owned(),
+        format!("kcsk1.{}", a(43)),
+        format!("hf_{}", a(34)),
+        generate_api_key("obee")
+            .unwrap()
+            .key
+            .expose_secret()
+            .to_owned(),
+    ]);
+    p
+}
+
+/// Joins of shape samples and markers found by hand: each made scrub(scrub(x)) differ
+/// before markers became barriers (a replacement formed a new match or a new `\b`).
+#[test]
+fn scrub_idempotent_on_joins() {
+    let a = |n: usize| "A".repeat(n);
+    for text in [
+        // The fuzz input's shape: a URL password broken by a space inside a keyring secret.
+        "postgres://apw:\"secret\":\"not base64!\"@db".to_owned(),
+        // The redacted secret was too long for a URL password, its marker is not.
+        format!("x://u:\"secret\":\"{}\"@h", a(300)),
+        // A quoted api_key value broken by a quote inside a URL password.
+        "\"api_key\":\"a://u:\"bcdefgh@h".to_owned(),
+        // aws_secret_key needs 16 bytes; the Slack token had 15, its marker has more.
+        "aws_secret_key=\"xoxb-1234567890\"".to_owned(),
+        // A token cut at its longest run, or an exact shape, glued to another token.
+        format!("ghp_{}AKIA{}", a(255), a(16)),
+        format!("AIza{}ghp_{}", a(35), a(36)),
+        // A Telegram token refused for the token byte after it, which is then redacted.
+        format!("12345678:A{}-ghp_{}", a(33), a(36)),
+        format!("12345678:A{}------BEGIN PRIVATE KEY-----\nx", a(33)),
+        // A token used as a URL's user name.
+        format!("https://ghp_{}:pw@h", a(36)),
+    ] {
+        let once = scrub(&text);
+        assert_eq!(scrub(&once), once, "not idempotent: {text:?}");
+    }
+    // What the joins become (the secrets are gone, the rest is kept).
+    assert_eq!(
+        scrub(&format!("12345678:A{}-ghp_{}", a(33), a(36))),
+        format!("{}{}", redacted("telegram"), redacted("github"))
+    );
+    assert_eq!(
+        scrub(&format!("https://ghp_{}:pw@h", a(36))),
+        format!(
+            "https://{}:{}@h",
+            redacted("github"),
+            redacted("url_password")
+        )
+    );
+    assert_eq!(
+        scrub("postgres://apw:\"secret\":\"not base64!\"@db"),
+        format!(
+            "postgres://apw:\"secret\":\"{}\"@db",
+            redacted("keyring_secret")
+        )
+    );
+    // A marker already in the text is kept as it is and is a barrier.
+    assert_eq!(
+        scrub("password=[REDACTED:password] x://u:[REDACTED:x]y@h"),
+        "password=[REDACTED:password] x://u:[REDACTED:x]y@h"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// scrub(scrub(x)) == scrub(x) on concatenations of shape samples and markers.
+    #[test]
+    fn scrub_is_idempotent_on_concatenations(
+        picks in proptest::collection::vec((0usize..1000, 0usize..1000), 1..8)
+    ) {
+        let pieces = idempotence_pieces();
+        let mut text = String::new();
+        for (i, cut) in picks {
+            let p = &pieces[i % pieces.len()];
+            // Whole pieces mostly, sometimes a prefix.
+            let cut = if cut % 3 == 0 { cut % (p.len() + 1) } else { p.len() };
+            text.push_str(p.get(..cut).unwrap_or(p));
+        }
+        let once = scrub(&text);
+        proptest::prop_assert_eq!(scrub(&once), once.clone(), "text: {:?}", text);
+    }
+}

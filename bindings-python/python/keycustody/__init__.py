@@ -14,35 +14,9 @@ except ImportError as _exc:  # a wheel for another platform, or a libc older tha
 
     raise native_import_error(_exc) from _exc
 
-from ._errors import (
-    ClaimMismatchError,
-    ConflictError,
-    KekUnavailableError,
-    TenantExistsError,
-    AuditBrokenError,
-    TenantShreddedError,
-    UnknownTenantError,
-    DecryptError,
-    Error,
-    ExpiredError,
-    InsecurePermissionsError,
-    InvalidArgumentError,
-    InvalidOwnerError,
-    IoError,
-    KeyRetiredError,
-    LockedError,
-    MalformedError,
-    MissingEnvVarError,
-    NotYetValidError,
-    PrimaryKeyError,
-    RandomUnavailableError,
-    ReplayError,
-    SignatureError,
-    TimestampError,
-    TooLargeError,
-    UnknownKeyError,
-    VerificationError,
-)
+# The error classes: exactly _errors.__all__ (built from the native error list).
+from ._errors import *  # noqa: F401,F403
+from ._errors import __all__ as _ERROR_NAMES
 from ._native import (
     MAX_PLAINTEXT,
     ApiKey,
@@ -164,32 +138,6 @@ __all__ = [
     # legacy import
     "decrypt_legacy_pbkdf2_gcm",
     "decrypt_openssl_enc",
-    # errors
-    "Error",
-    "DecryptError",
-    "MalformedError",
-    "UnknownKeyError",
-    "KeyRetiredError",
-    "PrimaryKeyError",
-    "InvalidArgumentError",
-    "InvalidOwnerError",
-    "TooLargeError",
-    "InsecurePermissionsError",
-    "MissingEnvVarError",
-    "IoError",
-    "RandomUnavailableError",
-    "VerificationError",
-    "SignatureError",
-    "TimestampError",
-    "ExpiredError",
-    "NotYetValidError",
-    "ReplayError",
-    "LockedError",
-    "ClaimMismatchError",
-    "KekUnavailableError",
-    "TenantShreddedError",
-    "UnknownTenantError",
-    "ConflictError",
-    "TenantExistsError",
-    "AuditBrokenError",
+    # errors: one class per core error kind, and the two groups (see _errors.py)
+    *_ERROR_NAMES,
 ]

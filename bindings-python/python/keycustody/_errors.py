@@ -8,7 +8,8 @@ The native module raises them through a single mapping function (src/errors.rs).
 Which class stands for which kind, and each kind's code, come from one list: the native
 module's ``_ERROR_CLASSES`` (src/errors.rs, built from core's ``Error::kind()`` and
 ``Error::code()``). This module defines the classes (their bases and docs) and takes
-``kind`` and ``code`` from that list; it refuses to import when the two disagree.
+``kind`` and ``code`` from that list, and so does ``__all__`` (the package's error names); it
+refuses to import when the two disagree.
 """
 
 from __future__ import annotations
@@ -16,37 +17,6 @@ from __future__ import annotations
 from typing import Optional
 
 from ._native import _ERROR_CLASSES
-
-__all__ = [
-    "Error",
-    "DecryptError",
-    "MalformedError",
-    "UnknownKeyError",
-    "KeyRetiredError",
-    "PrimaryKeyError",
-    "InvalidArgumentError",
-    "InvalidOwnerError",
-    "TooLargeError",
-    "InsecurePermissionsError",
-    "MissingEnvVarError",
-    "IoError",
-    "RandomUnavailableError",
-    "VerificationError",
-    "SignatureError",
-    "TimestampError",
-    "ExpiredError",
-    "NotYetValidError",
-    "ReplayError",
-    "LockedError",
-    "ClaimMismatchError",
-    "KekUnavailableError",
-    "TenantShreddedError",
-    "UnknownTenantError",
-    "ConflictError",
-    "TenantExistsError",
-    "AuditBrokenError",
-]
-
 
 class Error(Exception):
     """Base class of every keycustody error."""
@@ -209,9 +179,14 @@ _GROUPS = ("Error", "VerificationError")
 
 
 def _bind_kinds() -> None:
-    """Gives each class its kind and code from the native list; fails on any disagreement."""
+    """Gives each class its kind and code from the native list; fails on any disagreement
+    (a class defined here without an entry, an entry without a class, a duplicate)."""
     names = [name for name, _, _ in _ERROR_CLASSES]
-    concrete = [n for n in __all__ if n not in _GROUPS]
+    concrete = [
+        n
+        for n, v in globals().items()
+        if isinstance(v, type) and issubclass(v, Error) and n not in _GROUPS
+    ]
     if sorted(names) != sorted(concrete) or len(set(names)) != len(names):
         raise ImportError(
             "keycustody._errors and the native error list disagree: "
@@ -224,6 +199,12 @@ def _bind_kinds() -> None:
 
 
 _bind_kinds()
+
+# The public names, from the same list (keycustody/__init__.py re-exports exactly these): the
+# two groups, then one class per kind in core's `Error::KINDS` order. The stubs (_errors.pyi,
+# __init__.pyi) restate them statically for type checkers; tests/test_stubs.py and
+# tests/test_errors_list.py hold them to this list.
+__all__ = [*_GROUPS, *(name for name, _, _ in _ERROR_CLASSES)]
 
 # Show the public module in tracebacks and reprs (``keycustody.DecryptError``); pickling
 # finds the classes there too.

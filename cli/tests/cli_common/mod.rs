@@ -34,6 +34,13 @@ pub fn new_keyring(dir: &Path) -> PathBuf {
     p
 }
 
+/// A temporary directory and a keyring file generated in it with the CLI.
+pub fn temp_keyring() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let kp = new_keyring(dir.path());
+    (dir, kp)
+}
+
 pub fn load(p: &Path) -> Keyring {
     Keyring::from_file(p).unwrap()
 }

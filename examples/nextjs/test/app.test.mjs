@@ -6,10 +6,11 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { Keyring, sealForDelivery, deliveryKeyFingerprint } from 'keycustody'
-import { build, start, launchChromium } from './server.mjs'
+import { build, start, launchChromium, readmeKeyring } from './server.mjs'
 
-const keyring = Keyring.generate()
-const KEYRING = keyring.export()
+// The app is served with the keyring the README's one command makes (run as written).
+const KEYRING = readmeKeyring()
+const keyring = Keyring.parse(KEYRING)
 const LLM_KEY = 'sk-or-v1-0123456789abcdef0123456789abcdef'
 // A keyring's text that is JSON but not a keyring, with a marker that must never be logged.
 const WRONG_KEYRING = JSON.stringify({ version: 1, keys: [{ kid: 1, state: 'active', secret: 'DO-NOT-LOG-THIS-5f2c1e' }] })

@@ -2,6 +2,7 @@
 // random port, and headless Chromium (the system's `chromium`, driven by playwright-core).
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
 import { createServer } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,6 +16,23 @@ export function envWithout(...names) {
   const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' }
   for (const n of names) delete env[n]
   return env
+}
+
+// The keyring's JSON text made by the quickstart's one command (the `export KEYCUSTODY_KEYRING=`
+// line of README.md's first ```sh block), run as written in this app (where `npm install` put
+// keycustody) with no keyring in the environment: what the quickstart then serves with.
+export function readmeKeyring() {
+  const doc = readFileSync(path.join(APP, 'README.md'), 'utf8')
+  const sh = doc.match(/```sh\n([\s\S]*?)```/)?.[1] ?? ''
+  const line = sh.split('\n').find((l) => l.startsWith('export KEYCUSTODY_KEYRING='))
+  if (!line) throw new Error('the quickstart has no `export KEYCUSTODY_KEYRING=` line')
+  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', `${line}\nprintf %s "$KEYCUSTODY_KEYRING"`], {
+    cwd: APP,
+    env: envWithout('KEYCUSTODY_KEYRING'),
+    encoding: 'utf8',
+  })
+  if (r.status !== 0 || !r.stdout) throw new Error(`the quickstart's keyring command failed: ${r.stderr}`)
+  return r.stdout
 }
 
 // `next build` (Turbopack, Next 16's default) or `next build --webpack`, without KEYCUSTODY_KEYRING.
