@@ -205,7 +205,7 @@ if [ "$MODE" = full ]; then
   ok "fresh npm project: keycustody-wasm runs the shared JS suite and its README quickstart"
 fi
 # npx from the project, offline and with the registry unreachable: the project's own bin.
-npx_kc() { ( cd "$P" && npm_config_registry=http://127.0.0.1:9/ exec npx --offline --no keycustody "$@" ); }
+npx_kc() { ( cd "$P" && npm_config_registry=http://127.0.0.1:9/ exec npx --offline --no-install keycustody "$@" ); }
 cli_quickstart npx_kc
 out="$(npx_kc rewrap --help 2>&1)" || die "npx keycustody rewrap --help failed: $out"
 grep -q 'Usage: keycustody rewrap' <<<"$out" || die "npx keycustody rewrap --help printed no usage: $out"
