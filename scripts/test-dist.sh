@@ -29,8 +29,12 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/kc-test-dist.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 ARM_ROOT="$(bash scripts/arm64-root.sh --path)"
 passed=0
-ok() { passed=$((passed + 1)); echo "ok $passed - $*"; }
+ok() { passed=$((passed + 1)); echo "ok $passed - $* [${SECONDS}s]"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
+# Every tool this needs, or a loud failure (qemu-aarch64-static: installed by scripts/arm64-root.sh).
+for t in objdump auditwheel sha256sum node npm npx; do
+  command -v "$t" >/dev/null || die "$t is missing (binutils, .venv's auditwheel from tools/dist/requirements.txt, nodejs/npm)"
+done
 # The base interpreter, not .venv (whose editable keycustody must not be what is tested).
 HOST_PY="$(python3 -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
 PYTEST_VERSION=9.2.0  # pure Python; the same pin for the fresh venv and the arm64 site

@@ -1,8 +1,10 @@
 // The npm tarballs of `make dist` as a user gets them: KC_DIST_PROJECT is a fresh npm project into
 // which scripts/test-dist.sh installed the packed tarballs (no registry for our packages).
 // KC_DIST_TARGET=napi (keycustody) | wasm-node (keycustody-wasm). Runs the shared JS suite
-// (tests/js; KC_JS_ONLY narrows it, e.g. under qemu) and the README quickstart of that package
-// against the installed copy, never against the source tree.
+// (tests/js; KC_JS_ONLY narrows it, e.g. under qemu) and the README blocks of that package that run
+// outside a framework (napi: the "create the keyring" command, rotation, errors, async, the two
+// webhook routes; wasm: its Node block) against the installed copy, never the source tree.
+// What these spawn runs `node` from PATH (under qemu, scripts/test-dist.sh puts the arm64 one there).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
