@@ -6,8 +6,10 @@
 # .node and the CLI binary), keycustody-wasm, SHA256SUMS and a listing. RELEASING.md has the steps.
 #   make test-dist        builds it all and verifies every artifact, arm64 under qemu-user-static
 #                         (by hand and by the release workflow: ~25 min here, too long for `make test`)
-#   make test-dist-smoke  (in `make test`) the x86_64 manylinux wheel and npm packages into
-#                         target/dist-smoke and the same checks on them (two zig release builds)
+#   make test-dist-smoke  (in `make test`) the manylinux wheels and npm platform packages for x86_64
+#                         and aarch64 and the x86_64 CLI (wheel + npm), into target/dist-smoke, with
+#                         the `dist-smoke` cargo profile (release without LTO), and the same checks on
+#                         them: aarch64 under qemu-user-static (the arm64 root is cached in ~/.cache)
 #   make bench-dist       install sizes (wheel, .node, CLI binary, wasm) from dist/ into bench-out
 TEST_TARGETS += test-dist-smoke
 BENCH_TARGETS += bench-dist

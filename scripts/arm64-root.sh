@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Idempotent: a Debian (the host's release) arm64 root with python3 and nodejs, unpacked (not
-# configured) at $1 (default .cache/arm64-root, gitignored), to run aarch64 artifacts under
-# qemu-user-static as `qemu-aarch64-static -L ROOT ROOT/usr/bin/python3 …`. No binfmt_misc and no
-# chroot are needed: qemu's -L prefix resolves the arm64 loader and libraries inside ROOT.
+# configured) at $1, to run aarch64 artifacts under qemu-user-static as
+# `qemu-aarch64-static -L ROOT ROOT/usr/bin/python3 …`. No binfmt_misc and no chroot are needed:
+# qemu's -L prefix resolves the arm64 loader and libraries inside ROOT.
+# Default root: $KC_ARM64_ROOT, else ~/.cache/keycustody/arm64-root-<codename> (outside the tree,
+# so every clone and worktree of this machine shares the one root; a fresh machine builds it,
+# about a minute). `arm64-root.sh --path` prints that default and does nothing else.
 # The mirror is the one the host's apt uses (its sources), so nothing else is contacted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="${1:-.cache/arm64-root}"
-stamp="$root/.keycustody-arm64-root"
-[ -f "$stamp" ] && exit 0
-bash scripts/ensure-apt.sh debootstrap qemu-user-static
 suite="$(. /etc/os-release && echo "$VERSION_CODENAME")"
+default="${KC_ARM64_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/keycustody/arm64-root-$suite}"
+[ "${1:-}" = --path ] && { echo "$default"; exit 0; }
+root="${1:-$default}"
+stamp="$root/.keycustody-arm64-root"
+bash scripts/ensure-apt.sh debootstrap qemu-user-static
+[ -f "$stamp" ] && exit 0
+mkdir -p "$(dirname "$root")"
+exec 9>"$root.lock"; flock 9  # two runs at once: one builds, the other waits for it
+[ -f "$stamp" ] && exit 0
 mirror="$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v -e security -e nodesource | head -n1)"
 [ -n "$mirror" ] || mirror="$(sed -n 's/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) .*/\2/p' /etc/apt/sources.list 2>/dev/null | head -n1)"
 [ -n "$mirror" ] || { echo "FATAL: no Debian mirror found in the host's apt sources" >&2; exit 1; }

@@ -5,8 +5,10 @@
 #   npm/     keycustody-V.tgz (loader + `npx keycustody`), keycustody-linux-{x64,arm64}-gnu-V.tgz
 #            (the .node and the CLI binary; -musl when they build), keycustody-wasm-V.tgz
 #   SHA256SUMS, and a listing (artifact, size, sha256) on stdout.
-# Usage: scripts/dist.sh [--smoke]   --smoke: only the x86_64 gnu wheel and npm packages (no CLI,
-# no arm64, no musl, no sdist, no wasm), for `make test-dist-smoke`.
+# Usage: scripts/dist.sh [--smoke]   --smoke: for `make test-dist-smoke` (in `make test`): the gnu
+# wheels and npm packages for x86_64 and aarch64 and the x86_64 CLI (wheel, and binary in the
+# npm package), built with the `dist-smoke` cargo profile (release without LTO, 16 codegen units:
+# the packaging and the glibc floor are what it checks); no sdist, no wasm, no musl, no arm64 CLI.
 # Tools: .venv with tools/dist/requirements.txt (ziglang, cargo-zigbuild, maturin, auditwheel, all
 # pinned), bindings-node's npm ci (@napi-rs/cli pinned by its lock), the rustup targets.
 set -euo pipefail
@@ -27,7 +29,10 @@ GNU=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu)
 # musl: DIST_MUSL=1 tries them (six more builds, ~30 min here); by default they are listed as
 # not attempted, never silently left out.
 MUSL=(); [ "${DIST_MUSL:-0}" = 1 ] && MUSL=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
-if [ "$MODE" = smoke ]; then GNU=(x86_64-unknown-linux-gnu); MUSL=(); fi
+PROFILE=(--release)
+if [ "$MODE" = smoke ]; then MUSL=(); PROFILE=(--profile dist-smoke); fi
+# The targets whose CLI is built (in a wheel, and into their npm platform package).
+CLI=("${GNU[@]}"); [ "$MODE" = smoke ] && CLI=(x86_64-unknown-linux-gnu)
 
 # napi-rs platform suffix of a Rust target triple.
 suffix() {
@@ -67,19 +72,19 @@ try_musl() {
 # ---- Python: the abi3 extension wheels, and the CLI as a `bin` wheel -------------------------
 wheel() { # target compat manifest [extra maturin args]
   local t="$1" compat="$2" manifest="$3"; shift 3
-  maturin build --release --locked --quiet -m "$manifest" --target "$t" --zig \
+  maturin build "${PROFILE[@]}" --locked --quiet -m "$manifest" --target "$t" --zig \
     --compatibility "$compat" --out "$DIST/python" "$@"
 }
 for t in "${GNU[@]}"; do
-  echo "-- wheel keycustody ($t, manylinux2014)"
+  echo "[${SECONDS}s] -- wheel keycustody ($t, manylinux2014)"
   wheel "$t" manylinux2014 bindings-python/Cargo.toml
 done
 for t in ${MUSL[@]+"${MUSL[@]}"}; do
-  echo "-- wheel keycustody ($t, musllinux_1_2)"
+  echo "[${SECONDS}s] -- wheel keycustody ($t, musllinux_1_2)"
   try_musl "wheel keycustody $t" wheel "$t" musllinux_1_2 bindings-python/Cargo.toml || true
 done
 if [ "$MODE" = full ]; then
-  echo "-- sdist keycustody"
+  echo "[${SECONDS}s] -- sdist keycustody"
   maturin sdist -m bindings-python/Cargo.toml --out "$DIST/python"
 fi
 
@@ -87,31 +92,31 @@ fi
 # Its own target dir: cargo-zigbuild and maturin's zig set different compiler variables, so
 # sharing one would rebuild every C-using crate (ring, mimalloc, SQLite) on each switch.
 napi() { # target-with-suffix
-  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform --release --strip -x \
+  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform "${PROFILE[@]}" --strip -x \
       --target "$1" --output-dir "$STAGE/napi" -- --locked )
 }
 for t in "${GNU[@]}"; do
-  echo "-- napi keycustody.$(suffix "$t").node ($t.2.17)"
+  echo "[${SECONDS}s] -- napi keycustody.$(suffix "$t").node ($t.2.17)"
   napi "$t.2.17" >"$STAGE/napi.log" 2>&1 || { tail -n 30 "$STAGE/napi.log" >&2; echo "FATAL: napi build $t failed" >&2; exit 1; }
 done
 for t in ${MUSL[@]+"${MUSL[@]}"}; do
-  echo "-- napi keycustody.$(suffix "$t").node ($t)"
+  echo "[${SECONDS}s] -- napi keycustody.$(suffix "$t").node ($t)"
   try_musl "napi $t" napi "$t" || true
 done
 test -s "$STAGE/napi/index.js" -a -s "$STAGE/napi/index.d.ts" || { echo "FATAL: napi build wrote no index.js / index.d.ts" >&2; exit 1; }
 # ---- the CLI: `bin` wheels, and the same binaries for the npm platform packages --------------
-# (its own target dir per target: its dependencies are mostly its own, and the targets can then
-# build side by side, e.g. in the release workflow.)
-if [ "$MODE" = full ]; then
-  for t in "${GNU[@]}"; do
-    echo "-- wheel keycustody-cli ($t, manylinux2014)"
-    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" wheel "$t" manylinux2014 cli/Cargo.toml --bindings bin
-  done
-  for t in ${MUSL[@]+"${MUSL[@]}"}; do
-    echo "-- wheel keycustody-cli ($t, musllinux_1_2)"
-    CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" try_musl "wheel keycustody-cli $t" wheel "$t" musllinux_1_2 cli/Cargo.toml --bindings bin || true
-  done
-fi
+# (full: its own target dir per target: its dependencies are mostly its own, and the targets can
+# then build side by side, e.g. in the release workflow; smoke: the wheels' dir, whose zig
+# settings are the same, so the dependencies it shares with the extension are built once.)
+for t in "${CLI[@]}"; do
+  echo "[${SECONDS}s] -- wheel keycustody-cli ($t, manylinux2014)"
+  d="$CARGO_TARGET_DIR/cli-$t"; [ "$MODE" = smoke ] && d="$CARGO_TARGET_DIR"
+  CARGO_TARGET_DIR="$d" wheel "$t" manylinux2014 cli/Cargo.toml --bindings bin
+done
+for t in ${MUSL[@]+"${MUSL[@]}"}; do
+  echo "[${SECONDS}s] -- wheel keycustody-cli ($t, musllinux_1_2)"
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/cli-$t" try_musl "wheel keycustody-cli $t" wheel "$t" musllinux_1_2 cli/Cargo.toml --bindings bin || true
+done
 # The CLI binaries for npm are taken out of the CLI wheels (one build per target).
 shopt -s nullglob
 for w in "$DIST"/python/keycustody_cli-*.whl; do
@@ -135,7 +140,7 @@ node scripts/dist-npm.mjs "$VERSION" "$STAGE" "$DIST/npm" "$MODE"
 
 # ---- wasm: the keycustody-wasm tarball (version stamped in a staging copy) --------------------
 if [ "$MODE" = full ]; then
-  echo "-- npm keycustody-wasm"
+  echo "[${SECONDS}s] -- npm keycustody-wasm"
   make --no-print-directory -s wasm-build >"$STAGE/wasm.log" 2>&1 || { tail -n 30 "$STAGE/wasm.log" >&2; echo "FATAL: wasm build failed" >&2; exit 1; }
   mkdir -p "$STAGE/wasm"
   ( cd bindings-wasm && node -e 'for (const f of require("./package.json").files) console.log(f)' ) | while read -r f; do
