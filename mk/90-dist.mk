@@ -1,5 +1,5 @@
 # Release artifacts (issue 17): `make dist` builds every artifact this machine can build into dist/
-# (gitignored) with pinned tools it installs itself (tools/dist/requirements.txt: ziglang,
+# (gitignored) with pinned tools it installs itself (tools/release-requirements.txt: ziglang,
 # cargo-zigbuild, maturin, auditwheel; @napi-rs/cli from bindings-node's lock; rustup targets):
 # abi3 wheels manylinux_2_17 x86_64 + aarch64 (+ musllinux_1_2 when they build), the sdist, the
 # keycustody-cli `bin` wheels, the napi-rs npm layout (keycustody + keycustody-linux-*-gnu with the

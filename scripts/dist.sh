@@ -9,7 +9,7 @@
 # wheels and npm packages for x86_64 and aarch64 and the x86_64 CLI (wheel, and binary in the
 # npm package), built with the `dist-smoke` cargo profile (release without LTO, 16 codegen units:
 # the packaging and the glibc floor are what it checks); no sdist, no wasm, no musl, no arm64 CLI.
-# Tools: .venv with tools/dist/requirements.txt (ziglang, cargo-zigbuild, maturin, auditwheel, all
+# Tools: .venv with tools/release-requirements.txt (ziglang, cargo-zigbuild, maturin, auditwheel, all
 # pinned), bindings-node's npm ci (@napi-rs/cli pinned by its lock), the rustup targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ suffix() {
 
 echo "== make dist ($MODE): keycustody $VERSION into $DIST"
 bash scripts/ensure-rust.sh >/dev/null
-bash scripts/venv.sh -r tools/dist/requirements.txt
+bash scripts/venv.sh -r tools/release-requirements.txt
 rustup target add "${GNU[@]}" ${MUSL[@]+"${MUSL[@]}"} >/dev/null 2>&1 \
   || { echo "FATAL: rustup target add ${GNU[*]} ${MUSL[*]} failed" >&2; exit 1; }
 for t in zig maturin cargo-zigbuild auditwheel; do

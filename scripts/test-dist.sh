@@ -33,7 +33,7 @@ ok() { passed=$((passed + 1)); echo "ok $passed - $* [${SECONDS}s]"; }
 die() { echo "FAIL: $*" >&2; exit 1; }
 # Every tool this needs, or a loud failure (qemu-aarch64-static: installed by scripts/arm64-root.sh).
 for t in objdump auditwheel sha256sum node npm npx; do
-  command -v "$t" >/dev/null || die "$t is missing (binutils, .venv's auditwheel from tools/dist/requirements.txt, nodejs/npm)"
+  command -v "$t" >/dev/null || die "$t is missing (binutils, .venv's auditwheel from tools/release-requirements.txt, nodejs/npm)"
 done
 # The base interpreter, not .venv (whose editable keycustody must not be what is tested).
 HOST_PY="$(python3 -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))')"
