@@ -620,6 +620,26 @@ pub(crate) fn open_into_slice(
     }
 }
 
+/// `open_binary` into `out`, a `Buffer` the JS layer made (fast.rs): `Ok(None)` when `out`
+/// has the plaintext's length and now holds it (wiped on failure), else the plaintext in a
+/// new `Buffer` as [`open_binary_to_buffer`] makes it. Errors as `open_binary_to_buffer`'s,
+/// in the same order (the header check comes first in both).
+pub(crate) fn open_binary_to<'e>(
+    env: &'e Env,
+    k: &keycustody::Keyring,
+    owner: &str,
+    bin: &[u8],
+    context: &[u8],
+    mut out: BufferSlice<'_>,
+) -> Res<Option<BufferSlice<'e>>> {
+    let len = keycustody::inspect_binary(bin)?.plaintext_len;
+    if out.len() != len {
+        return open_binary_to_buffer(env, k, owner, bin, context).map(Some);
+    }
+    k.open_binary_into(owner, bin, context, &mut out)?;
+    Ok(None)
+}
+
 /// `seal_binary` straight into a new `Buffer` in V8's memory (`seal_binary_into`): no
 /// intermediate vector, no external buffer. A plaintext over the core's limit goes to
 /// `seal_binary` instead, for its exact error without allocating the Buffer first.
