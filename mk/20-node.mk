@@ -1,5 +1,6 @@
 # Node binding (bindings-node/): npm package `keycustody`, napi-rs v3.
-# `napi build` generates the addon, index.js and index.d.ts (all gitignored). The shared JS
+# `napi build --js native.js` generates the addon, its loader native.js and index.d.ts (all
+# gitignored); index.js is the hand-written entry point over native.js (fast Keyring paths). The shared JS
 # suite (tests/js: vectors, API, errors, garbage, no-secret, platform, interop with Rust) runs
 # against it in test-js-napi; test-node runs the package's own tests (async forms, index.d.ts,
 # README, manifest).
@@ -23,8 +24,8 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NOD
 	touch $@
 
 node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
-	cd $(NODE_DIR) && npx napi build --platform --release -- --locked
-	@test -s $(NODE_DIR)/index.d.ts || { echo "FATAL: napi build wrote no index.d.ts" >&2; exit 1; }
+	cd $(NODE_DIR) && npx napi build --platform --release --js native.js -- --locked
+	@test -s $(NODE_DIR)/index.d.ts -a -s $(NODE_DIR)/native.js || { echo "FATAL: napi build wrote no index.d.ts / native.js" >&2; exit 1; }
 
 # test/kms.test.mjs runs examples/kms-wrap.mjs (@aws-sdk/client-kms, a devDependency) against a
 # local moto KMS server (PyPI moto[server] in .venv, as mk/55-kms.mk installs it).

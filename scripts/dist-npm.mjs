@@ -1,5 +1,5 @@
 // Assembles and packs the napi-rs release layout (called by scripts/dist.sh):
-//   keycustody            the loader (napi's generated index.js, its load error from
+//   keycustody            index.js over the loader native.js (napi's, its load error from
 //                         bindings-node/npm/platform.js), index.d.ts, `npx keycustody`
 //                         (bin/keycustody.js), the platform packages as optionalDependencies,
 //                         all at the workspace version;
@@ -79,14 +79,16 @@ fs.mkdirSync(path.join(dir, 'bin'), { recursive: true })
 fs.copyFileSync(path.join(root, 'bindings-node', 'npm', 'bin', 'keycustody.js'), path.join(dir, 'bin', 'keycustody.js'))
 fs.chmodSync(path.join(dir, 'bin', 'keycustody.js'), 0o755)
 fs.copyFileSync(path.join(napiDir, 'index.d.ts'), path.join(dir, 'index.d.ts'))
-// index.js: the loader `napi build` generated (it keeps its `module.exports.X =` lines, which is
-// how Node finds the named exports of `import { Keyring } from 'keycustody'`), its load-failure
-// error replaced by platform.js's, which names the package to install and the supported targets.
-const generated = fs.readFileSync(path.join(napiDir, 'index.js'), 'utf8')
+// native.js: the loader `napi build --js native.js` generated, its load-failure error replaced
+// by platform.js's, which names the package to install and the supported targets; index.js:
+// the package's hand-written entry point over it (bindings-node/index.js, whose literal
+// `module.exports.X =` lines are how Node finds the named exports of `import { Keyring }`).
+fs.copyFileSync(path.join(root, 'bindings-node', 'index.js'), path.join(dir, 'index.js'))
+const generated = fs.readFileSync(path.join(napiDir, 'native.js'), 'utf8')
 const failure = '\nif (!nativeBinding) {\n'
 if (generated.split(failure).length !== 2) throw new Error('the generated loader has no single `if (!nativeBinding) {` block')
 const loader = generated.replace(failure, `${failure}  throw require('./platform.js').missingBindingError(loadErrors)\n`)
-fs.writeFileSync(path.join(dir, 'index.js'), loader)
+fs.writeFileSync(path.join(dir, 'native.js'), loader)
 for (const p of built) {
   if (!loader.includes(`require('keycustody-${p}')`)) throw new Error(`the generated loader does not load keycustody-${p}`)
 }
@@ -98,7 +100,7 @@ const main = {
   types: 'index.d.ts',
   exports: src.exports,
   bin: { keycustody: 'bin/keycustody.js' },
-  files: ['index.js', 'platform.js', 'index.d.ts', 'bin/'],
+  files: ['index.js', 'native.js', 'platform.js', 'index.d.ts', 'bin/'],
   napi: { ...src.napi, targets: built.map((p) => Object.keys(TRIPLES).find((t) => TRIPLES[t] === p)) },
   optionalDependencies: optional,
 }

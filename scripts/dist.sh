@@ -92,7 +92,7 @@ fi
 # Its own target dir: cargo-zigbuild and maturin's zig set different compiler variables, so
 # sharing one would rebuild every C-using crate (ring, mimalloc, SQLite) on each switch.
 napi() { # target-with-suffix
-  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform "${PROFILE[@]}" --strip -x \
+  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform --js native.js "${PROFILE[@]}" --strip -x \
       --target "$1" --output-dir "$STAGE/napi" -- --locked )
 }
 for t in "${GNU[@]}"; do
@@ -103,7 +103,7 @@ for t in ${MUSL[@]+"${MUSL[@]}"}; do
   echo "[${SECONDS}s] -- napi keycustody.$(suffix "$t").node ($t)"
   try_musl "napi $t" napi "$t" || true
 done
-test -s "$STAGE/napi/index.js" -a -s "$STAGE/napi/index.d.ts" || { echo "FATAL: napi build wrote no index.js / index.d.ts" >&2; exit 1; }
+test -s "$STAGE/napi/native.js" -a -s "$STAGE/napi/index.d.ts" || { echo "FATAL: napi build wrote no native.js / index.d.ts" >&2; exit 1; }
 # ---- the CLI: `bin` wheels, and the same binaries for the npm platform packages --------------
 # (full: its own target dir per target: its dependencies are mostly its own, and the targets can
 # then build side by side, e.g. in the release workflow; smoke: the wheels' dir, whose zig

@@ -198,8 +198,10 @@ export function checkJs(manifest, runtime, surface, { module = null } = {}) {
       for (const n of chainNames(rt.prototype, Object.prototype)) {
         if (n !== 'constructor' && !all.has(n) && !listed.has(`${name}.${n}`)) problems.push(`${name}.${n}: on the prototype, not in the manifest`)
       }
+      // `[Symbol.hasInstance]` is how `instanceof` is answered (the napi package's JS Keyring
+      // accepts the generated class's instances), not a member anyone calls.
       for (const n of chainNames(rt, Function.prototype)) {
-        if (!['length', 'name', 'prototype', 'arguments', 'caller'].includes(n) && !want.statics.has(n) && !listed.has(`${name}.${n}`)) {
+        if (!['length', 'name', 'prototype', 'arguments', 'caller', '[Symbol.hasInstance]'].includes(n) && !want.statics.has(n) && !listed.has(`${name}.${n}`)) {
           problems.push(`${name}.${n}: a static at run time, not in the manifest`)
         }
       }

@@ -6,8 +6,8 @@
 //! (a number's digits, an object's JSON). A secret passed in the wrong place
 //! would then end up in a log, so every binding function takes `Unknown`
 //! arguments and converts them here instead. This module is also the only
-//! place with `unsafe`: the string reader (see [`read_string`] for why napi-rs's
-//! safe string conversions are not used), [`new_buffer`] (`napi_create_buffer`, which
+//! place with `unsafe`: the string readers (see [`read_string`] for why napi-rs's
+//! safe string conversions are not used, and [`ascii_string`] for envelope text), [`new_buffer`] (`napi_create_buffer`, which
 //! napi-rs 3 offers only in compat mode), [`latin1_js_string`] (external strings for large
 //! envelope text) and two `ToNapiValue` impls.
 
@@ -171,6 +171,54 @@ pub(crate) fn string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
         });
     }
     read_string(&v)
+}
+
+/// A required string expected to be ASCII (an envelope, whose text form is `kc1.` and
+/// base64url): read in one pass into a buffer of its UTF-16 length, with no UTF-8
+/// validation or U+FFFD scan beyond an ASCII check. A string that is not all ASCII (V8's
+/// UTF-8 of it is longer than its UTF-16 length, so the read stops short, or holds a
+/// non-ASCII byte) is read again by [`string`], which refuses a lone surrogate exactly as
+/// for any other string argument; so the result is always [`string`]'s.
+pub(crate) fn ascii_string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
+    if type_of(&v)? != ValueType::String {
+        return Err(Fail::Type {
+            arg,
+            expected: "a string",
+        });
+    }
+    match read_ascii(&v)? {
+        Some(s) => Ok(s),
+        None => read_string(&v),
+    }
+}
+
+/// The string as ASCII bytes if it is all ASCII, else `None`.
+#[allow(unsafe_code)]
+fn read_ascii(v: &Unknown<'_>) -> Res<Option<String>> {
+    let env = v.value().env;
+    let raw = v.raw();
+    let units = utf16_len(env, raw)?;
+    let cap = units
+        .checked_add(1)
+        .ok_or_else(|| crate::error::internal("string too long"))?;
+    let mut buf: Vec<u8> = Vec::with_capacity(cap);
+    let mut written = 0usize;
+    // SAFETY: `buf` has `cap` writable bytes; V8 writes at most `cap - 1` bytes of
+    // UTF-8 (whole characters only) plus a NUL and reports how many bytes it wrote.
+    let st = unsafe {
+        sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
+    };
+    if st != sys::Status::napi_ok || written >= cap {
+        return Err(read_failed(st));
+    }
+    // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
+    unsafe { buf.set_len(written) };
+    // All `units` characters arrived as one byte each only if every one is ASCII.
+    if written != units || !buf.is_ascii() {
+        return Ok(None);
+    }
+    // ASCII is UTF-8: this cannot fail, and is checked all the same.
+    Ok(String::from_utf8(buf).ok())
 }
 
 /// A required string that holds a secret (wiped on drop).
@@ -484,6 +532,112 @@ pub(crate) fn open_binary_to_buffer<'e>(
     let mut out = new_buffer(env, len)?;
     k.open_binary_into(owner, bin, context, &mut out)?;
     Ok(out)
+}
+
+/// The buffer `openAsync` decrypts into, allocated on the JavaScript thread when the call is
+/// made, with room for the plaintext of an envelope text of this length (a hint: a wrong
+/// guess only moves the allocation to the pool). Why: a buffer allocated on a libuv pool
+/// thread comes from that thread's glibc arena, which trims its top when the buffer is freed
+/// (on the JavaScript thread, when V8 collects the `Buffer`) and faults fresh pages in for
+/// the next call (~95 page faults per 1 MiB call, measured); the JavaScript thread's arena
+/// reuses the freed chunk, as the sync `open` does. Nothing is written to it here.
+pub(crate) fn open_output(envelope: &str) -> Zeroizing<Vec<u8>> {
+    // `kc1.` + unpadded base64url of `sealed_len(n)` bytes.
+    let bin = envelope.len().saturating_sub(4) / 4 * 3 + 2;
+    let n = bin
+        .saturating_sub(keycustody::Keyring::sealed_len(0))
+        .min(keycustody::MAX_PLAINTEXT);
+    Zeroizing::new(Vec::with_capacity(n))
+}
+
+/// `open` for the async forms, on the pool, as the sync [`open_to_buffer`] does it (same
+/// calls, so the same errors in the same order): the text is decoded (`envelope_binary`,
+/// the ciphertext: no secret, freed unwiped) and the plaintext decrypted into `out` (made by
+/// [`open_output`]), which becomes the result. On any failure `out` is wiped (by
+/// `open_binary_into`, and on drop). The envelope's text is freed here, on the pool.
+pub(crate) fn open_into(
+    k: &keycustody::Keyring,
+    owner: &str,
+    envelope: String,
+    context: &[u8],
+    mut out: Zeroizing<Vec<u8>>,
+) -> keycustody::Result<keycustody::SecretBytes> {
+    let bin = keycustody::envelope_binary(&envelope)?;
+    drop(envelope);
+    let len = keycustody::inspect_binary(&bin)?.plaintext_len;
+    out.resize(len, 0);
+    k.open_binary_into(owner, &bin, context, &mut out)?;
+    Ok(keycustody::SecretBytes::new(std::mem::take(&mut *out)))
+}
+
+/// The plaintext length of a well-formed envelope text of `len` characters (`kc1.` and
+/// unpadded base64url of `sealed_len(n)` bytes), or `None` when no envelope within core's
+/// limit has that length.
+fn plaintext_len_of_text(len: usize) -> Option<usize> {
+    let b64 = len.checked_sub(4)?;
+    let tail = match b64 % 4 {
+        0 => 0,
+        2 => 1,
+        3 => 2,
+        _ => return None,
+    };
+    let n = (b64 / 4 * 3 + tail).checked_sub(keycustody::Keyring::sealed_len(0))?;
+    (n <= keycustody::MAX_PLAINTEXT).then_some(n)
+}
+
+/// The `Buffer` `openAsync` decrypts into, made on the JavaScript thread (V8's memory, as
+/// `open`'s) with the plaintext length of a well-formed envelope text of this length; `None`
+/// when no envelope has it (the pool then reports core's error). Nothing is written to it
+/// here; JavaScript sees it only once it holds the plaintext.
+pub(crate) fn open_output_buffer(env: &Env, envelope: &str) -> Res<Option<Buffer>> {
+    match plaintext_len_of_text(envelope.len()) {
+        Some(len) => Ok(Some(new_buffer(env, len)?.into_buffer(env)?)),
+        None => Ok(None),
+    }
+}
+
+/// `open` for `openAsync`, on the pool, as the sync [`open_to_buffer`] does it (same core
+/// calls, so the same errors in the same order): the text is decoded (`envelope_binary`: the
+/// ciphertext, no secret, freed unwiped) and the plaintext decrypted into `out` (made by
+/// [`open_output_buffer`]; `Ok(None)`); on any failure `out` is wiped (`open_binary_into`).
+/// Without an `out` of the right length (a text no envelope has), into a new vector.
+pub(crate) fn open_into_slice(
+    k: &keycustody::Keyring,
+    owner: &str,
+    envelope: String,
+    context: &[u8],
+    out: Option<&mut [u8]>,
+) -> keycustody::Result<Option<keycustody::SecretBytes>> {
+    let bin = keycustody::envelope_binary(&envelope)?;
+    drop(envelope);
+    let len = keycustody::inspect_binary(&bin)?.plaintext_len;
+    match out {
+        Some(out) if out.len() == len => {
+            k.open_binary_into(owner, &bin, context, out)?;
+            Ok(None)
+        }
+        _ => Ok(Some(k.open_binary(owner, &bin, context)?)),
+    }
+}
+
+/// `open_binary` into `out`, a `Buffer` the JS layer made (fast.rs): `Ok(None)` when `out`
+/// has the plaintext's length and now holds it (wiped on failure), else the plaintext in a
+/// new `Buffer` as [`open_binary_to_buffer`] makes it. Errors as `open_binary_to_buffer`'s,
+/// in the same order (the header check comes first in both).
+pub(crate) fn open_binary_to<'e>(
+    env: &'e Env,
+    k: &keycustody::Keyring,
+    owner: &str,
+    bin: &[u8],
+    context: &[u8],
+    mut out: BufferSlice<'_>,
+) -> Res<Option<BufferSlice<'e>>> {
+    let len = keycustody::inspect_binary(bin)?.plaintext_len;
+    if out.len() != len {
+        return open_binary_to_buffer(env, k, owner, bin, context).map(Some);
+    }
+    k.open_binary_into(owner, bin, context, &mut out)?;
+    Ok(None)
 }
 
 /// `seal_binary` straight into a new `Buffer` in V8's memory (`seal_binary_into`): no

@@ -5,7 +5,7 @@ use crate::conv::{
     secret_js_string, AsciiText,
 };
 use crate::error::{run, Fail, Res};
-use crate::tasks::{BytesTask, Deferred, SecretStringTask, StringTask, Work};
+use crate::tasks::{Deferred, OpenArgs, OpenTask, SecretStringTask, StringTask, Work};
 use napi::bindgen_prelude::{AsyncTask, BufferSlice, Unknown};
 use napi::Env;
 use napi::JsString;
@@ -267,7 +267,7 @@ impl Keyring {
     ) -> napi::Result<BufferSlice<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
-            let envelope = conv::string(envelope, "envelope")?;
+            let envelope = conv::ascii_string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
             conv::open_to_buffer(env, &self.inner, &owner, &envelope, context.as_slice())
         })
@@ -286,7 +286,7 @@ impl Keyring {
     ) -> napi::Result<JsString<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
-            let envelope = conv::string(envelope, "envelope")?;
+            let envelope = conv::ascii_string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
             let text = self
                 .inner
@@ -306,7 +306,7 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
     ) -> napi::Result<bool> {
         run(env, || {
-            let envelope = conv::string(envelope, "envelope")?;
+            let envelope = conv::ascii_string(envelope, "envelope")?;
             Ok(self.inner.needs_rewrap(&envelope)?)
         })
     }
@@ -325,7 +325,7 @@ impl Keyring {
     ) -> napi::Result<JsString<'e>> {
         run(env, || {
             let owner = conv::string(owner, "owner")?;
-            let envelope = conv::string(envelope, "envelope")?;
+            let envelope = conv::ascii_string(envelope, "envelope")?;
             let context = conv::opt_bytes(context, "context")?;
             let out = self.inner.rewrap(&owner, &envelope, context.as_slice())?;
             ascii_js_string(env, &out)
@@ -397,12 +397,25 @@ impl Keyring {
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn open_async(
         &self,
+        env: &Env,
         #[napi(ts_arg_type = "string")] owner: Unknown<'_>,
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
-    ) -> AsyncTask<BytesTask> {
-        let work = self.envelope_work(owner, envelope, context, keycustody::Keyring::open);
-        AsyncTask::new(BytesTask(Deferred::new(work)))
+    ) -> AsyncTask<OpenTask> {
+        let args = (|| -> Res<OpenArgs> {
+            let owner = conv::string(owner, "owner")?;
+            let envelope = conv::ascii_string(envelope, "envelope")?;
+            let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+            let out = conv::open_output_buffer(env, &envelope)?;
+            Ok(OpenArgs {
+                keyring: Arc::clone(&self.inner),
+                owner,
+                envelope,
+                context,
+                out,
+            })
+        })();
+        AsyncTask::new(OpenTask::new(args))
     }
 
     /// `openText` on the libuv thread pool. Resolves to the plaintext string.
@@ -415,7 +428,12 @@ impl Keyring {
         #[napi(ts_arg_type = "string")] envelope: Unknown<'_>,
         #[napi(ts_arg_type = "string | Uint8Array")] context: Option<Unknown<'_>>,
     ) -> AsyncTask<SecretStringTask> {
-        let work = self.envelope_work(owner, envelope, context, keycustody::Keyring::open_text);
+        let work = self.open_work(
+            owner,
+            envelope,
+            context,
+            keycustody::SecretBytes::into_string,
+        );
         AsyncTask::new(SecretStringTask(Deferred::new(work)))
     }
 
@@ -437,6 +455,27 @@ impl Keyring {
 }
 
 impl Keyring {
+    /// `openAsync` / `openTextAsync`: converts (owner, envelope, context) on the JS thread
+    /// and allocates the plaintext's buffer there too ([`conv::open_output`]); the pool
+    /// decodes the text and decrypts into that buffer ([`conv::open_into`]), then `then`
+    /// makes the result (`into_string` for the text form: core's `open_text` check).
+    fn open_work<T: 'static>(
+        &self,
+        owner: Unknown<'_>,
+        envelope: Unknown<'_>,
+        context: Option<Unknown<'_>>,
+        then: fn(keycustody::SecretBytes) -> keycustody::Result<T>,
+    ) -> Res<Work<T>> {
+        let keyring = Arc::clone(&self.inner);
+        let owner = conv::string(owner, "owner")?;
+        let envelope = conv::ascii_string(envelope, "envelope")?;
+        let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
+        let out = conv::open_output(&envelope);
+        Ok(Box::new(move || {
+            then(conv::open_into(&keyring, &owner, envelope, &context, out)?)
+        }))
+    }
+
     /// Converts (owner, envelope, context) on the JS thread into work for the pool.
     fn envelope_work<T: 'static>(
         &self,
@@ -447,7 +486,7 @@ impl Keyring {
     ) -> Res<Work<T>> {
         let keyring = Arc::clone(&self.inner);
         let owner = conv::string(owner, "owner")?;
-        let envelope = conv::string(envelope, "envelope")?;
+        let envelope = conv::ascii_string(envelope, "envelope")?;
         let context = conv::opt_bytes(context, "context")?.to_owned_bytes();
         Ok(Box::new(move || f(&keyring, &owner, &envelope, &context)))
     }

@@ -19,6 +19,7 @@ mod conv;
 mod custody;
 mod delivery;
 mod error;
+mod fast;
 mod jwt;
 mod keyring;
 mod keyring_extra;

@@ -8,6 +8,8 @@ use crate::conv::{secret_buffer, AsciiText, SecretText};
 use crate::error::{to_js, Fail, Res};
 use napi::bindgen_prelude::Buffer;
 use napi::{Env, Task};
+use std::sync::Arc;
+use zeroize::Zeroizing;
 
 /// The core call to run on a worker thread.
 pub(crate) type Work<T> = Box<dyn FnOnce() -> keycustody::Result<T> + Send>;
@@ -83,6 +85,80 @@ impl Task for BytesTask {
     }
 }
 
+/// `openAsync`'s arguments, converted on the JavaScript thread.
+pub(crate) struct OpenArgs {
+    pub(crate) keyring: Arc<keycustody::Keyring>,
+    pub(crate) owner: String,
+    /// The envelope's text (no secret); freed on the pool once decoded.
+    pub(crate) envelope: String,
+    pub(crate) context: Zeroizing<Vec<u8>>,
+    /// The result: a `Buffer` made on the JavaScript thread with the plaintext's length
+    /// ([`crate::conv::open_output_buffer`]), filled on the pool, never seen by JavaScript
+    /// before the Promise resolves with it. `None` for a text whose length no envelope has.
+    pub(crate) out: Option<Buffer>,
+}
+
+/// `openAsync`: the plaintext is decrypted on the pool straight into a `Buffer` in V8's
+/// memory, as the sync `open` does on the JavaScript thread (see [`OpenArgs::out`]).
+pub struct OpenTask {
+    args: Option<OpenArgs>,
+    fail: Option<Fail>,
+}
+
+impl OpenTask {
+    pub(crate) fn new(args: Res<OpenArgs>) -> Self {
+        match args {
+            Ok(a) => OpenTask {
+                args: Some(a),
+                fail: None,
+            },
+            Err(f) => OpenTask {
+                args: None,
+                fail: Some(f),
+            },
+        }
+    }
+}
+
+impl Task for OpenTask {
+    /// `None`: the plaintext is in `out`; `Some`: it was decrypted into a new vector.
+    type Output = Outcome<Option<keycustody::SecretBytes>>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some(a) = self.args.as_mut() else {
+            return Ok(Outcome::ArgError);
+        };
+        let envelope = std::mem::take(&mut a.envelope);
+        Ok(Outcome::Done(crate::conv::open_into_slice(
+            &a.keyring,
+            &a.owner,
+            envelope,
+            &a.context,
+            a.out.as_deref_mut(),
+        )))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        match output {
+            Outcome::Done(Ok(Some(b))) => Ok(secret_buffer(b)),
+            Outcome::Done(Ok(None)) => self
+                .args
+                .as_mut()
+                .and_then(|a| a.out.take())
+                .ok_or_else(|| to_js(&env, crate::error::internal("async open lost its buffer"))),
+            Outcome::Done(Err(e)) => Err(to_js(&env, Fail::Core(e))),
+            Outcome::ArgError => {
+                let fail = self
+                    .fail
+                    .take()
+                    .unwrap_or_else(|| crate::error::internal("async task lost its arguments"));
+                Err(to_js(&env, fail))
+            }
+        }
+    }
+}
+
 /// An async call resolving to a (non-secret) string, e.g. an envelope (its text is
 /// built on the worker thread; V8 copies it as Latin-1 when it is ASCII).
 pub struct StringTask(pub(crate) Deferred<AsciiText>);
@@ -126,7 +202,7 @@ macro_rules! opaque_debug {
         }
     )*};
 }
-opaque_debug!(BytesTask, StringTask, SecretStringTask);
+opaque_debug!(BytesTask, OpenTask, StringTask, SecretStringTask);
 
 impl<T> std::fmt::Debug for Deferred<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

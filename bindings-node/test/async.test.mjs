@@ -141,3 +141,42 @@ test('large envelope text (an external string from 64 KiB of text on) is intact 
     }
   }
 })
+
+// openAsync makes its result Buffer on the JS thread with the plaintext length a text of that
+// length has, and envelope texts are read as ASCII first (anything else is read again as any
+// string is): every cut, every length and every non-ASCII character must give the sync
+// form's result or error, and a character whose low byte is the original one never opens.
+test('openAsync and open agree on every truncation and on non-ASCII characters', async () => {
+  const k = Keyring.generate()
+  const outcome = async (f) => {
+    try {
+      const v = await f()
+      return `ok:${Buffer.from(v).toString('hex')}`
+    } catch (e) {
+      return `${e.code}:${e.malformedKind ?? ''}:${e.constructor.name}`
+    }
+  }
+  for (const n of [0, 1, 2, 3, 15, 16, 17, 100]) {
+    const p = Buffer.alloc(n, 0x5a)
+    const env = k.seal('t', p, 'c')
+    assert.equal(await outcome(() => k.openAsync('t', env, 'c')), `ok:${p.toString('hex')}`)
+    const texts = []
+    for (let cut = 0; cut <= env.length + 2; cut++) texts.push(env.slice(0, cut) + 'AA'.slice(0, Math.max(0, cut - env.length)))
+    for (const i of [4, 10, env.length - 1]) {
+      for (const ch of ['é', '\uD800', '\uDFFF', String.fromCharCode(0x100 | env.charCodeAt(i)), '\uFFFD', '😀']) {
+        texts.push(env.slice(0, i) + ch + env.slice(i + 1))
+      }
+    }
+    for (const text of texts) {
+      const sync = await outcome(() => k.open('t', text, 'c'))
+      assert.equal(await outcome(() => k.openAsync('t', text, 'c')), sync, `openAsync of ${JSON.stringify(text)}`)
+      assert.equal(await outcome(() => k.openTextAsync('t', text, 'c')), await outcome(() => k.openText('t', text, 'c')))
+      if (text !== env) assert.ok(!sync.startsWith('ok:') || text === env.slice(0, text.length), `${JSON.stringify(text)} opened`)
+    }
+    // A lone surrogate in the envelope is refused as UTF-8, as in every string argument.
+    await rejectsKc(k.openAsync('t', env.slice(0, 8) + '\uD800' + env.slice(9), 'c'), 'Malformed')
+  }
+  // A text that no envelope's length has, and a wrong owner with the right length.
+  await rejectsKc(k.openAsync('t', 'kc1.' + 'A'.repeat(45)), 'Malformed')
+  await rejectsKc(k.openAsync('u', k.seal('t', 'x')), 'DecryptFailed')
+})

@@ -1,0 +1,165 @@
+'use strict'
+// THE entry point of the `keycustody` package (hand-written; `napi build --js native.js`
+// generates the loader native.js, and index.d.ts, which describes this module exactly).
+//
+// Everything is the generated module's export, unchanged, except `Keyring`: a plain subclass
+// of the generated class with fast paths for the hot calls `seal`, `open`, `sealBinary` and
+// `openBinary`. Why (measured; /work/wt/node6-docs.md, ASSURANCE §9): a generated method call
+// checks its receiver against the class, and a `Buffer` made through Node-API costs several
+// times one made by `Buffer.allocUnsafeSlow` in JS. So a keyring made by this class's
+// factories carries a handle to its Rust keyring (`__keyringHandle`), and the fast paths call
+// internal entries (src/fast.rs: `__keyringSeal`, `__keyringOpenInto`,
+// `__keyringSealBinaryInto`, `__keyringOpenBinaryInto`) that take the handle, convert the
+// arguments exactly as the generated method does (same functions, same order: the same
+// errors) and fill a Buffer allocated here with the result's length. Results that hold
+// plaintext get their own backing store (`allocUnsafeSlow`, never Node's shared pool), which
+// the entry wipes on failure. Anything the fast path does not size (a keyring without a
+// handle, an envelope text of a length no envelope has, a plaintext that is not a Uint8Array,
+// over 64 MiB) goes to the generated method. test/fast.test.mjs checks both paths agree.
+//
+// The `__` entries are internal: no declarations, not exported here, not in tests/api.json.
+// Keyrings the native code returns elsewhere (`WrappedKeyring.openWith*`, `TenantKeyringCache`,
+// `Keyring.openKeyring`, ...) are instances of the generated class: `instanceof Keyring` holds
+// for them too (`Symbol.hasInstance` below) and they take the generated methods.
+const native = require('./native.js')
+
+const Generated = native.Keyring
+const handleOf = native.__keyringHandle
+const sealFast = native.__keyringSeal
+const openInto = native.__keyringOpenInto
+const sealBinaryInto = native.__keyringSealBinaryInto
+const openBinaryInto = native.__keyringOpenBinaryInto
+
+// core's MAX_PLAINTEXT (64 MiB) and sealed_len(0) (header 17 + tag 16): only to size the result
+// here; the entries check both themselves and make their own Buffer when the size differs.
+const MAX_PLAINTEXT = 64 * 1024 * 1024
+const OVERHEAD = 33
+const HANDLE = Symbol('keycustody.handle')
+
+// The plaintext length of a well-formed envelope text of `n` characters ("kc1." + unpadded
+// base64url of 33 + plaintext bytes), or -1 when no envelope has that length.
+function textPlaintextLength(n) {
+  const b = n - 4
+  const tail = b % 4
+  if (b < 0 || tail === 1) return -1
+  const p = ((b - tail) / 4) * 3 + (tail === 0 ? 0 : tail - 1) - OVERHEAD
+  return p >= 0 && p <= MAX_PLAINTEXT ? p : -1
+}
+
+// A keyring made by the generated factory, as an instance of this class with its handle.
+function adopt(k) {
+  Object.setPrototypeOf(k, Keyring.prototype)
+  Object.defineProperty(k, HANDLE, { value: handleOf(k) })
+  return k
+}
+
+class Keyring extends Generated {
+  static [Symbol.hasInstance](v) {
+    return v instanceof Generated
+  }
+
+  static generate() {
+    return adopt(Generated.generate())
+  }
+
+  static parse(text) {
+    return adopt(Generated.parse(text))
+  }
+
+  static fromEnv(name) {
+    return adopt(Generated.fromEnv(name))
+  }
+
+  static fromFile(path) {
+    return adopt(Generated.fromFile(path))
+  }
+
+  static fromSecret(secret, kid) {
+    return adopt(Generated.fromSecret(secret, kid))
+  }
+
+  seal(owner, plaintext, context) {
+    const h = this[HANDLE]
+    if (h === undefined) return super.seal(owner, plaintext, context)
+    return sealFast(h, owner, plaintext, context)
+  }
+
+  open(owner, envelope, context) {
+    const h = this[HANDLE]
+    const n = h !== undefined && typeof envelope === 'string' ? textPlaintextLength(envelope.length) : -1
+    if (n < 0) return super.open(owner, envelope, context)
+    const out = Buffer.allocUnsafeSlow(n)
+    return openInto(h, owner, envelope, context, out) ?? out
+  }
+
+  sealBinary(owner, plaintext, context) {
+    const h = this[HANDLE]
+    if (h === undefined || !(plaintext instanceof Uint8Array) || plaintext.length > MAX_PLAINTEXT) {
+      return super.sealBinary(owner, plaintext, context)
+    }
+    const out = Buffer.allocUnsafeSlow(plaintext.length + OVERHEAD)
+    return sealBinaryInto(h, owner, plaintext, context, out) ?? out
+  }
+
+  openBinary(owner, envelope, context) {
+    const h = this[HANDLE]
+    if (h === undefined || !(envelope instanceof Uint8Array) || envelope.length < OVERHEAD) {
+      return super.openBinary(owner, envelope, context)
+    }
+    const out = Buffer.allocUnsafeSlow(envelope.length - OVERHEAD)
+    return openBinaryInto(h, owner, envelope, context, out) ?? out
+  }
+}
+
+// The package's exports, one literal line each (Node's CommonJS named-export detection for
+// `import { Keyring } from 'keycustody'` reads them): the generated module's, less its `__`
+// entries, with this `Keyring`. The manifest test (test/manifest.test.mjs) fails on a name
+// missing here or one too many.
+module.exports.__napiBindingTarget = native.__napiBindingTarget
+module.exports.AuditChain = native.AuditChain
+module.exports.AuditCheckpoint = native.AuditCheckpoint
+module.exports.AuditEntry = native.AuditEntry
+module.exports.AuditReport = native.AuditReport
+module.exports.Keyring = Keyring
+module.exports.PendingWrap = native.PendingWrap
+module.exports.ReplayGuard = native.ReplayGuard
+module.exports.TenantKeyringCache = native.TenantKeyringCache
+module.exports.WrappedKeyring = native.WrappedKeyring
+module.exports.constantTimeEqual = native.constantTimeEqual
+module.exports.decryptLegacyPbkdf2Gcm = native.decryptLegacyPbkdf2Gcm
+module.exports.decryptLegacyPbkdf2GcmAsync = native.decryptLegacyPbkdf2GcmAsync
+module.exports.decryptOpensslEnc = native.decryptOpensslEnc
+module.exports.decryptOpensslEncAsync = native.decryptOpensslEncAsync
+module.exports.deliveryKeyFingerprint = native.deliveryKeyFingerprint
+module.exports.deliveryPublicKey = native.deliveryPublicKey
+module.exports.deriveDeliveryKeypair = native.deriveDeliveryKeypair
+module.exports.generateApiKey = native.generateApiKey
+module.exports.generateDeliveryKeypair = native.generateDeliveryKeypair
+module.exports.generateStandardWebhookSecret = native.generateStandardWebhookSecret
+module.exports.generateTotpSecret = native.generateTotpSecret
+module.exports.hashApiKey = native.hashApiKey
+module.exports.inspect = native.inspect
+module.exports.inspectBinary = native.inspectBinary
+module.exports.inviteCode = native.inviteCode
+module.exports.isWrappedKeyring = native.isWrappedKeyring
+module.exports.openDelivery = native.openDelivery
+module.exports.parseApiKey = native.parseApiKey
+module.exports.randomBase62 = native.randomBase62
+module.exports.randomString = native.randomString
+module.exports.randomToken = native.randomToken
+module.exports.scrub = native.scrub
+module.exports.sealForDelivery = native.sealForDelivery
+module.exports.signStandardWebhook = native.signStandardWebhook
+module.exports.signStripePayload = native.signStripePayload
+module.exports.totpAt = native.totpAt
+module.exports.totpRawAt = native.totpRawAt
+module.exports.totpStep = native.totpStep
+module.exports.totpUri = native.totpUri
+module.exports.validateEmail = native.validateEmail
+module.exports.validateSlug = native.validateSlug
+module.exports.verifyApiKey = native.verifyApiKey
+module.exports.verifyStandardWebhook = native.verifyStandardWebhook
+module.exports.verifyStripeSignature = native.verifyStripeSignature
+module.exports.verifyTelegramSecret = native.verifyTelegramSecret
+module.exports.verifyTotpAt = native.verifyTotpAt
+module.exports.wrapWithPassphrase = native.wrapWithPassphrase

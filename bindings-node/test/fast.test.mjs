@@ -1,0 +1,131 @@
+// index.js's Keyring fast paths (seal, open, sealBinary, openBinary through src/fast.rs) against
+// the generated methods they stand in for: the same results and the same errors (code, kind,
+// class, message) for the shared vectors and for garbage in every argument; keyrings from the
+// factories and from native code are all `instanceof Keyring` and pass back into native calls.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { kc } from './helpers.mjs'
+import { readVectors } from '../../tests/js/node-host.mjs'
+
+const { Keyring, TenantKeyringCache } = kc
+const generated = Object.getPrototypeOf(Keyring.prototype)
+const fromHex = (h) => Buffer.from(h, 'hex')
+
+// What a call did: its result (as hex, Buffer-ness kept) or its error's identity.
+function outcome(f) {
+  try {
+    const v = f()
+    if (typeof v === 'string') return `string:${v}`
+    return `${Buffer.isBuffer(v) ? 'Buffer' : typeof v}:${Buffer.from(v).toString('hex')}`
+  } catch (e) {
+    return `throw:${e.constructor.name}:${e.code}:${e.kind}:${e.malformedKind ?? ''}:${e.message}`
+  }
+}
+const bothPaths = (k, name, args) => [outcome(() => k[name](...args)), outcome(() => generated[name].apply(k, args))]
+
+test('the factories make keyrings that take the fast paths', () => {
+  const secret = Buffer.alloc(32, 7)
+  for (const k of [Keyring.generate(), Keyring.parse(Keyring.generate().export()), Keyring.fromSecret(secret), Keyring.fromSecret('x'.repeat(32), 3)]) {
+    assert.ok(k instanceof Keyring)
+    assert.equal(Object.getPrototypeOf(k), Keyring.prototype)
+    assert.equal(Object.getOwnPropertySymbols(k).length, 1, 'the handle')
+    assert.deepEqual(Object.keys(k), [])
+  }
+  process.env.KC_FAST_TEST_KEYRING = Keyring.fromSecret(secret).export()
+  assert.equal(Object.getPrototypeOf(Keyring.fromEnv('KC_FAST_TEST_KEYRING')), Keyring.prototype)
+  delete process.env.KC_FAST_TEST_KEYRING
+})
+
+test('open and openBinary: the fast paths give the generated results on every envelope vector', () => {
+  let n = 0
+  for (const c of readVectors()['envelope_v1.json'].cases) {
+    if (c.op !== 'open') continue
+    const k = Keyring.parse(c.keyring)
+    const ctx = fromHex(c.context_hex ?? '')
+    const [fast, gen] = bothPaths(k, 'open', [c.owner, c.envelope, ctx])
+    assert.equal(fast, gen, c.name)
+    if (c.expect === 'ok') assert.equal(fast, `Buffer:${c.plaintext_hex}`, c.name)
+    if (c.envelope.startsWith('kc1.')) {
+      let bin = null
+      try {
+        bin = Buffer.from(c.envelope.slice(4), 'base64url')
+      } catch {}
+      if (bin) assert.deepEqual(...bothPaths(k, 'openBinary', [c.owner, bin, ctx]), c.name)
+    }
+    n++
+  }
+  assert.ok(n > 20)
+})
+
+test('seal and sealBinary: the fast paths seal what the generated open opens', () => {
+  const k = Keyring.generate()
+  for (const p of [Buffer.alloc(0), Buffer.from('x'), Buffer.alloc(64, 1), new Uint8Array(1000).fill(2), 'text', '']) {
+    for (const ctx of [undefined, null, 'ctx', Buffer.from('c'), new Uint8Array(0)]) {
+      const text = k.seal('tenant', p, ctx)
+      assert.deepEqual(generated.open.call(k, 'tenant', text, ctx), Buffer.from(p))
+      const bin = k.sealBinary('tenant', p, ctx)
+      assert.ok(Buffer.isBuffer(bin))
+      assert.deepEqual(generated.openBinary.call(k, 'tenant', bin, ctx), Buffer.from(p))
+      assert.deepEqual(k.openBinary('tenant', generated.sealBinary.call(k, 'tenant', p, ctx), ctx), Buffer.from(p))
+      assert.deepEqual(k.open('tenant', generated.seal.call(k, 'tenant', p, ctx), ctx), Buffer.from(p))
+    }
+  }
+})
+
+test('garbage in every argument: the fast paths throw what the generated methods throw', () => {
+  const k = Keyring.generate()
+  const env = k.seal('t', 'secret', 'c')
+  const bin = k.sealBinary('t', Buffer.from('secret'), 'c')
+  const junk = [undefined, null, 0, 42, -1, 1.5, NaN, true, {}, [], [1, 2], () => 1, Symbol('s'), 10n, '',
+    'lone \uD800', '\uDFFF', 'é', new Uint16Array(4), new Float64Array(2), new DataView(new ArrayBuffer(8)),
+    new ArrayBuffer(8), Buffer.alloc(0), Buffer.alloc(32), new Uint8Array(40), 'kc1.', 'kc1.AAAA', env, env.slice(0, -1),
+    env + 'A', bin.subarray(0, 10), bin, new Date(0)]
+  const good = {
+    seal: ['t', 'secret', 'c'],
+    open: ['t', env, 'c'],
+    sealBinary: ['t', Buffer.from('secret'), 'c'],
+    openBinary: ['t', bin, 'c'],
+  }
+  let n = 0
+  for (const [name, args] of Object.entries(good)) {
+    for (let i = 0; i < args.length; i++) {
+      for (const j of junk) {
+        const a = args.slice()
+        a[i] = j
+        const [fast, gen] = bothPaths(k, name, a)
+        if (name.startsWith('seal') && fast.startsWith('string:') && gen.startsWith('string:')) continue // random nonces
+        if (name.startsWith('seal') && fast.startsWith('Buffer:') && gen.startsWith('Buffer:')) {
+          assert.equal(fast.length, gen.length)
+          continue
+        }
+        assert.equal(fast, gen, `${name} argument ${i} = ${String(typeof j === 'symbol' ? 'symbol' : j).slice(0, 40)}`)
+        n++
+      }
+    }
+  }
+  assert.ok(n > 100)
+  // Fewer arguments, and calls on objects that are not keyrings.
+  for (const name of Object.keys(good)) {
+    assert.equal(...bothPaths(k, name, []))
+    assert.equal(...bothPaths(k, name, ['t']))
+    assert.throws(() => Keyring.prototype[name].call({}, ...good[name]), TypeError)
+  }
+})
+
+test('keyrings made by native code are instanceof Keyring and pass back into native calls', () => {
+  const a = Keyring.generate()
+  const c = new TenantKeyringCache(2, 10)
+  const got = c.insert('a', a, 100)
+  assert.ok(got instanceof Keyring)
+  assert.ok(a instanceof Keyring)
+  assert.ok(!({} instanceof Keyring))
+  const env = a.seal('t', 'hello')
+  assert.equal(got.openText('t', env), 'hello')
+  assert.equal(got.open('t', env).toString(), 'hello')
+  // The JS keyring goes back into native code (the generated method checks its receiver).
+  const k2 = c.insert('b', c.get('a', 101), 101)
+  assert.equal(k2.openText('t', a.seal('t', 'again')), 'again')
+  // A rotation through either the object or its handle is one keyring.
+  const kid = a.rotate()
+  assert.equal(kc.inspect(a.seal('t', 'x')).kid, kid)
+})
