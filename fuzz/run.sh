@@ -12,7 +12,12 @@ mapfile -t all < <(cargo +nightly fuzz list)
 targets=("${@:-${all[@]}}")
 [ "${#targets[@]}" -gt 0 ] || { echo "fuzz: no targets" >&2; exit 1; }
 python3 seed_corpus.py "${targets[@]}"
-cargo +nightly fuzz build -O >/dev/null
+# FUZZ_CODEGEN_UNITS (make fuzz-brief sets 16): cargo-fuzz's default is 1 codegen unit per crate
+# in -O builds, which serialises LLVM inside each crate (core, the store, the CLI, at the end of
+# the build); more units build faster and fuzz somewhat slower. `make fuzz` (the long run) keeps
+# the default. The same value goes to `fuzz run` below, else it would rebuild every target.
+cgu=(); [ -n "${FUZZ_CODEGEN_UNITS:-}" ] && cgu=(--codegen-units "$FUZZ_CODEGEN_UNITS")
+cargo +nightly fuzz build -O ${cgu[@]+"${cgu[@]}"} >/dev/null
 mkdir -p target/logs
 report=target/fuzz-report.md
 {
@@ -26,7 +31,7 @@ run_one() {
   local t=$1 log=target/logs/$1.log
   # FUZZ_SEED (make fuzz-brief sets 1): the same mutations every run, so `make test` is
   # reproducible; `make fuzz` leaves it unset (a new random seed each run).
-  if ! cargo +nightly fuzz run -O "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+  if ! cargo +nightly fuzz run -O ${cgu[@]+"${cgu[@]}"} "$t" -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
       ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -print_final_stats=1 >"$log" 2>&1; then
     tail -40 "$log" >&2
     echo "fuzz: $t FAILED (input saved under fuzz/artifacts/$t/)" >&2

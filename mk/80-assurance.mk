@@ -1,5 +1,6 @@
 # Assurance (ASSURANCE.md): licenses/sources, fuzzing, constant time, Miri.
-#   make test-assurance   cargo deny + every fuzz target briefly + the Rust no-secret marker tests
+#   make test-assurance   cargo deny + every fuzz target briefly (FUZZ_BRIEF_SECONDS each, built
+#                         with FUZZ_BRIEF_CODEGEN_UNITS) + the Rust no-secret marker tests
 #   make fuzz             every fuzz target for FUZZ_SECONDS (default 60) each
 #   make ct               dudect-style constant-time harness (CT_SECONDS per function, default 20);
 #                         exit 1 leak or blind harness, 3 A/A control failed (machine too noisy: rerun)
@@ -8,6 +9,9 @@
 TEST_TARGETS += test-assurance test-ct
 FUZZ_SECONDS ?= 60
 FUZZ_BRIEF_SECONDS ?= 6
+# The brief run's build: 16 codegen units per crate (cargo-fuzz's default for -O is 1: the build
+# is faster, the instrumented code somewhat slower); `make fuzz` keeps cargo-fuzz's default.
+FUZZ_BRIEF_CODEGEN_UNITS ?= 16
 CT_SECONDS ?= 20
 CARGO_DENY_VERSION ?= 0.20.2
 
@@ -22,7 +26,7 @@ deny: toolchain
 	cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 fuzz-brief: ensure-nightly
-	FUZZ_SEED=1 bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
+	FUZZ_SEED=1 FUZZ_CODEGEN_UNITS=$(FUZZ_BRIEF_CODEGEN_UNITS) bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
 
 fuzz: ensure-nightly
 	bash fuzz/run.sh $(FUZZ_SECONDS)
