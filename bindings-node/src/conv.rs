@@ -107,8 +107,26 @@ fn utf16_len(env: sys::napi_env, raw: sys::napi_value) -> Res<usize> {
     Ok(units)
 }
 
-/// V8's UTF-8 of the string (lone surrogates become U+FFFD), in one pass.
+/// At most `cap - 1` bytes of V8's UTF-8 of the string (whole characters only; lone
+/// surrogates become U+FFFD), in one pass; a read that fills the buffer is refused.
 #[allow(unsafe_code)]
+fn read_utf8_capped(env: sys::napi_env, raw: sys::napi_value, cap: usize) -> Res<Vec<u8>> {
+    let mut buf: Vec<u8> = Vec::with_capacity(cap);
+    let mut written = 0usize;
+    // SAFETY: `buf` has `cap` writable bytes; V8 writes at most `cap - 1` bytes of
+    // UTF-8 (whole characters only) plus a NUL and reports how many bytes it wrote.
+    let st = unsafe {
+        sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
+    };
+    if st != sys::Status::napi_ok || written >= cap {
+        return Err(read_failed(st));
+    }
+    // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
+    unsafe { buf.set_len(written) };
+    Ok(buf)
+}
+
+/// V8's UTF-8 of the string (lone surrogates become U+FFFD), in one pass.
 fn read_utf8(v: &Unknown<'_>) -> Res<String> {
     let env = v.value().env;
     let raw = v.raw();
@@ -119,18 +137,7 @@ fn read_utf8(v: &Unknown<'_>) -> Res<String> {
         .ok_or(Fail::Core(keycustody::Error::TooLarge {
             limit: usize::MAX / 3,
         }))?;
-    let mut buf: Vec<u8> = Vec::with_capacity(cap);
-    let mut written = 0usize;
-    // SAFETY: `buf` has `cap` writable bytes; V8 writes at most `cap - 1` bytes of
-    // UTF-8 plus a NUL and reports how many bytes of UTF-8 it wrote.
-    let st = unsafe {
-        sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
-    };
-    if st != sys::Status::napi_ok || written >= cap {
-        return Err(read_failed(st));
-    }
-    // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
-    unsafe { buf.set_len(written) };
+    let buf = read_utf8_capped(env, raw, cap)?;
     // V8 writes valid UTF-8 (lone surrogates become U+FFFD); checked all the same.
     String::from_utf8(buf).map_err(|e| {
         drop(Zeroizing::new(e.into_bytes()));
@@ -193,7 +200,6 @@ pub(crate) fn ascii_string(v: Unknown<'_>, arg: &'static str) -> Res<String> {
 }
 
 /// The string as ASCII bytes if it is all ASCII, else `None`.
-#[allow(unsafe_code)]
 fn read_ascii(v: &Unknown<'_>) -> Res<Option<String>> {
     let env = v.value().env;
     let raw = v.raw();
@@ -201,20 +207,9 @@ fn read_ascii(v: &Unknown<'_>) -> Res<Option<String>> {
     let cap = units
         .checked_add(1)
         .ok_or_else(|| crate::error::internal("string too long"))?;
-    let mut buf: Vec<u8> = Vec::with_capacity(cap);
-    let mut written = 0usize;
-    // SAFETY: `buf` has `cap` writable bytes; V8 writes at most `cap - 1` bytes of
-    // UTF-8 (whole characters only) plus a NUL and reports how many bytes it wrote.
-    let st = unsafe {
-        sys::napi_get_value_string_utf8(env, raw, buf.as_mut_ptr().cast(), cap, &mut written)
-    };
-    if st != sys::Status::napi_ok || written >= cap {
-        return Err(read_failed(st));
-    }
-    // SAFETY: the first `written` bytes were initialised by V8 (checked above: written < cap).
-    unsafe { buf.set_len(written) };
+    let buf = read_utf8_capped(env, raw, cap)?;
     // All `units` characters arrived as one byte each only if every one is ASCII.
-    if written != units || !buf.is_ascii() {
+    if buf.len() != units || !buf.is_ascii() {
         return Ok(None);
     }
     // ASCII is UTF-8: this cannot fail, and is checked all the same.
