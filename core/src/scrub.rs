@@ -782,11 +782,22 @@ fn scrub_piece(c: &Compiled, hay: &[u8], out: &mut Vec<u8>) -> usize {
         let shape = &c.shapes[m.shape];
         let redacts = shape.kind != KEEP;
         // A marker's `[` will stand where this secret starts: a Telegram token ending
-        // there, refused now for the token byte after it, is one once that is redacted.
+        // there, refused now for the token byte after it, is one once that is redacted; and
+        // so, in turn, is a Telegram token ending where that one starts (a chain of tokens
+        // glued together, each refused for the next one's first digit).
         if redacts && matches!(shape.lead, Lead::Start) && m.start > pos && tok(hay[m.start]) {
-            if let Some(t) = st.telegram_ending_at(c, pos, m.start, fresh) {
-                out.extend_from_slice(&hay[pos..t]);
-                redacted(out, "telegram");
+            let (mut first, mut chain) = (m.start, 0usize);
+            while first > pos {
+                match st.telegram_ending_at(c, pos, first, fresh) {
+                    Some(t) => (first, chain) = (t, chain + 1),
+                    None => break,
+                }
+            }
+            if chain > 0 {
+                out.extend_from_slice(&hay[pos..first]);
+                for _ in 0..chain {
+                    redacted(out, "telegram");
+                }
                 pos = m.start;
             }
         }

@@ -524,6 +524,14 @@ fn scrub_idempotent_on_joins() {
         format!("AIza{}ghp_{}", a(35), a(36)),
         // A Telegram token refused for the token byte after it, which is then redacted.
         format!("12345678:A{}-ghp_{}", a(33), a(36)),
+        // A chain of them: each refused for the next one's first digit (a proptest find).
+        format!("12345678:A{}-12345678:A{}-ghp_{}", a(33), a(33), a(36)),
+        format!(
+            "12345678:A{0}-123456789:A{0}-1234567890:A{0}-ghp_{1}",
+            a(33),
+            a(36)
+        ),
+        format!("x 12345678:A{0}-12345678:A{0}-12345678:A{0}", a(33)),
         format!("12345678:A{}------BEGIN PRIVATE KEY-----\nx", a(33)),
         // A token used as a URL's user name.
         format!("https://ghp_{}:pw@h", a(36)),
@@ -535,6 +543,19 @@ fn scrub_idempotent_on_joins() {
     assert_eq!(
         scrub(&format!("12345678:A{}-ghp_{}", a(33), a(36))),
         format!("{}{}", redacted("telegram"), redacted("github"))
+    );
+    assert_eq!(
+        scrub(&format!(
+            "12345678:A{0}-12345678:A{0}-ghp_{1}",
+            a(33),
+            a(36)
+        )),
+        format!(
+            "{}{}{}",
+            redacted("telegram"),
+            redacted("telegram"),
+            redacted("github")
+        )
     );
     assert_eq!(
         scrub(&format!("https://ghp_{}:pw@h", a(36))),
