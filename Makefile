@@ -29,11 +29,26 @@ toolchain:
 
 # Each part runs in turn with its time printed (scripts/timed.sh), a summary at the end.
 test:
-	@bash scripts/timed.sh toolchain fmt-check clippy test-rust $(TEST_TARGETS)
+	@bash scripts/timed.sh toolchain fmt-check test-background clippy test-rust $(TEST_TARGETS)
 	@echo "make test: every language and suite passed"
 
 fmt-check: toolchain
 	cargo fmt --all --check
+
+# The heavy builds needed only late in `make test` start here in the background, at nice 19
+# (scripts/bg.sh), once the tools they need are installed: the fuzz targets (test-assurance), then
+# the dist smoke's cross builds (test-dist-smoke). They use the cores the parts in front leave
+# idle (tests in Node, Python, Chromium, PostgreSQL: mostly one core or less). The part that needs
+# one waits for it and builds in the foreground when it failed; run alone, every part builds as
+# before. Their times are listed under the parts' at the end of the run.
+.PHONY: test-background
+test-background: toolchain ensure-nightly node-deps $(NODE_DIR)/node_modules/.package-lock.json
+	bash fuzz/run.sh --tools
+	bash scripts/venv.sh -r tools/release-requirements.txt
+	rustup target add x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu >/dev/null 2>&1 \
+	  || { echo "FATAL: rustup target add x86_64/aarch64-unknown-linux-gnu failed" >&2; exit 1; }
+	bash scripts/bg.sh start fuzz-build env FUZZ_CODEGEN_UNITS=$(FUZZ_BRIEF_CODEGEN_UNITS) bash fuzz/run.sh --build
+	bash scripts/bg.sh start dist-smoke bash -c 'bash scripts/bg.sh wait fuzz-build >/dev/null; DIST_DIR=$(DIST_SMOKE_DIR) exec bash scripts/dist.sh --smoke'
 
 # The workspace build turns on core's `internal` feature (tests and xtask use it), so core's
 # library is also linted alone, as users build it: without the hooks, natively and for wasm32.

@@ -2,12 +2,17 @@
 # Runs every fuzz target for N seconds each (default 60) and prints a Markdown table of the
 # executions. Usage: fuzz/run.sh [SECONDS] [TARGET...]. Fails on the first crash (the input is
 # kept in fuzz/artifacts/<target>/; turn it into a regression test, see ASSURANCE.md).
+# fuzz/run.sh --tools: only install cargo-fuzz and check nightly; --build: also build the targets
+# (what `make test` starts in the background, scripts/bg.sh), without running them.
 set -euo pipefail
 cd "$(dirname "$0")"
+mode=run
+case "${1:-}" in --tools) mode=tools; shift ;; --build) mode=build; shift ;; esac
 secs=${1:-60}
 shift || true
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 rustup toolchain list | grep -q '^nightly' || { echo "fuzz: the nightly toolchain is required" >&2; exit 1; }
+[ "$mode" = tools ] && exit 0
 mapfile -t all < <(cargo +nightly fuzz list)
 targets=("${@:-${all[@]}}")
 [ "${#targets[@]}" -gt 0 ] || { echo "fuzz: no targets" >&2; exit 1; }
@@ -18,6 +23,7 @@ python3 seed_corpus.py "${targets[@]}"
 # the default. The same value goes to `fuzz run` below, else it would rebuild every target.
 cgu=(); [ -n "${FUZZ_CODEGEN_UNITS:-}" ] && cgu=(--codegen-units "$FUZZ_CODEGEN_UNITS")
 cargo +nightly fuzz build -O ${cgu[@]+"${cgu[@]}"} >/dev/null
+[ "$mode" = build ] && exit 0
 mkdir -p target/logs
 report=target/fuzz-report.md
 {

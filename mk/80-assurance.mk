@@ -25,7 +25,10 @@ deny: toolchain
 	  cargo install cargo-deny --locked --version $(CARGO_DENY_VERSION); fi
 	cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
+# In `make test` the targets were built in the background (test-background); run alone, or when
+# that build failed, run.sh builds them here.
 fuzz-brief: ensure-nightly
+	bash scripts/bg.sh wait fuzz-build || true
 	FUZZ_SEED=1 FUZZ_CODEGEN_UNITS=$(FUZZ_BRIEF_CODEGEN_UNITS) bash fuzz/run.sh $(FUZZ_BRIEF_SECONDS)
 
 fuzz: ensure-nightly
