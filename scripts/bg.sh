@@ -25,7 +25,8 @@ case "$cmd" in
     setsid nice -n 19 bash -c '
       out=$1; shift; s=$(date +%s)
       "$@" >"$out.log" 2>&1; rc=$?
-      cpu=$(times | tail -n 1 | awk "{ s = 0; for (i = 1; i <= 2; i++) { split(\$i, a, /[ms]/); s += a[1] * 60 + a[2] } printf \"%d\", s }")
+      times > "$out.times"  # in this shell: a subshell would see no children
+      cpu=$(tail -n 1 "$out.times" | awk "{ s = 0; for (i = 1; i <= 2; i++) { split(\$i, a, /[ms]/); s += a[1] * 60 + a[2] } printf \"%d\", s }")
       echo "$rc $(( $(date +%s) - s )) $cpu" > "$out.done"' _ "$dir/$name" "$@" </dev/null >/dev/null 2>&1 &
     echo $! > "$dir/$name.pid"
     echo "background build '$name' started (nice 19; log $dir/$name.log): $*"

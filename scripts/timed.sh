@@ -7,12 +7,14 @@
 # still running when the run ends (a part failed) are stopped, and their times are listed.
 set -uo pipefail
 export KC_BG_DIR="${KC_BG_DIR:-$PWD/target/bg/run-$$}"
-trap 'bash scripts/bg.sh stop' EXIT
 declare -a names=() secs=() cpus=()
 ncpu=$(nproc)
-# user + system seconds of this shell's finished children (bash's `times`, second line).
-child_cpu() {
-  times | tail -n 1 | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d", s }'
+# user + system seconds of this shell's finished children into $cpu_now (bash's `times`, second
+# line; run in this shell, not a subshell, whose own children would be none).
+tf=$(mktemp); trap 'rm -f "$tf"; bash scripts/bg.sh stop' EXIT
+read_cpu() {
+  times > "$tf"
+  cpu_now=$(tail -n 1 "$tf" | awk '{ s = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } printf "%d", s }')
 }
 busy() { # cpu wall -> percent of all cores
   [ "$2" -gt 0 ] && echo $(( 100 * $1 / ($2 * ncpu) )) || echo 0
@@ -28,10 +30,11 @@ summary() {
   bash scripts/bg.sh report
 }
 for t in "$@"; do
-  start=$(date +%s); c0=$(child_cpu)
+  start=$(date +%s); read_cpu; c0=$cpu_now
   make --no-print-directory "$t"
   rc=$?
-  names+=("$t"); secs+=($(( $(date +%s) - start ))); cpus+=($(( $(child_cpu) - c0 )))
+  read_cpu
+  names+=("$t"); secs+=($(( $(date +%s) - start ))); cpus+=($(( cpu_now - c0 )))
   echo "[time] $t: ${secs[-1]}s (cpu ${cpus[-1]}s)"
   if [ "$rc" -ne 0 ]; then
     summary
