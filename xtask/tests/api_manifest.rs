@@ -37,6 +37,8 @@ fn the_reader_sees_core_items() {
         "keycustody::DEFAULT_TOLERANCE",
         "keycustody::CodeCheck::attempts_left",
         "keycustody::verify_standard_webhook_headers_at",
+        "keycustody::Keyring::sealed_len",
+        "keycustody::MAX_PLAINTEXT",
     ] {
         assert!(
             items.contains(item),
@@ -65,6 +67,18 @@ fn the_checker_reports_an_item_added_to_core_without_an_entry() {
         problems
             .iter()
             .any(|p| p.starts_with("keycustody::ReplayGuard::sneaky: public in core")),
+        "{problems:?}"
+    );
+    // A `const fn` method counts as much as any other.
+    let txt = api_txt().replace(
+        "impl keycustody::ReplayGuard\n",
+        "impl keycustody::ReplayGuard\npub const fn keycustody::ReplayGuard::sneaky_len(usize) -> usize\n",
+    );
+    let problems = xtask::api::check(&manifest(), &txt);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("keycustody::ReplayGuard::sneaky_len: public in core")),
         "{problems:?}"
     );
 }
