@@ -11,11 +11,13 @@
 // internal entries (src/fast.rs: `__keyringSeal`, `__keyringOpenInto`,
 // `__keyringSealBinaryInto`, `__keyringOpenBinaryInto`) that take the handle, convert the
 // arguments exactly as the generated method does (same functions, same order: the same
-// errors) and fill a Buffer allocated here with the result's length. Results that hold
-// plaintext get their own backing store (`allocUnsafeSlow`, never Node's shared pool), which
-// the entry wipes on failure. Anything the fast path does not size (a keyring without a
-// handle, an envelope text of a length no envelope has, a plaintext that is not a Uint8Array,
-// over 64 MiB) goes to the generated method. test/fast.test.mjs checks both paths agree.
+// errors) and fill a Buffer allocated here with the result's length (sized with two constants
+// of core that src/fast.rs exports, `__keyringMaxPlaintext` and `__keyringOverhead`). Results
+// that hold plaintext get their own backing store (`allocUnsafeSlow`, never Node's shared
+// pool), which the entry wipes on failure. Anything the fast path does not size (a keyring
+// without a handle, an envelope text too short or too long for any envelope, a plaintext that
+// is not a Uint8Array, over 64 MiB) goes to the generated method. test/fast.test.mjs checks
+// both paths agree.
 //
 // The `__` entries are internal: no declarations, not exported here, not in tests/api.json.
 // Keyrings the native code returns elsewhere (`WrappedKeyring.openWith*`, `TenantKeyringCache`,
@@ -30,19 +32,19 @@ const openInto = native.__keyringOpenInto
 const sealBinaryInto = native.__keyringSealBinaryInto
 const openBinaryInto = native.__keyringOpenBinaryInto
 
-// core's MAX_PLAINTEXT (64 MiB) and sealed_len(0) (header 17 + tag 16): only to size the result
-// here; the entries check both themselves and make their own Buffer when the size differs.
-const MAX_PLAINTEXT = 64 * 1024 * 1024
-const OVERHEAD = 33
+// core's MAX_PLAINTEXT and Keyring::sealed_len(0), read from the native module once, here (the
+// `__` constants of src/fast.rs): only to size the result; the entries check lengths themselves
+// and make their own Buffer when the size differs.
+const MAX_PLAINTEXT = native.__keyringMaxPlaintext
+const OVERHEAD = native.__keyringOverhead
 const HANDLE = Symbol('keycustody.handle')
 
-// The plaintext length of a well-formed envelope text of `n` characters ("kc1." + unpadded
-// base64url of 33 + plaintext bytes), or -1 when no envelope has that length.
+// The plaintext length of an envelope text of `n` characters, or -1 for none: core defines it
+// (Keyring::opened_len, core/src/envelope.rs: "kc1." + unpadded base64url, 3 bytes in 4
+// characters). Only a size guess, computed here to spare a native call per open: a text of a
+// length no envelope has just fails in the entry as in the generated method.
 function textPlaintextLength(n) {
-  const b = n - 4
-  const tail = b % 4
-  if (b < 0 || tail === 1) return -1
-  const p = ((b - tail) / 4) * 3 + (tail === 0 ? 0 : tail - 1) - OVERHEAD
+  const p = Math.floor(((n - 4) * 3) / 4) - OVERHEAD
   return p >= 0 && p <= MAX_PLAINTEXT ? p : -1
 }
 

@@ -530,18 +530,15 @@ pub(crate) fn open_binary_to_buffer<'e>(
 }
 
 /// The buffer `openAsync` decrypts into, allocated on the JavaScript thread when the call is
-/// made, with room for the plaintext of an envelope text of this length (a hint: a wrong
-/// guess only moves the allocation to the pool). Why: a buffer allocated on a libuv pool
+/// made, with room for the plaintext of an envelope text of this length (core's
+/// `Keyring::opened_len`; none for a length no envelope has: a hint, a wrong guess only
+/// moves the allocation to the pool). Why: a buffer allocated on a libuv pool
 /// thread comes from that thread's glibc arena, which trims its top when the buffer is freed
 /// (on the JavaScript thread, when V8 collects the `Buffer`) and faults fresh pages in for
 /// the next call (~95 page faults per 1 MiB call, measured); the JavaScript thread's arena
 /// reuses the freed chunk, as the sync `open` does. Nothing is written to it here.
 pub(crate) fn open_output(envelope: &str) -> Zeroizing<Vec<u8>> {
-    // `kc1.` + unpadded base64url of `sealed_len(n)` bytes.
-    let bin = envelope.len().saturating_sub(4) / 4 * 3 + 2;
-    let n = bin
-        .saturating_sub(keycustody::Keyring::sealed_len(0))
-        .min(keycustody::MAX_PLAINTEXT);
+    let n = keycustody::Keyring::opened_len(envelope.len()).unwrap_or(0);
     Zeroizing::new(Vec::with_capacity(n))
 }
 
@@ -565,27 +562,12 @@ pub(crate) fn open_into(
     Ok(keycustody::SecretBytes::new(std::mem::take(&mut *out)))
 }
 
-/// The plaintext length of a well-formed envelope text of `len` characters (`kc1.` and
-/// unpadded base64url of `sealed_len(n)` bytes), or `None` when no envelope within core's
-/// limit has that length.
-fn plaintext_len_of_text(len: usize) -> Option<usize> {
-    let b64 = len.checked_sub(4)?;
-    let tail = match b64 % 4 {
-        0 => 0,
-        2 => 1,
-        3 => 2,
-        _ => return None,
-    };
-    let n = (b64 / 4 * 3 + tail).checked_sub(keycustody::Keyring::sealed_len(0))?;
-    (n <= keycustody::MAX_PLAINTEXT).then_some(n)
-}
-
 /// The `Buffer` `openAsync` decrypts into, made on the JavaScript thread (V8's memory, as
-/// `open`'s) with the plaintext length of a well-formed envelope text of this length; `None`
-/// when no envelope has it (the pool then reports core's error). Nothing is written to it
+/// `open`'s) with the plaintext length of an envelope text of this length (core's
+/// `Keyring::opened_len`); `None` when no envelope has it (the pool then reports core's error). Nothing is written to it
 /// here; JavaScript sees it only once it holds the plaintext.
 pub(crate) fn open_output_buffer(env: &Env, envelope: &str) -> Res<Option<Buffer>> {
-    match plaintext_len_of_text(envelope.len()) {
+    match keycustody::Keyring::opened_len(envelope.len()) {
         Some(len) => Ok(Some(new_buffer(env, len)?.into_buffer(env)?)),
         None => Ok(None),
     }

@@ -524,7 +524,7 @@ impl TenantKeyringCache {
 }
 
 /// An async call resolving to a `Keyring`.
-pub struct KeyringTask(Deferred<keycustody::Keyring>);
+pub struct KeyringTask(Deferred<Work<keycustody::Keyring>>);
 
 impl Task for KeyringTask {
     type Output = Outcome<keycustody::Keyring>;
@@ -541,7 +541,7 @@ impl Task for KeyringTask {
 }
 
 /// An async call resolving to a `WrappedKeyring`.
-pub struct WrappedTask(Deferred<keycustody::WrappedKeyring>);
+pub struct WrappedTask(Deferred<Work<keycustody::WrappedKeyring>>);
 
 impl Task for WrappedTask {
     type Output = Outcome<keycustody::WrappedKeyring>;

@@ -15,16 +15,36 @@
 //! themselves only when it has another length (never, for the lengths index.js computes).
 
 use crate::conv;
-use crate::error::run;
+use crate::error::{run, Res};
 use crate::keyring::Keyring;
 use napi::bindgen_prelude::{BufferSlice, External, Unknown};
 use napi::{Env, JsString};
 use napi_derive::napi;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// What the JS layer holds for a keyring: the same core keyring (shared, so a rotation
 /// through either is seen by both).
 type Handle = External<Arc<keycustody::Keyring>>;
+
+/// core's `MAX_PLAINTEXT`, read once by index.js when it loads, to size results (the entries
+/// check lengths themselves). The Rust name is the JavaScript name: napi-rs registers a
+/// `const` under its Rust name (a `js_name` would rename only its declaration).
+#[allow(non_upper_case_globals)]
+#[napi(skip_typescript)]
+pub const __keyringMaxPlaintext: u32 = const_u32(keycustody::MAX_PLAINTEXT);
+
+/// core's `Keyring::sealed_len(0)`: what an envelope adds to its plaintext (header and tag),
+/// read once by index.js as `__keyringMaxPlaintext` is.
+#[allow(non_upper_case_globals)]
+#[napi(skip_typescript)]
+pub const __keyringOverhead: u32 = const_u32(keycustody::Keyring::sealed_len(0));
+
+/// `n` as a `u32`, for the constants above: a compile-time error if it does not fit.
+const fn const_u32(n: usize) -> u32 {
+    assert!(n <= u32::MAX as usize, "not a u32");
+    n as u32
+}
 
 /// The handle of a keyring, for the JS layer (made once per keyring).
 #[napi(js_name = "__keyringHandle", skip_typescript)]
@@ -61,12 +81,8 @@ pub fn keyring_open_into<'e>(
     context: Option<Unknown<'_>>,
     out: BufferSlice<'_>,
 ) -> napi::Result<Option<BufferSlice<'e>>> {
-    run(env, || {
-        let owner = conv::string(owner, "owner")?;
-        let envelope = conv::ascii_string(envelope, "envelope")?;
-        let context = conv::opt_bytes(context, "context")?;
-        let bin = keycustody::envelope_binary(&envelope)?;
-        conv::open_binary_to(env, h, &owner, &bin, context.as_slice(), out)
+    open_into(env, h, owner, envelope, context, out, |e| {
+        conv::ascii_string(e, "envelope").map(Envelope::Text)
     })
 }
 
@@ -80,11 +96,40 @@ pub fn keyring_open_binary_into<'e>(
     context: Option<Unknown<'_>>,
     out: BufferSlice<'_>,
 ) -> napi::Result<Option<BufferSlice<'e>>> {
+    open_into(env, h, owner, envelope, context, out, |e| {
+        conv::binary(e, "envelope").map(Envelope::Binary)
+    })
+}
+
+/// An envelope argument of the open entries, as `convert` made it.
+enum Envelope<'a> {
+    /// The text form (`open`), decoded only once every argument is converted.
+    Text(String),
+    /// The binary form (`openBinary`).
+    Binary(conv::Bytes<'a>),
+}
+
+/// The body of both open entries: the arguments converted in the generated methods' order
+/// (owner, envelope by `convert`, context), then a text decoded by core (`envelope_binary`,
+/// as `open` does) and the plaintext opened into `out` ([`conv::open_binary_to`]).
+fn open_into<'e, 'a>(
+    env: &'e Env,
+    h: &Handle,
+    owner: Unknown<'_>,
+    envelope: Unknown<'a>,
+    context: Option<Unknown<'_>>,
+    out: BufferSlice<'_>,
+    convert: impl FnOnce(Unknown<'a>) -> Res<Envelope<'a>>,
+) -> napi::Result<Option<BufferSlice<'e>>> {
     run(env, || {
         let owner = conv::string(owner, "owner")?;
-        let envelope = conv::binary(envelope, "envelope")?;
+        let envelope = convert(envelope)?;
         let context = conv::opt_bytes(context, "context")?;
-        conv::open_binary_to(env, h, &owner, envelope.as_slice(), context.as_slice(), out)
+        let bin = match &envelope {
+            Envelope::Text(text) => Cow::Owned(keycustody::envelope_binary(text)?),
+            Envelope::Binary(bin) => Cow::Borrowed(bin.as_slice()),
+        };
+        conv::open_binary_to(env, h, &owner, &bin, context.as_slice(), out)
     })
 }
 

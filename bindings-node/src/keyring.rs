@@ -415,7 +415,7 @@ impl Keyring {
                 out,
             })
         })();
-        AsyncTask::new(OpenTask::new(args))
+        AsyncTask::new(OpenTask(Deferred::new(args)))
     }
 
     /// `openText` on the libuv thread pool. Resolves to the plaintext string.

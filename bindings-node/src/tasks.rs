@@ -14,34 +14,31 @@ use zeroize::Zeroizing;
 /// The core call to run on a worker thread.
 pub(crate) type Work<T> = Box<dyn FnOnce() -> keycustody::Result<T> + Send>;
 
-/// An async call's state: the work to run, or why its arguments did not convert.
-pub struct Deferred<T> {
-    work: Option<Work<T>>,
+/// An async call's state: what the pool needs (its converted arguments, or the work to run
+/// on them), or why the arguments did not convert. The one place that failure is kept and
+/// becomes the Promise's rejection.
+pub struct Deferred<A> {
+    args: Option<A>,
     fail: Option<Fail>,
 }
 
-impl<T> Deferred<T> {
-    pub(crate) fn new(work: Res<Work<T>>) -> Self {
-        match work {
-            Ok(w) => Deferred {
-                work: Some(w),
+impl<A> Deferred<A> {
+    pub(crate) fn new(args: Res<A>) -> Self {
+        match args {
+            Ok(a) => Deferred {
+                args: Some(a),
                 fail: None,
             },
             Err(f) => Deferred {
-                work: None,
+                args: None,
                 fail: Some(f),
             },
         }
     }
 
-    pub(crate) fn compute(&mut self) -> Outcome<T> {
-        match self.work.take() {
-            Some(w) => Outcome::Done(w()),
-            None => Outcome::ArgError,
-        }
-    }
-
-    pub(crate) fn settle<J>(
+    /// The JavaScript value of what the pool produced: `ok` of the result, or the core's
+    /// error, or the argument failure kept by [`Deferred::new`].
+    pub(crate) fn settle<T, J>(
         &mut self,
         env: &Env,
         out: Outcome<T>,
@@ -61,6 +58,13 @@ impl<T> Deferred<T> {
     }
 }
 
+impl<T> Deferred<Work<T>> {
+    /// Runs the work (on the pool), once.
+    pub(crate) fn compute(&mut self) -> Outcome<T> {
+        Outcome::of(self.args.take().map(|w| w()))
+    }
+}
+
 /// What the worker thread produced.
 pub enum Outcome<T> {
     /// The core call ran.
@@ -69,8 +73,15 @@ pub enum Outcome<T> {
     ArgError,
 }
 
+impl<T> Outcome<T> {
+    /// What the core call returned, `None` when there were no arguments to call it with.
+    fn of(done: Option<keycustody::Result<T>>) -> Self {
+        done.map_or(Outcome::ArgError, Outcome::Done)
+    }
+}
+
 /// An async call resolving to a `Buffer` of secret bytes.
-pub struct BytesTask(pub(crate) Deferred<keycustody::SecretBytes>);
+pub struct BytesTask(pub(crate) Deferred<Work<keycustody::SecretBytes>>);
 
 impl Task for BytesTask {
     type Output = Outcome<keycustody::SecretBytes>;
@@ -99,26 +110,10 @@ pub(crate) struct OpenArgs {
 }
 
 /// `openAsync`: the plaintext is decrypted on the pool straight into a `Buffer` in V8's
-/// memory, as the sync `open` does on the JavaScript thread (see [`OpenArgs::out`]).
-pub struct OpenTask {
-    args: Option<OpenArgs>,
-    fail: Option<Fail>,
-}
-
-impl OpenTask {
-    pub(crate) fn new(args: Res<OpenArgs>) -> Self {
-        match args {
-            Ok(a) => OpenTask {
-                args: Some(a),
-                fail: None,
-            },
-            Err(f) => OpenTask {
-                args: None,
-                fail: Some(f),
-            },
-        }
-    }
-}
+/// memory, as the sync `open` does on the JavaScript thread (see [`OpenArgs::out`]). The
+/// arguments stay in the task until it resolves, so `out` is given back (or dropped) on the
+/// JavaScript thread.
+pub struct OpenTask(pub(crate) Deferred<OpenArgs>);
 
 impl Task for OpenTask {
     /// `None`: the plaintext is in `out`; `Some`: it was decrypted into a new vector.
@@ -126,42 +121,29 @@ impl Task for OpenTask {
     type JsValue = Buffer;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let Some(a) = self.args.as_mut() else {
-            return Ok(Outcome::ArgError);
-        };
-        let envelope = std::mem::take(&mut a.envelope);
-        Ok(Outcome::Done(crate::conv::open_into_slice(
-            &a.keyring,
-            &a.owner,
-            envelope,
-            &a.context,
-            a.out.as_deref_mut(),
-        )))
+        Ok(Outcome::of(self.0.args.as_mut().map(|a| {
+            crate::conv::open_into_slice(
+                &a.keyring,
+                &a.owner,
+                std::mem::take(&mut a.envelope),
+                &a.context,
+                a.out.as_deref_mut(),
+            )
+        })))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        match output {
-            Outcome::Done(Ok(Some(b))) => Ok(secret_buffer(b)),
-            Outcome::Done(Ok(None)) => self
-                .args
-                .as_mut()
-                .and_then(|a| a.out.take())
-                .ok_or_else(|| to_js(&env, crate::error::internal("async open lost its buffer"))),
-            Outcome::Done(Err(e)) => Err(to_js(&env, Fail::Core(e))),
-            Outcome::ArgError => {
-                let fail = self
-                    .fail
-                    .take()
-                    .unwrap_or_else(|| crate::error::internal("async task lost its arguments"));
-                Err(to_js(&env, fail))
-            }
-        }
+        let out = self.0.args.as_mut().and_then(|a| a.out.take());
+        self.0.settle(&env, output, |opened| match opened {
+            Some(b) => Ok(secret_buffer(b)),
+            None => out.ok_or_else(|| crate::error::internal("async open lost its buffer")),
+        })
     }
 }
 
 /// An async call resolving to a (non-secret) string, e.g. an envelope (its text is
 /// built on the worker thread; V8 copies it as Latin-1 when it is ASCII).
-pub struct StringTask(pub(crate) Deferred<AsciiText>);
+pub struct StringTask(pub(crate) Deferred<Work<AsciiText>>);
 
 impl Task for StringTask {
     type Output = Outcome<AsciiText>;
@@ -178,7 +160,7 @@ impl Task for StringTask {
 
 /// An async call resolving to a secret string: V8 copies it from the secret's own
 /// buffer, which is wiped right after (no intermediate `String`).
-pub struct SecretStringTask(pub(crate) Deferred<keycustody::SecretString>);
+pub struct SecretStringTask(pub(crate) Deferred<Work<keycustody::SecretString>>);
 
 impl Task for SecretStringTask {
     type Output = Outcome<keycustody::SecretString>;
@@ -204,7 +186,7 @@ macro_rules! opaque_debug {
 }
 opaque_debug!(BytesTask, OpenTask, StringTask, SecretStringTask);
 
-impl<T> std::fmt::Debug for Deferred<T> {
+impl<A> std::fmt::Debug for Deferred<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Deferred").finish_non_exhaustive()
     }

@@ -4,7 +4,9 @@
 // factories and from native code are all `instanceof Keyring` and pass back into native calls.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { kc } from './helpers.mjs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { kc, pkgDir } from './helpers.mjs'
 import { readVectors } from '../../tests/js/node-host.mjs'
 
 const { Keyring, TenantKeyringCache } = kc
@@ -128,4 +130,35 @@ test('keyrings made by native code are instanceof Keyring and pass back into nat
   // A rotation through either the object or its handle is one keyring.
   const kid = a.rotate()
   assert.equal(kc.inspect(a.seal('t', 'x')).kid, kid)
+})
+
+test('open: envelope texts of every length give the generated results (index.js sizes by length)', () => {
+  const k = Keyring.generate()
+  const env = k.seal('t', Buffer.alloc(40, 3), 'c')
+  const texts = []
+  for (let n = 0; n <= env.length; n++) texts.push(env.slice(0, n))
+  for (let m = 1; m <= 9; m++) texts.push(env + 'A'.repeat(m), 'kc1.' + 'A'.repeat(44 + m))
+  let ok = 0
+  for (const text of texts) {
+    const [fast, gen] = bothPaths(k, 'open', ['t', text, 'c'])
+    assert.equal(fast, gen, `length ${text.length}`)
+    if (fast.startsWith('Buffer:')) ok++
+  }
+  assert.equal(ok, 1)
+})
+
+test('the size constants index.js reads from the native module are core\'s', () => {
+  const native = createRequire(import.meta.url)(path.join(pkgDir, 'native.js'))
+  const k = Keyring.generate()
+  assert.equal(native.__keyringOverhead, k.sealBinary('t', Buffer.alloc(0)).length)
+  assert.equal(native.__keyringOverhead, generated.sealBinary.call(k, 't', Buffer.alloc(5)).length - 5)
+  let limit = null
+  try {
+    generated.sealBinary.call(k, 't', Buffer.alloc(native.__keyringMaxPlaintext + 1))
+  } catch (e) {
+    limit = e.limit
+  }
+  assert.equal(native.__keyringMaxPlaintext, limit)
+  assert.equal(generated.sealBinary.call(k, 't', Buffer.alloc(native.__keyringMaxPlaintext)).length,
+    native.__keyringMaxPlaintext + native.__keyringOverhead)
 })

@@ -220,6 +220,38 @@ impl Keyring {
         plaintext_len.saturating_add(HEADER_LEN + TAG_LEN)
     }
 
+    /// The plaintext length of a binary envelope of `envelope_len` bytes, the inverse of
+    /// [`Keyring::sealed_len`]: `None` when no envelope has that length (shorter than an
+    /// empty plaintext's, or longer than a [`MAX_PLAINTEXT`] one's). The length alone: the
+    /// envelope itself is checked when it is opened. For bindings that size the output of
+    /// [`Keyring::open_binary_into`] before the call.
+    #[must_use]
+    pub const fn opened_len_binary(envelope_len: usize) -> Option<usize> {
+        match envelope_len.checked_sub(HEADER_LEN + TAG_LEN) {
+            Some(n) if n <= MAX_PLAINTEXT => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The plaintext length of a text envelope of `text_len` bytes (characters: the text
+    /// form is ASCII), `kc1.` and the unpadded base64url of [`Keyring::sealed_len`]`(n)`
+    /// bytes: `None` when no envelope has that length (shorter than the prefix, a base64
+    /// length that is 1 modulo 4, or a binary length [`Keyring::opened_len_binary`] refuses).
+    /// The length alone, as [`Keyring::opened_len_binary`].
+    #[must_use]
+    pub const fn opened_len(text_len: usize) -> Option<usize> {
+        let Some(b64) = text_len.checked_sub(TEXT_PREFIX.len()) else {
+            return None;
+        };
+        // Each whole group of 4 characters holds 3 bytes; a last group of 2 or 3, one
+        // byte fewer than its characters; a last group of 1 is not base64.
+        let binary_len = match b64 % 4 {
+            1 => return None,
+            tail => b64 / 4 * 3 + tail.saturating_sub(1),
+        };
+        Self::opened_len_binary(binary_len)
+    }
+
     /// [`Keyring::seal_binary`] into a caller's buffer of exactly
     /// [`Keyring::sealed_len`]`(plaintext.len())` bytes, for bindings that seal straight into
     /// their runtime's own byte object (no intermediate vector). The plaintext is encrypted
@@ -744,5 +776,92 @@ mod text_codec_tests {
         }
         assert_eq!(decode_text("kc1.AA").ok(), Some(vec![0]));
         assert_eq!(decode_text("kc1.AAA").ok(), Some(vec![0, 0]));
+    }
+}
+
+#[cfg(test)]
+mod opened_len_tests {
+    use super::*;
+
+    /// A binary envelope of an `n`-byte plaintext, well formed enough for [`envelope_text`]
+    /// (the length is all these tests look at).
+    fn binary_of(n: usize) -> Vec<u8> {
+        let mut bin = vec![0u8; Keyring::sealed_len(n)];
+        bin[0] = VERSION;
+        bin[4] = 1;
+        bin
+    }
+
+    /// Every length up to that of a 300-byte plaintext's envelope gives the plaintext length
+    /// of the one envelope (of plaintexts 0..=300) that has it (`sealed_len`, `envelope_text`),
+    /// and `None` for every other length (shorter than the prefix, `% 4 == 1`, ...).
+    #[test]
+    fn inverts_sealed_len_and_envelope_text() {
+        let mut of_binary = std::collections::BTreeMap::new();
+        let mut of_text = std::collections::BTreeMap::new();
+        let key = Keyring::generate().unwrap();
+        for n in 0..=300usize {
+            let bin = key.seal_binary("tenant", &vec![7u8; n], b"ctx").unwrap();
+            assert_eq!(bin.len(), Keyring::sealed_len(n));
+            assert_eq!(of_binary.insert(bin.len(), n), None);
+            assert_eq!(of_text.insert(envelope_text(&bin).unwrap().len(), n), None);
+        }
+        for len in 0..=Keyring::sealed_len(300) {
+            assert_eq!(
+                Keyring::opened_len_binary(len),
+                of_binary.get(&len).copied(),
+                "{len}"
+            );
+        }
+        let longest = *of_text.keys().last().unwrap();
+        for len in 0..=longest {
+            assert_eq!(
+                Keyring::opened_len(len),
+                of_text.get(&len).copied(),
+                "{len}"
+            );
+        }
+        for len in [0, 1, 3, 4, 5, 9, 47] {
+            assert_eq!(Keyring::opened_len(len), None, "{len}");
+        }
+    }
+
+    /// At the limit: a `MAX_PLAINTEXT` plaintext's envelope has a length, one a byte longer
+    /// does not; and no length overflows.
+    #[test]
+    fn at_the_limits() {
+        let max = binary_of(MAX_PLAINTEXT);
+        assert_eq!(Keyring::opened_len_binary(max.len()), Some(MAX_PLAINTEXT));
+        assert_eq!(
+            Keyring::opened_len(envelope_text(&max).unwrap().len()),
+            Some(MAX_PLAINTEXT)
+        );
+        let over = binary_of(MAX_PLAINTEXT + 1);
+        assert!(envelope_text(&over).is_err());
+        assert_eq!(Keyring::opened_len_binary(over.len()), None);
+        let over_text = encode_text(&over).len();
+        assert_eq!(Keyring::opened_len(over_text), None);
+        // Every text length past the limit's: none.
+        let max_text = envelope_text(&max).unwrap().len();
+        assert!(over_text > max_text);
+        for len in max_text + 1..=max_text + 8 {
+            assert_eq!(Keyring::opened_len(len), None, "{len}");
+        }
+        for len in [usize::MAX, usize::MAX - 1, usize::MAX - 3] {
+            assert_eq!(Keyring::opened_len(len), None);
+            assert_eq!(Keyring::opened_len_binary(len), None);
+        }
+        // `% 4 == 1` after the prefix is never base64 of anything.
+        for b64 in (1..4000).step_by(4) {
+            assert_eq!(Keyring::opened_len(TEXT_PREFIX.len() + b64), None, "{b64}");
+        }
+    }
+
+    /// Both are `const fn`: usable where a constant is needed.
+    #[test]
+    fn usable_in_const() {
+        const EMPTY: Option<usize> = Keyring::opened_len(48);
+        const EMPTY_BINARY: Option<usize> = Keyring::opened_len_binary(HEADER_LEN + TAG_LEN);
+        assert_eq!((EMPTY, EMPTY_BINARY), (Some(0), Some(0)));
     }
 }

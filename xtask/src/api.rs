@@ -31,8 +31,16 @@ fn declared_path(line: &str) -> Option<String> {
     let line = line.trim();
     let line = line.strip_prefix("#[non_exhaustive] ").unwrap_or(line);
     let rest = line.strip_prefix("pub ")?;
+    // `const fn` before `const`: a `const fn` line is a function, not a constant.
     let rest = [
-        "fn ", "struct ", "enum ", "const ", "trait ", "type ", "mod ",
+        "fn ",
+        "struct ",
+        "enum ",
+        "const fn ",
+        "const ",
+        "trait ",
+        "type ",
+        "mod ",
     ]
     .iter()
     .find_map(|k| rest.strip_prefix(k))
@@ -72,7 +80,10 @@ pub fn required_items(api_txt: &str, classes: &BTreeSet<String>) -> BTreeSet<Str
         let depth = path.matches("::").count();
         if depth == 1 && path != "keycustody::keycustody" {
             required.insert(path);
-        } else if line.trim_start().starts_with("pub fn ") {
+        } else if ["pub fn ", "pub const fn "]
+            .iter()
+            .any(|k| line.trim_start().starts_with(k))
+        {
             if let Some(owner) = &inherent_of {
                 if classes.contains(owner) && path.starts_with(&format!("{owner}::")) {
                     required.insert(path);

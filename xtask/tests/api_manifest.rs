@@ -37,6 +37,8 @@ fn the_reader_sees_core_items() {
         "keycustody::DEFAULT_TOLERANCE",
         "keycustody::CodeCheck::attempts_left",
         "keycustody::verify_standard_webhook_headers_at",
+        "keycustody::Keyring::sealed_len",
+        "keycustody::MAX_PLAINTEXT",
     ] {
         assert!(
             items.contains(item),
@@ -56,17 +58,25 @@ fn the_checker_reports_an_item_added_to_core_without_an_entry() {
             .any(|p| p.starts_with("keycustody::sneaky_new_api: public in core")),
         "{problems:?}"
     );
-    let txt = api_txt().replace(
-        "impl keycustody::ReplayGuard\n",
-        "impl keycustody::ReplayGuard\npub fn keycustody::ReplayGuard::sneaky(&self)\n",
-    );
-    let problems = xtask::api::check(&manifest(), &txt);
-    assert!(
-        problems
-            .iter()
-            .any(|p| p.starts_with("keycustody::ReplayGuard::sneaky: public in core")),
-        "{problems:?}"
-    );
+    // A method, `const fn` ones included.
+    for (method, line) in [
+        ("sneaky", "pub fn keycustody::ReplayGuard::sneaky(&self)"),
+        (
+            "sneaky_len",
+            "pub const fn keycustody::ReplayGuard::sneaky_len(usize) -> usize",
+        ),
+    ] {
+        let txt = api_txt().replace(
+            "impl keycustody::ReplayGuard\n",
+            &format!("impl keycustody::ReplayGuard\n{line}\n"),
+        );
+        let problems = xtask::api::check(&manifest(), &txt);
+        let want = format!("keycustody::ReplayGuard::{method}: public in core");
+        assert!(
+            problems.iter().any(|p| p.starts_with(&want)),
+            "{problems:?}"
+        );
+    }
 }
 
 #[test]
