@@ -4,7 +4,7 @@
 //
 // Everything is the generated module's export, unchanged, except `Keyring`: a plain subclass
 // of the generated class with fast paths for the hot calls `seal`, `open`, `sealBinary` and
-// `openBinary`. Why (measured; /work/wt/node6-docs.md, ASSURANCE §9): a generated method call
+// `openBinary`. Why (measured; ASSURANCE.md §9, BENCHMARKS.md): a generated method call
 // checks its receiver against the class, and a `Buffer` made through Node-API costs several
 // times one made by `Buffer.allocUnsafeSlow` in JS. So a keyring made by this class's
 // factories carries a handle to its Rust keyring (`__keyringHandle`), and the fast paths call

@@ -58,6 +58,13 @@ cargo fetch --locked >/dev/null
 rm -rf "$DIST/python" "$DIST/npm" "$DIST/SHA256SUMS" "$STAGE"
 mkdir -p "$DIST/python" "$DIST/npm" "$STAGE/napi" "$STAGE/cli"
 
+# The smoke builds the wheel's extension and the .node of a target in one target dir: they must
+# resolve their shared dependencies alike, or cargo compiles those twice (scripts/check-shared-units.py).
+if [ "$MODE" = smoke ]; then
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  python3 scripts/check-shared-units.py dist-smoke "${GNU[@]}"
+fi
+
 built=(); missing=()
 # $1 = description; rest = command. A gnu build failing is fatal; musl ones are optional (the
 # issue: "musllinux if they build"): their failure is listed, loudly, and the build goes on.
@@ -75,9 +82,28 @@ wheel() { # target compat manifest [extra maturin args]
   maturin build "${PROFILE[@]}" --locked --quiet -m "$manifest" --target "$t" --zig \
     --compatibility "$compat" --out "$DIST/python" "$@"
 }
+# smoke: a `cargo` shim first on PATH records the environment maturin's zig gives cargo for the
+# extension (its compiler, linker, ar and cmake wrappers for the target) into $STAGE/zigenv-<t>,
+# for the .node's build below; then it runs the real cargo.
+if [ "$MODE" = smoke ]; then
+  mkdir -p "$STAGE/shim"
+  cat > "$STAGE/shim/cargo" <<'SH'
+#!/bin/sh
+# dist.sh --smoke: record the build's environment (see dist.sh), then run the real cargo.
+case "$1" in rustc|build) [ -n "${KC_ZIGENV_OUT:-}" ] && env -0 > "$KC_ZIGENV_OUT" ;; esac
+PATH="${PATH#"$KC_SHIM_DIR":}" exec cargo "$@"
+SH
+  chmod +x "$STAGE/shim/cargo"
+fi
 for t in "${GNU[@]}"; do
   echo "[${SECONDS}s] -- wheel keycustody ($t, manylinux2014)"
-  wheel "$t" manylinux2014 bindings-python/Cargo.toml
+  if [ "$MODE" = smoke ]; then
+    KC_SHIM_DIR="$STAGE/shim" KC_ZIGENV_OUT="$STAGE/zigenv-$t" PATH="$STAGE/shim:$PATH" \
+      wheel "$t" manylinux2014 bindings-python/Cargo.toml
+    test -s "$STAGE/zigenv-$t" || { echo "FATAL: maturin's build environment for $t was not recorded" >&2; exit 1; }
+  else
+    wheel "$t" manylinux2014 bindings-python/Cargo.toml
+  fi
 done
 for t in ${MUSL[@]+"${MUSL[@]}"}; do
   echo "[${SECONDS}s] -- wheel keycustody ($t, musllinux_1_2)"
@@ -89,11 +115,31 @@ if [ "$MODE" = full ]; then
 fi
 
 # ---- Node: the .node per target (glibc 2.17 via zig), the loader, the npm packages ------------
-# Its own target dir: cargo-zigbuild and maturin's zig set different compiler variables, so
-# sharing one would rebuild every C-using crate (ring, mimalloc, SQLite) on each switch.
+# full: its own target dir, cross-built by napi with cargo-zigbuild and stripped by napi, as the
+# release workflow builds it. smoke: in the wheels' target dir, where the .node reuses every
+# dependency the wheel's extension built, which takes three things: the same features (checked
+# above), no `--strip` (its RUSTFLAGS change every fingerprint; the dist-smoke profile strips
+# instead), and the same compiler wrappers: maturin's zig and cargo-zigbuild write the same
+# wrappers into directories named after their own executables, and a different linker or CC
+# path makes cargo rebuild everything (measured: 52 crates, AWS-LC among them). So napi runs a
+# plain `cargo build` with the zig variables maturin gave the wheel's build (recorded above;
+# maturin's PyO3 variables left out).
+napi_dir="$CARGO_TARGET_DIR/napi"; strip=(--strip); cross=(-x)
+[ "$MODE" = smoke ] && { napi_dir="$CARGO_TARGET_DIR"; strip=(); cross=(); }
 napi() { # target-with-suffix
-  ( cd bindings-node && CARGO_TARGET_DIR="$CARGO_TARGET_DIR/napi" npx napi build --platform --js native.js "${PROFILE[@]}" --strip -x \
-      --target "$1" --output-dir "$STAGE/napi" -- --locked )
+  local t="${1%.2.17}"
+  (
+    if [ "$MODE" = smoke ]; then
+      set -- "$t"
+      while IFS= read -r -d '' kv; do
+        k="${kv%%=*}"
+        case "$k" in PYO3_*|PYTHON_SYS_EXECUTABLE|PATH|KC_*) continue ;; esac
+        [ -n "${!k+x}" ] || export "$kv"  # only what maturin added
+      done < "$STAGE/zigenv-$t"
+    fi
+    cd bindings-node && CARGO_TARGET_DIR="$napi_dir" npx napi build --platform --js native.js "${PROFILE[@]}" ${strip[@]+"${strip[@]}"} ${cross[@]+"${cross[@]}"} \
+      --target "$1" --output-dir "$STAGE/napi" -- --locked
+  )
 }
 for t in "${GNU[@]}"; do
   echo "[${SECONDS}s] -- napi keycustody.$(suffix "$t").node ($t.2.17)"

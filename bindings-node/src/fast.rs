@@ -8,11 +8,12 @@
 //! (keyring.rs, keyring_extra.rs), so results and errors are the method's; test/fast.test.mjs
 //! checks that they agree.
 //!
-//! Why (measured, /work/wt/node6-docs.md): a napi-rs method call checks its receiver against
-//! the class (~0.2 µs in a napi6 build); an `External`'s payload check is cheaper. A `Buffer`
-//! made through Node-API costs ~0.5 µs, one made by `Buffer.allocUnsafeSlow` in JS far less;
-//! the entries fill a Buffer the JS layer made with exactly the result's length, and make one
-//! themselves only when it has another length (never, for the lengths index.js computes).
+//! Why (measured, ASSURANCE.md §9 and BENCHMARKS.md): a napi-rs method call checks its
+//! receiver against the class (~0.2 µs in a napi6 build); an `External`'s payload check is
+//! cheaper. A `Buffer` made through Node-API costs ~0.5 µs, one made by
+//! `Buffer.allocUnsafeSlow` in JS far less; the entries fill a Buffer the JS layer made with
+//! exactly the result's length, and make one themselves only when it has another length
+//! (never, for the lengths index.js computes).
 
 use crate::conv;
 use crate::error::{run, Res};
