@@ -458,11 +458,12 @@ struct Cand {
 }
 
 /// Per-call state: the work counter (bytes searched and scanned, for the linearity test)
-/// and the last JWT verdict (a header run's end and what follows it).
+/// and the last JWT verdict (where it was asked for, the header run's end, and what
+/// follows it).
 struct State<'h> {
     hay: &'h [u8],
     work: usize,
-    jwt: Option<(usize, Option<usize>)>,
+    jwt: Option<(usize, usize, Option<usize>)>,
 }
 
 impl State<'_> {
@@ -618,11 +619,15 @@ impl State<'_> {
     }
 
     /// Where a JWT starting at `start` (`eyJ` and 4 token bytes) ends, if it is one. Every
-    /// start inside one header run shares the run's end and so the verdict: it is kept.
+    /// start inside one header run shares the run's end and so the verdict: it is kept, for
+    /// the starts from the one it was found for to the run's end. A start before that one
+    /// (the text right after a redaction, tried again: see `scrub_piece`) may lie in another
+    /// run and is scanned afresh: the kept verdict of a later run answered for it once, and
+    /// a JWT glued to a redacted secret was left for a second scrub to find.
     fn jwt_end(&mut self, start: usize) -> Option<usize> {
         let hay = self.hay;
         let run_end = match self.jwt {
-            Some((r, verdict)) if start < r => {
+            Some((from, r, verdict)) if from <= start && start < r => {
                 // `start` lies inside the header run already scanned.
                 return verdict.filter(|_| r - start >= 7);
             }
@@ -643,7 +648,7 @@ impl State<'_> {
                 Some(p)
             }
         })();
-        self.jwt = Some((run_end, verdict));
+        self.jwt = Some((start, run_end, verdict));
         verdict.filter(|_| run_end - start >= 7)
     }
 
