@@ -6,7 +6,9 @@
 # build that fails is not trusted: its part prints the log's tail and builds in the foreground,
 # where the error shows as it would have without this.
 #   bg.sh start NAME CMD...  run CMD (from the project root) in its own process group, output to
-#                            $KC_BG_DIR/NAME.log; no-op outside `make test` (KC_BG_DIR unset)
+#                            $KC_BG_DIR/NAME.log; no-op outside `make test` (KC_BG_DIR unset) and
+#                            with KC_BG=0 (`KC_BG=0 make test`: every part builds in the
+#                            foreground, as before; for comparing run times)
 #   bg.sh wait NAME          wait for NAME; exit 0 when it succeeded, 1 when it failed (tail of
 #                            its log printed), 2 when it was never started
 #   bg.sh stop               kill the builds still running (timed.sh, when `make test` ends)
@@ -17,7 +19,7 @@ dir="${KC_BG_DIR:-}"
 cmd="${1:-}"; shift || true
 case "$cmd" in
   start)
-    [ -n "$dir" ] || exit 0
+    [ -n "$dir" ] && [ "${KC_BG:-1}" != 0 ] || exit 0
     name="$1"; shift
     mkdir -p "$dir"
     rm -f "$dir/$name.done"
