@@ -1354,6 +1354,29 @@ fn fail_sync_trigger(p: &Proxy) -> PathBuf {
     p.dir.path().join("vault.json.audit.test-fail-sync")
 }
 
+/// The seq of the last entry in the audit log and the seq its head file names.
+fn log_and_head_seqs(p: &Proxy) -> (u64, Option<u64>) {
+    let log = std::fs::read(p.dir.path().join("vault.json.audit")).unwrap();
+    let last = log.split(|&b| b == b'\n').rfind(|l| !l.is_empty()).unwrap();
+    let last = keycustody::AuditEntry::parse(last).unwrap().seq();
+    let head = std::fs::read_to_string(p.dir.path().join("vault.json.audit.head")).ok();
+    let head = head.and_then(|t| keycustody::AuditCheckpoint::parse(t.trim_end()).ok());
+    (last, head.map(|h| h.seq()))
+}
+
+/// Waits until the flusher has synced every entry written so far (the head file names the
+/// log's last entry).
+async fn wait_until_synced(p: &Proxy) {
+    for _ in 0..400 {
+        let (last, head) = log_and_head_seqs(p);
+        if head == Some(last) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the audit log never synced: {:?}", log_and_head_seqs(p));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_audit_sync_fails_closed_until_the_log_syncs_again() {
     // Fails on the code before this change (no --audit-sync-interval; each key use
@@ -1364,6 +1387,9 @@ async fn a_failed_audit_sync_fails_closed_until_the_log_syncs_again() {
     let c = client();
     let (s, _) = sendp(&c, &p, "GET", "/proxy/openai/v1/models", &[], b"").await;
     assert_eq!(s, 200);
+    // The first key use's own group commit must be done before syncs start failing (under
+    // load the flusher can run after the response: the second request was then refused).
+    wait_until_synced(&p).await;
     std::fs::write(fail_sync_trigger(&p), b"").unwrap();
     // The key use is written before it goes upstream; its sync fails a moment later,
     // and from then on key uses are refused, with nothing sent upstream.
