@@ -16,6 +16,9 @@ RUST_TEST_EXCLUDE :=
 # targets picked by --test/--example. `-p <crate>` alone resolves other features (resolver 2) and
 # rebuilt tokio, serde and the AWS SDK a second and third time (~3 minutes of a run).
 CARGO_WS = --workspace $(RUST_TEST_EXCLUDE)
+# The cargo profile of the Node addon and the Python extension that the package tests load:
+# release, as shipped (and benchmarked); `make test` sets bindings-test (Cargo.toml: no LTO).
+BINDINGS_PROFILE ?= release
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help test demo bench fmt-check clippy test-rust toolchain
@@ -29,7 +32,7 @@ toolchain:
 
 # Each part runs in turn with its time printed (scripts/timed.sh), a summary at the end.
 test:
-	@bash scripts/timed.sh toolchain fmt-check test-background clippy test-rust $(TEST_TARGETS)
+	@BINDINGS_PROFILE=bindings-test bash scripts/timed.sh toolchain fmt-check test-background clippy test-rust $(TEST_TARGETS)
 	@echo "make test: every language and suite passed"
 
 fmt-check: toolchain
@@ -50,14 +53,25 @@ test-background: toolchain ensure-nightly node-deps $(NODE_DIR)/node_modules/.pa
 	bash scripts/bg.sh start fuzz-build env FUZZ_CODEGEN_UNITS=$(FUZZ_BRIEF_CODEGEN_UNITS) bash fuzz/run.sh --build
 	bash scripts/bg.sh start dist-smoke bash -c 'bash scripts/bg.sh wait fuzz-build >/dev/null; DIST_DIR=$(DIST_SMOKE_DIR) exec bash scripts/dist.sh --smoke'
 
-# The workspace build turns on core's `internal` feature (tests and xtask use it), so core's
-# library is also linted alone, as users build it: without the hooks, natively and for wasm32.
+# Clippy's lints run in the compiler of every debug build of the workspace's crates
+# (scripts/lint-rustc.sh, cargo's workspace wrapper): test-rust builds every target of the
+# workspace, and that build is its lint run (`-D warnings`), instead of a separate check build of
+# all the dependencies (measured: ~250 of the ~690 unit-seconds of `cargo clippy --workspace
+# --all-targets` were dependencies checked that the tests then compile anyway).
+export RUSTC_WORKSPACE_WRAPPER := $(CURDIR)/scripts/lint-rustc.sh
+export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
+
+# Linted here with `cargo clippy`: what test-rust does not build. The Python extension (it cannot
+# link as a test binary), with core's library as users build it (default features; the workspace
+# build turns on core's `internal` feature for tests and xtask), and core's library for wasm32.
 clippy: toolchain
-	cargo clippy --workspace --all-targets --locked -- -D warnings
-	cargo clippy -p keycustody --lib --locked -- -D warnings
+	cargo clippy -p keycustody-python --all-targets --locked -- -D warnings
 	cargo clippy -p keycustody --lib --locked --target wasm32-unknown-unknown -- -D warnings
 
+# Every target, benches and examples included, as `cargo clippy --all-targets` lints them; then
+# the tests run (the same build: nothing is compiled again).
 test-rust: toolchain
+	cargo test --workspace --all-targets --no-run --locked $(RUST_TEST_EXCLUDE)
 	cargo test --workspace --locked $(RUST_TEST_EXCLUDE)
 
 bench: toolchain $(BENCH_TARGETS)

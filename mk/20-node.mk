@@ -24,7 +24,7 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json $(NOD
 	touch $@
 
 node-build: toolchain node-deps $(NODE_DIR)/node_modules/.package-lock.json
-	cd $(NODE_DIR) && npx napi build --platform --release --js native.js -- --locked
+	cd $(NODE_DIR) && npx napi build --platform --profile $(BINDINGS_PROFILE) --js native.js -- --locked
 	@test -s $(NODE_DIR)/index.d.ts -a -s $(NODE_DIR)/native.js || { echo "FATAL: napi build wrote no index.d.ts / native.js" >&2; exit 1; }
 
 # test/kms.test.mjs runs examples/kms-wrap.mjs (@aws-sdk/client-kms, a devDependency) against a

@@ -8,16 +8,16 @@ PY_VENV := $(CURDIR)/.venv
 PY_ENV := VIRTUAL_ENV=$(PY_VENV) PATH=$(PY_VENV)/bin:$$PATH
 
 .PHONY: python-develop test-python bench-python
-# Builds the extension (release, abi3) into the project venv, editable. With the host triple
-# spelled out, as `napi build` spells it for the addon (mk/20-node.mk): cargo then puts both in
-# target/<triple>/release, where the extension reuses every dependency the addon built (the two
+# Builds the extension (abi3; cargo profile BINDINGS_PROFILE: release, or bindings-test in
+# `make test`) into the project venv, editable. With the host triple spelled out, as `napi build`
+# spells it for the addon (mk/20-node.mk): cargo then puts both in target/<triple>/<profile>, where the extension reuses every dependency the addon built (the two
 # resolve them alike: scripts/check-shared-units.py); without it, a second full release build.
 # (`=`: read when the recipe runs, after `toolchain` installed rustc.)
 HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 python-develop: toolchain
 	bash scripts/venv.sh -r bindings-python/requirements-dev.txt
 	cargo fetch --locked
-	cd bindings-python && $(PY_ENV) maturin develop --release --locked --quiet --target $(HOST_TRIPLE)
+	cd bindings-python && $(PY_ENV) maturin develop --profile $(BINDINGS_PROFILE) --locked --quiet --target $(HOST_TRIPLE)
 
 # stubtest: the .pyi stubs against the compiled module (names, signatures, defaults, types);
 # allowlist entries only for what stubtest cannot express, each with its reason. The README
