@@ -39,11 +39,21 @@ fmt-check: toolchain
 	cargo fmt --all --check
 
 # The heavy builds needed only late in `make test` start here in the background, at nice 19
-# (scripts/bg.sh), once the tools they need are installed: the fuzz targets (test-assurance), then
-# the dist smoke's cross builds (test-dist-smoke). They use the cores the parts in front leave
-# idle (tests in Node, Python, Chromium, PostgreSQL: mostly one core or less). The part that needs
-# one waits for it and builds in the foreground when it failed; run alone, every part builds as
-# before. Their times are listed under the parts' at the end of the run.
+# (scripts/bg.sh), once the tools they need are installed: the fuzz targets (test-assurance) and
+# the dist smoke's cross builds (test-dist-smoke), side by side (two builds leave fewer idle
+# moments than one after the other: links, build scripts and single-crate LLVM work run on one
+# core). They use the cores the parts in front leave idle (tests in Node, Python, Chromium,
+# PostgreSQL: mostly one core or less). The part that needs one waits for it and builds in the
+# foreground when it failed; run alone, every part builds as before. Beside them, the Python
+# packages the parts install into .venv, in the parts' order and with their requirement files
+# (scripts/venv.sh: one at a time, under a lock; each part still calls it, and waits for or redoes
+# its own file), so the downloads overlap the builds in front instead of the parts' own time (a
+# fresh venv downloads ~200 MB; one such install once took 8 minutes inside test-node).
+# Their times are listed under the parts' at the end of the run.
+VENV_REQUIREMENTS := tests/interop/requirements-core.txt bindings-python/examples/requirements.txt \
+  bindings-python/requirements-dev.txt tests/interop/requirements-store.txt \
+  bindings-python/requirements-orm.txt tests/interop/requirements-kms.txt \
+  tests/interop/requirements-platform.txt tests/interop/requirements-vm.txt
 .PHONY: test-background
 test-background: toolchain ensure-nightly node-deps $(NODE_DIR)/node_modules/.package-lock.json
 	bash fuzz/run.sh --tools
@@ -51,7 +61,8 @@ test-background: toolchain ensure-nightly node-deps $(NODE_DIR)/node_modules/.pa
 	rustup target add x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu >/dev/null 2>&1 \
 	  || { echo "FATAL: rustup target add x86_64/aarch64-unknown-linux-gnu failed" >&2; exit 1; }
 	bash scripts/bg.sh start fuzz-build env FUZZ_CODEGEN_UNITS=$(FUZZ_BRIEF_CODEGEN_UNITS) bash fuzz/run.sh --build
-	bash scripts/bg.sh start dist-smoke bash -c 'bash scripts/bg.sh wait fuzz-build >/dev/null; DIST_DIR=$(DIST_SMOKE_DIR) exec bash scripts/dist.sh --smoke'
+	bash scripts/bg.sh start dist-smoke env DIST_DIR=$(DIST_SMOKE_DIR) bash scripts/dist.sh --smoke
+	bash scripts/bg.sh start python-packages bash -c 'for r in $(VENV_REQUIREMENTS); do bash scripts/venv.sh -r "$$r" || exit 1; done'
 
 # Clippy's lints run in the compiler of every debug build of the workspace's crates
 # (scripts/lint-rustc.sh, cargo's workspace wrapper): test-rust builds every target of the
@@ -65,6 +76,7 @@ export CLIPPY_ARGS := -D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
 # link as a test binary), with core's library as users build it (default features; the workspace
 # build turns on core's `internal` feature for tests and xtask), and core's library for wasm32.
 clippy: toolchain
+	bash scripts/lint-rustc.sh --self-test
 	cargo clippy -p keycustody-python --all-targets --locked -- -D warnings
 	cargo clippy -p keycustody --lib --locked --target wasm32-unknown-unknown -- -D warnings
 

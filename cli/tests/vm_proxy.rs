@@ -156,8 +156,34 @@ async fn start_resetter() -> SocketAddr {
     addr
 }
 
+/// The proxy's process, killed when dropped unless it was already waited for: a test that
+/// fails before `stop` leaves no proxy running.
+struct ProxyChild(Child);
+
+impl Drop for ProxyChild {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for ProxyChild {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ProxyChild {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 struct Proxy {
-    child: Child,
+    child: ProxyChild,
     addr: SocketAddr,
     dir: tempfile::TempDir,
     stderr: Arc<Mutex<String>>,
@@ -320,7 +346,7 @@ fn start_proxy(routes: &str, extra: &[&str]) -> Proxy {
         }
     });
     Proxy {
-        child,
+        child: ProxyChild(child),
         addr,
         dir,
         stderr,
