@@ -36,7 +36,11 @@ test-orm: python-develop node-build $(ORM_DRIZZLE)/node_modules/.package-lock.js
 	test -f $(ORM_PRISMA)/generated/index.js || { echo "FATAL: prisma generate wrote no client" >&2; exit 1; }
 	bash scripts/ensure-apt.sh postgresql
 	bash scripts/venv.sh -r bindings-python/requirements-orm.txt
-	cargo build --locked -q -p keycustody-cli
+	# The CLI as the workspace's tests build it (target/debug/keycustody, the CARGO_BIN_EXE of the
+	# CLI's tests, as test-vm and test-kms use it): test-rust's build, nothing compiled again.
+	# (`cargo build -p keycustody-cli` resolves other features and rebuilt core, the store, the
+	# CLI and SQLite here.)
+	cargo test --locked -q $(CARGO_WS) --no-run --test cli_errors
 	test -x $(ORM_CLI) || { echo "FATAL: $(ORM_CLI) was not built" >&2; exit 1; }
 	dir=$$(mktemp -d /tmp/keycustody-pg.XXXXXX); \
 	trap 'bash $(CURDIR)/store/scripts/pg-cluster.sh stop '"$$dir" EXIT; \
