@@ -10,8 +10,9 @@ PY_ENV := VIRTUAL_ENV=$(PY_VENV) PATH=$(PY_VENV)/bin:$$PATH
 .PHONY: python-develop test-python bench-python
 # Builds the extension (abi3; cargo profile BINDINGS_PROFILE: release, or bindings-test in
 # `make test`) into the project venv, editable. With the host triple spelled out, as `napi build`
-# spells it for the addon (mk/20-node.mk): cargo then puts both in target/<triple>/<profile>, where the extension reuses every dependency the addon built (the two
-# resolve them alike: scripts/check-shared-units.py); without it, a second full release build.
+# spells it for the addon (mk/20-node.mk): cargo then puts both in target/<triple>/<profile>,
+# where the extension reuses every dependency the addon built (the two resolve them alike:
+# scripts/check-shared-units.py); without it, a second full build.
 # (`=`: read when the recipe runs, after `toolchain` installed rustc.)
 HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 python-develop: toolchain

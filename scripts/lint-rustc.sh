@@ -9,8 +9,9 @@
 # build lints the same code) and other toolchains than the pinned one (nightly: fuzz,
 # public-api), whose clippy may have other lints. Cargo keeps the wrapper in the crates'
 # metadata, so these builds never share artifacts with a plain `cargo build` outside make.
-# `lint-rustc.sh --self-test` (make clippy), in make's environment: a crate with a clippy warning must fail its debug
-# build through this wrapper and pass its release build; else lints would be silently skipped.
+# `lint-rustc.sh --self-test` (make clippy), in make's environment: a crate with a clippy
+# warning must fail its debug build through this wrapper (which also needs CLIPPY_ARGS' -D
+# warnings) and pass its release build; else lints would be skipped silently.
 set -euo pipefail
 if [ "${1:-}" = --self-test ]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
