@@ -14,10 +14,11 @@
 // errors) and fill a Buffer allocated here with the result's length (sized with two constants
 // of core that src/fast.rs exports, `__keyringMaxPlaintext` and `__keyringOverhead`). Results
 // that hold plaintext get their own backing store (`allocUnsafeSlow`, never Node's shared
-// pool), which the entry wipes on failure. Anything the fast path does not size (a keyring
-// without a handle, an envelope text too short or too long for any envelope, a plaintext that
-// is not a Uint8Array, over 64 MiB) goes to the generated method. test/fast.test.mjs checks
-// both paths agree.
+// pool, whose other slices `.buffer` would expose); `sealBinary`'s result, ciphertext, comes
+// from the pool (`Buffer.allocUnsafe`). The entries wipe the Buffer on failure. Anything the
+// fast path does not size (a keyring without a handle, an envelope text too short or too long
+// for any envelope, a plaintext that is not a Uint8Array, over 64 MiB) goes to the generated
+// method. test/fast.test.mjs checks both paths agree, and that plaintext results own theirs.
 //
 // The `__` entries are internal: no declarations, not exported here, not in tests/api.json.
 // Keyrings the native code returns elsewhere (`WrappedKeyring.openWith*`, `TenantKeyringCache`,
@@ -99,7 +100,11 @@ class Keyring extends Generated {
     if (h === undefined || !(plaintext instanceof Uint8Array) || plaintext.length > MAX_PLAINTEXT) {
       return super.sealBinary(owner, plaintext, context)
     }
-    const out = Buffer.allocUnsafeSlow(plaintext.length + OVERHEAD)
+    // Ciphertext, not secret: from Node's shared pool (`Buffer.allocUnsafe`), as Node's own
+    // `Buffer.from` results are. A 128-byte `allocUnsafeSlow` (64 B sealed) is past V8's
+    // 64-byte on-heap limit and costs an ArrayBuffer allocation (~0.5 µs, BENCHMARKS.md);
+    // a pool slice does not. The entry wipes `out` if sealing fails.
+    const out = Buffer.allocUnsafe(plaintext.length + OVERHEAD)
     return sealBinaryInto(h, owner, plaintext, context, out) ?? out
   }
 

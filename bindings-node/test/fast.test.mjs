@@ -74,6 +74,23 @@ test('seal and sealBinary: the fast paths seal what the generated open opens', (
   }
 })
 
+test('plaintext results own their backing store (never a pool slice)', () => {
+  const k = Keyring.generate()
+  for (const n of [0, 1, 63, 64, 65, 4096, 70000]) {
+    const p = Buffer.alloc(n, 0x5a)
+    for (const got of [k.open('t', k.seal('t', p)), k.openBinary('t', k.sealBinary('t', p))]) {
+      assert.deepEqual(got, p)
+      // Never a slice of Node's shared pool (or of anything else): `.buffer` is this plaintext.
+      assert.equal(got.byteOffset, 0, `${n}`)
+      assert.equal(got.buffer.byteLength, n, `${n}`)
+    }
+    // sealBinary's result is ciphertext and may be a slice of the pool (index.js).
+    const bin = k.sealBinary('t', p)
+    assert.deepEqual(generated.openBinary.call(k, 't', bin), p)
+    if (n >= 16) assert.equal(bin.indexOf(p.subarray(0, 16)), -1, 'no plaintext in the envelope')
+  }
+})
+
 test('garbage in every argument: the fast paths throw what the generated methods throw', () => {
   const k = Keyring.generate()
   const env = k.seal('t', 'secret', 'c')
