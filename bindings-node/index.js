@@ -102,7 +102,7 @@ class Keyring extends Generated {
     }
     // Ciphertext, not secret: from Node's shared pool (`Buffer.allocUnsafe`), as Node's own
     // `Buffer.from` results are. A 128-byte `allocUnsafeSlow` (64 B sealed) is past V8's
-    // 64-byte on-heap limit and costs an ArrayBuffer allocation (~0.5 µs, BENCHMARKS.md);
+    // 64-byte on-heap limit and costs an ArrayBuffer allocation (~0.5 µs, ASSURANCE.md §9);
     // a pool slice does not. The entry wipes `out` if sealing fails.
     const out = Buffer.allocUnsafe(plaintext.length + OVERHEAD)
     return sealBinaryInto(h, owner, plaintext, context, out) ?? out

@@ -865,3 +865,58 @@ mod opened_len_tests {
         assert_eq!((EMPTY, EMPTY_BINARY), (Some(0), Some(0)));
     }
 }
+
+#[cfg(test)]
+mod seal_into_failure_tests {
+    use super::*;
+
+    /// A caller's `out` that already holds the plaintext (a binding copies it in before the
+    /// seal, or a rotation retires the primary between the length check and the seal) is
+    /// wiped when sealing fails after the checks: no plaintext is left in the runtime's buffer.
+    #[test]
+    fn out_is_wiped_when_sealing_fails() {
+        let key = Keyring::generate().unwrap();
+        let plaintext = [0x5au8; 64];
+        let nonce = [0u8; NONCE_LEN];
+        let mut out = vec![0x5au8; Keyring::sealed_len(plaintext.len())];
+        let err = key
+            .seal_into(0xdead_beef, "tenant", &plaintext, b"ctx", &nonce, &mut out)
+            .unwrap_err();
+        assert_eq!(err, Error::UnknownKey(0xdead_beef));
+        assert!(out.iter().all(|&b| b == 0), "out not wiped");
+
+        // In place: the plaintext already lies in `buf`.
+        let mut buf = Keyring::sealed_buffer(&plaintext);
+        let err = key
+            .seal_placed(7, "tenant", plaintext.len(), b"ctx", &nonce, &mut buf)
+            .unwrap_err();
+        assert_eq!(err, Error::UnknownKey(7));
+        assert!(buf.iter().all(|&b| b == 0), "buf not wiped");
+        let mut buf = Keyring::sealed_buffer(&plaintext);
+        assert!(key.seal_binary_in_place("", b"ctx", &mut buf).is_err());
+        assert!(buf.iter().all(|&b| b == 0), "buf not wiped on a bad owner");
+    }
+
+    /// The public entry checks first and writes nothing when it refuses: `out` keeps what the
+    /// caller put there (a binding's own buffer, which the binding wipes); a good call
+    /// overwrites all of it with an envelope that opens.
+    #[test]
+    fn seal_binary_into_refusals_write_nothing() {
+        let key = Keyring::generate().unwrap();
+        let plaintext = [1u8; 16];
+        let mut short = vec![0x77u8; Keyring::sealed_len(plaintext.len()) - 1];
+        assert!(matches!(
+            key.seal_binary_into("tenant", &plaintext, b"", &mut short),
+            Err(Error::InvalidArgument(_))
+        ));
+        assert!(short.iter().all(|&b| b == 0x77));
+        let mut out = vec![0x77u8; Keyring::sealed_len(plaintext.len())];
+        assert!(key.seal_binary_into("", &plaintext, b"", &mut out).is_err());
+        assert!(out.iter().all(|&b| b == 0x77));
+        key.seal_binary_into("tenant", &plaintext, b"", &mut out).unwrap();
+        assert_eq!(
+            &key.open_binary("tenant", &out, b"").unwrap().expose_secret()[..],
+            &plaintext
+        );
+    }
+}
