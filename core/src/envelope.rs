@@ -913,9 +913,12 @@ mod seal_into_failure_tests {
         let mut out = vec![0x77u8; Keyring::sealed_len(plaintext.len())];
         assert!(key.seal_binary_into("", &plaintext, b"", &mut out).is_err());
         assert!(out.iter().all(|&b| b == 0x77));
-        key.seal_binary_into("tenant", &plaintext, b"", &mut out).unwrap();
+        key.seal_binary_into("tenant", &plaintext, b"", &mut out)
+            .unwrap();
         assert_eq!(
-            &key.open_binary("tenant", &out, b"").unwrap().expose_secret()[..],
+            &key.open_binary("tenant", &out, b"")
+                .unwrap()
+                .expose_secret()[..],
             &plaintext
         );
     }
