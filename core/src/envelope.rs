@@ -915,11 +915,7 @@ mod seal_into_failure_tests {
         assert!(out.iter().all(|&b| b == 0x77));
         key.seal_binary_into("tenant", &plaintext, b"", &mut out)
             .unwrap();
-        assert_eq!(
-            &key.open_binary("tenant", &out, b"")
-                .unwrap()
-                .expose_secret()[..],
-            &plaintext
-        );
+        let opened = key.open_binary("tenant", &out, b"").unwrap();
+        assert_eq!(opened.expose_secret(), &plaintext);
     }
 }
