@@ -94,7 +94,11 @@ def main() -> None:
         if cli:
             rows.append((f"CLI wheel `{cli[0].name}` (download)", cli[0].stat().st_size, "the wheel (download)", w.stat().st_size))
         if wasm and arch == "x86_64":
-            rows.append(("wasm `keycustody_wasm_bg.wasm` installed", tgz_member(wasm[0], "_bg.wasm"), "the Python extension (x86_64)", so))
+            # The package holds three modules (the full one, keycustody-wasm/delivery and
+            # keycustody-wasm/scrub): one row each, by exact file name.
+            for mod in ("keycustody_wasm_bg.wasm", "delivery/keycustody_wasm_delivery_bg.wasm",
+                        "scrub/keycustody_wasm_scrub_bg.wasm"):
+                rows.append((f"wasm `{mod}` installed", tgz_member(wasm[0], f"/pkg/{mod}"), "the Python extension (x86_64)", so))
             rows.append((f"npm `{wasm[0].name}` (download)", wasm[0].stat().st_size, "the wheel (x86_64, download)", w.stat().st_size))
     if not rows:
         sys.exit(f"FATAL: no manylinux wheels in {dist}/python")
