@@ -22,7 +22,8 @@ node_v=$(node --version 2>/dev/null || echo "absent")
 py_v=$(.venv/bin/python --version 2>/dev/null || python3 --version 2>/dev/null || echo "absent")
 py_v=${py_v#Python }
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
-dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
+# (BENCHMARKS.md itself, which a previous report step rewrote, does not count.)
+dirty=$(git status --porcelain --untracked-files=no -- . ':!BENCHMARKS.md' 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 
 sections=()
