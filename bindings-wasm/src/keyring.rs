@@ -395,3 +395,33 @@ fn typed_context(bytes: Option<Vec<u8>>, text: Option<String>) -> Zeroizing<Vec<
         (None, None) => Vec::new(),
     })
 }
+
+// ---------------------------------------------------------------- benchmark entry
+
+/// For `make bench-wasm`'s per-call overhead rows only (bench/bench.mjs): runs core's own call
+/// `n` times inside the module, with no crossing between the calls, so that JS can time
+/// core's cost per call and subtract it from the binding's (the crossing: argument checks in
+/// `keyring.js`, wasm-bindgen's conversions, the result's JS string or `Uint8Array`).
+/// `op` 0 is `Keyring::seal` of `plaintext`, 1 is `Keyring::open` of `envelope`; each result
+/// is dropped (an opened one wiped). Internal: `__` name, no TypeScript, not in the API.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __benchCoreCalls, skip_typescript)]
+pub fn bench_core_calls(
+    keyring: &Keyring,
+    op: u32,
+    owner: String,
+    plaintext: Vec<u8>,
+    envelope: String,
+    context: Vec<u8>,
+    n: u32,
+) -> JsResult<()> {
+    let plaintext = Zeroizing::new(plaintext);
+    for _ in 0..n {
+        match op {
+            0 => drop(keyring.inner.seal(&owner, &plaintext, &context)?),
+            1 => drop(keyring.inner.open(&owner, &envelope, &context)?),
+            _ => return Err(keycustody::Error::InvalidArgument("op must be 0 or 1").into()),
+        }
+    }
+    Ok(())
+}
