@@ -49,6 +49,9 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Core calls per crossing in the overhead rows' core side. */
+export const BATCH = 100;
+
 /** Runs every figure; returns {rows: [{what, ours, base}], overhead: [{what, binding, core}]}, µs per op. */
 export async function runBench(kc, { minMs = 1600 } = {}) {
   const root = crypto.getRandomValues(new Uint8Array(32));
@@ -97,7 +100,6 @@ export async function runBench(kc, { minMs = 1600 } = {}) {
   // Per-call overhead: the binding call minus core's own call on the same arguments, run
   // `BATCH` times inside the module by the internal `__benchCoreCalls` (one crossing per
   // batch), measured back to back in the same way.
-  const BATCH = 100;
   const overhead = [];
   for (const [what, op, call] of [
     ['seal 64 B', 0, () => kr.seal('tenant-42', small, ctx)],

@@ -2,7 +2,7 @@
 // (default ../bench-out/wasm.md). Usage: node bench/run.mjs [OUT.md]
 import { writeFileSync } from 'node:fs';
 import * as kc from '../node.js';
-import { runBench } from './bench.mjs';
+import { runBench, BATCH } from './bench.mjs';
 import { startServer, launchChromium } from '../test/support.mjs';
 
 const out = process.argv[2] ?? new URL('../../bench-out/wasm.md', import.meta.url).pathname;
@@ -77,7 +77,7 @@ lines.push(
   '',
   'The binding call is the package\'s `Keyring.seal` / `open` (same key, owner, context and',
   'size as above); the core call is core\'s `Keyring::seal` / `open` on the same arguments,',
-  `run ${100} times inside the module per crossing by the internal \`__benchCoreCalls\` (so it`,
+  `run ${BATCH} times inside the module per crossing by the internal \`__benchCoreCalls\` (so it`,
   'includes what core itself costs in wasm: the nonce\'s `getRandomValues`, the AES-GCM); each',
   'timed the same way, back to back, in the same run. The difference is the crossing:',
   '`keyring.js`\'s argument checks, wasm-bindgen\'s copies in and out, the result\'s JS string or',

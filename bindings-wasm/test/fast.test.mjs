@@ -68,6 +68,21 @@ test('the shipped build has 128-bit SIMD', () => {
   assert.equal(kc.__simd128(), true);
 });
 
+test('__benchCoreCalls (make bench-wasm only) runs core calls and throws typed errors', () => {
+  const kr = kc.Keyring.generate();
+  const p = new Uint8Array(64).fill(7);
+  const env = kr.seal('t', p, 'c');
+  const ctx = new TextEncoder().encode('c');
+  assert.equal(kc.__benchCoreCalls(kr, 0, 't', p, env, ctx, 3), undefined);
+  assert.equal(kc.__benchCoreCalls(kr, 1, 't', p, env, ctx, 3), undefined);
+  const kind = (f) => { try { f(); } catch (e) { return e.code; } return 'no error'; };
+  assert.equal(kind(() => kc.__benchCoreCalls(kr, 2, 't', p, env, ctx, 1)), 'KC_INVALID_ARGUMENT');
+  assert.equal(kind(() => kc.__benchCoreCalls(kr, 1, 'other', p, env, ctx, 1)), 'KC_DECRYPT_FAILED');
+  assert.equal(kind(() => kc.__benchCoreCalls(kr, 0, '', p, env, ctx, 1)), kind(() => kr.seal('', p, 'c')));
+  // n = 0 runs nothing: even an envelope that would not open is not looked at.
+  assert.equal(kc.__benchCoreCalls(kr, 1, 't', p, 'nope', ctx, 0), undefined);
+});
+
 test('the package Keyring is keyring.js: a subclass of the generated class, which is left as generated', async () => {
   const gen = await import('../pkg/keycustody_wasm.js');
   const K = kc.Keyring;
