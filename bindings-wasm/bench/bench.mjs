@@ -10,21 +10,40 @@ const enc = new TextEncoder();
 // baseline are measured the same way.
 const SAMPLES = 5;
 
+// One sample: µs per call of `fn` over at least `ms` milliseconds.
+function sample(fn, ms) {
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) {
+    for (let i = 0; i < 10; i++) fn();
+    n += 10;
+    t = performance.now();
+  }
+  return ((t - t0) * 1000) / n;
+}
+
 function timeSync(fn, minMs) {
   for (const end = performance.now() + minMs / 2; performance.now() < end; ) fn();
   const samples = [];
-  for (let s = 0; s < SAMPLES; s++) {
-    let n = 0;
-    const t0 = performance.now();
-    let t = t0;
-    while (t - t0 < minMs / 2 / SAMPLES) {
-      for (let i = 0; i < 10; i++) fn();
-      n += 10;
-      t = performance.now();
-    }
-    samples.push(((t - t0) * 1000) / n); // µs per op
-  }
+  for (let s = 0; s < SAMPLES; s++) samples.push(sample(fn, minMs / 2 / SAMPLES));
   return median(samples);
+}
+
+// Two calls measured in alternating samples (a, b, a, b, ...: ROUNDS of each), so that a change
+// in the machine's load during the measurement shifts both alike; [median of a, median of b].
+// For the overhead rows, whose figure is a small difference between the two.
+const ROUNDS = 15;
+function timeAlternating(fa, fb, minMs) {
+  for (const end = performance.now() + minMs / 4; performance.now() < end; ) fa();
+  for (const end = performance.now() + minMs / 4; performance.now() < end; ) fb();
+  const a = [];
+  const b = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    a.push(sample(fa, minMs / 4 / ROUNDS));
+    b.push(sample(fb, minMs / 4 / ROUNDS));
+  }
+  return [median(a), median(b)];
 }
 
 async function timeAsync(fn, minMs) {
@@ -99,15 +118,15 @@ export async function runBench(kc, { minMs = 1600 } = {}) {
   });
   // Per-call overhead: the binding call minus core's own call on the same arguments, run
   // `BATCH` times inside the module by the internal `__benchCoreCalls` (one crossing per
-  // batch), measured back to back in the same way.
+  // batch), the two measured in alternating samples.
   const overhead = [];
   for (const [what, op, call] of [
     ['seal 64 B', 0, () => kr.seal('tenant-42', small, ctx)],
     ['open 64 B', 1, () => kr.open('tenant-42', env64, ctx)],
   ]) {
-    const binding = timeSync(call, minMs);
-    const core = timeSync(() => kc.__benchCoreCalls(kr, op, 'tenant-42', small, env64, ctx, BATCH), minMs) / BATCH;
-    overhead.push({ what, binding, core });
+    const core = () => kc.__benchCoreCalls(kr, op, 'tenant-42', small, env64, ctx, BATCH);
+    const [binding, batch] = timeAlternating(call, core, 2 * minMs);
+    overhead.push({ what, binding, core: batch / BATCH });
   }
   return { rows, overhead };
 }

@@ -396,6 +396,206 @@ fn typed_context(bytes: Option<Vec<u8>>, text: Option<String>) -> Zeroizing<Vec<
     })
 }
 
+// ---------------------------------------------------------------- small-call entries of keyring.js
+
+// For small calls (the common case: an API key, a token, a short context) even the typed
+// entries above cost more in wasm-bindgen's glue than in core: each `String`/`Vec<u8>`
+// argument is a `malloc` in the module, a copy and a `free`, and the result crosses back as a
+// new JS value. The entries below take no such argument. `keyring.js` writes the owner, the
+// context and the plaintext (or the envelope text) into one scratch region of the module's
+// memory, allocated once, at fixed offsets (`__scratch` gives the layout), and passes only
+// their lengths; the result is written into the region's output part and its length returned,
+// and `keyring.js` makes the JS value from there. Every input byte is wiped before the entry
+// returns; `keyring.js` wipes the output (an opened plaintext) as soon as it has copied it.
+// A failure returns `FAILED` and leaves the error for `__takeFailure`. Calls whose inputs do
+// not fit their fields take the typed entries above.
+
+/// Where the owner's UTF-8 goes in the scratch region, and its capacity (`MAX_OWNER_LEN`).
+const OWNER_AT: usize = 0;
+/// Where the context's bytes go; its capacity is `DATA_AT - CONTEXT_AT`.
+const CONTEXT_AT: usize = keycustody::MAX_OWNER_LEN;
+/// Where the plaintext (seal) or the envelope text (open) goes; up to `OUT_AT - DATA_AT`.
+const DATA_AT: usize = CONTEXT_AT + 1024;
+/// Where the result goes: the envelope (seal) or the plaintext (open).
+const OUT_AT: usize = DATA_AT + 2048;
+/// The region's size: room for the text envelope of a `OUT_AT - DATA_AT`-byte plaintext.
+const SCRATCH_LEN: usize = OUT_AT + 4096;
+/// What a small-call entry returns when it failed (no result is that long).
+const FAILED: u32 = u32::MAX;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; SCRATCH_LEN].into_boxed_slice());
+    static FAILURE: std::cell::RefCell<Option<crate::Failure>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The scratch region: `[memory, address, ownerAt, contextAt, dataAt, outAt, length, failed]`.
+/// Internal (`__` name, no TypeScript, not in the API), called by `keyring.js` only.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __scratch, skip_typescript)]
+pub fn scratch() -> js_sys::Array {
+    let addr = SCRATCH.with_borrow(|s| crate::mem_range(s).0);
+    [wasm_bindgen::memory(), JsValue::from(addr)]
+        .into_iter()
+        .chain(
+            [OWNER_AT, CONTEXT_AT, DATA_AT, OUT_AT, SCRATCH_LEN]
+                .into_iter()
+                .map(|n| JsValue::from(u32::try_from(n).unwrap_or(0))),
+        )
+        .chain(std::iter::once(JsValue::from(FAILED)))
+        .collect()
+}
+
+/// The error of the last small call that returned `FAILED` (taken: a second call gives a
+/// generic one). Internal, called by `keyring.js` only.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __takeFailure, skip_typescript)]
+pub fn take_failure() -> JsValue {
+    FAILURE
+        .with_borrow_mut(Option::take)
+        .unwrap_or(crate::Failure::Core(keycustody::Error::InvalidArgument(
+            "no failed call to report",
+        )))
+        .into()
+}
+
+/// The three inputs of a small call as slices of the region, and the output part.
+struct Small<'a> {
+    owner: &'a str,
+    context: &'a [u8],
+    data: &'a [u8],
+    out: &'a mut [u8],
+}
+
+/// Runs `f` on the region's inputs (`owner_len`, `context_len`, `data_len` bytes at their
+/// offsets), then wipes them; `f` returns the result's length in the output part.
+fn small_call(
+    owner_len: u32,
+    context_len: u32,
+    data_len: u32,
+    f: impl FnOnce(Small<'_>) -> JsResult<usize>,
+) -> u32 {
+    let done = SCRATCH.with(|cell| {
+        // A second call while one runs (JS re-entered from inside core) is refused, not
+        // a panic; keyring.js never makes one (it takes the typed entries meanwhile).
+        let Ok(mut s) = cell.try_borrow_mut() else {
+            return Err(crate::Failure::Core(keycustody::Error::InvalidArgument(
+                "small call re-entered",
+            )));
+        };
+        let (o, c, d) = (
+            usize_of(owner_len),
+            usize_of(context_len),
+            usize_of(data_len),
+        );
+        let result = if o > CONTEXT_AT - OWNER_AT
+            || c > DATA_AT - CONTEXT_AT
+            || d > OUT_AT - DATA_AT
+        {
+            Err(crate::Failure::Core(keycustody::Error::InvalidArgument(
+                "small call input too long",
+            )))
+        } else {
+            let (inputs, out) = s.split_at_mut(OUT_AT);
+            match std::str::from_utf8(&inputs[OWNER_AT..OWNER_AT + o]) {
+                Ok(owner) => f(Small {
+                    owner,
+                    context: &inputs[CONTEXT_AT..CONTEXT_AT + c],
+                    data: &inputs[DATA_AT..DATA_AT + d],
+                    out,
+                }),
+                Err(_) => Err(keycustody::Error::Malformed(keycustody::MalformedKind::Utf8).into()),
+            }
+        };
+        // Every input wiped: the plaintext (seal) above all, the owner and context too.
+        for (at, len) in [(OWNER_AT, o), (CONTEXT_AT, c), (DATA_AT, d)] {
+            if let Some(b) = s.get_mut(at..at.saturating_add(len)) {
+                zeroize::Zeroize::zeroize(b);
+            }
+        }
+        result
+    });
+    match done.and_then(|n| {
+        u32::try_from(n)
+            .ok()
+            .filter(|&n| n != FAILED)
+            .ok_or_else(|| {
+                crate::Failure::Core(keycustody::Error::InvalidArgument(
+                    "small call result too long",
+                ))
+            })
+    }) {
+        Ok(n) => n,
+        Err(e) => {
+            FAILURE.with_borrow_mut(|f| *f = Some(e));
+            FAILED
+        }
+    }
+}
+
+/// `seal` of a small call: the binary envelope (`text` false: `keyring.js` makes the text
+/// with `Uint8Array.prototype.toBase64`) or its `kc1.` text (`text` true) in the output part.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringSealSmall, skip_typescript)]
+pub fn keyring_seal_small(
+    keyring: &Keyring,
+    owner_len: u32,
+    context_len: u32,
+    plaintext_len: u32,
+    text: bool,
+) -> u32 {
+    small_call(owner_len, context_len, plaintext_len, |s| {
+        let n = keycustody::Keyring::sealed_len(s.data.len());
+        let Some(bin) = s.out.get_mut(..n) else {
+            return Err(keycustody::Error::InvalidArgument("small call result too long").into());
+        };
+        keyring
+            .inner
+            .seal_binary_into(s.owner, s.data, s.context, bin)?;
+        if !text {
+            return Ok(n);
+        }
+        let t = keycustody::envelope_text(bin)?;
+        match s.out.get_mut(..t.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(t.as_bytes());
+                Ok(t.len())
+            }
+            None => Err(keycustody::Error::InvalidArgument("small call result too long").into()),
+        }
+    })
+}
+
+/// `open` (`text` false) or `openText` (`text` true: the plaintext must be UTF-8) of a small
+/// call: the plaintext in the output part, which `keyring.js` copies and then wipes.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __keyringOpenSmall, skip_typescript)]
+pub fn keyring_open_small(
+    keyring: &Keyring,
+    owner_len: u32,
+    context_len: u32,
+    envelope_len: u32,
+    text: bool,
+) -> u32 {
+    small_call(owner_len, context_len, envelope_len, |s| {
+        let Ok(envelope) = std::str::from_utf8(s.data) else {
+            return Err(keycustody::Error::Malformed(keycustody::MalformedKind::Utf8).into());
+        };
+        let plain = keyring.inner.open(s.owner, envelope, s.context)?;
+        let plain = plain.expose_secret();
+        if text && std::str::from_utf8(plain).is_err() {
+            return Err(keycustody::Error::Malformed(keycustody::MalformedKind::Utf8).into());
+        }
+        match s.out.get_mut(..plain.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(plain);
+                Ok(plain.len())
+            }
+            None => Err(keycustody::Error::InvalidArgument("small call result too long").into()),
+        }
+    })
+}
+
 // ---------------------------------------------------------------- benchmark entry
 
 /// For `make bench-wasm`'s per-call overhead rows only (bench/bench.mjs): runs core's own call

@@ -33,9 +33,21 @@ const PLAINTEXTS = [
   str('sk-or-v1-0123456789abcdef'),
   str('clé 🔑 ключ'),
   str('a real \ufffd is fine'),
+  str('\ufeffa leading BOM is kept'),
+  // Either side of the small path's plaintext field (2048 bytes): the larger take the typed entries.
+  u8(crypto.getRandomValues(new Uint8Array(2048))),
+  u8(crypto.getRandomValues(new Uint8Array(2049))),
+  str('é'.repeat(1024)),
+  str('é'.repeat(1024) + 'x'),
 ];
-const CONTEXTS = [UNDEF, NULL, u8(enc.encode('openrouter_key')), str('openrouter_key'), str(''), str('contexte é')];
-const OWNERS = ['tenant-42', 'ünïcødé owner'];
+const CONTEXTS = [
+  UNDEF, NULL, u8(enc.encode('openrouter_key')), str('openrouter_key'), str(''), str('contexte é'),
+  // Either side of the small path's context field (1024 bytes).
+  u8(new Uint8Array(1024).fill(7)), u8(new Uint8Array(1025).fill(7)), str('ü'.repeat(513)),
+];
+// The last two: either side of the small path's owner field (1024 bytes, MAX_OWNER_LEN): a
+// longer owner is refused by core, on the typed path (the bad calls below).
+const OWNERS = ['tenant-42', 'ünïcødé owner', 'o'.repeat(1024), 'ø'.repeat(512)];
 
 function plan() {
   const cases = [];
@@ -158,6 +170,7 @@ test('fast and general entries agree: envelopes cross, plaintexts and errors mat
   const child = spawnSync(process.execPath, [fileURLToPath(new URL('./fast-child.mjs', import.meta.url))], {
     input: JSON.stringify({ keyring, cases, envelopes: mine.sealed, bad }),
     encoding: 'utf8',
+    maxBuffer: 64 << 20,
   });
   assert.equal(child.status, 0, child.stderr);
   const theirs = JSON.parse(child.stdout);
@@ -207,4 +220,73 @@ test('the general side really takes the general entries', () => {
   `], { encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'true');
+});
+
+// The small path (keyring.js, src/keyring.rs "small-call entries"): its inputs go into the
+// scratch region, which holds nothing once the call has returned.
+test('small calls pass their inputs through the scratch region and leave it wiped', async () => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  const [memory, at, ownerAt, contextAt, dataAt, outAt, len, failed] = gen.__scratch();
+  assert.deepEqual([ownerAt, contextAt, dataAt, outAt, len, failed], [0, 1024, 2048, 4096, 8192, 2 ** 32 - 1]);
+  const region = () => new Uint8Array(memory.buffer, at, len);
+  // The input fields (everything before the output part) hold nothing between calls.
+  const inputsWiped = () => region().subarray(0, outAt).every((b) => b === 0);
+  const outHolds = (b) => Buffer.from(region().subarray(outAt)).indexOf(Buffer.from(b)) !== -1;
+  const kr = kc.Keyring.generate();
+  const pt = crypto.getRandomValues(new Uint8Array(64));
+  // Core draws the nonce through crypto.getRandomValues, inside the call: the owner, context
+  // and plaintext are in their fields then, and a seal made from there (user code re-entering
+  // the package) takes the typed entries without disturbing the outer call.
+  const orig = crypto.getRandomValues;
+  let during = null;
+  let inner = null;
+  crypto.getRandomValues = function (a) {
+    if (during === null) {
+      const r = region();
+      during = [
+        new TextDecoder().decode(r.subarray(ownerAt, ownerAt + 9)),
+        new TextDecoder().decode(r.subarray(contextAt, contextAt + 3)),
+        Buffer.from(r.subarray(dataAt, dataAt + 64)).equals(Buffer.from(pt)),
+      ];
+      inner = kr.seal('inner', 'reentered');
+    }
+    return orig.call(this, a);
+  };
+  let env;
+  try {
+    env = kr.seal('tenant-42', pt, 'ctx');
+  } finally {
+    crypto.getRandomValues = orig;
+  }
+  assert.deepEqual(during, ['tenant-42', 'ctx', true]);
+  assert.ok(inputsWiped(), 'the inputs are wiped after a seal');
+  assert.ok(!outHolds(pt), 'the output part has no plaintext after a seal');
+  assert.equal(kr.openText('inner', inner), 'reentered');
+  assert.deepEqual(kr.open('tenant-42', env, 'ctx'), pt);
+  assert.ok(inputsWiped(), 'the inputs are wiped after an open');
+  assert.ok(!outHolds(pt), 'the opened plaintext is wiped from the output part');
+  // A failed small call throws core's typed error and leaves the region wiped too.
+  assert.throws(() => kr.open('tenant-43', env, 'ctx'), { name: 'KeycustodyError', code: 'KC_DECRYPT_FAILED' });
+  assert.throws(() => kr.seal('', pt), { name: 'KeycustodyError', code: 'KC_INVALID_OWNER' });
+  assert.ok(inputsWiped(), 'the inputs are wiped after failures');
+  // Asked with no failure to report, the module says so (typed), rather than crash.
+  assert.throws(() => { throw gen.__takeFailure(); }, { code: 'KC_INVALID_ARGUMENT' });
+});
+
+test('no copy of a sealed or opened plaintext stays in the module memory, on every path', async () => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  const memory = gen.__scratch()[0];
+  const kr = kc.Keyring.generate();
+  const found = (b) => Buffer.from(memory.buffer).indexOf(Buffer.from(b.subarray(0, 24))) !== -1;
+  for (const n of [64, 2048, 2049, 100_000]) {
+    const pt = new Uint8Array(n);
+    for (let o = 0; o < n; o += 65536) crypto.getRandomValues(pt.subarray(o, o + 65536));
+    const env = kr.seal('tenant-42', pt, 'ctx');
+    assert.ok(!found(pt), `a sealed ${n}-byte plaintext`);
+    assert.deepEqual(kr.open('tenant-42', env, 'ctx'), pt);
+    assert.ok(!found(pt), `an opened ${n}-byte plaintext`);
+    const hex = Buffer.from(pt.subarray(0, Math.min(n, 1000))).toString('hex');
+    assert.equal(kr.openText('tenant-42', kr.seal('tenant-42', hex, 'ctx'), 'ctx'), hex);
+    assert.ok(!found(enc.encode(hex)), `a ${hex.length}-character text plaintext`);
+  }
 });
