@@ -40,6 +40,83 @@ const MAX_PLAINTEXT = native.__keyringMaxPlaintext
 const OVERHEAD = native.__keyringOverhead
 const HANDLE = Symbol('keycustody.handle')
 
+// ---- the small path (src/fast.rs, "the small path"): the inputs of a small call go into
+// this thread's scratch region, seen here as a Buffer over the same memory, and the entries
+// (`__keyringSealSmall`, `__keyringOpenSmall`) take only the handle and their lengths. A
+// string reaches the region only if it is well-formed UTF-16 (a lone surrogate is the regular
+// entries' Malformed error), so without `String.prototype.isWellFormed` (Node < 20) there is
+// no small path; nor where the runtime refuses external ArrayBuffers (Electron's V8 sandbox).
+const sealSmall = native.__keyringSealSmall
+const openSmall = native.__keyringOpenSmall
+let region = Buffer.alloc(0)
+try {
+  region = Buffer.from(native.__scratch())
+} catch {}
+const [OWNER_AT, CONTEXT_AT, DATA_AT, OUT_AT, REGION_LEN] = native.__scratchLayout()
+const SMALL = typeof String.prototype.isWellFormed === 'function' && region.length === REGION_LEN
+const ownerField = region.subarray(OWNER_AT, CONTEXT_AT)
+const contextField = region.subarray(CONTEXT_AT, DATA_AT)
+const dataField = region.subarray(DATA_AT, OUT_AT)
+const encoder = new TextEncoder()
+
+// A well-formed string's UTF-8 into `dst`: its length, or -1 (not well-formed, or does not fit;
+// part may be written). A short ASCII string is copied by a loop (faster than `encodeInto` up
+// to ~30 characters).
+function putText(str, dst) {
+  if (!str.isWellFormed()) return -1
+  const n = str.length
+  if (n <= 32 && n <= dst.length) {
+    let i = 0
+    for (; i < n; i++) {
+      const c = str.charCodeAt(i)
+      if (c > 0x7f) break
+      dst[i] = c
+    }
+    if (i === n) return n
+  }
+  const r = encoder.encodeInto(str, dst)
+  return r.read === n ? r.written : -1
+}
+
+// Bytes or a string into `dst`: the length, or -1 (a type the regular entries judge, or too
+// long). `undefined`/`null` (no context) is 0.
+function putBytes(v, dst) {
+  if (v === undefined || v === null) return 0
+  if (v instanceof Uint8Array) {
+    if (v.length > dst.length) return -1
+    dst.set(v)
+    return v.length
+  }
+  return typeof v === 'string' ? putText(v, dst) : -1
+}
+
+// The lengths of the inputs `put` wrote last (one call at a time: JS runs on one thread).
+let ownerLen = 0
+let contextLen = 0
+let dataLen = 0
+
+// Writes a small call's inputs into the region: true, or false (the region wiped) when they
+// do not fit and the call takes the regular entries.
+function put(owner, context, data) {
+  if (typeof owner === 'string' && (ownerLen = putText(owner, ownerField)) >= 0 &&
+      (contextLen = putBytes(context, contextField)) >= 0 &&
+      (dataLen = typeof data === 'string' || data instanceof Uint8Array ? putBytes(data, dataField) : -1) >= 0) {
+    return true
+  }
+  region.fill(0, 0, OUT_AT)
+  return false
+}
+
+// A small call's plaintext result: a Buffer over an ArrayBuffer of its own (off V8's heap, where
+// a typed array of up to 64 bytes would otherwise live and be moved by the GC, leaving copies;
+// never a pool slice), then the output part is wiped.
+function plaintextOut(n) {
+  const b = Buffer.from(new ArrayBuffer(n))
+  region.copy(b, 0, OUT_AT, OUT_AT + n)
+  region.fill(0, OUT_AT, OUT_AT + n)
+  return b
+}
+
 // The plaintext length of an envelope text of `n` characters, or -1 for none: core defines it
 // (Keyring::opened_len, core/src/envelope.rs: "kc1." + unpadded base64url, 3 bytes in 4
 // characters). Only a size guess, computed here to spare a native call per open: a text of a
@@ -84,11 +161,18 @@ class Keyring extends Generated {
   seal(owner, plaintext, context) {
     const h = this[HANDLE]
     if (h === undefined) return super.seal(owner, plaintext, context)
+    if (SMALL && put(owner, context, plaintext)) {
+      const n = sealSmall(h, ownerLen, contextLen, dataLen, false)
+      return region.toString('latin1', OUT_AT, OUT_AT + n)
+    }
     return sealFast(h, owner, plaintext, context)
   }
 
   open(owner, envelope, context) {
     const h = this[HANDLE]
+    if (h !== undefined && SMALL && typeof envelope === 'string' && put(owner, context, envelope)) {
+      return plaintextOut(openSmall(h, ownerLen, contextLen, dataLen, false))
+    }
     const n = h !== undefined && typeof envelope === 'string' ? textPlaintextLength(envelope.length) : -1
     if (n < 0) return super.open(owner, envelope, context)
     const out = Buffer.allocUnsafeSlow(n)
@@ -99,6 +183,12 @@ class Keyring extends Generated {
     const h = this[HANDLE]
     if (h === undefined || !(plaintext instanceof Uint8Array) || plaintext.length > MAX_PLAINTEXT) {
       return super.sealBinary(owner, plaintext, context)
+    }
+    if (SMALL && put(owner, context, plaintext)) {
+      const n = sealSmall(h, ownerLen, contextLen, dataLen, true)
+      const out = Buffer.allocUnsafe(n)
+      region.copy(out, 0, OUT_AT, OUT_AT + n)
+      return out
     }
     // Ciphertext, not secret: from Node's shared pool (`Buffer.allocUnsafe`), as Node's own
     // `Buffer.from` results are. A 128-byte `allocUnsafeSlow` (64 B sealed) is past V8's
@@ -112,6 +202,9 @@ class Keyring extends Generated {
     const h = this[HANDLE]
     if (h === undefined || !(envelope instanceof Uint8Array) || envelope.length < OVERHEAD) {
       return super.openBinary(owner, envelope, context)
+    }
+    if (SMALL && put(owner, context, envelope)) {
+      return plaintextOut(openSmall(h, ownerLen, contextLen, dataLen, true))
     }
     const out = Buffer.allocUnsafeSlow(envelope.length - OVERHEAD)
     return openBinaryInto(h, owner, envelope, context, out) ?? out

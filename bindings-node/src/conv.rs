@@ -9,7 +9,8 @@
 //! place with `unsafe`: the string readers (see [`read_string`] for why napi-rs's
 //! safe string conversions are not used, and [`ascii_string`] for envelope text), [`new_buffer`] (`napi_create_buffer`, which
 //! napi-rs 3 offers only in compat mode), [`latin1_js_string`] (external strings for large
-//! envelope text) and two `ToNapiValue` impls.
+//! envelope text), the small path's scratch region ([`scratch_array_buffer`], [`with_scratch`])
+//! and two `ToNapiValue` impls.
 
 use crate::error::{Fail, Res};
 use napi::bindgen_prelude::{
@@ -815,4 +816,82 @@ pub(crate) fn opt_u64(v: Option<Unknown<'_>>, arg: &'static str) -> Res<Option<u
         }
         _ => Ok(None),
     }
+}
+
+// ---------------------------------------------------------------- the small path's region
+
+/// The size of a thread's scratch region ([`with_scratch`]); its layout is fast.rs's.
+pub(crate) const SCRATCH_LEN: usize = 8192;
+
+/// One thread's scratch region: `SCRATCH_LEN` bytes allocated on the thread's first small
+/// call, freed when the thread ends (after its JS engine, the only other user, has gone).
+/// Every access, Rust's and the JS view's ([`scratch_array_buffer`]), goes through `ptr`.
+struct Scratch {
+    ptr: *mut u8,
+    busy: std::cell::Cell<bool>,
+}
+
+impl Drop for Scratch {
+    #[allow(unsafe_code)]
+    fn drop(&mut self) {
+        // SAFETY: `ptr` came from `Box::into_raw` of a `SCRATCH_LEN`-byte boxed slice in
+        // `SCRATCH`'s initialiser and is freed only here, once, as the thread ends.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, SCRATCH_LEN)) });
+    }
+}
+
+thread_local! {
+    // One per thread: each worker_threads Worker is its own thread with its own JS engine
+    // and its own copy of index.js, hence its own region. Tasks on the libuv pool never use it.
+    static SCRATCH: Scratch = Scratch {
+        ptr: Box::into_raw(vec![0u8; SCRATCH_LEN].into_boxed_slice()).cast::<u8>(),
+        busy: std::cell::Cell::new(false),
+    };
+}
+
+/// This thread's scratch region as a JS `ArrayBuffer` over the same memory (external, no
+/// finalizer: the memory is the thread's, see [`Scratch`]), for index.js, which writes the
+/// small calls' inputs into it and reads their results from it.
+#[allow(unsafe_code)]
+pub(crate) fn scratch_array_buffer(env: &Env) -> Res<Unknown<'_>> {
+    let ptr = SCRATCH.with(|s| s.ptr);
+    let mut value: sys::napi_value = std::ptr::null_mut();
+    // SAFETY: `ptr` is valid for `SCRATCH_LEN` bytes for as long as this thread lives, which
+    // outlasts its JS engine; V8 only reads and writes those bytes (no finalizer is given, so
+    // nothing frees them from the JS side).
+    let st = unsafe {
+        sys::napi_create_external_arraybuffer(
+            env.raw(),
+            ptr.cast(),
+            SCRATCH_LEN,
+            None,
+            std::ptr::null_mut(),
+            &mut value,
+        )
+    };
+    if st != sys::Status::napi_ok || value.is_null() {
+        return Err(crate::error::internal(
+            "could not create the scratch region",
+        ));
+    }
+    // SAFETY: `value` is the handle napi just created in `env`: an ArrayBuffer.
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), value) })
+}
+
+/// Runs `f` on this thread's scratch region, or returns `None` if a small call is already
+/// running on it (a re-entered call; not possible today, since no small call runs JS).
+#[allow(unsafe_code)]
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+    SCRATCH.with(|s| {
+        if s.busy.replace(true) {
+            return None;
+        }
+        // SAFETY: `ptr` is valid for `SCRATCH_LEN` bytes (see `Scratch`), and this slice is
+        // the only Rust reference to them (`busy` excludes a second one); JS, the other
+        // writer, runs on this thread and so not while `f` does (`f` calls no JS).
+        let region = unsafe { std::slice::from_raw_parts_mut(s.ptr, SCRATCH_LEN) };
+        let r = f(region);
+        s.busy.set(false);
+        Some(r)
+    })
 }

@@ -16,13 +16,15 @@
 //! (never, for the lengths index.js computes).
 
 use crate::conv;
-use crate::error::{run, Res};
+use crate::error::{internal, run, Res};
 use crate::keyring::Keyring;
+use keycustody::{Error, MalformedKind};
 use napi::bindgen_prelude::{BufferSlice, External, Unknown};
 use napi::{Env, JsString};
 use napi_derive::napi;
 use std::borrow::Cow;
 use std::sync::Arc;
+use zeroize::Zeroize;
 
 /// What the JS layer holds for a keyring: the same core keyring (shared, so a rotation
 /// through either is seen by both).
@@ -156,5 +158,158 @@ pub fn keyring_seal_binary_into<'e>(
         }
         h.seal_binary_into(&owner, p, c.as_slice(), &mut out)?;
         Ok(None)
+    })
+}
+
+// ---------------------------------------------------------------- the small path
+
+// For small calls (an API key, a token, a short context) the entries above still cost more in
+// napi than core does: each argument is read through Node-API (a string's UTF-16 to UTF-8, a
+// Buffer's address) and the result made through it. The entries below take only the keyring
+// handle and lengths: index.js writes the owner, the context and the plaintext (or the
+// envelope) into one scratch region of this thread's memory that it sees as an ArrayBuffer
+// (conv.rs: `scratch_array_buffer`), at the fixed offsets below (`__scratchLayout`), and
+// makes the result's JS string or Buffer from the region's output part, where the entry wrote
+// it. Every input byte is wiped before the entry returns, failed or not; index.js wipes an
+// opened plaintext from the output part as soon as it has copied it out. Calls whose inputs
+// do not fit take the entries above. Errors are the same as theirs (same core calls, same
+// order; strings reach the region only if well-formed, so as UTF-8: test/fast.test.mjs).
+
+/// Where the owner's UTF-8 goes in the region, and its capacity (`MAX_OWNER_LEN`).
+const OWNER_AT: usize = 0;
+/// Where the context goes; its capacity is `DATA_AT - CONTEXT_AT`.
+const CONTEXT_AT: usize = keycustody::MAX_OWNER_LEN;
+/// Where the plaintext (seal) or the envelope (open) goes; up to `OUT_AT - DATA_AT` bytes.
+const DATA_AT: usize = CONTEXT_AT + 1024;
+/// Where the result goes: room for the text envelope of an `OUT_AT - DATA_AT`-byte plaintext.
+const OUT_AT: usize = DATA_AT + 2048;
+const _: () = assert!(
+    OUT_AT + 4096 == conv::SCRATCH_LEN,
+    "the layout fills the region"
+);
+
+/// This thread's scratch region, as an `ArrayBuffer` over it (index.js takes it once).
+#[napi(js_name = "__scratch", skip_typescript)]
+pub fn scratch(env: &Env) -> napi::Result<Unknown<'_>> {
+    run(env, || conv::scratch_array_buffer(env))
+}
+
+/// The region's layout: `[ownerAt, contextAt, dataAt, outAt, length]`.
+#[napi(js_name = "__scratchLayout", skip_typescript)]
+pub fn scratch_layout() -> Vec<u32> {
+    [OWNER_AT, CONTEXT_AT, DATA_AT, OUT_AT, conv::SCRATCH_LEN]
+        .into_iter()
+        .map(|n| u32::try_from(n).unwrap_or(0))
+        .collect()
+}
+
+/// A small call's inputs, as slices of the region, and its output part.
+struct Small<'a> {
+    owner: &'a str,
+    context: &'a [u8],
+    data: &'a [u8],
+    out: &'a mut [u8],
+}
+
+/// Runs `f` on the inputs in the region (`owner_len`, `context_len`, `data_len` bytes at
+/// their offsets), then wipes them; `f` returns the length of the result it wrote.
+fn small_call(
+    env: &Env,
+    lens: [u32; 3],
+    f: impl FnOnce(Small<'_>) -> Res<usize>,
+) -> napi::Result<u32> {
+    let [o, c, d] = lens.map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    run(env, || {
+        let done = conv::with_scratch(|s| {
+            let result =
+                if o > CONTEXT_AT - OWNER_AT || c > DATA_AT - CONTEXT_AT || d > OUT_AT - DATA_AT {
+                    Err(internal("small call input too long"))
+                } else {
+                    let (inputs, out) = s.split_at_mut(OUT_AT);
+                    match std::str::from_utf8(&inputs[OWNER_AT..OWNER_AT + o]) {
+                        Ok(owner) => f(Small {
+                            owner,
+                            context: &inputs[CONTEXT_AT..CONTEXT_AT + c],
+                            data: &inputs[DATA_AT..DATA_AT + d],
+                            out,
+                        }),
+                        Err(_) => Err(Error::Malformed(MalformedKind::Utf8).into()),
+                    }
+                };
+            // Every input wiped: the plaintext (seal) above all, the owner and context too.
+            for (at, len) in [(OWNER_AT, o), (CONTEXT_AT, c), (DATA_AT, d)] {
+                if let Some(b) = s.get_mut(at..at.saturating_add(len)) {
+                    b.zeroize();
+                }
+            }
+            result
+        });
+        let n = done.unwrap_or_else(|| Err(internal("small call re-entered")))?;
+        u32::try_from(n).map_err(|_| internal("small call result too long"))
+    })
+}
+
+/// `seal` (`binary` false: the `kc1.` text) or `sealBinary` of a small call, the envelope
+/// written to the output part.
+#[napi(js_name = "__keyringSealSmall", skip_typescript)]
+pub fn keyring_seal_small(
+    env: &Env,
+    h: &Handle,
+    owner_len: u32,
+    context_len: u32,
+    plaintext_len: u32,
+    binary: bool,
+) -> napi::Result<u32> {
+    small_call(env, [owner_len, context_len, plaintext_len], |s| {
+        let n = keycustody::Keyring::sealed_len(s.data.len());
+        let bin = s
+            .out
+            .get_mut(..n)
+            .ok_or_else(|| internal("small call result too long"))?;
+        h.seal_binary_into(s.owner, s.data, s.context, bin)?;
+        if binary {
+            return Ok(n);
+        }
+        let text = keycustody::envelope_text(bin)?;
+        let dst = s
+            .out
+            .get_mut(..text.len())
+            .ok_or_else(|| internal("small call result too long"))?;
+        dst.copy_from_slice(text.as_bytes());
+        Ok(text.len())
+    })
+}
+
+/// `open` (`binary` false: the envelope is its text) or `openBinary` of a small call, the
+/// plaintext written to the output part (which index.js wipes once it has copied it).
+#[napi(js_name = "__keyringOpenSmall", skip_typescript)]
+pub fn keyring_open_small(
+    env: &Env,
+    h: &Handle,
+    owner_len: u32,
+    context_len: u32,
+    envelope_len: u32,
+    binary: bool,
+) -> napi::Result<u32> {
+    small_call(env, [owner_len, context_len, envelope_len], |s| {
+        // As the entries above: a text is decoded by core first (its errors are open's).
+        let bin = if binary {
+            Cow::Borrowed(s.data)
+        } else {
+            let text =
+                std::str::from_utf8(s.data).map_err(|_| Error::Malformed(MalformedKind::Utf8))?;
+            Cow::Owned(keycustody::envelope_binary(text)?)
+        };
+        match keycustody::Keyring::opened_len_binary(bin.len()) {
+            Some(n) if n <= s.out.len() => {
+                h.open_binary_into(s.owner, &bin, s.context, &mut s.out[..n])?;
+                Ok(n)
+            }
+            // No envelope has this length: core says why (the same error as `openBinary`).
+            _ => {
+                h.open_binary(s.owner, &bin, s.context)?;
+                Err(internal("small call result too long"))
+            }
+        }
     })
 }

@@ -179,3 +179,93 @@ test('the size constants index.js reads from the native module are core\'s', () 
   assert.equal(generated.sealBinary.call(k, 't', Buffer.alloc(native.__keyringMaxPlaintext)).length,
     native.__keyringMaxPlaintext + native.__keyringOverhead)
 })
+
+// The small path (index.js, src/fast.rs "the small path"): small calls' inputs go through this
+// thread's scratch region, which keeps no input and no opened plaintext once a call returns.
+test('small calls pass through the scratch region and leave no input or plaintext in it', () => {
+  const native = createRequire(import.meta.url)(path.join(pkgDir, 'native.js'))
+  const region = Buffer.from(native.__scratch())
+  const [, , , outAt, len] = native.__scratchLayout()
+  assert.equal(region.length, len)
+  const inputsWiped = () => region.subarray(0, outAt).every((b) => b === 0)
+  const outHolds = (b) => region.subarray(outAt).indexOf(b) !== -1
+  const k = Keyring.generate()
+  const p = Buffer.from(crypto.getRandomValues(new Uint8Array(64)))
+  const env = k.seal('tenant-42', p, 'ctx')
+  // The envelope came from the region's output part: the small path made it.
+  assert.ok(outHolds(Buffer.from(env, 'latin1')))
+  assert.ok(inputsWiped(), 'inputs wiped after seal')
+  const bin = k.sealBinary('tenant-42', p, 'ctx')
+  assert.ok(outHolds(bin))
+  assert.ok(inputsWiped(), 'inputs wiped after sealBinary')
+  for (const got of [k.open('tenant-42', env, 'ctx'), k.openBinary('tenant-42', bin, 'ctx')]) {
+    assert.deepEqual(got, p)
+    assert.ok(!outHolds(p), 'an opened plaintext is wiped from the region')
+    assert.ok(inputsWiped(), 'inputs wiped after open')
+  }
+  // Failures: the typed errors of the regular entries, and the region left wiped.
+  for (const [f, code] of [
+    [() => k.open('tenant-43', env, 'ctx'), 'KC_DECRYPT_FAILED'],
+    [() => k.openBinary('tenant-42', bin, 'other'), 'KC_DECRYPT_FAILED'],
+    [() => k.seal('', p), 'KC_INVALID_OWNER'],
+    [() => k.open('t', 'kc1.AAAA'), 'KC_MALFORMED'],
+  ]) {
+    assert.throws(f, { code })
+    assert.ok(inputsWiped(), `inputs wiped after ${code}`)
+  }
+})
+
+test('either side of the small path\'s field sizes, the fast paths give the generated results', () => {
+  const k = Keyring.generate()
+  const owners = ['t', 'o'.repeat(1024), 'ø'.repeat(512), 'o'.repeat(1025), 'é'.repeat(600), 'lone \uD800']
+  const contexts = [undefined, Buffer.alloc(1024, 1), Buffer.alloc(1025, 1), 'ü'.repeat(512), 'ü'.repeat(513), 'x\uDFFF']
+  const plaintexts = [Buffer.alloc(2048, 2), Buffer.alloc(2049, 2), 'é'.repeat(1024), 'é'.repeat(1024) + 'x', '\ufeffbom', 'y\uD800']
+  let n = 0
+  for (const owner of owners) {
+    for (const ctx of contexts) {
+      for (const p of plaintexts) {
+        for (const name of ['seal', 'sealBinary']) {
+          const [fast, gen] = bothPaths(k, name, [owner, p, ctx])
+          if (fast.startsWith('throw') || gen.startsWith('throw')) {
+            assert.equal(fast, gen, `${name} ${owner.length} ${ctx?.length} ${p.length}`)
+            continue
+          }
+          const sealed = k[name](owner, p, ctx)
+          const open = name === 'seal' ? 'open' : 'openBinary'
+          assert.equal(...bothPaths(k, open, [owner, sealed, ctx]))
+          assert.deepEqual(k[open](owner, sealed, ctx), Buffer.from(p))
+          n++
+        }
+      }
+    }
+  }
+  assert.ok(n > 50, `${n}`)
+  // Envelope texts either side of the 2048-byte field: 1502 and 1503 bytes of plaintext.
+  for (const size of [1500, 1501, 1502, 1503, 1504]) {
+    const env = k.seal('t', Buffer.alloc(size, 4))
+    assert.equal(...bothPaths(k, 'open', ['t', env]))
+    assert.equal(...bothPaths(k, 'open', ['t', env.slice(0, -1)]))
+  }
+})
+
+test('a worker thread has its own scratch region: small calls there agree with the main thread', async () => {
+  const { Worker } = await import('node:worker_threads')
+  const k = Keyring.generate()
+  const w = new Worker(`
+    const { parentPort, workerData } = require('node:worker_threads')
+    const kc = require(workerData.pkg)
+    const k = kc.Keyring.parse(workerData.keyring)
+    const out = []
+    for (let i = 0; i < 200; i++) out.push(k.seal('w-' + i, 'from the worker ' + i, 'c'))
+    parentPort.postMessage({ out, opened: k.open('main', workerData.env, 'c').toString() })
+  `, { eval: true, workerData: { pkg: pkgDir, keyring: k.export(), env: k.seal('main', 'from main', 'c') } })
+  // Meanwhile this thread makes small calls of its own.
+  for (let i = 0; i < 200; i++) assert.equal(k.open('m', k.seal('m', `m ${i}`)).toString(), `m ${i}`)
+  const got = await new Promise((resolve, reject) => {
+    w.once('message', resolve)
+    w.once('error', reject)
+  })
+  await w.terminate()
+  assert.equal(got.opened, 'from main')
+  got.out.forEach((env, i) => assert.equal(k.open(`w-${i}`, env, 'c').toString(), `from the worker ${i}`))
+})
