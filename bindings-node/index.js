@@ -59,6 +59,15 @@ const contextField = region.subarray(CONTEXT_AT, DATA_AT)
 const dataField = region.subarray(DATA_AT, OUT_AT)
 const encoder = new TextEncoder()
 
+// Whether `v` is a Uint8Array (a Buffer is one), and its length, by %TypedArray%.prototype's own
+// getters called on it: no user code runs (a Proxy, a getter or a replaced prototype cannot
+// answer), so nothing can re-enter this module while a call's inputs are being written, and
+// what is accepted here is what Node-API's typed-array check accepts.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype)
+const typedArrayName = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag).get
+const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayProto, 'length').get
+const isU8 = (v) => typedArrayName.call(v) === 'Uint8Array'
+
 // A well-formed string's UTF-8 into `dst`: its length, or -1 (not well-formed, or does not fit;
 // part may be written). A short ASCII string is copied by a loop (faster than `encodeInto` up
 // to ~30 characters).
@@ -82,12 +91,12 @@ function putText(str, dst) {
 // long). `undefined`/`null` (no context) is 0.
 function putBytes(v, dst) {
   if (v === undefined || v === null) return 0
-  if (v instanceof Uint8Array) {
-    if (v.length > dst.length) return -1
-    dst.set(v)
-    return v.length
-  }
-  return typeof v === 'string' ? putText(v, dst) : -1
+  if (typeof v === 'string') return putText(v, dst)
+  if (!isU8(v)) return -1
+  const n = typedArrayLength.call(v)
+  if (n > dst.length) return -1
+  dst.set(v)
+  return n
 }
 
 // The lengths of the inputs `put` wrote last (one call at a time: JS runs on one thread).
@@ -96,13 +105,16 @@ let contextLen = 0
 let dataLen = 0
 
 // Writes a small call's inputs into the region: true, or false (the region wiped) when they
-// do not fit and the call takes the regular entries.
+// do not fit, or anything at all went wrong (a detached array, say), and the call takes the
+// regular entries, which judge the arguments.
 function put(owner, context, data) {
-  if (typeof owner === 'string' && (ownerLen = putText(owner, ownerField)) >= 0 &&
-      (contextLen = putBytes(context, contextField)) >= 0 &&
-      (dataLen = typeof data === 'string' || data instanceof Uint8Array ? putBytes(data, dataField) : -1) >= 0) {
-    return true
-  }
+  try {
+    if (typeof owner === 'string' && (ownerLen = putText(owner, ownerField)) >= 0 &&
+        (contextLen = putBytes(context, contextField)) >= 0 &&
+        data !== undefined && data !== null && (dataLen = putBytes(data, dataField)) >= 0) {
+      return true
+    }
+  } catch {}
   region.fill(0, 0, OUT_AT)
   return false
 }

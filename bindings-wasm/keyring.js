@@ -43,6 +43,15 @@ import {
 
 const canCheckText = typeof String.prototype.isWellFormed === 'function';
 
+// Whether `v` is a Uint8Array, and its length, by %TypedArray%.prototype's own getters called
+// on it: no user code runs (a Proxy, a getter or a replaced prototype cannot answer), so a fast
+// path accepts exactly the arrays wasm-bindgen's own checks accept, and nothing re-enters the
+// package while the small path writes a call's inputs.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+const typedArrayName = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag).get;
+const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayProto, 'length').get;
+const isU8 = (v) => typedArrayName.call(v) === 'Uint8Array';
+
 // A string argument the typed entries may take: well-formed UTF-16 (they receive UTF-8, in
 // which a lone surrogate would silently become U+FFFD).
 const text = (v) => typeof v === 'string' && v.isWellFormed();
@@ -50,7 +59,7 @@ const text = (v) => typeof v === 'string' && v.isWellFormed();
 // The context as [bytes, text] for a typed entry, or null when the generated method must run.
 function ctxArgs(context) {
   if (context === undefined || context === null) return [undefined, undefined];
-  if (context instanceof Uint8Array) return [context, undefined];
+  if (isU8(context)) return [context, undefined];
   if (text(context)) return [undefined, context];
   return null;
 }
@@ -100,44 +109,48 @@ function putText(str, dst) {
   return r.read === n ? r.written : -1;
 }
 
-// The context into `dst`: its length, or -1 (a type the typed entries judge, or too long).
+// Bytes or a string (a context; or the data, see `put`) into `dst`: the length, or -1 (a type
+// the typed entries judge, or too long). `undefined`/`null` (no context) is 0.
 function putContext(context, dst) {
   if (context === undefined || context === null) return 0;
-  if (context instanceof Uint8Array) {
-    if (context.length > dst.length) return -1;
+  if (isU8(context)) {
+    const n = typedArrayLength.call(context);
+    if (n > dst.length) return -1;
     dst.set(context);
-    return context.length;
+    return n;
   }
   return text(context) ? putText(context, dst) : -1;
 }
 
-// A call that does not fit leaves nothing behind in the region.
-function abandon(r) {
+// The lengths of the inputs `put` wrote last (one small call at a time: `busy`).
+let ownerLen = 0;
+let contextLen = 0;
+let dataLen = 0;
+
+// Writes a small call's inputs into the region (the data, a plaintext or an envelope, is a
+// Uint8Array or a well-formed string: the caller checked): true, or false (the region wiped)
+// when they do not fit, or anything at all went wrong (a detached array, say), and the call
+// takes the typed entries, which judge the arguments.
+function put(r, owner, context, data) {
+  try {
+    if ((ownerLen = putText(owner, r.owner)) >= 0 && (contextLen = putContext(context, r.context)) >= 0 &&
+        (dataLen = putContext(data, r.data)) >= 0) {
+      return true;
+    }
+  } catch {}
   r.owner.fill(0);
   r.context.fill(0);
   r.data.fill(0);
-  return undefined;
+  return false;
 }
 
 // `seal` by the small path, or undefined when the call does not fit (the region wiped).
 function sealBySmallPath(kr, owner, plaintext, context) {
   const r = region();
-  const o = putText(owner, r.owner);
-  if (o < 0) return abandon(r);
-  const c = putContext(context, r.context);
-  if (c < 0) return abandon(r);
-  let p;
-  if (plaintext instanceof Uint8Array) {
-    if (plaintext.length > r.data.length) return abandon(r);
-    r.data.set(plaintext);
-    p = plaintext.length;
-  } else {
-    p = putText(plaintext, r.data);
-    if (p < 0) return abandon(r);
-  }
+  if (!put(r, owner, context, plaintext)) return undefined;
   // The module wipes the inputs before it returns, failed or not. Its memory may have grown
   // meanwhile (detaching the views): the result is read through fresh ones.
-  const n = sealSmall(kr, o, c, p, !hasToBase64);
+  const n = sealSmall(kr, ownerLen, contextLen, dataLen, !hasToBase64);
   if (n === r.failed) throw takeFailure();
   const out = region().out.subarray(0, n);
   return hasToBase64 ? 'kc1.' + out.toBase64(B64) : decoder.decode(out);
@@ -147,13 +160,8 @@ function sealBySmallPath(kr, owner, plaintext, context) {
 // not fit (the region wiped).
 function openBySmallPath(kr, owner, envelope, context, asText) {
   const r = region();
-  const o = putText(owner, r.owner);
-  if (o < 0) return abandon(r);
-  const c = putContext(context, r.context);
-  if (c < 0) return abandon(r);
-  const e = putText(envelope, r.data);
-  if (e < 0) return abandon(r);
-  const n = openSmall(kr, o, c, e, asText);
+  if (!put(r, owner, context, envelope)) return undefined;
+  const n = openSmall(kr, ownerLen, contextLen, dataLen, asText);
   if (n === r.failed) throw takeFailure();
   // The plaintext is copied out of the region, which is then wiped.
   const out = region().out;
@@ -189,7 +197,7 @@ export class Keyring extends GeneratedKeyring {
   }
 
   seal(owner, plaintext, context) {
-    if (!busy && canCheckText && text(owner) && (plaintext instanceof Uint8Array || text(plaintext))) {
+    if (!busy && canCheckText && text(owner) && (isU8(plaintext) || text(plaintext))) {
       busy = true;
       try {
         const env = sealBySmallPath(this, owner, plaintext, context);
@@ -200,7 +208,7 @@ export class Keyring extends GeneratedKeyring {
     }
     const c = canCheckText && text(owner) ? ctxArgs(context) : null;
     if (c !== null) {
-      if (plaintext instanceof Uint8Array) return sealBytes(this, owner, plaintext, c[0], c[1]);
+      if (isU8(plaintext)) return sealBytes(this, owner, plaintext, c[0], c[1]);
       if (text(plaintext)) return sealText(this, owner, plaintext, c[0], c[1]);
     }
     return super.seal(owner, plaintext, context);

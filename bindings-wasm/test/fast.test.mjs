@@ -290,3 +290,42 @@ test('no copy of a sealed or opened plaintext stays in the module memory, on eve
     assert.ok(!found(enc.encode(hex)), `a ${hex.length}-character text plaintext`);
   }
 });
+
+test('hostile arguments (re-entering Proxies, disguised and detached arrays): the general results, the right owner', async () => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  const kr = kc.Keyring.generate();
+  const env = kr.seal('t', 'secret', 'c');
+  // Every trap makes small calls of its own before answering.
+  const reenter = () => kr.open('inner', kr.seal('inner', new Uint8Array(8)));
+  const proxy = new Proxy(new Uint8Array(4), {
+    getPrototypeOf: () => (reenter(), Uint8Array.prototype),
+    get: (t, p) => (reenter(), Reflect.get(t, p)),
+  });
+  const disguised = Object.setPrototypeOf(new Uint16Array([0x4142, 0x4344]), Uint8Array.prototype);
+  const detached = new Uint8Array(8);
+  structuredClone(detached.buffer, { transfer: [detached.buffer] });
+  const result = (f) => {
+    try {
+      const v = f();
+      return typeof v === 'string' ? 'string' : `bytes:${toHex(v)}`;
+    } catch (e) {
+      return `throw:${e.name}:${e.code}`;
+    }
+  };
+  let sealed = 0;
+  for (const [label, v] of [['proxy', proxy], ['disguised', disguised], ['detached', detached]]) {
+    for (const [i, [name, args]] of [['seal', ['t', v, 'c']], ['seal', ['t', 'p', v]], ['open', ['t', env, v]], ['openText', ['t', env, v]]].entries()) {
+      const fast = result(() => kr[name](...args));
+      assert.equal(fast, result(() => gen.Keyring.prototype[name].apply(kr, args)), `${label}: call ${i}`);
+      if (fast === 'string' && name === 'seal') {
+        // Sealed for 't' and its context, whatever ran meanwhile.
+        const out = kr.seal(...args);
+        assert.equal(result(() => kr.open('t', out, args[2])), result(() => gen.Keyring.prototype.open.call(kr, 't', out, args[2])));
+        assert.doesNotThrow(() => gen.Keyring.prototype.open.call(kr, 't', out, args[2]));
+        sealed++;
+      }
+    }
+  }
+  assert.ok(sealed > 0);
+  assert.ok(new Uint8Array(gen.__scratch()[0].buffer, gen.__scratch()[1], 4096).every((b) => b === 0), 'inputs wiped');
+});
