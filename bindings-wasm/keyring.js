@@ -109,9 +109,9 @@ function putText(str, dst) {
   return r.read === n ? r.written : -1;
 }
 
-// Bytes or a string (a context; or the data, see `put`) into `dst`: the length, or -1 (a type
+// Bytes or a string (a context, or the data: see `put`) into `dst`: the length, or -1 (a type
 // the typed entries judge, or too long). `undefined`/`null` (no context) is 0.
-function putContext(context, dst) {
+function putBytes(context, dst) {
   if (context === undefined || context === null) return 0;
   if (isU8(context)) {
     const n = typedArrayLength.call(context);
@@ -133,8 +133,8 @@ let dataLen = 0;
 // takes the typed entries, which judge the arguments.
 function put(r, owner, context, data) {
   try {
-    if ((ownerLen = putText(owner, r.owner)) >= 0 && (contextLen = putContext(context, r.context)) >= 0 &&
-        (dataLen = putContext(data, r.data)) >= 0) {
+    if ((ownerLen = putText(owner, r.owner)) >= 0 && (contextLen = putBytes(context, r.context)) >= 0 &&
+        (dataLen = putBytes(data, r.data)) >= 0) {
       return true;
     }
   } catch {}
@@ -142,6 +142,18 @@ function put(r, owner, context, data) {
   r.context.fill(0);
   r.data.fill(0);
   return false;
+}
+
+// Runs `f` (one of the two below) unless a small call is running (see `busy`): its result,
+// or undefined for the typed entries to take the call.
+function small(f, kr, owner, data, context, asText) {
+  if (busy) return undefined;
+  busy = true;
+  try {
+    return f(kr, owner, data, context, asText);
+  } finally {
+    busy = false;
+  }
 }
 
 // `seal` by the small path, or undefined when the call does not fit (the region wiped).
@@ -197,14 +209,9 @@ export class Keyring extends GeneratedKeyring {
   }
 
   seal(owner, plaintext, context) {
-    if (!busy && canCheckText && text(owner) && (isU8(plaintext) || text(plaintext))) {
-      busy = true;
-      try {
-        const env = sealBySmallPath(this, owner, plaintext, context);
-        if (env !== undefined) return env;
-      } finally {
-        busy = false;
-      }
+    if (canCheckText && text(owner) && (isU8(plaintext) || text(plaintext))) {
+      const env = small(sealBySmallPath, this, owner, plaintext, context);
+      if (env !== undefined) return env;
     }
     const c = canCheckText && text(owner) ? ctxArgs(context) : null;
     if (c !== null) {
@@ -215,14 +222,9 @@ export class Keyring extends GeneratedKeyring {
   }
 
   open(owner, envelope, context) {
-    if (!busy && canCheckText && text(owner) && text(envelope)) {
-      busy = true;
-      try {
-        const plain = openBySmallPath(this, owner, envelope, context, false);
-        if (plain !== undefined) return plain;
-      } finally {
-        busy = false;
-      }
+    if (canCheckText && text(owner) && text(envelope)) {
+      const plain = small(openBySmallPath, this, owner, envelope, context, false);
+      if (plain !== undefined) return plain;
     }
     const c = canCheckText && text(owner) && text(envelope) ? ctxArgs(context) : null;
     if (c !== null) return openTyped(this, owner, envelope, c[0], c[1]);
@@ -230,14 +232,9 @@ export class Keyring extends GeneratedKeyring {
   }
 
   openText(owner, envelope, context) {
-    if (!busy && canCheckText && text(owner) && text(envelope)) {
-      busy = true;
-      try {
-        const plain = openBySmallPath(this, owner, envelope, context, true);
-        if (plain !== undefined) return plain;
-      } finally {
-        busy = false;
-      }
+    if (canCheckText && text(owner) && text(envelope)) {
+      const plain = small(openBySmallPath, this, owner, envelope, context, true);
+      if (plain !== undefined) return plain;
     }
     const c = canCheckText && text(owner) && text(envelope) ? ctxArgs(context) : null;
     if (c !== null) return openTextTyped(this, owner, envelope, c[0], c[1]);

@@ -197,10 +197,14 @@ pub fn scratch(env: &Env) -> napi::Result<Unknown<'_>> {
 /// The region's layout: `[ownerAt, contextAt, dataAt, outAt, length]`.
 #[napi(js_name = "__scratchLayout", skip_typescript)]
 pub fn scratch_layout() -> Vec<u32> {
-    [OWNER_AT, CONTEXT_AT, DATA_AT, OUT_AT, conv::SCRATCH_LEN]
-        .into_iter()
-        .map(|n| u32::try_from(n).unwrap_or(0))
-        .collect()
+    const LAYOUT: [u32; 5] = [
+        const_u32(OWNER_AT),
+        const_u32(CONTEXT_AT),
+        const_u32(DATA_AT),
+        const_u32(OUT_AT),
+        const_u32(conv::SCRATCH_LEN),
+    ];
+    LAYOUT.to_vec()
 }
 
 /// A small call's inputs, as slices of the region, and its output part.
