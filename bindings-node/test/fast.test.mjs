@@ -306,3 +306,20 @@ test('hostile arguments (re-entering Proxies, disguised and detached arrays): th
   }
   assert.ok(n > 0)
 })
+
+test('the small-call entries refuse lengths past their fields with a typed error, and leave the region wiped', () => {
+  const native = createRequire(import.meta.url)(path.join(pkgDir, 'native.js'))
+  const region = Buffer.from(native.__scratch())
+  const [, , , outAt] = native.__scratchLayout()
+  const h = native.__keyringHandle(Keyring.generate())
+  for (const lens of [[1025, 0, 0], [1, 1025, 0], [1, 0, 2049], [2 ** 32 - 1, 0, 0]]) {
+    for (const f of [native.__keyringSealSmall, native.__keyringOpenSmall]) {
+      // Internal entries called wrongly (index.js never does): napi's generic error, no crash.
+      assert.throws(() => f(h, ...lens, false), { code: 'GenericFailure', message: 'small call input too long' })
+    }
+  }
+  // Not UTF-8 in the owner field: Malformed (Utf8), as from any other entry.
+  region[0] = 0xff
+  assert.throws(() => native.__keyringSealSmall(h, 1, 0, 0, false), { code: 'KC_MALFORMED', malformedKind: 'Utf8' })
+  assert.ok(region.subarray(0, outAt).every((b) => b === 0))
+})

@@ -329,3 +329,20 @@ test('hostile arguments (re-entering Proxies, disguised and detached arrays): th
   assert.ok(sealed > 0);
   assert.ok(new Uint8Array(gen.__scratch()[0].buffer, gen.__scratch()[1], 4096).every((b) => b === 0), 'inputs wiped');
 });
+
+test('the small-call entries refuse lengths past their fields with a typed error, and leave the region wiped', async () => {
+  const gen = await import('../pkg/keycustody_wasm.js');
+  const [memory, at, , , , outAt, , failed] = gen.__scratch();
+  const kr = kc.Keyring.generate();
+  for (const lens of [[1025, 0, 0], [1, 1025, 0], [1, 0, 2049], [2 ** 32 - 1, 0, 0]]) {
+    for (const f of [gen.__keyringSealSmall, gen.__keyringOpenSmall]) {
+      assert.equal(f(kr, ...lens, false), failed, `${f.name} ${lens}`);
+      assert.throws(() => { throw gen.__takeFailure(); }, { name: 'KeycustodyError', code: 'KC_INVALID_ARGUMENT' });
+    }
+  }
+  // Not UTF-8 in the owner field: Malformed (Utf8), as from any other entry.
+  new Uint8Array(memory.buffer, at, 1)[0] = 0xff;
+  assert.equal(gen.__keyringSealSmall(kr, 1, 0, 0, false), failed);
+  assert.throws(() => { throw gen.__takeFailure(); }, { code: 'KC_MALFORMED', malformedKind: 'Utf8' });
+  assert.ok(new Uint8Array(memory.buffer, at, outAt).every((b) => b === 0));
+});
